@@ -1,0 +1,197 @@
+//! `cargo xtask codegen [--check]`: turns `openapi/access-requests.yaml` into the
+//! generated client (`sailpoint-access-api`) and mock helpers (`sailpoint-access-httpmock`).
+//!
+//! Everything that shapes the output lives here, so a change to the generated code is
+//! always a change to the spec or to these settings:
+//! - every string enum of the spec becomes an *open* enum (known variants plus
+//!   `Unknown(String)`), emitted by [`open_enums`] and swapped in with `with_replacement`;
+//! - every `format: date-time` becomes `crate::Timestamp`, which accepts the looser forms
+//!   the API sends;
+//! - the client carries facade state through `with_inner_type`, and the hooks that read it
+//!   live in the generated crate's handwritten `lib.rs`.
+
+use std::path::{Path, PathBuf};
+
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+use schemars::schema::{InstanceType, SchemaObject, SingleOrVec};
+use sha2::{Digest, Sha256};
+
+use crate::open_enums::{self, OpenEnum};
+use crate::spec::{self, SPEC_PATH};
+
+/// A file this command owns, relative to the workspace root, and its expected content.
+struct Output {
+    path: &'static str,
+    content: String,
+}
+
+const API_FILE: &str = "crates/sailpoint-access-api/src/generated.rs";
+const MOCK_FILE: &str = "crates/sailpoint-access-httpmock/src/generated.rs";
+
+/// Runs the command: writes the files, or with `check` compares them.
+pub fn run(check: bool) -> Result<(), String> {
+    let root = spec::workspace_root();
+    let outputs = generate(&root)?;
+    if check {
+        return compare(&root, &outputs);
+    }
+    for output in &outputs {
+        let path = root.join(output.path);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current != output.content {
+            std::fs::write(&path, &output.content)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", output.path);
+        } else {
+            println!("unchanged {}", output.path);
+        }
+    }
+    Ok(())
+}
+
+fn compare(root: &Path, outputs: &[Output]) -> Result<(), String> {
+    let mut drifted = Vec::new();
+    for output in outputs {
+        let path = root.join(output.path);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current != output.content {
+            let diff = similar::TextDiff::from_lines(&current, &output.content);
+            let text = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("{} (checked in)", output.path), &format!("{} (from spec)", output.path))
+                .to_string();
+            let shown: Vec<&str> = text.lines().take(60).collect();
+            eprintln!("{} differs from what {SPEC_PATH} produces:", output.path);
+            eprintln!("{}", shown.join("\n"));
+            if text.lines().count() > shown.len() {
+                eprintln!("... ({} more diff lines)", text.lines().count() - shown.len());
+            }
+            drifted.push(output.path);
+        }
+    }
+    if drifted.is_empty() {
+        println!("generated code matches {SPEC_PATH}");
+        Ok(())
+    } else {
+        Err(format!(
+            "generated code is out of date: {}; run `cargo xtask codegen` and commit the result \
+             (generated files are never edited by hand)",
+            drifted.join(", ")
+        ))
+    }
+}
+
+fn generate(root: &Path) -> Result<Vec<Output>, String> {
+    let spec_path = root.join(SPEC_PATH);
+    let spec_bytes =
+        std::fs::read(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let document = spec::load_value(&spec_path)?;
+    let openapi = spec::load_openapi(&spec_path)?;
+    let enums = open_enums::collect(&document)?;
+    let header = header(root, &spec_bytes)?;
+
+    let settings = settings(&enums);
+
+    let client = Generator::new(&settings)
+        .generate_tokens(&openapi)
+        .map_err(|e| format!("progenitor failed on {SPEC_PATH}: {e}"))?;
+    let mut file: syn::File =
+        syn::parse2(client).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
+    insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
+    let api = format!("{header}{}", prettyplease::unparse(&file));
+
+    let mock = Generator::new(&settings)
+        .httpmock(&openapi, "sailpoint_access_api")
+        .map_err(|e| format!("progenitor failed to generate httpmock helpers: {e}"))?;
+    let mock: syn::File =
+        syn::parse2(mock).map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
+    let mock = format!("{header}{}", prettyplease::unparse(&mock));
+
+    Ok(vec![
+        Output { path: API_FILE, content: api },
+        Output { path: MOCK_FILE, content: mock },
+    ])
+}
+
+/// The generator settings: the single place that decides the shape of generated code.
+fn settings(enums: &[OpenEnum]) -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        // The facade hands its auth state to every request; the hooks that use it are
+        // handwritten in the generated crate's lib.rs (the orphan rule keeps them there).
+        .with_inner_type(quote! { crate::Context })
+        .with_hooks(HooksMode::Expected)
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq");
+    for open in enums {
+        settings.with_replacement(
+            &open.name,
+            format!("crate::types::{}", open.name),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+    for nullable in [false, true] {
+        settings.with_conversion(date_time_schema(nullable), "crate::Timestamp", [TypeImpl::Display].into_iter());
+    }
+    settings
+}
+
+/// `{type: string, format: date-time}`, optionally with `null` allowed, as progenitor
+/// hands it to typify (typify ignores descriptions when matching conversions).
+fn date_time_schema(nullable: bool) -> SchemaObject {
+    let instance_type = if nullable {
+        SingleOrVec::Vec(vec![InstanceType::String, InstanceType::Null])
+    } else {
+        SingleOrVec::Single(Box::new(InstanceType::String))
+    };
+    SchemaObject {
+        instance_type: Some(instance_type),
+        format: Some("date-time".to_string()),
+        ..Default::default()
+    }
+}
+
+/// Adds the open enums to progenitor's `pub mod types`, where the replacement paths point.
+fn insert_into_types_module(file: &mut syn::File, items: Vec<syn::Item>) -> Result<(), String> {
+    for item in &mut file.items {
+        if let syn::Item::Mod(module) = item {
+            if module.ident == "types" {
+                let (_, content) = module
+                    .content
+                    .as_mut()
+                    .ok_or("progenitor's `types` module has no body")?;
+                content.extend(items);
+                return Ok(());
+            }
+        }
+    }
+    Err("progenitor output has no `types` module".into())
+}
+
+fn header(root: &Path, spec_bytes: &[u8]) -> Result<String, String> {
+    let digest = Sha256::digest(spec_bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let progenitor = locked_version(&root.join("Cargo.lock"), "progenitor-impl")?;
+    Ok(format!(
+        "// @generated by `cargo xtask codegen`. DO NOT EDIT: change {SPEC_PATH} or\n\
+         // xtask/src/codegen.rs and regenerate; `cargo xtask codegen --check` catches edits.\n\
+         // spec: {SPEC_PATH} (sha256 {hex})\n\
+         // generator: progenitor-impl {progenitor}\n\n"
+    ))
+}
+
+/// The version of `package` recorded in Cargo.lock, so the header names what really ran.
+fn locked_version(lock: &PathBuf, package: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = text
+        .find(&needle)
+        .ok_or_else(|| format!("{package} is not in {}", lock.display()))?
+        + needle.len();
+    let end = text[start..].find('"').ok_or("malformed Cargo.lock")? + start;
+    Ok(text[start..end].to_string())
+}

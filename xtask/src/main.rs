@@ -1,0 +1,53 @@
+//! `cargo xtask`: the project's own automation. Run `cargo xtask --help`.
+
+mod codegen;
+mod open_enums;
+mod lint;
+mod spec;
+mod spec_diff;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <COMMAND>
+
+Commands:
+  codegen [--check]     Regenerate crates/sailpoint-access-api/src/generated.rs and
+                        crates/sailpoint-access-httpmock/src/generated.rs from
+                        openapi/access-requests.yaml. With --check, write nothing:
+                        exit 1 and print a diff when the checked-in files differ
+                        from what the spec produces.
+  lint-spec [PATH]      Structural checks of our spec (default: openapi/access-requests.yaml):
+                        OpenAPI 3.0.x, unique operationIds with tags, every $ref
+                        resolves, every 4xx/5xx uses the shared error schema, no
+                        unused component. Exit 1 when anything is found.
+  spec-diff OLD NEW     Semantic diff of two OpenAPI documents limited to the five
+                        Access Requests operations: operations, parameters,
+                        properties, enum values, types and required-ness that were
+                        added, removed or changed.
+  help, --help, -h      Show this text.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["codegen"] => codegen::run(false),
+        ["codegen", "--check"] => codegen::run(true),
+        ["lint-spec"] => lint::run(&spec::workspace_root().join(spec::SPEC_PATH)),
+        ["lint-spec", path] => lint::run(std::path::Path::new(path)),
+        ["spec-diff", old, new] => spec_diff::run(std::path::Path::new(old), std::path::Path::new(new)),
+        [] | ["help"] | ["--help"] | ["-h"] => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown arguments {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! End-to-end tests of `cargo xtask lint-spec`: run the built binary on
+//! small documents written to a temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const VALID: &str = r##"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+security:
+  - bearer: []
+paths:
+  /things/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+    get:
+      operationId: getThing
+      tags: [Things]
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Thing"}
+        "404":
+          $ref: "#/components/responses/NotFound"
+components:
+  schemas:
+    Thing:
+      type: object
+      properties:
+        name: {type: string}
+    ErrorResponse:
+      type: object
+      properties:
+        message: {type: string}
+  responses:
+    NotFound:
+      description: missing
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/ErrorResponse"}
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+"##;
+
+/// One problem per rule.
+const BROKEN: &str = r##"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /things/{id}:
+    get:
+      operationId: getThing
+      parameters:
+        - {name: limit, in: query, schema: {type: integer}}
+        - {name: limit, in: query, schema: {type: integer}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Missing"}
+        "500":
+          description: boom
+          content:
+            application/json:
+              schema: {type: object}
+  /other:
+    post:
+      operationId: getThing
+      tags: [Things]
+      responses:
+        "204": {description: done}
+components:
+  schemas:
+    Orphan: {type: string}
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+"##;
+
+fn write(name: &str, text: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text).expect("write a temporary spec");
+    path
+}
+
+fn lint(args: &[&Path]) -> (Output, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("lint-spec")
+        .args(args)
+        .output()
+        .expect("run xtask");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output, stdout)
+}
+
+#[test]
+fn valid_spec_passes() {
+    let path = write("lint-valid.yaml", VALID);
+    let (output, stdout) = lint(&[&path]);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("no findings"), "{stdout}");
+}
+
+#[test]
+fn broken_spec_fails_with_one_line_per_finding() {
+    let path = write("lint-broken.yaml", BROKEN);
+    let (output, stdout) = lint(&[&path]);
+    assert!(!output.status.success(), "{stdout}");
+    let expected = [
+        "[openapi-version] /openapi:",
+        // Which of the two comes first depends on the mapping order.
+        "[operation-id] ",
+        "[operation-tags] GET /things/{id}:",
+        "[ref] /paths/~1things~1{id}/get/responses/200/content/application~1json/schema:",
+        "[error-response] GET /things/{id} 500:",
+        "[unused-component] /components/schemas/Orphan:",
+        "[unused-component] /components/securitySchemes/bearer:",
+        "[path-parameter] GET /things/{id}:",
+        "[duplicate-parameter] GET /things/{id}:",
+    ];
+    for prefix in expected {
+        assert!(
+            stdout.lines().any(|line| line.starts_with(prefix)),
+            "no line starting with {prefix:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("operationId \"getThing\" is already used by"),
+        "{stdout}"
+    );
+    let findings = stdout.lines().filter(|l| l.starts_with('[')).count();
+    assert_eq!(findings, expected.len(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("lint-spec: {findings} findings in")),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: lint-spec found"), "{stderr}");
+}
+
+#[test]
+fn unreadable_file_is_an_error() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lint-does-not-exist.yaml");
+    let (output, _) = lint(&[&path]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+}
+
+/// The spec this repository generates from must pass its own checks.
+#[test]
+fn repository_spec_passes() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/access-requests.yaml");
+    if !spec.exists() {
+        println!("skipped: {} does not exist yet", spec.display());
+        return;
+    }
+    let (output, stdout) = lint(&[]);
+    assert!(output.status.success(), "{stdout}");
+}
