@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
 use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject, SingleOrVec};
 use sha2::{Digest, Sha256};
@@ -60,13 +62,19 @@ fn compare(root: &Path, outputs: &[Output]) -> Result<(), String> {
             let text = diff
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{} (checked in)", output.path), &format!("{} (from spec)", output.path))
+                .header(
+                    &format!("{} (checked in)", output.path),
+                    &format!("{} (from spec)", output.path),
+                )
                 .to_string();
             let shown: Vec<&str> = text.lines().take(60).collect();
             eprintln!("{} differs from what {SPEC_PATH} produces:", output.path);
             eprintln!("{}", shown.join("\n"));
             if text.lines().count() > shown.len() {
-                eprintln!("... ({} more diff lines)", text.lines().count() - shown.len());
+                eprintln!(
+                    "... ({} more diff lines)",
+                    text.lines().count() - shown.len()
+                );
             }
             drifted.push(output.path);
         }
@@ -85,8 +93,8 @@ fn compare(root: &Path, outputs: &[Output]) -> Result<(), String> {
 
 fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let spec_path = root.join(SPEC_PATH);
-    let spec_bytes =
-        std::fs::read(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let spec_bytes = std::fs::read(&spec_path)
+        .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let document = spec::load_value(&spec_path)?;
     let openapi = spec::load_openapi(&spec_path)?;
     let enums = open_enums::collect(&document)?;
@@ -110,8 +118,14 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let mock = format!("{header}{}", prettyplease::unparse(&mock));
 
     Ok(vec![
-        Output { path: API_FILE, content: api },
-        Output { path: MOCK_FILE, content: mock },
+        Output {
+            path: API_FILE,
+            content: api,
+        },
+        Output {
+            path: MOCK_FILE,
+            content: mock,
+        },
     ])
 }
 
@@ -135,7 +149,11 @@ fn settings(enums: &[OpenEnum]) -> GenerationSettings {
         );
     }
     for nullable in [false, true] {
-        settings.with_conversion(date_time_schema(nullable), "crate::Timestamp", [TypeImpl::Display].into_iter());
+        settings.with_conversion(
+            date_time_schema(nullable),
+            "crate::Timestamp",
+            [TypeImpl::Display].into_iter(),
+        );
     }
     settings
 }
@@ -186,7 +204,8 @@ fn header(root: &Path, spec_bytes: &[u8]) -> Result<String, String> {
 
 /// The version of `package` recorded in Cargo.lock, so the header names what really ran.
 fn locked_version(lock: &PathBuf, package: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+    let text = std::fs::read_to_string(lock)
+        .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let needle = format!("name = \"{package}\"\nversion = \"");
     let start = text
         .find(&needle)

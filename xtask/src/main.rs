@@ -1,8 +1,8 @@
 //! `cargo xtask`: the project's own automation. Run `cargo xtask --help`.
 
 mod codegen;
-mod open_enums;
 mod lint;
+mod open_enums;
 mod spec;
 mod spec_diff;
 
@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => codegen::run(true),
         ["lint-spec"] => lint::run(&spec::workspace_root().join(spec::SPEC_PATH)),
         ["lint-spec", path] => lint::run(std::path::Path::new(path)),
-        ["spec-diff", old, new] => spec_diff::run(std::path::Path::new(old), std::path::Path::new(new)),
+        ["spec-diff", old, new] => {
+            spec_diff::run(std::path::Path::new(old), std::path::Path::new(new))
+        }
         [] | ["help"] | ["--help"] | ["-h"] => {
             print!("{HELP}");
             Ok(())

@@ -28,7 +28,9 @@ pub fn collect(document: &Value) -> Result<Vec<OpenEnum>, String> {
             continue;
         };
         if schema.get("type").and_then(Value::as_str) != Some("string") {
-            return Err(format!("components/schemas/{name}: only string enums are supported"));
+            return Err(format!(
+                "components/schemas/{name}: only string enums are supported"
+            ));
         }
         let values = values
             .iter()
@@ -41,8 +43,15 @@ pub fn collect(document: &Value) -> Result<Vec<OpenEnum>, String> {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let description = schema.get("description").and_then(Value::as_str).map(str::to_owned);
-        enums.push(OpenEnum { name: name.clone(), description, values });
+        let description = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        enums.push(OpenEnum {
+            name: name.clone(),
+            description,
+            values,
+        });
     }
     Ok(enums)
 }
@@ -61,8 +70,15 @@ pub fn items(enums: &[OpenEnum]) -> Result<Vec<syn::Item>, String> {
 fn tokens(open: &OpenEnum) -> TokenStream {
     let ident = format_ident!("{}", open.name);
     let name = Literal::string(&open.name);
-    let doc = open.description.clone().unwrap_or_else(|| format!("The `{}` enum.", open.name));
-    let variants: Vec<_> = open.values.iter().map(|v| format_ident!("{}", v.to_upper_camel_case())).collect();
+    let doc = open
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("The `{}` enum.", open.name));
+    let variants: Vec<_> = open
+        .values
+        .iter()
+        .map(|v| format_ident!("{}", v.to_upper_camel_case()))
+        .collect();
     let wire: Vec<_> = open.values.iter().map(|v| Literal::string(v)).collect();
     let variant_docs: Vec<_> = open.values.iter().map(|v| format!("`{v}`")).collect();
     let schema_values = &wire;

@@ -29,7 +29,9 @@ pub struct Context {
 impl Context {
     /// A context that adds the header `authorizer` supplies to every request.
     pub fn with_authorizer(authorizer: Arc<dyn Authorize>) -> Self {
-        Self { authorizer: Some(authorizer) }
+        Self {
+            authorizer: Some(authorizer),
+        }
     }
 
     /// A context that sends a fixed bearer token.
@@ -63,7 +65,12 @@ impl ClientHooks<Context> for Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        if let Some(header) = self.inner.authorizer.as_ref().and_then(|a| a.authorization()) {
+        if let Some(header) = self
+            .inner
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.authorization())
+        {
             request.headers_mut().insert(AUTHORIZATION, header);
         }
         Ok(())

@@ -62,7 +62,9 @@ impl Timestamp {
 
     /// Parses RFC 3339 or one of the looser forms described on the type.
     pub fn parse(input: &str) -> Result<Self, TimestampError> {
-        parse(input.trim()).map(Self).ok_or_else(|| TimestampError { input: input.to_owned() })
+        parse(input.trim()).map(Self).ok_or_else(|| TimestampError {
+            input: input.to_owned(),
+        })
     }
 }
 
@@ -73,7 +75,11 @@ fn parse(input: &str) -> Option<DateTime<Utc>> {
     // Split off a zone: `Z`, or `+hh:mm`/`-hh:mm`/`+hhmm` after the time part.
     let (local, offset) = if let Some(rest) = input.strip_suffix(['Z', 'z']) {
         (rest, FixedOffset::east_opt(0)?)
-    } else if let Some(pos) = input.get(11..).and_then(|t| t.rfind(['+', '-'])).map(|p| p + 11) {
+    } else if let Some(pos) = input
+        .get(11..)
+        .and_then(|t| t.rfind(['+', '-']))
+        .map(|p| p + 11)
+    {
         (&input[..pos], parse_offset(&input[pos..])?)
     } else {
         (input, FixedOffset::east_opt(0)?)
@@ -82,7 +88,12 @@ fn parse(input: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M"))
         .ok()?;
-    Some(offset.from_local_datetime(&naive).single()?.with_timezone(&Utc))
+    Some(
+        offset
+            .from_local_datetime(&naive)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 fn parse_offset(zone: &str) -> Option<FixedOffset> {
@@ -189,7 +200,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_the_value_in_the_message() {
-        for input in ["", "yesterday", "2024-13-01T00:00:00Z", "2024-06-12", "2024-06-12T21:22:23+2"] {
+        for input in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-06-12",
+            "2024-06-12T21:22:23+2",
+        ] {
             let err = Timestamp::parse(input).expect_err(input);
             assert!(err.to_string().contains(&format!("{input:?}")), "{err}");
         }
@@ -198,7 +215,10 @@ mod tests {
     #[test]
     fn serde_round_trip() {
         let t: Timestamp = serde_json::from_str("\"2024-06-12T21:22\"").unwrap();
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2024-06-12T21:22:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2024-06-12T21:22:00Z\""
+        );
         assert!(serde_json::from_str::<Timestamp>("12").is_err());
     }
 }
