@@ -108,14 +108,14 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let mut file: syn::File =
         syn::parse2(client).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
     insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
-    let api = format!("{header}{}", prettyplease::unparse(&file));
+    let api = format!("{header}{}", format_source(&file)?);
 
     let mock = Generator::new(&settings)
         .httpmock(&openapi, "sailpoint_access_api")
         .map_err(|e| format!("progenitor failed to generate httpmock helpers: {e}"))?;
     let mock: syn::File =
         syn::parse2(mock).map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
-    let mock = format!("{header}{}", prettyplease::unparse(&mock));
+    let mock = format!("{header}{}", format_source(&mock)?);
 
     Ok(vec![
         Output {
@@ -171,6 +171,41 @@ fn date_time_schema(nullable: bool) -> SchemaObject {
         format: Some("date-time".to_string()),
         ..Default::default()
     }
+}
+
+/// prettyplease makes the token stream readable; the toolchain's stable rustfmt then gives
+/// it exactly the layout `cargo fmt --all --check` expects, so the two checks agree.
+fn format_source(file: &syn::File) -> Result<String, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let source = prettyplease::unparse(file);
+    let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run rustfmt (install it with `rustup component add rustfmt`): {e}")
+        })?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt has no stdin")?;
+    // Write from another thread: rustfmt starts printing before it has read everything.
+    let writer = std::thread::spawn(move || stdin.write_all(source.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt failed: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt writer panicked".to_string())?
+        .map_err(|e| format!("cannot feed rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt rejected the generated code: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt printed invalid UTF-8: {e}"))
 }
 
 /// Adds the open enums to progenitor's `pub mod types`, where the replacement paths point.
