@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use proc_macro2::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};
 use progenitor_impl::{
     GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
 };
@@ -105,16 +106,16 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let client = Generator::new(&settings)
         .generate_tokens(&openapi)
         .map_err(|e| format!("progenitor failed on {SPEC_PATH}: {e}"))?;
-    let mut file: syn::File =
-        syn::parse2(client).map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
+    let mut file: syn::File = syn::parse2(one_line_docs(client))
+        .map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
     insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
     let api = format!("{header}{}", format_source(&file)?);
 
     let mock = Generator::new(&settings)
         .httpmock(&openapi, "sailpoint_access_api")
         .map_err(|e| format!("progenitor failed to generate httpmock helpers: {e}"))?;
-    let mock: syn::File =
-        syn::parse2(mock).map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
+    let mock: syn::File = syn::parse2(one_line_docs(mock))
+        .map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
     let mock = format!("{header}{}", format_source(&mock)?);
 
     Ok(vec![
@@ -170,6 +171,77 @@ fn date_time_schema(nullable: bool) -> SchemaObject {
         instance_type: Some(instance_type),
         format: Some("date-time".to_string()),
         ..Default::default()
+    }
+}
+
+/// Splits every multi-line `#[doc = "..."]` into one attribute per line.
+///
+/// prettyplease prints a multi-line doc string as a `/** */` block whose
+/// continuation lines get indented, and rustdoc then reads those lines as
+/// indented code blocks and tries to compile them as doctests. One `///` line
+/// per line of text keeps the docs as written.
+fn one_line_docs(stream: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = stream.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if let TokenTree::Punct(hash) = &tokens[i] {
+            if hash.as_char() == '#' {
+                let bang =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let at = if bang { i + 2 } else { i + 1 };
+                if let Some(TokenTree::Group(group)) = tokens.get(at) {
+                    if let Some(text) = doc_text(group) {
+                        for line in text.split('\n') {
+                            let line = if line.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" {line}")
+                            };
+                            out.push(TokenTree::Punct(Punct::new('#', Spacing::Alone)));
+                            if bang {
+                                out.push(TokenTree::Punct(Punct::new('!', Spacing::Alone)));
+                            }
+                            out.push(TokenTree::Group(Group::new(
+                                Delimiter::Bracket,
+                                quote! { doc = #line },
+                            )));
+                        }
+                        i = at + 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push(match &tokens[i] {
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), one_line_docs(group.stream()));
+                inner.set_span(group.span());
+                TokenTree::Group(inner)
+            }
+            other => other.clone(),
+        });
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// The text of a `[doc = "..."]` attribute body that spans several lines.
+fn doc_text(group: &Group) -> Option<String> {
+    if group.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
+    match tokens.as_slice() {
+        [TokenTree::Ident(ident), TokenTree::Punct(eq), TokenTree::Literal(literal)]
+            if ident == "doc" && eq.as_char() == '=' =>
+        {
+            let text = syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into())
+                .ok()?
+                .value();
+            text.contains('\n').then_some(text)
+        }
+        _ => None,
     }
 }
 

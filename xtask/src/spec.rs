@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 /// The spec this repository generates from, relative to the workspace root.
 pub const SPEC_PATH: &str = "openapi/access-requests.yaml";
 
-/// The workspace root: the parent of this crate's manifest directory.
+/// The workspace root: the parent of this crate's manifest directory, unless
+/// `XTASK_ROOT` names another copy (the drift tests use a scratch copy).
 pub fn workspace_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("XTASK_ROOT") {
+        return PathBuf::from(root);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives one level below the workspace root")

@@ -6769,11 +6769,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for SailPoint Identity Security Cloud v3 - Access Requests
-
-The five v3 Access Requests operations, written for the sailpoint-access Rust SDK. This document is the single source of truth for the generated crates (`cargo xtask codegen`). It models the union of the vendor's June 2024 and August 2026 descriptions, so that responses from older and newer tenants both decode. Where this document departs from the vendor's schema, the description says so and why.
-
-Version: 3.0.0*/
+/// Client for SailPoint Identity Security Cloud v3 - Access Requests
+///
+/// The five v3 Access Requests operations, written for the sailpoint-access Rust SDK. This document is the single source of truth for the generated crates (`cargo xtask codegen`). It models the union of the vendor's June 2024 and August 2026 descriptions, so that responses from older and newer tenants both decode. Where this document departs from the vendor's schema, the description says so and why.
+///
+/// Version: 3.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -6834,97 +6834,97 @@ const _: () = {
     }
 };
 impl Client {
-    /**Read the access request configuration
-
-    Returns the tenant's access request settings. Deprecated by the vendor on 2026-02-26 in favour of the v2026 API; still served.
-
-    Sends a `GET` request to `/v3/access-request-config`
-
-    ```ignore
-    let response = client.get_access_request_config()
-        .send()
-        .await;
-    ```*/
+    /// Read the access request configuration
+    ///
+    /// Returns the tenant's access request settings. Deprecated by the vendor on 2026-02-26 in favour of the v2026 API; still served.
+    ///
+    /// Sends a `GET` request to `/v3/access-request-config`
+    ///
+    /// ```ignore
+    /// let response = client.get_access_request_config()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_access_request_config(&self) -> builder::GetAccessRequestConfig<'_> {
         builder::GetAccessRequestConfig::new(self)
     }
-    /**Replace the access request configuration
-
-    Replaces the whole configuration (fields left out take their defaults). Needs ORG_ADMIN. Deprecated by the vendor on 2026-02-26 in favour of the v2026 API; still served.
-
-    Sends a `PUT` request to `/v3/access-request-config`
-
-    ```ignore
-    let response = client.set_access_request_config()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace the access request configuration
+    ///
+    /// Replaces the whole configuration (fields left out take their defaults). Needs ORG_ADMIN. Deprecated by the vendor on 2026-02-26 in favour of the v2026 API; still served.
+    ///
+    /// Sends a `PUT` request to `/v3/access-request-config`
+    ///
+    /// ```ignore
+    /// let response = client.set_access_request_config()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn set_access_request_config(&self) -> builder::SetAccessRequestConfig<'_> {
         builder::SetAccessRequestConfig::new(self)
     }
-    /**List the status of requested items
-
-    One entry per requested item and identity. Anyone may list their own requests; listing other identities' requests needs ORG_ADMIN. Requests the service ignored (access the identity already had) are not listed.
-
-    Sends a `GET` request to `/v3/access-request-status`
-
-    Arguments:
-    - `assigned_to`: Only requests whose work item is owned by this identity id (`me` for the caller).
-    - `count`: When true, the `X-Total-Count` response header carries the number of matches ignoring `limit` and `offset`.
-    - `filters`: A filter expression in the v3 collection syntax, for example `accountActivityItemId eq "2c91..."`. Fields and operators across tenant versions: `accessRequestId` (eq ne gt ge lt le in sw), `accountActivityItemId` (eq ne gt ge lt le in sw isnull) and `created` (eq ne gt ge lt le).
-    - `limit`: Page size.
-    - `offset`: Zero-based index of the first result to return.
-    - `regarding_identity`: Only requests where this identity id (`me` for the caller) is either the requester or the target. Cannot be combined with `requested-for` or `requested-by`.
-    - `request_state`: Only requests in this overall state (added in 2026).
-    - `requested_by`: Only requests submitted by this identity id (`me` for the caller). Cannot be combined with `regarding-identity`.
-    - `requested_for`: Only requests made for this identity id (`me` for the caller). Cannot be combined with `regarding-identity`.
-    - `sorters`: Comma-separated sort keys, each optionally prefixed with `-` for descending order. Keys: `created`, `modified`, `accountActivityItemId`, `name`.
-    ```ignore
-    let response = client.list_access_request_status()
-        .assigned_to(assigned_to)
-        .count(count)
-        .filters(filters)
-        .limit(limit)
-        .offset(offset)
-        .regarding_identity(regarding_identity)
-        .request_state(request_state)
-        .requested_by(requested_by)
-        .requested_for(requested_for)
-        .sorters(sorters)
-        .send()
-        .await;
-    ```*/
+    /// List the status of requested items
+    ///
+    /// One entry per requested item and identity. Anyone may list their own requests; listing other identities' requests needs ORG_ADMIN. Requests the service ignored (access the identity already had) are not listed.
+    ///
+    /// Sends a `GET` request to `/v3/access-request-status`
+    ///
+    /// Arguments:
+    /// - `assigned_to`: Only requests whose work item is owned by this identity id (`me` for the caller).
+    /// - `count`: When true, the `X-Total-Count` response header carries the number of matches ignoring `limit` and `offset`.
+    /// - `filters`: A filter expression in the v3 collection syntax, for example `accountActivityItemId eq "2c91..."`. Fields and operators across tenant versions: `accessRequestId` (eq ne gt ge lt le in sw), `accountActivityItemId` (eq ne gt ge lt le in sw isnull) and `created` (eq ne gt ge lt le).
+    /// - `limit`: Page size.
+    /// - `offset`: Zero-based index of the first result to return.
+    /// - `regarding_identity`: Only requests where this identity id (`me` for the caller) is either the requester or the target. Cannot be combined with `requested-for` or `requested-by`.
+    /// - `request_state`: Only requests in this overall state (added in 2026).
+    /// - `requested_by`: Only requests submitted by this identity id (`me` for the caller). Cannot be combined with `regarding-identity`.
+    /// - `requested_for`: Only requests made for this identity id (`me` for the caller). Cannot be combined with `regarding-identity`.
+    /// - `sorters`: Comma-separated sort keys, each optionally prefixed with `-` for descending order. Keys: `created`, `modified`, `accountActivityItemId`, `name`.
+    /// ```ignore
+    /// let response = client.list_access_request_status()
+    ///     .assigned_to(assigned_to)
+    ///     .count(count)
+    ///     .filters(filters)
+    ///     .limit(limit)
+    ///     .offset(offset)
+    ///     .regarding_identity(regarding_identity)
+    ///     .request_state(request_state)
+    ///     .requested_by(requested_by)
+    ///     .requested_for(requested_for)
+    ///     .sorters(sorters)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn list_access_request_status(&self) -> builder::ListAccessRequestStatus<'_> {
         builder::ListAccessRequestStatus::new(self)
     }
-    /**Submit an access request
-
-    Queues a request to grant, revoke or modify access for one or more identities. Processing is asynchronous: acceptance says nothing about approval, and the service does not reject duplicates, so the same body sent twice creates two requests. GRANT_ACCESS may target several identities; when any entitlement is requested, at most 25 entitlements and 10 identities are allowed. REVOKE_ACCESS targets exactly one identity, at most one entitlement, and never carries a start date.
-
-    Sends a `POST` request to `/v3/access-requests`
-
-    ```ignore
-    let response = client.create_access_request()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Submit an access request
+    ///
+    /// Queues a request to grant, revoke or modify access for one or more identities. Processing is asynchronous: acceptance says nothing about approval, and the service does not reject duplicates, so the same body sent twice creates two requests. GRANT_ACCESS may target several identities; when any entitlement is requested, at most 25 entitlements and 10 identities are allowed. REVOKE_ACCESS targets exactly one identity, at most one entitlement, and never carries a start date.
+    ///
+    /// Sends a `POST` request to `/v3/access-requests`
+    ///
+    /// ```ignore
+    /// let response = client.create_access_request()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_access_request(&self) -> builder::CreateAccessRequest<'_> {
         builder::CreateAccessRequest::new(self)
     }
-    /**Cancel an access request
-
-    Cancels a request that has not yet passed its approval step. Allowed for ORG_ADMIN and for the identity that submitted the request.
-
-    Sends a `POST` request to `/v3/access-requests/cancel`
-
-    ```ignore
-    let response = client.cancel_access_request()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Cancel an access request
+    ///
+    /// Cancels a request that has not yet passed its approval step. Allowed for ORG_ADMIN and for the identity that submitted the request.
+    ///
+    /// Sends a `POST` request to `/v3/access-requests/cancel`
+    ///
+    /// ```ignore
+    /// let response = client.cancel_access_request()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn cancel_access_request(&self) -> builder::CancelAccessRequest<'_> {
         builder::CancelAccessRequest::new(self)
     }
@@ -6938,9 +6938,9 @@ pub mod builder {
         encode_path, ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue,
     };
-    /**Builder for [`Client::get_access_request_config`]
-
-    [`Client::get_access_request_config`]: super::Client::get_access_request_config*/
+    /// Builder for [`Client::get_access_request_config`]
+    ///
+    /// [`Client::get_access_request_config`]: super::Client::get_access_request_config
     #[derive(Debug, Clone)]
     pub struct GetAccessRequestConfig<'a> {
         client: &'a super::Client,
@@ -6999,9 +6999,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::set_access_request_config`]
-
-    [`Client::set_access_request_config`]: super::Client::set_access_request_config*/
+    /// Builder for [`Client::set_access_request_config`]
+    ///
+    /// [`Client::set_access_request_config`]: super::Client::set_access_request_config
     #[derive(Debug, Clone)]
     pub struct SetAccessRequestConfig<'a> {
         client: &'a super::Client,
@@ -7088,9 +7088,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::list_access_request_status`]
-
-    [`Client::list_access_request_status`]: super::Client::list_access_request_status*/
+    /// Builder for [`Client::list_access_request_status`]
+    ///
+    /// [`Client::list_access_request_status`]: super::Client::list_access_request_status
     #[derive(Debug, Clone)]
     pub struct ListAccessRequestStatus<'a> {
         client: &'a super::Client,
@@ -7315,9 +7315,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_access_request`]
-
-    [`Client::create_access_request`]: super::Client::create_access_request*/
+    /// Builder for [`Client::create_access_request`]
+    ///
+    /// [`Client::create_access_request`]: super::Client::create_access_request
     #[derive(Debug, Clone)]
     pub struct CreateAccessRequest<'a> {
         client: &'a super::Client,
@@ -7402,9 +7402,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::cancel_access_request`]
-
-    [`Client::cancel_access_request`]: super::Client::cancel_access_request*/
+    /// Builder for [`Client::cancel_access_request`]
+    ///
+    /// [`Client::cancel_access_request`]: super::Client::cancel_access_request
     #[derive(Debug, Clone)]
     pub struct CancelAccessRequest<'a> {
         client: &'a super::Client,
