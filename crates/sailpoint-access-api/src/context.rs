@@ -1,11 +1,14 @@
 //! The state the facade threads through the generated client, and the hooks
 //! that apply it to each request.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::StatusCode;
 
 use crate::Client;
 
@@ -59,6 +62,44 @@ impl Authorize for StaticAuthorization {
     }
 }
 
+/// Status and headers of a response, as seen before the generated code decodes its body.
+///
+/// The generated client drops the status when a documented response has a body it
+/// cannot decode (an HTML 502 page, an empty 429); [`observe`] recovers it.
+#[derive(Clone, Debug)]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers; kept only for non-success statuses (where `Retry-After`
+    /// matters), empty otherwise to keep the success path free of copies.
+    pub headers: HeaderMap,
+}
+
+tokio::task_local! {
+    static LAST_RESPONSE: RefCell<Option<ResponseMeta>>;
+}
+
+/// Runs `future` (typically one `send()` of the generated client) and returns its
+/// output together with the status and headers of the last response it received.
+///
+/// ```
+/// # async fn demo(client: &sailpoint_access_api::Client) {
+/// let (result, meta) = sailpoint_access_api::observe(client.get_access_request_config().send()).await;
+/// if let (Err(_), Some(meta)) = (&result, meta) {
+///     eprintln!("failed with HTTP {}", meta.status);
+/// }
+/// # }
+/// ```
+pub async fn observe<F: Future>(future: F) -> (F::Output, Option<ResponseMeta>) {
+    LAST_RESPONSE
+        .scope(RefCell::new(None), async move {
+            let output = future.await;
+            let meta = LAST_RESPONSE.with(|cell| cell.borrow_mut().take());
+            (output, meta)
+        })
+        .await
+}
+
 impl ClientHooks<Context> for Client {
     async fn pre<E>(
         &self,
@@ -72,6 +113,25 @@ impl ClientHooks<Context> for Client {
             .and_then(|a| a.authorization())
         {
             request.headers_mut().insert(AUTHORIZATION, header);
+        }
+        Ok(())
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        if let Ok(response) = result {
+            let status = response.status();
+            let headers = if status.is_success() {
+                HeaderMap::new()
+            } else {
+                response.headers().clone()
+            };
+            // Outside `observe` there is no slot, and nothing to record.
+            let _ = LAST_RESPONSE
+                .try_with(|cell| *cell.borrow_mut() = Some(ResponseMeta { status, headers }));
         }
         Ok(())
     }

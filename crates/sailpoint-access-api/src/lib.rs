@@ -40,7 +40,7 @@ mod timestamp;
 )]
 mod generated;
 
-pub use context::{Authorize, Context};
+pub use context::{observe, Authorize, Context, ResponseMeta};
 pub use generated::*;
 pub use timestamp::{Timestamp, TimestampError};
 

@@ -196,3 +196,33 @@ async fn documented_errors_decode_into_error_response() {
         other => panic!("expected a documented error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn observe_recovers_the_status_of_an_undecodable_documented_response() {
+    let server = MockServer::start_async().await;
+    server.get_access_request_config(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("retry-after", "7")
+            .header("content-type", "text/html")
+            .body("<html>slow down</html>");
+    });
+    let client = client(&server);
+    let (result, meta) =
+        sailpoint_access_api::observe(client.get_access_request_config().send()).await;
+    assert!(matches!(
+        result,
+        Err(sailpoint_access_api::Error::InvalidResponsePayload(..))
+    ));
+    let meta = meta.expect("the hook saw the response");
+    assert_eq!(meta.status.as_u16(), 429);
+    assert_eq!(
+        meta.headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+
+    // Outside `observe` the hook records nothing and the call behaves the same.
+    assert!(client.get_access_request_config().send().await.is_err());
+}

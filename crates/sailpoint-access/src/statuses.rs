@@ -1,0 +1,304 @@
+//! The status list query: typed parameters, validation, and one page fetch.
+
+use std::fmt;
+
+use sailpoint_access_api::types::{RequestStateFilter, RequestedItemStatus};
+
+use crate::error::{Result, ValidationError};
+use crate::filter::Filter;
+use crate::pagination::Page;
+use crate::transport::{self, execute};
+use crate::Client;
+
+/// The largest page the service serves, and the default page size.
+pub const MAX_PAGE_SIZE: u32 = 250;
+
+/// A sortable field of the status list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusSort {
+    /// `created`
+    Created,
+    /// `modified`
+    Modified,
+    /// `accountActivityItemId`
+    AccountActivityItemId,
+    /// `name`
+    Name,
+}
+
+impl StatusSort {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusSort::Created => "created",
+            StatusSort::Modified => "modified",
+            StatusSort::AccountActivityItemId => "accountActivityItemId",
+            StatusSort::Name => "name",
+        }
+    }
+}
+
+impl fmt::Display for StatusSort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A query over the status of requested items; from [`Client::statuses`].
+///
+/// Parameters are checked when the query runs, before anything is sent:
+/// `requested_for`/`requested_by` exclude `regarding_identity`
+/// (`statuses.exclusive_identity`), the page size is 0 to 250
+/// (`statuses.limit`; at least 1 to walk pages, `pagination.limit`), the
+/// offset fits the API's 32-bit integer (`statuses.offset`), and a sort
+/// field appears once (`statuses.sort_unique`).
+///
+/// ```no_run
+/// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+/// use futures::TryStreamExt;
+/// use sailpoint_access::{Filter, StatusSort};
+///
+/// let mut items = std::pin::pin!(client
+///     .statuses()
+///     .requested_for("me")
+///     .filter(Filter::account_activity_item_id().eq("2c91..."))
+///     .sort_desc(StatusSort::Created)
+///     .items());
+/// while let Some(status) = items.try_next().await? {
+///     println!("{:?} {:?}", status.name, status.state);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a query does nothing until it is run"]
+pub struct StatusQuery {
+    pub(crate) client: Client,
+    requested_for: Option<String>,
+    requested_by: Option<String>,
+    regarding_identity: Option<String>,
+    assigned_to: Option<String>,
+    filter: Option<Filter>,
+    sorters: Vec<(StatusSort, bool)>,
+    request_state: Option<RequestStateFilter>,
+    pub(crate) limit: u32,
+    pub(crate) offset: u32,
+    count: bool,
+    pub(crate) prefetch: usize,
+}
+
+impl StatusQuery {
+    pub(crate) fn new(client: Client) -> Self {
+        Self {
+            client,
+            requested_for: None,
+            requested_by: None,
+            regarding_identity: None,
+            assigned_to: None,
+            filter: None,
+            sorters: Vec::new(),
+            request_state: None,
+            limit: MAX_PAGE_SIZE,
+            offset: 0,
+            count: false,
+            prefetch: 0,
+        }
+    }
+
+    /// Only requests made for this identity id (`me` for the caller).
+    pub fn requested_for(mut self, identity_id: impl Into<String>) -> Self {
+        self.requested_for = Some(identity_id.into());
+        self
+    }
+
+    /// Only requests made by this identity id (`me` for the caller).
+    pub fn requested_by(mut self, identity_id: impl Into<String>) -> Self {
+        self.requested_by = Some(identity_id.into());
+        self
+    }
+
+    /// Only requests this identity made or is the target of; excludes the two above.
+    pub fn regarding_identity(mut self, identity_id: impl Into<String>) -> Self {
+        self.regarding_identity = Some(identity_id.into());
+        self
+    }
+
+    /// Only requests whose work item this identity owns.
+    pub fn assigned_to(mut self, identity_id: impl Into<String>) -> Self {
+        self.assigned_to = Some(identity_id.into());
+        self
+    }
+
+    /// A filter expression; combine several with [`Filter::and`].
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Adds an ascending sort key; keys apply in the order added.
+    pub fn sort_asc(mut self, field: StatusSort) -> Self {
+        self.sorters.push((field, false));
+        self
+    }
+
+    /// Adds a descending sort key.
+    pub fn sort_desc(mut self, field: StatusSort) -> Self {
+        self.sorters.push((field, true));
+        self
+    }
+
+    /// Only requests in this overall state (tenants since 2026).
+    pub fn request_state(mut self, state: RequestStateFilter) -> Self {
+        self.request_state = Some(state);
+        self
+    }
+
+    /// Page size, 0 to 250 (default 250); always sent.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Index of the first result (default 0).
+    pub fn offset(mut self, offset: u32) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Ask for the total number of matches (`X-Total-Count`), exposed as [`Page::total`].
+    pub fn count(mut self, count: bool) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// While a page is consumed, fetch up to `pages` further pages
+    /// concurrently; pages are still yielded in order. Default 0.
+    pub fn prefetch(mut self, pages: usize) -> Self {
+        self.prefetch = pages;
+        self
+    }
+
+    /// The `sorters` parameter, e.g. `created,-modified`.
+    fn sorters_param(&self) -> Option<String> {
+        (!self.sorters.is_empty()).then(|| {
+            self.sorters
+                .iter()
+                .map(|(field, desc)| {
+                    if *desc {
+                        format!("-{field}")
+                    } else {
+                        field.as_str().to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
+        if self.regarding_identity.is_some()
+            && (self.requested_for.is_some() || self.requested_by.is_some())
+        {
+            return Err(ValidationError::new(
+                "statuses.exclusive_identity",
+                "regarding-identity with requested-for/requested-by",
+                "regarding-identity cannot be combined with requested-for or requested-by",
+            ));
+        }
+        if self.limit > MAX_PAGE_SIZE {
+            return Err(ValidationError::new(
+                "statuses.limit",
+                self.limit,
+                "limit must be between 0 and 250",
+            ));
+        }
+        if i32::try_from(self.offset).is_err() {
+            return Err(ValidationError::new(
+                "statuses.offset",
+                self.offset,
+                "offset must be between 0 and 2147483647",
+            ));
+        }
+        for (i, (field, _)) in self.sorters.iter().enumerate() {
+            if self.sorters[..i].iter().any(|(f, _)| f == field) {
+                return Err(ValidationError::new(
+                    "statuses.sort_unique",
+                    field,
+                    "a field can be sorted on once",
+                ));
+            }
+        }
+        if let Some(filter) = &self.filter {
+            filter.check()?;
+        }
+        Ok(())
+    }
+
+    /// Fetches one page at the query's offset.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let page = client.statuses().requested_for("me").limit(10).count(true).page().await?;
+    /// println!("{} of {:?}", page.items.len(), page.total);
+    /// # Ok(()) }
+    /// ```
+    pub async fn page(&self) -> Result<Page> {
+        self.validate()?;
+        self.fetch(self.offset, self.limit).await
+    }
+
+    /// One request, parameters assumed valid.
+    pub(crate) async fn fetch(&self, offset: u32, limit: u32) -> Result<Page> {
+        let raw = &self.client.inner.raw;
+        let sorters = self.sorters_param();
+        // Both fit: validated against i32 before any fetch.
+        let (wire_limit, wire_offset) = (
+            limit.min(MAX_PAGE_SIZE) as i32,
+            offset.min(i32::MAX as u32) as i32,
+        );
+        let value = execute(&self.client.inner, transport::LIST_STATUS, || {
+            let mut call = raw
+                .list_access_request_status()
+                .limit(wire_limit)
+                .offset(wire_offset);
+            if let Some(v) = &self.requested_for {
+                call = call.requested_for(v.as_str());
+            }
+            if let Some(v) = &self.requested_by {
+                call = call.requested_by(v.as_str());
+            }
+            if let Some(v) = &self.regarding_identity {
+                call = call.regarding_identity(v.as_str());
+            }
+            if let Some(v) = &self.assigned_to {
+                call = call.assigned_to(v.as_str());
+            }
+            if let Some(f) = &self.filter {
+                call = call.filters(f.as_str());
+            }
+            if let Some(s) = &sorters {
+                call = call.sorters(s.as_str());
+            }
+            if let Some(state) = &self.request_state {
+                call = call.request_state(state.clone());
+            }
+            if self.count {
+                call = call.count(true);
+            }
+            call.send()
+        })
+        .await?;
+        let total = value
+            .headers()
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let items: Vec<RequestedItemStatus> = value.into_inner();
+        Ok(Page {
+            items,
+            offset,
+            limit,
+            total,
+        })
+    }
+}

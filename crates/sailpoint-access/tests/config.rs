@@ -1,0 +1,174 @@
+//! Where settings come from: environment map, then config.json; never the process environment.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use sailpoint_access::{Client, ClientBuilder, Error};
+
+/// A fresh directory, optionally with a config.json.
+fn dir(name: &str, config_json: Option<&str>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sailpoint-access-config-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Some(text) = config_json {
+        std::fs::write(dir.join("config.json"), text).unwrap();
+    }
+    dir
+}
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn debug(client: &Client) -> String {
+    format!("{client:?}")
+}
+
+const FILE: &str = r#"{"BaseURL":"https://file.api.identitynow.com","ClientId":"file-id","ClientSecret":"file-secret"}"#;
+
+#[test]
+fn environment_wins_over_the_file() {
+    let d = dir("env-wins", Some(FILE));
+    let client = Client::from_env_map(
+        &env(&[
+            ("SAIL_BASE_URL", "https://env.api.identitynow.com/v3"),
+            ("SAIL_CLIENT_ID", "env-id"),
+            ("SAIL_CLIENT_SECRET", "env-secret"),
+        ]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(client.base_url(), "https://env.api.identitynow.com");
+    assert!(debug(&client).contains("env-id"));
+}
+
+#[test]
+fn the_file_is_used_when_the_environment_is_empty() {
+    let d = dir("file-only", Some(FILE));
+    let client = Client::from_env_map(&env(&[("SAIL_BASE_URL", "  ")]), &d).unwrap();
+    assert_eq!(client.base_url(), "https://file.api.identitynow.com");
+    assert!(debug(&client).contains("file-id"));
+    assert!(!debug(&client).contains("file-secret"));
+}
+
+#[test]
+fn each_setting_falls_back_separately() {
+    let d = dir("mixed", Some(FILE));
+    // Base URL from the environment, credentials from the file.
+    let client = Client::from_env_map(
+        &env(&[("SAIL_BASE_URL", "https://env.api.identitynow.com")]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(client.base_url(), "https://env.api.identitynow.com");
+    assert!(debug(&client).contains("file-id"));
+    // Credentials from the environment, base URL from the file.
+    let client = Client::from_env_map(
+        &env(&[("SAIL_CLIENT_ID", "env-id"), ("SAIL_CLIENT_SECRET", "s")]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(client.base_url(), "https://file.api.identitynow.com");
+    assert!(debug(&client).contains("env-id"));
+}
+
+#[test]
+fn client_credentials_win_over_an_access_token_which_wins_over_the_file() {
+    let d = dir("token", Some(FILE));
+    let base = ("SAIL_BASE_URL", "https://env.api.identitynow.com");
+    let client = Client::from_env_map(
+        &env(&[
+            base,
+            ("SAIL_CLIENT_ID", "env-id"),
+            ("SAIL_CLIENT_SECRET", "s"),
+            ("SAIL_ACCESS_TOKEN", "tok"),
+        ]),
+        &d,
+    )
+    .unwrap();
+    assert!(debug(&client).contains("ClientCredentials"));
+    let client = Client::from_env_map(&env(&[base, ("SAIL_ACCESS_TOKEN", "tok")]), &d).unwrap();
+    assert!(debug(&client).contains("AccessToken"), "{client:?}");
+}
+
+#[test]
+fn half_set_credentials_are_an_error_not_a_fallback() {
+    let d = dir("half", Some(FILE));
+    let err = Client::from_env_map(&env(&[("SAIL_CLIENT_ID", "env-id")]), &d).unwrap_err();
+    assert!(
+        matches!(&err, Error::Configuration(m) if m.contains("SAIL_CLIENT_SECRET")),
+        "{err}"
+    );
+    let err = Client::from_env_map(&env(&[("SAIL_CLIENT_SECRET", "x")]), &d).unwrap_err();
+    assert!(err.to_string().contains("SAIL_CLIENT_ID"), "{err}");
+}
+
+#[test]
+fn missing_settings_say_what_to_set() {
+    let d = dir("nothing", None);
+    let err = Client::from_env_map(&env(&[]), &d).unwrap_err();
+    assert!(err.to_string().contains("SAIL_BASE_URL"), "{err}");
+    let err = Client::from_env_map(
+        &env(&[("SAIL_BASE_URL", "https://x.api.identitynow.com")]),
+        &d,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("configuration error: no credentials"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_file_is_reported_with_its_path() {
+    let d = dir("broken", Some("{not json"));
+    let err = ClientBuilder::from_env_map(&env(&[]), &d).unwrap_err();
+    assert!(err.to_string().contains("config.json"), "{err}");
+}
+
+#[test]
+fn the_base_url_is_checked() {
+    let d = dir("url", None);
+    let err = Client::from_env_map(
+        &env(&[
+            ("SAIL_BASE_URL", "http://acme.api.identitynow.com"),
+            ("SAIL_ACCESS_TOKEN", "t"),
+        ]),
+        &d,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("https is required"), "{err}");
+    let client = Client::from_env_map(
+        &env(&[
+            ("SAIL_BASE_URL", "http://localhost:9/v3/"),
+            ("SAIL_ACCESS_TOKEN", "t"),
+        ]),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(client.base_url(), "http://localhost:9");
+}
+
+#[test]
+fn the_builder_requires_base_url_and_credentials() {
+    let err = Client::builder().access_token("t").build().unwrap_err();
+    assert!(err.to_string().contains("no base URL"), "{err}");
+    let err = Client::builder()
+        .base_url("https://a.example")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("no credentials"), "{err}");
+    let err = Client::builder()
+        .base_url("https://a.example")
+        .client_credentials("", "s")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("client id"), "{err}");
+}

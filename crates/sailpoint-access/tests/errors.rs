@@ -1,0 +1,435 @@
+//! Status codes mapped to error kinds, retries, timeouts and decode errors.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use httpmock::MockServer;
+use sailpoint_access::types::{AccessRequestConfig, ErrorMessageDto, ErrorResponse};
+use sailpoint_access::{Client, Error, RetryConfig};
+use sailpoint_access_httpmock::MockServerExt;
+
+fn dto_error() -> ErrorResponse {
+    ErrorResponse {
+        detail_code: Some("400.1 Bad Request Content".into()),
+        tracking_id: Some("track-42".into()),
+        messages: vec![ErrorMessageDto {
+            text: Some(
+                "The request was syntactically correct but its content is semantically invalid."
+                    .into(),
+            ),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+async fn get_config_error(server: &MockServer, status: u16, body: &str) -> Error {
+    let mock = server.mock(|when, then| {
+        when.path("/v3/access-request-config");
+        then.status(status)
+            .header("content-type", "application/json")
+            .body(body);
+    });
+    let err = static_client(server, RetryConfig::disabled())
+        .config()
+        .get()
+        .await
+        .unwrap_err();
+    mock.assert_calls(1);
+    err
+}
+
+#[tokio::test]
+async fn each_status_maps_to_its_kind() {
+    let server = MockServer::start_async().await;
+    let body = serde_json::to_string(&dto_error()).unwrap();
+
+    let err = get_config_error(&server, 400, &body).await;
+    assert!(matches!(&err, Error::Api(e) if e.status == 400), "{err:?}");
+    assert_eq!(err.tracking_id(), Some("track-42"));
+    assert_eq!(
+        err.api_error().unwrap().detail_code.as_deref(),
+        Some("400.1 Bad Request Content")
+    );
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("semantically invalid"), "{err}");
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(
+        &server,
+        401,
+        r#"{"error":"JWT validation failed: JWT is expired"}"#,
+    )
+    .await;
+    assert!(
+        matches!(&err, Error::Unauthorized(e) if e.messages == ["JWT validation failed: JWT is expired"]),
+        "{err:?}"
+    );
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 403, &body).await;
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 429, r#"{"message":" Rate Limit Exceeded "}"#).await;
+    assert!(
+        matches!(
+            &err,
+            Error::RateLimited {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 500, &body).await;
+    assert!(matches!(&err, Error::Api(e) if e.status == 500), "{err:?}");
+    assert!(!err.is_retryable());
+
+    for status in [502, 503, 504] {
+        let server = MockServer::start_async().await;
+        let err = get_config_error(&server, status, "<html>bad gateway</html>").await;
+        assert!(
+            matches!(&err, Error::Api(e) if e.status == status),
+            "{err:?}"
+        );
+        assert!(err.is_retryable());
+        assert_eq!(err.status(), Some(status));
+    }
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 418, "").await;
+    assert!(matches!(&err, Error::Api(e) if e.status == 418), "{err:?}");
+}
+
+#[tokio::test]
+async fn cancel_404_is_not_found() {
+    let server = MockServer::start_async().await;
+    let mock = server.cancel_access_request(|_, then| {
+        then.not_found(&ErrorResponse {
+            detail_code: Some("404 Not found".into()),
+            ..Default::default()
+        });
+    });
+    let err = static_client(&server, fast_retry())
+        .access_requests()
+        .cancel("nope", "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(err.status(), Some(404));
+    mock.assert_calls(1);
+}
+
+#[tokio::test]
+async fn rate_limit_waits_retry_after_then_retries() {
+    let server = MockServer::start_async().await;
+    let limited = server.get_access_request_config(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("Retry-After", "1")
+            .header("content-type", "application/json")
+            .body(r#"{"message":"Rate Limit Exceeded"}"#)
+            .up_to_n_times(1);
+    });
+    let ok = server.get_access_request_config(|_, then| {
+        then.ok(&AccessRequestConfig::default());
+    });
+    let started = Instant::now();
+    static_client(&server, fast_retry())
+        .config()
+        .get()
+        .await
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(3), "waited {waited:?}");
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn retry_after_is_capped() {
+    let server = MockServer::start_async().await;
+    let limited = server.get_access_request_config(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("Retry-After", "3600")
+            .body(r#"{"message":"slow down"}"#)
+            .up_to_n_times(1);
+    });
+    let ok = server.get_access_request_config(|_, then| {
+        then.ok(&AccessRequestConfig::default());
+    });
+    let policy = fast_retry().with_max_retry_after(Duration::from_millis(50));
+    let started = Instant::now();
+    static_client(&server, policy).config().get().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn create_is_not_replayed_after_a_500_or_a_503() {
+    for status in [500, 503] {
+        let server = MockServer::start_async().await;
+        let mock = server.create_access_request(|_, then| {
+            then.into_inner().status(status).body("{}");
+        });
+        let err = static_client(&server, fast_retry())
+            .access_requests()
+            .grant()
+            .for_identity("a")
+            .role("r")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(status));
+        mock.assert_calls(1);
+    }
+}
+
+#[tokio::test]
+async fn create_is_retried_after_a_429() {
+    let server = MockServer::start_async().await;
+    let limited = server.create_access_request(|_, then| {
+        then.into_inner()
+            .status(429)
+            .header("Retry-After", "0")
+            .body(r#"{"message":"slow down"}"#)
+            .up_to_n_times(1);
+    });
+    let ok = server.create_access_request(|_, then| {
+        then.accepted(&Default::default());
+    });
+    static_client(&server, fast_retry())
+        .access_requests()
+        .grant()
+        .for_identity("a")
+        .role("r")
+        .send()
+        .await
+        .unwrap();
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn create_is_retried_when_the_connection_is_refused() {
+    // Bind and drop a listener to get a loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .access_token(TOKEN)
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let err = client
+        .access_requests()
+        .grant()
+        .for_identity("a")
+        .role("r")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                before_send: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn cancel_is_replayed_after_a_503() {
+    let server = MockServer::start_async().await;
+    let failing = server.cancel_access_request(|_, then| {
+        then.into_inner()
+            .status(503)
+            .body("unavailable")
+            .up_to_n_times(1);
+    });
+    let ok = server.cancel_access_request(|_, then| {
+        then.accepted(&serde_json::Map::new());
+    });
+    static_client(&server, fast_retry())
+        .access_requests()
+        .cancel("act", "why")
+        .await
+        .unwrap();
+    failing.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn reads_are_retried_on_502_and_504_up_to_max_attempts() {
+    let server = MockServer::start_async().await;
+    let failing = server.get_access_request_config(|_, then| {
+        then.into_inner().status(502).up_to_n_times(1);
+    });
+    let failing2 = server.get_access_request_config(|_, then| {
+        then.into_inner().status(504).up_to_n_times(1);
+    });
+    let ok = server.get_access_request_config(|_, then| {
+        then.ok(&AccessRequestConfig::default());
+    });
+    static_client(&server, fast_retry())
+        .config()
+        .get()
+        .await
+        .unwrap();
+    failing.assert_calls(1);
+    failing2.assert_calls(1);
+    ok.assert_calls(1);
+
+    let server = MockServer::start_async().await;
+    let always = server.get_access_request_config(|_, then| {
+        then.into_inner().status(503);
+    });
+    let err = static_client(&server, fast_retry())
+        .config()
+        .get()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    always.assert_calls(3);
+}
+
+#[tokio::test]
+async fn attempt_timeout_is_a_timeout_and_is_retried_for_reads() {
+    let server = MockServer::start_async().await;
+    let slow = server.get_access_request_config(|_, then| {
+        then.into_inner()
+            .status(200)
+            .delay(Duration::from_millis(400))
+            .body("{}");
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .access_token(TOKEN)
+        .retry(fast_retry().with_max_attempts(2))
+        .attempt_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let err = client.config().get().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                what: "attempt",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    slow.assert_calls(2);
+}
+
+#[tokio::test]
+async fn total_timeout_bounds_the_whole_call() {
+    let server = MockServer::start_async().await;
+    server.get_access_request_config(|_, then| {
+        then.into_inner().status(503);
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .access_token(TOKEN)
+        .retry(
+            RetryConfig::standard()
+                .with_max_attempts(100)
+                .with_backoff(Duration::from_millis(50), Duration::from_millis(50)),
+        )
+        .total_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.config().get().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { what: "total", .. }),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn decode_errors_carry_status_path_and_excerpt() {
+    let server = MockServer::start_async().await;
+    server.list_access_request_status(|_, then| {
+        then.into_inner()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(r#"[{"name":"ok"},{"name":"bad","created":"yesterday"}]"#);
+    });
+    let err = static_client(&server, RetryConfig::disabled())
+        .statuses()
+        .page()
+        .await
+        .unwrap_err();
+    let Error::Decode(d) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(d.status, Some(200));
+    assert_eq!(d.path, "[1].created");
+    assert!(d.body_excerpt.starts_with(r#"[{"name":"ok"}"#), "{d:?}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot decode response (status 200) at [1].created"),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+}
+
+/// Gateways answer documented statuses with bodies the generated code cannot
+/// decode (HTML, empty); the status still decides the error kind, so a 429 is
+/// rate limiting with its `Retry-After` and a 401 is unauthorized.
+#[tokio::test]
+async fn undecodable_bodies_keep_their_status_meaning() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.path("/v3/access-request-config");
+        then.status(429)
+            .header("content-type", "text/html")
+            .header("retry-after", "3")
+            .body("<html><body>Too many</body></html>");
+    });
+    let err = static_client(&server, RetryConfig::disabled())
+        .config()
+        .get()
+        .await
+        .unwrap_err();
+    mock.assert_calls(1);
+    assert!(
+        matches!(&err, Error::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(3)),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), Some(429));
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 500, "").await;
+    assert_eq!(err.status(), Some(500), "{err:?}");
+
+    let server = MockServer::start_async().await;
+    let err = get_config_error(&server, 200, "<html>login page</html>").await;
+    assert!(
+        matches!(&err, Error::Decode(d) if d.status == Some(200)),
+        "{err:?}"
+    );
+}
