@@ -252,6 +252,7 @@ impl TokenSource {
                 return Err(Error::Timeout {
                     what: "attempt",
                     after: self.attempt_timeout,
+                    attempts: 0,
                 })
             }
             Ok(Err(e)) => return Err(crate::transport::reqwest_error(&e, self.connect_timeout)),
@@ -277,12 +278,19 @@ impl TokenSource {
             ));
         }
         let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-            // The body holds the token: never quote it.
+            // The body holds the token: never quote it, nor serde's message,
+            // which quotes the offending value (it may be the token itself).
             Error::Decode(crate::error::DecodeError {
                 status: Some(status),
                 path: "token response".into(),
-                message: e.to_string(),
+                message: format!(
+                    "{:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
                 body_excerpt: "<redacted>".into(),
+                attempts: 0,
             })
         })?;
         if token.access_token.is_empty() {

@@ -53,20 +53,24 @@ pub enum Error {
     #[error("not found: {0}")]
     NotFound(ApiError),
     /// An attempt or the whole call ran out of time.
-    #[error("timed out after {}ms ({what})", .after.as_millis())]
+    #[error("timed out after {}ms ({what}){}", .after.as_millis(), fmt_attempts(*.attempts))]
     Timeout {
         /// Which limit was hit: `attempt`, `total`, `connect`, or `wait`.
         what: &'static str,
         /// The limit that was hit.
         after: Duration,
+        /// Attempts made by the call, the first included (0 when not counted).
+        attempts: u32,
     },
     /// The connection failed or broke.
-    #[error("transport error{}: {message}", if *.before_send { " before sending" } else { "" })]
+    #[error("transport error{}: {message}{}", if *.before_send { " before sending" } else { "" }, fmt_attempts(*.attempts))]
     Transport {
         /// What failed, without credentials.
         message: String,
         /// True when the request certainly did not reach the server (a connect failure).
         before_send: bool,
+        /// Attempts made by the call, the first included (0 when not counted).
+        attempts: u32,
     },
     /// A response body did not have the expected shape.
     #[error("{0}")]
@@ -74,6 +78,15 @@ pub enum Error {
     /// The client is misconfigured (base URL, credentials, config file).
     #[error("configuration error: {0}")]
     Configuration(String),
+}
+
+/// ` (after N attempts)` when the call was retried; nothing otherwise.
+fn fmt_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 fn fmt_retry_after(d: Option<Duration>) -> String {
@@ -123,6 +136,46 @@ impl Error {
             | Error::RateLimited { error: e, .. } => Some(e),
             _ => None,
         }
+    }
+
+    /// How many attempts the call made before giving up with this error, the
+    /// first included: more than 1 when it was retried. `None` when nothing
+    /// was attempted (validation, configuration) or the count is unknown.
+    ///
+    /// ```
+    /// # fn check(err: sailpoint_access::Error) {
+    /// if let Some(n) = err.attempts() {
+    ///     eprintln!("gave up after {n} attempt(s): {err}");
+    /// }
+    /// # }
+    /// ```
+    pub fn attempts(&self) -> Option<u32> {
+        let n = match self {
+            Error::Api(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::RateLimited { error: e, .. } => e.attempts,
+            Error::Decode(e) => e.attempts,
+            Error::Timeout { attempts, .. } | Error::Transport { attempts, .. } => *attempts,
+            Error::Validation(_) | Error::Configuration(_) => 0,
+        };
+        (n > 0).then_some(n)
+    }
+
+    /// Records how many attempts the call made (see [`attempts`](Self::attempts)).
+    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Error::Api(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::NotFound(e)
+            | Error::RateLimited { error: e, .. } => e.attempts = n,
+            Error::Decode(e) => e.attempts = n,
+            Error::Timeout { attempts, .. } | Error::Transport { attempts, .. } => *attempts = n,
+            Error::Validation(_) | Error::Configuration(_) => {}
+        }
+        self
     }
 
     /// The validation failure, when the request was refused before sending.
@@ -207,6 +260,8 @@ pub struct ApiError {
     pub tracking_id: Option<String>,
     /// Human-readable messages (all locales, then causes, then `error`/`message`).
     pub messages: Vec<String>,
+    /// Attempts the call made, the first included (0 when not counted).
+    pub attempts: u32,
 }
 
 impl ApiError {
@@ -225,6 +280,7 @@ impl ApiError {
             detail_code: body.detail_code.clone(),
             tracking_id: body.tracking_id.clone(),
             messages,
+            attempts: 0,
         }
     }
 
@@ -253,7 +309,7 @@ impl fmt::Display for ApiError {
         if let Some(id) = &self.tracking_id {
             write!(f, " [tracking id {id}]")?;
         }
-        Ok(())
+        f.write_str(&fmt_attempts(self.attempts))
     }
 }
 
@@ -268,6 +324,8 @@ pub struct DecodeError {
     pub message: String,
     /// The start of the body, for diagnosis.
     pub body_excerpt: String,
+    /// Attempts the call made, the first included (0 when not counted).
+    pub attempts: u32,
 }
 
 impl fmt::Display for DecodeError {
@@ -278,8 +336,11 @@ impl fmt::Display for DecodeError {
         }
         write!(
             f,
-            " at {}: {}; body starts {:?}",
-            self.path, self.message, self.body_excerpt
+            " at {}: {}; body starts {:?}{}",
+            self.path,
+            self.message,
+            self.body_excerpt,
+            fmt_attempts(self.attempts)
         )
     }
 }

@@ -148,7 +148,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     }
     // Fractional seconds are not in the RFC but cost nothing to accept.
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        // `try_`: a hostile `1e30` must not panic the caller.
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(date.timestamp()).ok()?);
@@ -176,6 +177,10 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("1e30", now), None);
+        assert_eq!(parse_retry_after("99999999999999999999", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
+        assert_eq!(parse_retry_after("inf", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
     }
 

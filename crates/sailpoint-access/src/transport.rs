@@ -2,6 +2,7 @@
 //! classification, retries, error mapping and the tracing span.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use progenitor_client::{Error as RawError, ResponseValue};
@@ -93,17 +94,23 @@ where
         elapsed_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let run = run_attempts(inner, op, &mut call, started, &span).instrument(span.clone());
+    // Shared with the attempt loop so that a total timeout, which drops the
+    // loop, still reports how many attempts were made.
+    let attempts = AtomicU32::new(0);
+    let run =
+        run_attempts(inner, op, &mut call, started, &span, &attempts).instrument(span.clone());
     let result = match inner.timeouts.total {
         Some(total) => match tokio::time::timeout(total, run).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
                 what: "total",
                 after: total,
+                attempts: 0,
             }),
         },
         None => run.await,
     };
+    let result = result.map_err(|e| e.with_attempts(attempts.load(Ordering::Relaxed)));
     span.record("elapsed_ms", started.elapsed().as_millis() as u64);
     match &result {
         Ok(_) => tracing::debug!(parent: &span, "call succeeded"),
@@ -118,6 +125,7 @@ async fn run_attempts<T, F, Fut>(
     call: &mut F,
     started: Instant,
     span: &tracing::Span,
+    attempts: &AtomicU32,
 ) -> Result<ResponseValue<T>>
 where
     T: DeserializeOwned,
@@ -129,6 +137,7 @@ where
     let mut replayed_after_401 = false;
     loop {
         attempt += 1;
+        attempts.store(attempt, Ordering::Relaxed);
         span.record("attempt", attempt);
         let (failure, generation) = match inner.auth.ensure().await {
             Err(error) => (Failure { error, sent: false }, None),
@@ -150,6 +159,7 @@ where
                         error: Error::Timeout {
                             what: "attempt",
                             after: inner.timeouts.attempt,
+                            attempts: 0,
                         },
                         sent: true,
                     },
@@ -237,6 +247,7 @@ async fn classify<T: DeserializeOwned>(
                         op.success
                     ),
                     body_excerpt: excerpt(&String::from_utf8_lossy(&body), 200),
+                    attempts: 0,
                 })
             } else {
                 // Gateways answer 502/503/504 with HTML; keep what JSON there is.
@@ -274,6 +285,7 @@ async fn classify<T: DeserializeOwned>(
             error: Error::Transport {
                 message,
                 before_send: false,
+                attempts: 0,
             },
             sent: true,
         },
@@ -300,8 +312,10 @@ fn decode_error<T: DeserializeOwned>(body: &[u8], op: Op) -> DecodeError {
             DecodeError {
                 status,
                 path,
-                message: e.inner().to_string(),
+                // serde quotes the offending value, which may be megabytes long.
+                message: excerpt(&e.inner().to_string(), 300),
                 body_excerpt,
+                attempts: 0,
             }
         }
         Ok(_) => {
@@ -314,8 +328,9 @@ fn decode_error<T: DeserializeOwned>(body: &[u8], op: Op) -> DecodeError {
             DecodeError {
                 status: None,
                 path,
-                message: format!("error body: {message}"),
+                message: format!("error body: {}", excerpt(&message, 300)),
                 body_excerpt,
+                attempts: 0,
             }
         }
     }
@@ -338,6 +353,7 @@ pub(crate) fn reqwest_error(e: &reqwest::Error, connect: Duration) -> Error {
         return Error::Timeout {
             what: "connect",
             after: connect,
+            attempts: 0,
         };
     }
     let mut message = e.without_url_ref().to_string();
@@ -350,6 +366,7 @@ pub(crate) fn reqwest_error(e: &reqwest::Error, connect: Duration) -> Error {
     Error::Transport {
         message,
         before_send: e.is_connect(),
+        attempts: 0,
     }
 }
 

@@ -137,6 +137,7 @@ impl WaitUntilDone {
                 return Err(Error::Timeout {
                     what: "wait",
                     after: self.deadline,
+                    attempts: 0,
                 });
             }
             tokio::time::sleep(interval).await;

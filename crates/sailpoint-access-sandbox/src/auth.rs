@@ -1,0 +1,153 @@
+//! The OAuth2 client-credentials token endpoint and bearer-token checks.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::error::{json_response, ApiError};
+use crate::rng::SplitMix64;
+
+/// The token response body.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: &'static str,
+}
+
+/// Issued tokens and their expiry.
+pub(crate) struct Tokens {
+    issued: HashMap<String, Instant>,
+    rng: SplitMix64,
+}
+
+impl Tokens {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            issued: HashMap::new(),
+            rng: SplitMix64::new(seed ^ 0x70CE_70CE_70CE_70CE),
+        }
+    }
+
+    /// A new token valid for `lifetime` from `now`.
+    pub(crate) fn issue(&mut self, lifetime: Duration, now: Instant) -> String {
+        // Long-running sandboxes would otherwise keep every token forever.
+        if self.issued.len() >= 4096 {
+            self.issued.retain(|_, expiry| *expiry > now);
+        }
+        let token = format!("sbx.{}{}", self.rng.hex_id(), self.rng.hex_id());
+        self.issued.insert(token.clone(), now + lifetime);
+        token
+    }
+
+    /// Makes every issued token expired.
+    pub(crate) fn expire_all(&mut self, now: Instant) {
+        for expiry in self.issued.values_mut() {
+            *expiry = now;
+        }
+    }
+
+    /// Checks an `Authorization` header.
+    pub(crate) fn check(&self, headers: &HeaderMap, now: Instant) -> Result<(), ApiError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::unauthorized(
+                "Full authentication is required to access this resource",
+            ));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| ApiError::unauthorized("Authorization header is not a Bearer token"))?;
+        match self.issued.get(token) {
+            Some(expiry) if *expiry > now => Ok(()),
+            Some(_) => Err(ApiError::unauthorized(
+                "JWT validation failed: JWT is expired",
+            )),
+            None => Err(ApiError::unauthorized(
+                "JWT validation failed: invalid token",
+            )),
+        }
+    }
+}
+
+/// Handles `POST /oauth/token`: parameters come from the form body or, as
+/// the service also accepts, the query string.
+pub(crate) fn token_endpoint(
+    shared: &crate::Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let mut params: Vec<(String, String)> = match query {
+        Some(q) => serde_urlencoded::from_str(q)
+            .map_err(|e| ApiError::bad_request(format!("Invalid query string: {e}")))?,
+        None => Vec::new(),
+    };
+    if !body.is_empty() {
+        let form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            });
+        if !form {
+            return Err(ApiError::bad_request(
+                "The token endpoint expects an application/x-www-form-urlencoded body.",
+            ));
+        }
+        let body: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|e| ApiError::bad_request(format!("Invalid form body: {e}")))?;
+        params.extend(body);
+    }
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    match get("grant_type") {
+        Some("client_credentials") => {}
+        Some(_) => {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+            ))
+        }
+        None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request")),
+    }
+    let settings = shared.settings();
+    if get("client_id") != Some(settings.client_id.as_str())
+        || get("client_secret") != Some(settings.client_secret.as_str())
+    {
+        return Err(ApiError::unauthorized("invalid_client"));
+    }
+    let lifetime = settings.token_lifetime;
+    drop(settings);
+    let token = shared.tokens().issue(lifetime, Instant::now());
+    Ok(json_response(
+        StatusCode::OK,
+        &TokenResponse {
+            access_token: &token,
+            token_type: "bearer",
+            expires_in: lifetime.as_secs(),
+            scope: "sp:scopes:all",
+        },
+    ))
+}
+
+fn oauth_error(status: StatusCode, error: &str) -> ApiError {
+    let mut e = ApiError::unauthorized(error);
+    e.set_status(status);
+    e
+}

@@ -1,0 +1,140 @@
+//! Error responses in the API's shapes: `ErrorResponse` with `detailCode`,
+//! `trackingId` and `messages` for 4xx/5xx, `{"error"}` for 401 and
+//! `{"message"}` for 429.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sailpoint_access_api::types::{ErrorMessageDto, ErrorResponse, LocaleOrigin};
+use serde::Serialize;
+
+/// An error the sandbox answers with, already in the wire shape.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    // Boxed: errors travel through many `Result`s and should stay small.
+    body: Box<ErrorResponse>,
+    retry_after: Option<u64>,
+}
+
+// Tracking ids only need to be unique within a process, which a counter gives
+// without touching the seeded PRNGs (so errors never shift generated ids).
+static TRACKING: AtomicU64 = AtomicU64::new(1);
+
+fn tracking_id() -> String {
+    format!("{:032x}", TRACKING.fetch_add(1, Ordering::Relaxed))
+}
+
+impl ApiError {
+    fn detailed(status: StatusCode, detail_code: &str, text: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: Box::new(ErrorResponse {
+                detail_code: Some(detail_code.to_owned()),
+                tracking_id: Some(tracking_id()),
+                messages: vec![ErrorMessageDto {
+                    locale: Some("en-US".to_owned()),
+                    locale_origin: Some(LocaleOrigin::Default),
+                    text: Some(text.into()),
+                }],
+                ..ErrorResponse::default()
+            }),
+            retry_after: None,
+        }
+    }
+
+    /// 400 with `detailCode` `400.1 Bad Request Content`.
+    pub(crate) fn bad_request(text: impl Into<String>) -> Self {
+        Self::detailed(StatusCode::BAD_REQUEST, "400.1 Bad Request Content", text)
+    }
+
+    /// 404 for an unknown object or route.
+    pub(crate) fn not_found(text: impl Into<String>) -> Self {
+        Self::detailed(StatusCode::NOT_FOUND, "404 Not found", text)
+    }
+
+    /// 405 for a known path with the wrong method.
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::detailed(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "405 Method Not Allowed",
+            "The method is not supported for this path.",
+        )
+    }
+
+    /// An injected or real server failure (500, 502, 503).
+    pub(crate) fn server(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            502 => "502 Bad Gateway",
+            503 => "503 Service Unavailable",
+            _ => "500.0 Internal Fault",
+        };
+        Self::detailed(
+            status,
+            code,
+            "An internal fault occurred in the sandbox (injected).",
+        )
+    }
+
+    /// 401 in the `{"error": ...}` shape.
+    pub(crate) fn unauthorized(text: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            body: Box::new(ErrorResponse {
+                error: Some(text.into()),
+                ..ErrorResponse::default()
+            }),
+            retry_after: None,
+        }
+    }
+
+    /// Keeps the body, changes the status (the token endpoint's 400s use the
+    /// `{"error"}` shape too).
+    pub(crate) fn set_status(&mut self, status: StatusCode) {
+        self.status = status;
+    }
+
+    /// 429 in the `{"message": ...}` shape, with `Retry-After` in seconds.
+    pub(crate) fn rate_limited(retry_after_secs: u64) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: Box::new(ErrorResponse {
+                message: Some("Rate Limit Exceeded".to_owned()),
+                ..ErrorResponse::default()
+            }),
+            retry_after: Some(retry_after_secs),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = json_response(self.status, &*self.body);
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// A JSON response; serialization of the generated types cannot fail, but a
+/// failure would still come back as a 500 rather than a panic.
+pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => json_bytes(status, bytes),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "serialization failed").into_response(),
+    }
+}
+
+/// A response whose body is already-encoded JSON.
+pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,418 @@
+//! The endpoint handlers. Bodies and query strings are parsed here rather
+//! than by axum's extractors so that every rejection comes back in the API's
+//! error shape.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use sailpoint_access_api::types::{
+    AccessRequest, AccessRequestConfig, AccessRequestResponse, AccessRequestTracking,
+    ApprovalScheme, ApprovalStatusDto, CancelAccessRequest, CommentDto, ManualWorkItemState,
+    OwnerReference, OwnerType, RequestedForIdentities, RequestedItemDetails, RequestedItemState,
+    RequestedItemStatus,
+};
+use sailpoint_access_api::Timestamp;
+use serde::de::DeserializeOwned;
+
+use crate::app::Shared;
+use crate::error::{json_bytes, json_response, ApiError};
+use crate::filter::Filter;
+use crate::sort::parse_sorters;
+use crate::state::{identity, item_name, phase, CancelError, StatusQuery};
+use crate::validate::validate;
+use crate::{
+    APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
+};
+
+type Body = Result<Bytes, BytesRejection>;
+
+/// Largest page the status list serves.
+pub(crate) const MAX_LIMIT: usize = 250;
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let body = body.map_err(|e| {
+            ApiError::bad_request(format!("The request body could not be read: {e}"))
+        })?;
+        crate::auth::token_endpoint(&shared, uri.query(), &headers, &body)
+    })())
+}
+
+fn is_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("<not text>"));
+    let ok = value.is_some_and(|v| {
+        let mime = v
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Unsupported Content-Type {}: expected application/json.",
+            value.map_or("(none)".to_owned(), |v| format!("'{v}'"))
+        )))
+    }
+}
+
+fn read_json<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+    let body = body
+        .map_err(|e| ApiError::bad_request(format!("The request body could not be read: {e}")))?;
+    is_json(headers)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("A JSON request body is required."));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Malformed request body: {e}")))
+}
+
+/// A stable 32-bit hash of what was requested for one identity, like the
+/// service's `attributesHash`.
+fn attributes_hash(identity: &str, items: &[crate::validate::Item]) -> i64 {
+    let mut hash: u32 = 0x811C_9DC5;
+    let mut feed = |s: &str| {
+        for b in s.bytes().chain([0]) {
+            hash ^= u32::from(b);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    };
+    feed(identity);
+    for item in items {
+        feed(item.kind.as_str());
+        feed(&item.id);
+    }
+    i64::from(hash)
+}
+
+pub(crate) async fn create(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let request: AccessRequest = read_json(&headers, body)?;
+        let now = Timestamp::now();
+        let validated = validate(request, now).map_err(ApiError::bad_request)?;
+        let caller = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
+        let approver = OwnerReference {
+            id: Some(APPROVER_IDENTITY_ID.to_owned()),
+            name: Some(APPROVER_IDENTITY_NAME.to_owned()),
+            type_: Some(OwnerType::Identity),
+        };
+
+        let mut store = shared.store_mut();
+        // One id per submission: every item of it shares it.
+        let access_request_id = store.ids.hex_id();
+        let mut statuses = Vec::new();
+        let mut tracking = Vec::new();
+        for (identity_id, items) in &validated.targets {
+            let identity_name = store.name_of(identity_id).unwrap_or(identity_id).to_owned();
+            for item in items {
+                let activity_id = store.ids.hex_id();
+                let approval_id = store.ids.hex_id();
+                let mut metadata: HashMap<String, String> = validated.client_metadata.clone();
+                metadata.extend(item.client_metadata.clone());
+                statuses.push(RequestedItemStatus {
+                    id: Some(item.id.clone()),
+                    name: Some(
+                        store
+                            .name_of(&item.id)
+                            .map_or_else(|| item_name(&item.kind, &item.id), str::to_owned),
+                    ),
+                    type_: Some(item.kind.clone()),
+                    state: Some(RequestedItemState::Executing),
+                    approval_details: vec![ApprovalStatusDto {
+                        approval_id: Some(approval_id.clone()),
+                        original_owner: Some(approver.clone()),
+                        current_owner: Some(identity(APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME)),
+                        modified: Some(now),
+                        status: Some(ManualWorkItemState::Pending),
+                        scheme: Some(ApprovalScheme::Manager),
+                        ..ApprovalStatusDto::default()
+                    }],
+                    approval_ids: Some(vec![approval_id]),
+                    account_activity_item_id: Some(activity_id),
+                    request_type: Some(validated.request_type.clone()),
+                    created: Some(now),
+                    modified: Some(now),
+                    requester: Some(caller.clone()),
+                    requested_for: Some(RequestedForIdentities::One(identity(
+                        identity_id,
+                        &identity_name,
+                    ))),
+                    requester_comment: item.comment.as_ref().map(|c| CommentDto {
+                        comment: Some(c.clone()),
+                        created: Some(now),
+                        author: Some(caller.clone()),
+                    }),
+                    access_request_phases: Some(vec![phase("APPROVAL_PHASE", now)]),
+                    start_date: item.start_date,
+                    remove_date: item.remove_date,
+                    cancelable: true,
+                    access_request_id: Some(access_request_id.clone()),
+                    client_metadata: (!metadata.is_empty()).then_some(metadata),
+                    ..RequestedItemStatus::default()
+                });
+            }
+            tracking.push(AccessRequestTracking {
+                requested_for: Some(identity_id.clone()),
+                requested_items_details: items
+                    .iter()
+                    .map(|i| RequestedItemDetails {
+                        id: Some(i.id.clone()),
+                        type_: Some(i.kind.clone()),
+                    })
+                    .collect(),
+                attributes_hash: Some(attributes_hash(identity_id, items)),
+                access_request_ids: vec![access_request_id.clone()],
+            });
+        }
+        store.insert(statuses);
+        drop(store);
+        shared.accepted_creates.fetch_add(1, Ordering::Relaxed);
+        Ok(json_response(
+            StatusCode::ACCEPTED,
+            &AccessRequestResponse {
+                new_requests: tracking,
+                existing_requests: Vec::new(),
+            },
+        ))
+    })())
+}
+
+pub(crate) async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let request: CancelAccessRequest = read_json(&headers, body)?;
+        if request.account_activity_id.trim().is_empty() {
+            return Err(ApiError::bad_request("accountActivityId is required."));
+        }
+        if request.comment.trim().is_empty() {
+            return Err(ApiError::bad_request(
+                "comment is required to cancel an access request.",
+            ));
+        }
+        let by = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
+        match shared
+            .store_mut()
+            .cancel(&request.account_activity_id, &request.comment, by)
+        {
+            Ok(()) => Ok(json_bytes(StatusCode::ACCEPTED, b"{}".to_vec())),
+            Err(CancelError::NotFound) => Err(ApiError::not_found(format!(
+                "Access request with accountActivityId {} was not found.",
+                request.account_activity_id
+            ))),
+            Err(CancelError::NotCancelable(current)) => Err(ApiError::bad_request(format!(
+                "Access request with accountActivityId {} cannot be cancelled: it is {current}.",
+                request.account_activity_id
+            ))),
+        }
+    })())
+}
+
+pub(crate) async fn get_config(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &shared.store().config)
+}
+
+/// The rules a config must satisfy beyond its schema (the schema itself,
+/// such as `maxReminders >= 1`, is enforced while decoding).
+pub(crate) fn validate_config(config: &AccessRequestConfig) -> Result<(), String> {
+    if let Some(r) = &config.approval_reminder_and_escalation_config {
+        for (name, value) in [
+            ("daysUntilEscalation", r.days_until_escalation),
+            ("daysBetweenReminders", r.days_between_reminders),
+        ] {
+            if value.is_some_and(|v| v < 0) {
+                return Err(format!("{name} must not be negative."));
+            }
+        }
+    }
+    if let Some(schemes) = config
+        .entitlement_request_config
+        .as_ref()
+        .and_then(|e| e.grant_request_approval_schemes.as_deref())
+    {
+        for scheme in schemes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let known = matches!(scheme, "entitlementOwner" | "sourceOwner" | "manager")
+                || scheme
+                    .strip_prefix("workgroup:")
+                    .is_some_and(|id| !id.is_empty());
+            if !known {
+                return Err(format!(
+                    "Invalid approval scheme '{scheme}' in grantRequestApprovalSchemes: expected entitlementOwner, sourceOwner, manager or workgroup:<id>."
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_config(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let config: AccessRequestConfig = read_json(&headers, body)?;
+        validate_config(&config).map_err(ApiError::bad_request)?;
+        let mut store = shared.store_mut();
+        store.config = config;
+        Ok(json_response(StatusCode::OK, &store.config))
+    })())
+}
+
+const LIST_PARAMS: [&str; 10] = [
+    "requested-for",
+    "requested-by",
+    "regarding-identity",
+    "assigned-to",
+    "count",
+    "limit",
+    "offset",
+    "filters",
+    "sorters",
+    "request-state",
+];
+
+/// Validates the status-list query string.
+pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<StatusQuery, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("Invalid query string: {e}")))?;
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    for (name, value) in pairs {
+        let Some(known) = LIST_PARAMS.iter().find(|p| **p == name) else {
+            return Err(ApiError::bad_request(format!(
+                "Unknown query parameter '{name}'. Supported: {}.",
+                LIST_PARAMS.join(", ")
+            )));
+        };
+        if seen.insert(known, value).is_some() {
+            return Err(ApiError::bad_request(format!(
+                "Query parameter '{name}' is given more than once."
+            )));
+        }
+    }
+    let identity_param = |name: &str| -> Result<Option<String>, ApiError> {
+        match seen.get(name).map(|v| v.trim()) {
+            None => Ok(None),
+            Some("") => Err(ApiError::bad_request(format!("{name} must not be empty."))),
+            Some("me") => Ok(Some(CALLER_IDENTITY_ID.to_owned())),
+            Some(id) => Ok(Some(id.to_owned())),
+        }
+    };
+    let mut query = StatusQuery {
+        requested_for: identity_param("requested-for")?,
+        requested_by: identity_param("requested-by")?,
+        regarding: identity_param("regarding-identity")?,
+        assigned_to: identity_param("assigned-to")?,
+        limit: MAX_LIMIT,
+        ..StatusQuery::default()
+    };
+    if query.regarding.is_some() && (query.requested_for.is_some() || query.requested_by.is_some())
+    {
+        return Err(ApiError::bad_request(
+            "regarding-identity cannot be combined with requested-for or requested-by.",
+        ));
+    }
+    if let Some(v) = seen.get("count") {
+        query.count = match v.as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid value '{other}' for count: expected true or false."
+                )))
+            }
+        };
+    }
+    if let Some(v) = seen.get("limit") {
+        query.limit = v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=MAX_LIMIT as i64).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Invalid value '{v}' for limit: expected an integer from 0 to {MAX_LIMIT}."
+                ))
+            })? as usize;
+    }
+    if let Some(v) = seen.get("offset") {
+        query.offset = v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Invalid value '{v}' for offset: expected a non-negative integer."
+                ))
+            })? as usize;
+    }
+    if let Some(v) = seen.get("filters").filter(|v| !v.trim().is_empty()) {
+        query.filter = Some(Filter::parse(v).map_err(ApiError::bad_request)?);
+    }
+    if let Some(v) = seen.get("sorters").filter(|v| !v.trim().is_empty()) {
+        query.sorters = parse_sorters(v).map_err(ApiError::bad_request)?;
+    }
+    if let Some(v) = seen.get("request-state") {
+        if v != "EXECUTING" {
+            return Err(ApiError::bad_request(format!(
+                "Invalid value '{v}' for request-state: only EXECUTING is supported."
+            )));
+        }
+        query.executing_only = true;
+    }
+    Ok(query)
+}
+
+pub(crate) async fn list_status(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    respond((|| {
+        let query = parse_list_query(uri.query())?;
+        let page = shared
+            .store()
+            .page(&query)
+            .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))?;
+        // Some tenants refuse an offset that lands exactly on the end of a
+        // list whose size is a multiple of the page size, instead of
+        // answering an empty page; paginators must cope.
+        if shared.offset_quirk.load(Ordering::Relaxed)
+            && page.empty
+            && query.offset > 0
+            && query.limit > 0
+            && page.total == query.offset
+            && query.offset % query.limit == 0
+        {
+            return Err(ApiError::bad_request("Specified offset is invalid."));
+        }
+        let mut response = json_bytes(StatusCode::OK, page.body);
+        if query.count {
+            response
+                .headers_mut()
+                .insert("X-Total-Count", HeaderValue::from(page.total));
+        }
+        Ok(response)
+    })())
+}

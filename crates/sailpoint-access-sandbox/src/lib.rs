@@ -1,0 +1,510 @@
+//! An embedded sandbox tenant for the SailPoint Identity Security Cloud v3
+//! Access Requests API: a stateful fake of the five operations and the OAuth2
+//! token endpoint, served on loopback, so that examples, end-to-end tests and
+//! benchmarks run on any machine.
+//!
+//! It speaks the same wire format as the generated client, because it uses
+//! the same generated types (`sailpoint_access_api::types`) to decode
+//! requests and encode responses. It validates submissions as the service
+//! does, keeps one status per identity and item, lets tests move items through
+//! their lifecycle, and can inject faults (rate limiting, 5xx, latency,
+//! stalls, dropped connections) deterministically from a seed.
+//!
+//! ```
+//! use sailpoint_access_api::{Client, Context};
+//! use sailpoint_access_sandbox::Sandbox;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::builder().seed_statuses(10).start().await?;
+//! // A token straight from the handle; `POST /oauth/token` with
+//! // `sandbox.client_id()` and `sandbox.client_secret()` works as well.
+//! let token = sandbox.issue_token();
+//! let client = Client::new(sandbox.base_url(), Context::with_bearer_token(&token)?);
+//! let page = client.list_access_request_status().limit(5).count(true).send().await?;
+//! assert_eq!(page.headers()["x-total-count"], "10");
+//! assert_eq!(page.into_inner().len(), 5);
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The standalone binary serves the same sandbox for other languages and curl:
+//! `cargo run -p sailpoint-access-sandbox -- --port 8787 --seed-statuses 1000`.
+
+mod app;
+mod auth;
+mod error;
+mod faults;
+mod filter;
+mod handlers;
+mod rng;
+mod seed;
+mod server;
+mod sort;
+mod state;
+mod validate;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sailpoint_access_api::types::{AccessRequestConfig, RequestedItemStatus};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{
+    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, ServerErrors, Stall,
+};
+pub use state::{default_config, ControlError};
+
+use app::{Settings, Shared};
+
+/// The identity every sandbox token acts as (`me` in status queries); it is
+/// the requester of submitted requests.
+pub const CALLER_IDENTITY_ID: &str = "2c9180867624cbd7017642d8c8c81f67";
+/// Display name of [`CALLER_IDENTITY_ID`].
+pub const CALLER_IDENTITY_NAME: &str = "Sandbox Admin";
+/// The approver of every submitted item (`assigned-to` in status queries).
+pub const APPROVER_IDENTITY_ID: &str = "2c918084660f45d6016617daa9210584";
+/// Display name of [`APPROVER_IDENTITY_ID`].
+pub const APPROVER_IDENTITY_NAME: &str = "Sandbox Approver";
+/// The client id a sandbox accepts unless told otherwise.
+pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
+/// The client secret a sandbox accepts unless told otherwise.
+pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
+/// Token lifetime unless told otherwise (the service's is 12 hours).
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// Entry point: `Sandbox::builder()`.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// A builder with the defaults: loopback on a free port, the default
+    /// credentials, seed 0, no seeded statuses, no faults, and the
+    /// "Specified offset is invalid." quirk on.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+}
+
+/// Configures a sandbox before it starts.
+#[derive(Clone, Debug)]
+pub struct SandboxBuilder {
+    addr: SocketAddr,
+    client_id: String,
+    client_secret: String,
+    token_lifetime: Duration,
+    seed: u64,
+    seed_statuses: usize,
+    offset_quirk: bool,
+    faults: FaultConfig,
+    config: AccessRequestConfig,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            seed: 0,
+            seed_statuses: 0,
+            offset_quirk: true,
+            faults: FaultConfig::default(),
+            config: default_config(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Listens on this port of 127.0.0.1 (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Listens on this address instead of 127.0.0.1.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// The client id the token endpoint accepts.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self
+    }
+
+    /// The client secret the token endpoint accepts.
+    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = secret.into();
+        self
+    }
+
+    /// How long issued tokens stay valid (`expires_in` is its whole seconds).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The seed of every id, seeded status and fault decision.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Starts with `n` generated statuses over the past year, in every state.
+    pub fn seed_statuses(mut self, n: usize) -> Self {
+        self.seed_statuses = n;
+        self
+    }
+
+    /// Whether an offset equal to a non-zero total that is a multiple of the
+    /// limit answers `400 "Specified offset is invalid."` (default true, as
+    /// some tenants do) instead of an empty page.
+    pub fn offset_quirk(mut self, enabled: bool) -> Self {
+        self.offset_quirk = enabled;
+        self
+    }
+
+    /// The access request configuration the tenant starts with.
+    pub fn config(mut self, config: AccessRequestConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Replaces every fault knob at once.
+    pub fn faults(mut self, faults: FaultConfig) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// 429 after `limit.max_requests` per window per caller.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.faults.rate_limit = Some(limit);
+        self
+    }
+
+    /// Answers a share of requests with 500, 502 or 503.
+    pub fn server_errors(mut self, errors: ServerErrors) -> Self {
+        self.faults.server_errors = Some(errors);
+        self
+    }
+
+    /// Delays every response.
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.faults.latency = Some(latency);
+        self
+    }
+
+    /// Holds a share of requests without answering (or answers late).
+    pub fn stall(mut self, stall: Stall) -> Self {
+        self.faults.stall = Some(stall);
+        self
+    }
+
+    /// Closes the connection of a share of requests without answering.
+    pub fn drop_connections(mut self, drops: DropConnections) -> Self {
+        self.faults.drop_connections = Some(drops);
+        self
+    }
+
+    /// Binds, seeds and starts serving on the current tokio runtime.
+    pub async fn start(self) -> Result<SandboxHandle, StartError> {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| StartError {
+                addr: self.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError {
+            addr: self.addr,
+            source,
+        })?;
+        let mut store = state::Store::new(self.seed, self.config);
+        if self.seed_statuses > 0 {
+            let seeded = seed::generate(self.seed_statuses, self.seed, chrono::Utc::now());
+            store.learn_names(seeded.names);
+            store.insert(seeded.statuses);
+        }
+        let shared = Arc::new(Shared::new(
+            store,
+            faults::FaultState::new(self.faults, self.seed),
+            auth::Tokens::new(self.seed),
+            Settings {
+                client_id: self.client_id,
+                client_secret: self.client_secret,
+                token_lifetime: self.token_lifetime,
+            },
+            self.offset_quirk,
+        ));
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::serve(
+            listener,
+            app::router(shared.clone()),
+            stopped,
+        ));
+        Ok(SandboxHandle {
+            base_url: format!("http://{addr}"),
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// The sandbox could not bind its address.
+#[derive(Debug)]
+pub struct StartError {
+    addr: SocketAddr,
+    source: std::io::Error,
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the sandbox could not listen on {}", self.addr)
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A running sandbox: its address and credentials, and controls for tests.
+/// Dropping it stops the server and closes every connection.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use sailpoint_access_api::types::{AccessItemType, AccessRequest, AccessRequestItem, RequestedItemState};
+/// use sailpoint_access_api::{Client, Context};
+/// use sailpoint_access_sandbox::{FaultConfig, Operation, RateLimit, Sandbox};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let sandbox = Sandbox::builder().seed(1).start().await?;
+/// let client = Client::new(sandbox.base_url(), Context::with_bearer_token(&sandbox.issue_token())?);
+/// let item: AccessRequestItem =
+///     serde_json::from_value(serde_json::json!({"type": "ROLE", "id": "role-1"}))?;
+/// let request = AccessRequest {
+///     requested_for: vec!["identity-1".into()],
+///     requested_items: vec![item],
+///     ..AccessRequest::default()
+/// };
+/// client.create_access_request().body(request).send().await?;
+/// assert_eq!(sandbox.access_requests_accepted(), 1);
+///
+/// // Move the item along as an approver and the source would.
+/// let id = sandbox.statuses()[0].account_activity_item_id.clone().unwrap();
+/// sandbox.approve(&id)?;
+/// let done = sandbox.provision(&id)?;
+/// assert_eq!(done.state, Some(RequestedItemState::RequestCompleted));
+///
+/// // Knobs change at runtime: one request per minute from now on.
+/// sandbox.set_faults(FaultConfig {
+///     rate_limit: Some(RateLimit::new(1, Duration::from_secs(60))),
+///     ..FaultConfig::default()
+/// });
+/// assert!(client.get_access_request_config().send().await.is_ok());
+/// assert!(client.get_access_request_config().send().await.is_err()); // 429
+/// assert_eq!(sandbox.requests_received(Operation::GetAccessRequestConfig), 2);
+/// # Ok(())
+/// # }
+/// ```
+pub struct SandboxHandle {
+    base_url: String,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SandboxHandle {
+    /// The base URL, such as `http://127.0.0.1:41234`: API paths carry `/v3`,
+    /// and the token endpoint is `/oauth/token`, as on a real tenant host.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The client id the token endpoint accepts.
+    pub fn client_id(&self) -> String {
+        self.shared.settings().client_id.clone()
+    }
+
+    /// The client secret the token endpoint accepts.
+    pub fn client_secret(&self) -> String {
+        self.shared.settings().client_secret.clone()
+    }
+
+    /// The identity tokens act as (`me`).
+    pub fn caller_identity_id(&self) -> &'static str {
+        CALLER_IDENTITY_ID
+    }
+
+    /// Issues a token directly, as the token endpoint would, without a
+    /// request (and without counting one).
+    pub fn issue_token(&self) -> String {
+        let lifetime = self.shared.settings().token_lifetime;
+        self.shared.tokens().issue(lifetime, Instant::now())
+    }
+
+    /// Makes every token issued so far expired: the next API call with one
+    /// gets 401.
+    pub fn expire_tokens(&self) {
+        self.shared.tokens().expire_all(Instant::now());
+    }
+
+    /// The lifetime of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.settings_mut().token_lifetime = lifetime;
+    }
+
+    /// Requests received for `op` (counted before faults and auth, so
+    /// rejected and faulted requests count too).
+    pub fn requests_received(&self, op: Operation) -> u64 {
+        self.shared.received(op)
+    }
+
+    /// `POST /v3/access-requests` calls answered 202: each is one submission
+    /// on a real tenant, so duplicates show here.
+    pub fn access_requests_accepted(&self) -> u64 {
+        self.shared.accepted_creates.load(Ordering::Relaxed)
+    }
+
+    /// Sets every counter back to zero.
+    pub fn reset_counters(&self) {
+        self.shared.reset_counters();
+    }
+
+    /// The current fault knobs.
+    pub fn faults(&self) -> FaultConfig {
+        self.shared.faults().config.clone()
+    }
+
+    /// Replaces the fault knobs; rate-limit windows start over.
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.shared.faults().set_config(faults);
+    }
+
+    /// Turns the "Specified offset is invalid." quirk on or off.
+    pub fn set_offset_quirk(&self, enabled: bool) {
+        self.shared.offset_quirk.store(enabled, Ordering::Relaxed);
+    }
+
+    /// The stored access request configuration.
+    pub fn config(&self) -> AccessRequestConfig {
+        self.shared.store().config.clone()
+    }
+
+    /// Replaces the configuration, bypassing the API's validation.
+    pub fn set_config(&self, config: AccessRequestConfig) {
+        self.shared.store_mut().config = config;
+    }
+
+    /// The status with this `accountActivityItemId`.
+    pub fn status(&self, account_activity_item_id: &str) -> Option<RequestedItemStatus> {
+        self.shared.store().get(account_activity_item_id).cloned()
+    }
+
+    /// Every status, in storage order (a copy: meant for small stores).
+    pub fn statuses(&self) -> Vec<RequestedItemStatus> {
+        self.shared.store().all().to_vec()
+    }
+
+    /// The number of statuses stored.
+    pub fn status_count(&self) -> usize {
+        self.shared.store().len()
+    }
+
+    /// Stores statuses as given (replacing any with the same
+    /// `accountActivityItemId`; ones without it get a fresh id). Returns
+    /// their `accountActivityItemId`s.
+    pub fn insert_statuses(
+        &self,
+        statuses: impl IntoIterator<Item = RequestedItemStatus>,
+    ) -> Vec<String> {
+        self.shared.store_mut().insert(statuses)
+    }
+
+    /// Adds `n` generated statuses (as [`SandboxBuilder::seed_statuses`]),
+    /// drawn from `seed`.
+    pub fn seed_statuses(&self, n: usize, seed: u64) {
+        let seeded = seed::generate(n, seed, chrono::Utc::now());
+        let mut store = self.shared.store_mut();
+        store.learn_names(seeded.names);
+        store.insert(seeded.statuses);
+    }
+
+    /// Approves a pending item: its approval becomes APPROVED, it stays
+    /// EXECUTING (now provisioning) and is no longer cancelable.
+    pub fn approve(
+        &self,
+        account_activity_item_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.store_mut().approve(account_activity_item_id)
+    }
+
+    /// Rejects a pending item: approval REJECTED, state REJECTED.
+    pub fn reject(
+        &self,
+        account_activity_item_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.store_mut().reject(account_activity_item_id)
+    }
+
+    /// Completes provisioning of an approved item: state REQUEST_COMPLETED.
+    pub fn provision(
+        &self,
+        account_activity_item_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.store_mut().provision(account_activity_item_id)
+    }
+
+    /// Fails provisioning of an approved item: state PROVISIONING_FAILED,
+    /// with an error message.
+    pub fn fail(
+        &self,
+        account_activity_item_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.store_mut().fail(account_activity_item_id)
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the accept loop, which aborts every
+        // connection; nothing to await here.
+        self.stop.take();
+    }
+}

@@ -1,0 +1,546 @@
+//! The tenant's data: requested-item statuses, the access request config, and
+//! the lifecycle transitions tests drive.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sailpoint_access_api::types::{
+    AccessItemType, AccessRequestConfig, AccessRequestPhaseResult, AccessRequestPhaseState,
+    AccessRequestPhases, ApprovalReminderAndEscalationConfig, CancelledRequestDetails,
+    EntitlementRequestConfig, ErrorMessageDto, IdentityReference, IdentityReferenceType,
+    LocaleOrigin, ManualWorkItemState, RequestOnBehalfOfConfig, RequestedForIdentities,
+    RequestedItemState, RequestedItemStatus,
+};
+use sailpoint_access_api::Timestamp;
+
+use crate::filter::Filter;
+use crate::rng::SplitMix64;
+use crate::sort::{compare, SortKey};
+
+/// Why a test control (approve, reject, provision, fail) was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ControlError {
+    /// No status has this `accountActivityItemId`.
+    NotFound(String),
+    /// The item is not in a state the action applies to.
+    InvalidTransition {
+        /// The item.
+        account_activity_item_id: String,
+        /// The refused action (`approve`, `reject`, `provision`, `fail`).
+        action: &'static str,
+        /// The item's state and approval status, for the message.
+        current: String,
+    },
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ControlError::NotFound(id) => {
+                write!(f, "no requested item with accountActivityItemId {id}")
+            }
+            ControlError::InvalidTransition {
+                account_activity_item_id,
+                action,
+                current,
+            } => write!(
+                f,
+                "cannot {action} requested item {account_activity_item_id}: it is {current}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+/// Why the cancel operation refused, mapped to 404 / 400 by the handler.
+#[derive(Debug)]
+pub(crate) enum CancelError {
+    NotFound,
+    NotCancelable(String),
+}
+
+/// A status-list query after its parameters were validated.
+#[derive(Debug, Default)]
+pub(crate) struct StatusQuery {
+    pub(crate) requested_for: Option<String>,
+    pub(crate) requested_by: Option<String>,
+    pub(crate) regarding: Option<String>,
+    pub(crate) assigned_to: Option<String>,
+    pub(crate) executing_only: bool,
+    pub(crate) filter: Option<Filter>,
+    pub(crate) sorters: Vec<SortKey>,
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
+    pub(crate) count: bool,
+}
+
+impl StatusQuery {
+    fn restricts(&self) -> bool {
+        self.requested_for.is_some()
+            || self.requested_by.is_some()
+            || self.regarding.is_some()
+            || self.assigned_to.is_some()
+            || self.executing_only
+            || self.filter.is_some()
+    }
+
+    /// Identifies the query's result set: everything but paging.
+    fn predicate_key(&self) -> String {
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+            self.requested_for,
+            self.requested_by,
+            self.regarding,
+            self.assigned_to,
+            self.executing_only,
+            self.filter,
+            self.sorters
+        )
+    }
+
+    fn matches(&self, s: &RequestedItemStatus) -> bool {
+        let requester = s.requester.as_ref().and_then(|r| r.id.as_deref());
+        if let Some(id) = &self.requested_for {
+            if !requested_for_contains(s, id) {
+                return false;
+            }
+        }
+        if let Some(id) = &self.requested_by {
+            if requester != Some(id.as_str()) {
+                return false;
+            }
+        }
+        if let Some(id) = &self.regarding {
+            if requester != Some(id.as_str()) && !requested_for_contains(s, id) {
+                return false;
+            }
+        }
+        if let Some(id) = &self.assigned_to {
+            if !assigned_to(s, id) {
+                return false;
+            }
+        }
+        if self.executing_only && s.state != Some(RequestedItemState::Executing) {
+            return false;
+        }
+        self.filter.as_ref().is_none_or(|f| f.matches(s))
+    }
+}
+
+fn requested_for_contains(s: &RequestedItemStatus, id: &str) -> bool {
+    match &s.requested_for {
+        Some(RequestedForIdentities::One(r)) => r.id.as_deref() == Some(id),
+        Some(RequestedForIdentities::Many(rs)) => rs.iter().any(|r| r.id.as_deref() == Some(id)),
+        None => false,
+    }
+}
+
+/// The owner of a pending approval or manual work item.
+fn assigned_to(s: &RequestedItemStatus, id: &str) -> bool {
+    let approvals = s.approval_details.iter().any(|a| {
+        a.status == Some(ManualWorkItemState::Pending)
+            && (a.current_owner.as_ref().and_then(|o| o.id.as_deref()) == Some(id)
+                || a.original_owner.as_ref().and_then(|o| o.id.as_deref()) == Some(id))
+    });
+    approvals
+        || s.manual_work_item_details.iter().flatten().any(|w| {
+            w.status == Some(ManualWorkItemState::Pending)
+                && w.current_owner.as_ref().and_then(|o| o.id.as_deref()) == Some(id)
+        })
+}
+
+/// One page of the status list, already encoded.
+pub(crate) struct Page {
+    pub(crate) body: Vec<u8>,
+    pub(crate) total: usize,
+    pub(crate) empty: bool,
+}
+
+/// Statuses, config, and the id generator.
+pub(crate) struct Store {
+    records: Vec<RequestedItemStatus>,
+    by_activity_id: HashMap<String, usize>,
+    pub(crate) config: AccessRequestConfig,
+    pub(crate) ids: SplitMix64,
+    names: HashMap<String, String>,
+    // Orderings of `records` per sort spec, built on first use and dropped on
+    // any change, so paging through a large sorted list sorts once.
+    sorted: Mutex<HashMap<Vec<SortKey>, Arc<[u32]>>>,
+    // The matching records, in order, per query (paging aside), likewise:
+    // paging through a filtered list filters once, then slices.
+    matched: Mutex<HashMap<String, Arc<[u32]>>>,
+}
+
+/// Cached query results kept at most; a client walking many distinct
+/// filters just starts over.
+const MATCH_CACHE_ENTRIES: usize = 64;
+
+impl Store {
+    pub(crate) fn new(seed: u64, config: AccessRequestConfig) -> Self {
+        Self {
+            records: Vec::new(),
+            by_activity_id: HashMap::new(),
+            config,
+            ids: SplitMix64::new(seed),
+            names: HashMap::new(),
+            sorted: Mutex::new(HashMap::new()),
+            matched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn changed(&mut self) {
+        self.sorted
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.matched
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Remembers display names (identities and items) for later references.
+    pub(crate) fn learn_names(&mut self, names: impl IntoIterator<Item = (String, String)>) {
+        self.names.extend(names);
+    }
+
+    pub(crate) fn name_of(&self, id: &str) -> Option<&str> {
+        self.names.get(id).map(String::as_str)
+    }
+
+    /// Adds or replaces (by `accountActivityItemId`) statuses; ones without
+    /// that id get a fresh one. Returns the ids in order.
+    pub(crate) fn insert(
+        &mut self,
+        statuses: impl IntoIterator<Item = RequestedItemStatus>,
+    ) -> Vec<String> {
+        let statuses = statuses.into_iter();
+        self.records.reserve(statuses.size_hint().0);
+        let mut ids = Vec::new();
+        for mut status in statuses {
+            let id = match &status.account_activity_item_id {
+                Some(id) => id.clone(),
+                None => {
+                    let id = self.ids.hex_id();
+                    status.account_activity_item_id = Some(id.clone());
+                    id
+                }
+            };
+            match self.by_activity_id.get(&id) {
+                Some(&index) => self.records[index] = status,
+                None => {
+                    self.by_activity_id.insert(id.clone(), self.records.len());
+                    self.records.push(status);
+                }
+            }
+            ids.push(id);
+        }
+        self.changed();
+        ids
+    }
+
+    pub(crate) fn get(&self, activity_id: &str) -> Option<&RequestedItemStatus> {
+        self.by_activity_id
+            .get(activity_id)
+            .map(|&i| &self.records[i])
+    }
+
+    pub(crate) fn all(&self) -> &[RequestedItemStatus] {
+        &self.records
+    }
+
+    fn get_mut(&mut self, activity_id: &str) -> Result<&mut RequestedItemStatus, ControlError> {
+        let index = *self
+            .by_activity_id
+            .get(activity_id)
+            .ok_or_else(|| ControlError::NotFound(activity_id.to_owned()))?;
+        self.changed();
+        Ok(&mut self.records[index])
+    }
+
+    fn order(&self, keys: &[SortKey]) -> Arc<[u32]> {
+        let mut cache = self.sorted.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(order) = cache.get(keys) {
+            return order.clone();
+        }
+        let mut order: Vec<u32> = (0..self.records.len() as u32).collect();
+        // Stable, so ties keep insertion order and pages never shuffle.
+        order.sort_by(|&a, &b| compare(keys, &self.records[a as usize], &self.records[b as usize]));
+        let order: Arc<[u32]> = order.into();
+        cache.insert(keys.to_vec(), order.clone());
+        order
+    }
+
+    /// The indices of the records matching `query`, in its order.
+    fn matching(&self, query: &StatusQuery) -> Arc<[u32]> {
+        let key = query.predicate_key();
+        if let Some(found) = self
+            .matched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return found.clone();
+        }
+        let order = (!query.sorters.is_empty()).then(|| self.order(&query.sorters));
+        let positions = 0..self.records.len() as u32;
+        let found: Arc<[u32]> = match &order {
+            Some(order) => order
+                .iter()
+                .copied()
+                .filter(|&i| query.matches(&self.records[i as usize]))
+                .collect(),
+            None => positions
+                .filter(|&i| query.matches(&self.records[i as usize]))
+                .collect(),
+        };
+        let mut cache = self.matched.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= MATCH_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, found.clone());
+        found
+    }
+
+    /// Filters, sorts and slices without cloning records: one linear pass
+    /// (plus a sort) the first time a query is seen, then O(limit) per page.
+    pub(crate) fn page(&self, query: &StatusQuery) -> Result<Page, serde_json::Error> {
+        let n = self.records.len();
+        let (page, total): (Vec<usize>, usize) = if query.restricts() {
+            let found = self.matching(query);
+            let start = query.offset.min(found.len());
+            let end = query.offset.saturating_add(query.limit).min(found.len());
+            (
+                found[start..end].iter().map(|&i| i as usize).collect(),
+                found.len(),
+            )
+        } else {
+            let start = query.offset.min(n);
+            let end = query.offset.saturating_add(query.limit).min(n);
+            let page = if query.sorters.is_empty() {
+                (start..end).collect()
+            } else {
+                self.order(&query.sorters)[start..end]
+                    .iter()
+                    .map(|&i| i as usize)
+                    .collect()
+            };
+            (page, n)
+        };
+        let items: Vec<&RequestedItemStatus> = page.iter().map(|&i| &self.records[i]).collect();
+        Ok(Page {
+            body: serde_json::to_vec(&items)?,
+            total,
+            empty: items.is_empty(),
+        })
+    }
+
+    fn describe(status: &RequestedItemStatus) -> String {
+        let state = status
+            .state
+            .as_ref()
+            .map_or("without state", |s| s.as_str());
+        let approval = status
+            .approval_details
+            .first()
+            .and_then(|a| a.status.as_ref())
+            .map_or("none", |s| s.as_str());
+        format!("{state} (approval {approval})")
+    }
+
+    fn transition(
+        &mut self,
+        activity_id: &str,
+        action: &'static str,
+        allowed: impl Fn(&RequestedItemStatus) -> bool,
+        apply: impl FnOnce(&mut RequestedItemStatus, Timestamp),
+    ) -> Result<RequestedItemStatus, ControlError> {
+        let status = self.get_mut(activity_id)?;
+        if !allowed(status) {
+            return Err(ControlError::InvalidTransition {
+                account_activity_item_id: activity_id.to_owned(),
+                action,
+                current: Self::describe(status),
+            });
+        }
+        let now = Timestamp::now();
+        status.modified = Some(now);
+        apply(status, now);
+        Ok(status.clone())
+    }
+
+    pub(crate) fn approve(
+        &mut self,
+        activity_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.transition(activity_id, "approve", pending_approval, |s, now| {
+            decide_approval(s, ManualWorkItemState::Approved, now);
+            s.cancelable = false;
+            finish_phase(s, now, AccessRequestPhaseResult::Successful);
+            s.access_request_phases
+                .get_or_insert_with(Vec::new)
+                .push(phase("PROVISIONING_PHASE", now));
+        })
+    }
+
+    pub(crate) fn reject(
+        &mut self,
+        activity_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.transition(activity_id, "reject", pending_approval, |s, now| {
+            decide_approval(s, ManualWorkItemState::Rejected, now);
+            s.cancelable = false;
+            s.state = Some(RequestedItemState::Rejected);
+            finish_phase(s, now, AccessRequestPhaseResult::Failed);
+        })
+    }
+
+    pub(crate) fn provision(
+        &mut self,
+        activity_id: &str,
+    ) -> Result<RequestedItemStatus, ControlError> {
+        self.transition(activity_id, "provision", approved_executing, |s, now| {
+            s.state = Some(RequestedItemState::RequestCompleted);
+            finish_phase(s, now, AccessRequestPhaseResult::Successful);
+        })
+    }
+
+    pub(crate) fn fail(&mut self, activity_id: &str) -> Result<RequestedItemStatus, ControlError> {
+        self.transition(activity_id, "fail", approved_executing, |s, now| {
+            s.state = Some(RequestedItemState::ProvisioningFailed);
+            s.error_messages = Some(vec![vec![ErrorMessageDto {
+                locale: Some("en-US".to_owned()),
+                locale_origin: Some(LocaleOrigin::Default),
+                text: Some("The source rejected the provisioning request (sandbox).".to_owned()),
+            }]]);
+            finish_phase(s, now, AccessRequestPhaseResult::Failed);
+        })
+    }
+
+    pub(crate) fn cancel(
+        &mut self,
+        activity_id: &str,
+        comment: &str,
+        by: IdentityReference,
+    ) -> Result<(), CancelError> {
+        let status = self
+            .get_mut(activity_id)
+            .map_err(|_| CancelError::NotFound)?;
+        if !status.cancelable {
+            return Err(CancelError::NotCancelable(Self::describe(status)));
+        }
+        let now = Timestamp::now();
+        status.cancelable = false;
+        status.state = Some(RequestedItemState::Cancelled);
+        status.modified = Some(now);
+        status.cancelled_request_details = Some(CancelledRequestDetails {
+            comment: Some(comment.to_owned()),
+            modified: Some(now),
+            owner: Some(by),
+        });
+        decide_approval(status, ManualWorkItemState::Cancelled, now);
+        for p in status.access_request_phases.iter_mut().flatten() {
+            if p.state == Some(AccessRequestPhaseState::Executing) {
+                p.state = Some(AccessRequestPhaseState::Cancelled);
+                p.finished = Some(now);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn pending_approval(s: &RequestedItemStatus) -> bool {
+    s.state == Some(RequestedItemState::Executing)
+        && s.approval_details
+            .iter()
+            .any(|a| a.status == Some(ManualWorkItemState::Pending))
+}
+
+fn approved_executing(s: &RequestedItemStatus) -> bool {
+    s.state == Some(RequestedItemState::Executing)
+        && !s.approval_details.is_empty()
+        && s.approval_details
+            .iter()
+            .all(|a| a.status == Some(ManualWorkItemState::Approved))
+}
+
+fn decide_approval(s: &mut RequestedItemStatus, to: ManualWorkItemState, now: Timestamp) {
+    for a in &mut s.approval_details {
+        if a.status == Some(ManualWorkItemState::Pending) {
+            a.status = Some(to.clone());
+            a.modified = Some(now);
+        }
+    }
+}
+
+fn finish_phase(s: &mut RequestedItemStatus, now: Timestamp, result: AccessRequestPhaseResult) {
+    for p in s.access_request_phases.iter_mut().flatten() {
+        if p.state == Some(AccessRequestPhaseState::Executing) {
+            p.state = Some(AccessRequestPhaseState::Completed);
+            p.finished = Some(now);
+            p.result = Some(result.clone());
+        }
+    }
+}
+
+/// A phase that started at `now` and is running.
+pub(crate) fn phase(name: &str, now: Timestamp) -> AccessRequestPhases {
+    AccessRequestPhases {
+        name: Some(name.to_owned()),
+        started: Some(now),
+        state: Some(AccessRequestPhaseState::Executing),
+        ..AccessRequestPhases::default()
+    }
+}
+
+/// An identity reference.
+pub(crate) fn identity(id: &str, name: &str) -> IdentityReference {
+    IdentityReference {
+        id: Some(id.to_owned()),
+        name: Some(name.to_owned()),
+        type_: Some(IdentityReferenceType::Identity),
+    }
+}
+
+/// A display name for an item the catalog does not know.
+pub(crate) fn item_name(kind: &AccessItemType, id: &str) -> String {
+    let kind = match kind {
+        AccessItemType::Role => "Role",
+        AccessItemType::AccessProfile => "Access Profile",
+        AccessItemType::Entitlement => "Entitlement",
+        other => other.as_str(),
+    };
+    format!("{kind} {}", &id[..id.len().min(8)])
+}
+
+/// The configuration a fresh tenant has.
+pub fn default_config() -> AccessRequestConfig {
+    AccessRequestConfig {
+        approvals_must_be_external: false,
+        auto_approval_enabled: false,
+        reauthorization_enabled: false,
+        request_on_behalf_of_config: Some(RequestOnBehalfOfConfig {
+            allow_request_on_behalf_of_anyone_by_anyone: true,
+            allow_request_on_behalf_of_employee_by_manager: true,
+        }),
+        approval_reminder_and_escalation_config: Some(ApprovalReminderAndEscalationConfig {
+            days_until_escalation: Some(5),
+            days_between_reminders: Some(1),
+            max_reminders: std::num::NonZeroU32::new(3),
+            fallback_approver_ref: None,
+        }),
+        entitlement_request_config: Some(EntitlementRequestConfig {
+            allow_entitlement_request: true,
+            request_comments_required: false,
+            denied_comments_required: false,
+            grant_request_approval_schemes: Some("sourceOwner".to_owned()),
+        }),
+    }
+}

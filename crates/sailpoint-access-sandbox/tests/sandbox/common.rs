@@ -1,0 +1,133 @@
+//! Helpers shared by the sandbox tests: a started sandbox with a token, the
+//! generated client and a plain reqwest client on it.
+
+use std::fmt::Debug;
+
+use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
+use sailpoint_access_api::types::{
+    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, ErrorResponse,
+};
+use sailpoint_access_api::{Client, Context};
+use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
+
+pub struct Setup {
+    pub sandbox: SandboxHandle,
+    pub client: Client,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+impl Setup {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sandbox.base_url())
+    }
+
+    /// A reqwest GET with the bearer token.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// A reqwest POST with the bearer token.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+}
+
+/// Starts `builder` and obtains a token through `POST /oauth/token`.
+pub async fn setup(builder: SandboxBuilder) -> Setup {
+    let sandbox = builder.start().await.expect("sandbox starts");
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let token = fetch_token(&http, &sandbox).await;
+    let client = Client::new_with_client(
+        sandbox.base_url(),
+        http.clone(),
+        Context::with_bearer_token(&token).unwrap(),
+    );
+    Setup {
+        sandbox,
+        client,
+        http,
+        token,
+    }
+}
+
+pub async fn fetch_token(http: &reqwest::Client, sandbox: &SandboxHandle) -> String {
+    let response = http
+        .post(format!("{}/oauth/token", sandbox.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &sandbox.client_id()),
+            ("client_secret", &sandbox.client_secret()),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+pub fn item(kind: AccessItemType, id: &str) -> AccessRequestItem {
+    AccessRequestItem {
+        type_: kind,
+        id: id.to_owned(),
+        comment: Some("needed for the quarter close".to_owned()),
+        assignment_id: None,
+        native_identity: None,
+        client_metadata: Default::default(),
+        start_date: None,
+        remove_date: None,
+    }
+}
+
+pub fn grant(identities: &[&str], items: Vec<AccessRequestItem>) -> AccessRequest {
+    AccessRequest {
+        requested_for: identities.iter().map(|s| s.to_string()).collect(),
+        request_type: Some(AccessRequestType::GrantAccess),
+        requested_items: items,
+        ..AccessRequest::default()
+    }
+}
+
+/// The status and error body of a failed call through the generated client.
+pub async fn api_error<T: Debug>(
+    result: Result<ResponseValue<T>, Error<ErrorResponse>>,
+) -> (u16, ErrorResponse) {
+    match result {
+        Err(Error::ErrorResponse(value)) => (value.status().as_u16(), value.into_inner()),
+        Err(Error::UnexpectedResponse(response)) => {
+            let status = response.status().as_u16();
+            (
+                status,
+                response
+                    .json()
+                    .await
+                    .expect("error body in the error shape"),
+            )
+        }
+        other => panic!("expected an error response, got {other:?}"),
+    }
+}
+
+/// Asserts the 4xx/5xx error shape and returns its message text.
+pub fn detailed_text(error: &ErrorResponse) -> String {
+    assert!(error.detail_code.is_some(), "detailCode in {error:?}");
+    assert!(error.tracking_id.is_some(), "trackingId in {error:?}");
+    let message = error.messages.first().expect("a message");
+    assert_eq!(message.locale.as_deref(), Some("en-US"));
+    assert!(message.locale_origin.is_some());
+    message.text.clone().expect("message text")
+}
+
+/// A raw reqwest response checked for status and the 4xx error shape.
+pub async fn raw_error(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let body: ErrorResponse = response.json().await.expect("error shape");
+    detailed_text(&body)
+}

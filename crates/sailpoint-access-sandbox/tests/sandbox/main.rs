@@ -1,0 +1,13 @@
+//! End-to-end tests of the sandbox through the generated client and plain
+//! reqwest, on 127.0.0.1 only. One test binary keeps link time down.
+
+mod common;
+
+mod auth;
+mod binary;
+mod faults;
+mod lifecycle;
+mod listing;
+mod operations;
+mod throughput;
+mod validation;

@@ -1,0 +1,271 @@
+//! Every rule the sandbox enforces on submissions and requests, each a 400
+//! in the error shape (never a panic or a hang), and nothing recorded.
+
+use sailpoint_access_api::types::{
+    AccessItemType, AccessRequest, AccessRequestType, RequestedForDtoRef, RequestedItemDtoRef,
+};
+use sailpoint_access_api::Timestamp;
+use sailpoint_access_sandbox::Sandbox;
+
+use crate::common::{api_error, detailed_text, grant, item, raw_error, setup, Setup};
+
+async fn refused(s: &Setup, request: AccessRequest, needle: &str) {
+    let (status, error) =
+        api_error(s.client.create_access_request().body(request).send().await).await;
+    assert_eq!(status, 400);
+    let text = detailed_text(&error);
+    assert!(text.contains(needle), "expected {needle:?} in {text:?}");
+    assert_eq!(
+        error.detail_code.as_deref(),
+        Some("400.1 Bad Request Content")
+    );
+}
+
+fn entitlements(n: usize) -> Vec<sailpoint_access_api::types::AccessRequestItem> {
+    (0..n)
+        .map(|i| item(AccessItemType::Entitlement, &format!("ent-{i}")))
+        .collect()
+}
+
+fn future(days: i64) -> Timestamp {
+    (chrono::Utc::now() + chrono::Duration::days(days)).into()
+}
+
+#[tokio::test]
+async fn limits_on_entitlements_identities_and_revokes() {
+    let s = setup(Sandbox::builder()).await;
+    // At the limits: accepted.
+    let ten: Vec<String> = (0..10).map(|i| format!("id-{i}")).collect();
+    let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+    s.client
+        .create_access_request()
+        .body(grant(&ten, entitlements(25)))
+        .send()
+        .await
+        .expect("25 entitlements for 10 identities is allowed");
+    assert_eq!(s.sandbox.status_count(), 250);
+
+    refused(&s, grant(&["a"], entitlements(26)), "at most 25").await;
+    let eleven: Vec<String> = (0..11).map(|i| format!("id-{i}")).collect();
+    let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
+    refused(&s, grant(&eleven, entitlements(1)), "at most 10").await;
+    // Roles only: more than 10 identities is fine.
+    s.client
+        .create_access_request()
+        .body(grant(&eleven, vec![item(AccessItemType::Role, "r")]))
+        .send()
+        .await
+        .expect("roles for 11 identities");
+
+    let revoke = |ids: &[&str], items| AccessRequest {
+        request_type: Some(AccessRequestType::RevokeAccess),
+        ..grant(ids, items)
+    };
+    refused(
+        &s,
+        revoke(&["a", "b"], vec![item(AccessItemType::Role, "r")]),
+        "single identity",
+    )
+    .await;
+    refused(&s, revoke(&["a"], entitlements(2)), "1 entitlement").await;
+    let mut dated = item(AccessItemType::Role, "r");
+    dated.start_date = Some(future(3));
+    refused(&s, revoke(&["a"], vec![dated]), "startDate is not allowed").await;
+    let mut silent = item(AccessItemType::Role, "r");
+    silent.comment = None;
+    refused(&s, revoke(&["a"], vec![silent]), "comment is required").await;
+    let mut sunset = item(AccessItemType::Entitlement, "e");
+    sunset.remove_date = Some(future(3));
+    refused(
+        &s,
+        revoke(&["a"], vec![sunset]),
+        "removeDate is not supported",
+    )
+    .await;
+    // A valid revoke.
+    let mut sunset_role = item(AccessItemType::Role, "r");
+    sunset_role.remove_date = Some(future(3));
+    s.client
+        .create_access_request()
+        .body(revoke(&["a"], vec![sunset_role]))
+        .send()
+        .await
+        .expect("revoke of a role with a removeDate");
+    assert_eq!(s.sandbox.access_requests_accepted(), 3);
+}
+
+#[tokio::test]
+async fn missing_fields_bad_enums_and_dates() {
+    let s = setup(Sandbox::builder()).await;
+    refused(
+        &s,
+        grant(&[], vec![item(AccessItemType::Role, "r")]),
+        "requestedFor is required",
+    )
+    .await;
+    refused(&s, grant(&["a"], vec![]), "requestedItems is required").await;
+    refused(
+        &s,
+        grant(
+            &["a"],
+            vec![item(AccessItemType::Unknown("GROUP".into()), "r")],
+        ),
+        "Invalid type 'GROUP'",
+    )
+    .await;
+    refused(
+        &s,
+        AccessRequest {
+            request_type: Some(AccessRequestType::Unknown("BORROW_ACCESS".into())),
+            ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
+        },
+        "Invalid requestType 'BORROW_ACCESS'",
+    )
+    .await;
+    refused(
+        &s,
+        grant(&["a"], vec![item(AccessItemType::Role, " ")]),
+        "empty id",
+    )
+    .await;
+    let mut past = item(AccessItemType::Role, "r");
+    past.remove_date = Some(Timestamp::parse("2020-01-01T00:00:00Z").unwrap());
+    refused(&s, grant(&["a"], vec![past]), "must be in the future").await;
+    let mut backwards = item(AccessItemType::Role, "r");
+    backwards.start_date = Some(future(5));
+    backwards.remove_date = Some(future(2));
+    refused(&s, grant(&["a"], vec![backwards]), "after its startDate").await;
+
+    // Both request forms at once, and the per-identity form outside GRANT.
+    let per_identity = vec![RequestedForDtoRef {
+        identity_id: "a".to_owned(),
+        requested_items: vec![RequestedItemDtoRef {
+            type_: AccessItemType::Role,
+            id: "r".to_owned(),
+            comment: None,
+            client_metadata: Default::default(),
+            start_date: None,
+            remove_date: None,
+            account_selection: None,
+        }],
+    }];
+    refused(
+        &s,
+        AccessRequest {
+            requested_for_with_requested_items: Some(per_identity.clone()),
+            ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
+        },
+        "not both",
+    )
+    .await;
+    refused(
+        &s,
+        AccessRequest {
+            request_type: Some(AccessRequestType::RevokeAccess),
+            requested_for_with_requested_items: Some(per_identity.clone()),
+            ..AccessRequest::default()
+        },
+        "only supported for GRANT_ACCESS",
+    )
+    .await;
+    // The per-identity form on its own is accepted.
+    s.client
+        .create_access_request()
+        .body(AccessRequest {
+            requested_for_with_requested_items: Some(per_identity),
+            ..AccessRequest::default()
+        })
+        .send()
+        .await
+        .expect("requestedForWithRequestedItems alone");
+    assert_eq!(s.sandbox.status_count(), 1);
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_content_types() {
+    let s = setup(Sandbox::builder()).await;
+    let cases: [(&str, Option<&str>, &str); 9] = [
+        (
+            "/v3/access-requests",
+            Some("application/json"),
+            "{\"requestedFor\": [\"a\"",
+        ),
+        ("/v3/access-requests", Some("application/json"), "not json"),
+        ("/v3/access-requests", Some("application/json"), ""),
+        ("/v3/access-requests", Some("application/json"), "[1,2]"),
+        // A requested item without `type`: a missing field.
+        (
+            "/v3/access-requests",
+            Some("application/json"),
+            r#"{"requestedFor":["a"],"requestedItems":[{"id":"r"}]}"#,
+        ),
+        (
+            "/v3/access-requests",
+            Some("text/plain"),
+            r#"{"requestedFor":["a"],"requestedItems":[{"type":"ROLE","id":"r"}]}"#,
+        ),
+        (
+            "/v3/access-requests",
+            None,
+            r#"{"requestedFor":["a"],"requestedItems":[{"type":"ROLE","id":"r"}]}"#,
+        ),
+        (
+            "/v3/access-requests/cancel",
+            Some("application/json"),
+            r#"{"accountActivityId":"x"}"#,
+        ),
+        (
+            "/v3/access-requests/cancel",
+            Some("application/x-www-form-urlencoded"),
+            "accountActivityId=x&comment=y",
+        ),
+    ];
+    for (path, content_type, body) in cases {
+        let mut request = s.post(path).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let text = raw_error(request.send().await.unwrap(), 400).await;
+        if content_type != Some("application/json") {
+            assert!(text.contains("Content-Type"), "{text}");
+        }
+    }
+    // Empty strings where ids are required.
+    let text = raw_error(
+        s.post("/v3/access-requests/cancel")
+            .json(&serde_json::json!({"accountActivityId": "", "comment": "c"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(text.contains("accountActivityId"));
+    let text = raw_error(
+        s.post("/v3/access-requests/cancel")
+            .json(&serde_json::json!({"accountActivityId": "x", "comment": " "}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(text.contains("comment"));
+    assert_eq!(s.sandbox.status_count(), 0);
+    assert_eq!(s.sandbox.access_requests_accepted(), 0);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_shape() {
+    let s = setup(Sandbox::builder()).await;
+    let response = s.get("/v3/nothing-here").send().await.unwrap();
+    raw_error(response, 404).await;
+    let response = s
+        .http
+        .delete(s.url("/v3/access-request-config"))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    raw_error(response, 405).await;
+}
