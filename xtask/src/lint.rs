@@ -850,6 +850,7 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{remove, set};
     use serde_json::json;
 
     /// A small document that passes every check.
@@ -917,28 +918,6 @@ mod tests {
                 "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
             }
         })
-    }
-
-    /// Replaces or inserts the node at `at` (its parent must be a mapping
-    /// when the node does not exist yet).
-    fn set(doc: &mut Value, at: &str, value: Value) {
-        if let Some(node) = doc.pointer_mut(at) {
-            *node = value;
-            return;
-        }
-        let (parent, key) = at.rsplit_once('/').expect("a JSON pointer");
-        let key = key.replace("~1", "/").replace("~0", "~");
-        doc.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| panic!("no mapping at {parent}"))
-            .insert(key, value);
-    }
-
-    fn remove(doc: &mut Value, parent: &str, key: &str) {
-        doc.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| panic!("no mapping at {parent}"))
-            .remove(key);
     }
 
     /// Asserts that exactly the given rule fired, and that one of its

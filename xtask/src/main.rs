@@ -5,6 +5,8 @@ mod lint;
 mod open_enums;
 mod spec;
 mod spec_diff;
+#[cfg(test)]
+mod test_support;
 
 use std::process::ExitCode;
 

@@ -988,6 +988,7 @@ fn changes_push(changes: &mut Vec<Change>, kind: Kind, location: &str, detail: S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{remove, set};
     use serde_json::json;
 
     /// A document with the five operations, built around `schemas`.
@@ -1076,26 +1077,6 @@ mod tests {
         let mut new = old.clone();
         edit(&mut new);
         lines(&diff(&old, &new))
-    }
-
-    fn set(doc: &mut Value, at: &str, value: Value) {
-        if let Some(node) = doc.pointer_mut(at) {
-            *node = value;
-            return;
-        }
-        let (parent, key) = at.rsplit_once('/').expect("a JSON pointer");
-        let key = key.replace("~1", "/").replace("~0", "~");
-        doc.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| panic!("no mapping at {parent}"))
-            .insert(key, value);
-    }
-
-    fn remove(doc: &mut Value, parent: &str, key: &str) {
-        doc.pointer_mut(parent)
-            .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| panic!("no mapping at {parent}"))
-            .remove(key);
     }
 
     const LIST: &str = "/paths/~1access-request-status/get";
