@@ -286,7 +286,9 @@ impl ClientBuilder {
 
     /// Use this HTTP client (proxies, custom roots, ...). Its own settings then
     /// apply: the connect timeout and `User-Agent` of this builder are not
-    /// added to it.
+    /// added to it, and neither is the refusal to follow redirects; give it
+    /// `redirect(reqwest::redirect::Policy::none())` so that the token request
+    /// cannot be redirected to another host.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -323,6 +325,10 @@ impl ClientBuilder {
                 reqwest::Client::builder()
                     .user_agent(user_agent)
                     .connect_timeout(timeouts.connect)
+                    // The API does not redirect; following one would send the
+                    // client secret (307/308 replay the form) or a submission
+                    // to a host that was never configured.
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
             }

@@ -56,6 +56,9 @@ mod client;
 pub mod config;
 mod error;
 mod filter;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pagination;
 mod request_config;
 mod requests;

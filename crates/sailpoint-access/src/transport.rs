@@ -299,7 +299,7 @@ async fn classify<T: DeserializeOwned>(
 /// valid error document, or has the success type's shape up to a nested
 /// field, the failure was in the success type and the status is the
 /// operation's success status; otherwise it stays unknown.
-fn decode_error<T: DeserializeOwned>(body: &[u8], op: Op) -> DecodeError {
+pub(crate) fn decode_error<T: DeserializeOwned>(body: &[u8], op: Op) -> DecodeError {
     let body_excerpt = excerpt(&String::from_utf8_lossy(body), 200);
     tracing::trace!(body = %excerpt(&String::from_utf8_lossy(body), 2000), "undecodable response");
     let mut de = serde_json::Deserializer::from_slice(body);
