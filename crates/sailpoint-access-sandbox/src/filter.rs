@@ -17,7 +17,7 @@ use sailpoint_access_api::Timestamp;
 
 /// A parsed filter: every condition must hold (only `and` is supported).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Filter {
+pub struct Filter {
     conditions: Vec<Condition>,
 }
 
@@ -61,7 +61,7 @@ enum Condition {
 
 impl Filter {
     /// Parses a filter expression; the error is a message for a 400 response.
-    pub(crate) fn parse(input: &str) -> Result<Self, String> {
+    pub fn parse(input: &str) -> Result<Self, String> {
         let tokens = tokenize(input)?;
         let mut parser = Parser {
             tokens,
@@ -81,7 +81,7 @@ impl Filter {
     }
 
     /// Whether `status` satisfies every condition.
-    pub(crate) fn matches(&self, status: &RequestedItemStatus) -> bool {
+    pub fn matches(&self, status: &RequestedItemStatus) -> bool {
         self.conditions.iter().all(|c| c.matches(status))
     }
 }

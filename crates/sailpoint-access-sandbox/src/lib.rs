@@ -36,7 +36,7 @@ mod app;
 mod auth;
 mod error;
 mod faults;
-mod filter;
+pub mod filter;
 mod handlers;
 mod rng;
 mod seed;

@@ -517,7 +517,9 @@ pub(crate) fn item_name(kind: &AccessItemType, id: &str) -> String {
         AccessItemType::Entitlement => "Entitlement",
         other => other.as_str(),
     };
-    format!("{kind} {}", &id[..id.len().min(8)])
+    // By characters, not bytes: ids are caller-supplied and may be any UTF-8.
+    let short: String = id.chars().take(8).collect();
+    format!("{kind} {short}")
 }
 
 /// The configuration a fresh tenant has.

@@ -186,12 +186,8 @@ pub(crate) fn validate(request: AccessRequest, now: Timestamp) -> Result<Validat
                     item.id
                 ));
             }
-            if item.kind == AccessItemType::Entitlement && item.remove_date.is_some() {
-                return Err(format!(
-                    "removeDate is not supported for entitlements with REVOKE_ACCESS (item {}).",
-                    item.id
-                ));
-            }
+            // A sunset on a revoked entitlement was refused in 2024 and is accepted
+            // since 2026; the sandbox behaves like today's tenants.
             if item.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
                 return Err(format!(
                     "A comment is required for each item of a REVOKE_ACCESS request (item {}).",

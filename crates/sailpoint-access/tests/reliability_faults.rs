@@ -79,8 +79,10 @@ async fn a_429_storm_of_500_calls_all_succeed_and_honour_retry_after() {
     // Every retry was a 429, and each waited what Retry-After asked (1 s).
     assert_eq!(limited, waits.len(), "{waits:?}");
     assert!(waits.iter().all(|(ms, _)| *ms == 1000), "{waits:?}");
+    // 150 when the burst lands within one window; fewer if a slow machine
+    // spreads it over two.
     assert!(
-        (100..=150).contains(&limited),
+        (50..=150).contains(&limited),
         "{limited} calls were limited"
     );
     assert!(

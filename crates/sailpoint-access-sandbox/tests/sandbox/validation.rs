@@ -74,15 +74,7 @@ async fn limits_on_entitlements_identities_and_revokes() {
     let mut silent = item(AccessItemType::Role, "r");
     silent.comment = None;
     refused(&s, revoke(&["a"], vec![silent]), "comment is required").await;
-    let mut sunset = item(AccessItemType::Entitlement, "e");
-    sunset.remove_date = Some(future(3));
-    refused(
-        &s,
-        revoke(&["a"], vec![sunset]),
-        "removeDate is not supported",
-    )
-    .await;
-    // A valid revoke.
+    // Valid revokes: a sunset on a role, and (as tenants accept since 2026) on an entitlement.
     let mut sunset_role = item(AccessItemType::Role, "r");
     sunset_role.remove_date = Some(future(3));
     s.client
@@ -91,7 +83,15 @@ async fn limits_on_entitlements_identities_and_revokes() {
         .send()
         .await
         .expect("revoke of a role with a removeDate");
-    assert_eq!(s.sandbox.access_requests_accepted(), 3);
+    let mut sunset = item(AccessItemType::Entitlement, "e");
+    sunset.remove_date = Some(future(3));
+    s.client
+        .create_access_request()
+        .body(revoke(&["a"], vec![sunset]))
+        .send()
+        .await
+        .expect("revoke of an entitlement with a removeDate");
+    assert_eq!(s.sandbox.access_requests_accepted(), 4);
 }
 
 #[tokio::test]

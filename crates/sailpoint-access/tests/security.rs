@@ -1,0 +1,418 @@
+//! Security: secrets never shown, https only off loopback, rustls only,
+//! tokens sent and requested only where configured, and a sandbox that
+//! refuses missing tokens and never echoes secrets.
+
+mod common;
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use httpmock::{Method::POST, MockServer};
+use sailpoint_access::types::AccessRequestConfig;
+use sailpoint_access::{Client, Error, RetryConfig};
+use sailpoint_access_sandbox::{Operation, Sandbox};
+use support::Capture;
+
+fn assert_clean(text: &str, what: &str) {
+    for secret in [CLIENT_SECRET, TOKEN] {
+        assert!(!text.contains(secret), "{what} leaks a secret: {text}");
+    }
+}
+
+fn oauth_client(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .retry(RetryConfig::disabled())
+        .attempt_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+}
+
+/// Every failure path of the token request and of API calls, with the
+/// secret or the token echoed back by the server: not in the error's
+/// `Display` or `Debug`, nor in `tracing` output at TRACE.
+#[tokio::test]
+async fn failures_never_show_the_secret_or_the_token() {
+    let (capture, _guard) = Capture::install();
+    let mut errors: Vec<Error> = Vec::new();
+
+    // Token endpoint failures that echo what they were sent.
+    for (status, body) in [
+        (
+            401,
+            format!(
+                r#"{{"error":"invalid_client","error_description":"bad secret {CLIENT_SECRET}"}}"#
+            ),
+        ),
+        (
+            400,
+            format!(
+                r#"{{"error":"invalid_request","error_description":"client_secret={CLIENT_SECRET}"}}"#
+            ),
+        ),
+        (
+            500,
+            format!("grant_type=client_credentials&client_secret={CLIENT_SECRET}"),
+        ),
+        (503, format!("<html>{CLIENT_SECRET}</html>")),
+        // A token response that does not decode, quoting the token.
+        (
+            200,
+            format!(r#"{{"access_token":"{TOKEN}","expires_in":"{TOKEN}"}}"#),
+        ),
+        (200, format!(r#"{{"access_token":{{"t":"{TOKEN}"}}}}"#)),
+    ] {
+        let server = MockServer::start_async().await;
+        server.mock(|when, then| {
+            when.method(POST).path("/oauth/token");
+            then.status(status).body(body.clone());
+        });
+        errors.push(oauth_client(&server).config().get().await.unwrap_err());
+    }
+
+    // API failures with a good token.
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 3600);
+    server.mock(|when, then| {
+        when.path("/v3/access-request-config");
+        then.status(200)
+            .header("content-type", "text/html")
+            .body("<html>login</html>");
+    });
+    server.mock(|when, then| {
+        when.path("/v3/access-requests");
+        then.status(401)
+            .body(r#"{"error":"JWT validation failed"}"#);
+    });
+    server.mock(|when, then| {
+        when.path("/v3/access-request-status");
+        then.status(503).body("unavailable");
+    });
+    let client = oauth_client(&server);
+    errors.push(client.config().get().await.unwrap_err());
+    errors.push(
+        client
+            .access_requests()
+            .grant()
+            .for_identity("a")
+            .role("r")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    errors.push(client.statuses().page().await.unwrap_err());
+
+    // Transport failures: nobody listening, and a stalled token endpoint.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    errors.push(refused.config().get().await.unwrap_err());
+    let slow = MockServer::start_async().await;
+    slow.mock(|when, then| {
+        when.method(POST).path("/oauth/token");
+        then.status(200).delay(Duration::from_secs(3)).body("{}");
+    });
+    errors.push(oauth_client(&slow).config().get().await.unwrap_err());
+
+    assert_eq!(errors.len(), 11);
+    for err in &errors {
+        assert_clean(&format!("{err} {err:?}"), "error");
+    }
+    assert!(
+        matches!(&errors[4], Error::Decode(d) if d.body_excerpt == "<redacted>"),
+        "{:?}",
+        errors[4]
+    );
+    assert!(matches!(
+        errors[9],
+        Error::Transport {
+            before_send: true,
+            ..
+        }
+    ));
+    assert!(matches!(errors[10], Error::Timeout { .. }));
+    let logs = capture.text();
+    assert!(
+        logs.contains("token request"),
+        "the token path is traced: {logs}"
+    );
+    assert!(logs.contains("TRACE"), "trace level is captured");
+    assert_clean(&logs, "tracing output");
+    assert_clean(&format!("{client:?} {refused:?}"), "client debug");
+}
+
+/// The token request goes to `{base}/oauth/token` and nowhere else, not
+/// even when the token endpoint redirects elsewhere.
+#[tokio::test]
+async fn the_token_request_goes_only_to_the_configured_host() {
+    let elsewhere = MockServer::start_async().await;
+    let stolen = elsewhere.mock(|when, then| {
+        when.any_request();
+        then.status(200)
+            .json_body(serde_json::json!({"access_token": "evil", "expires_in": 3600}));
+    });
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start_async().await;
+        let token = server.mock(|when, then| {
+            when.method(POST).path("/oauth/token");
+            then.status(status)
+                .header("location", elsewhere.url("/oauth/token"));
+        });
+        let err = oauth_client(&server).config().get().await.unwrap_err();
+        assert_eq!(err.status(), Some(status), "{err:?}");
+        token.assert_calls(1);
+    }
+    stolen.assert_calls(0);
+
+    // API calls are not redirected either (bodies and tokens stay put).
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 3600);
+    server.mock(|when, then| {
+        when.path("/v3/access-requests");
+        then.status(307)
+            .header("location", elsewhere.url("/v3/access-requests"));
+    });
+    let err = oauth_client(&server)
+        .access_requests()
+        .grant()
+        .for_identity("a")
+        .role("r")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err:?}");
+    stolen.assert_calls(0);
+
+    // The token URL is derived from the base URL, path prefix included.
+    let server = MockServer::start_async().await;
+    let prefixed = server.mock(|when, then| {
+        when.method(POST).path("/isc/oauth/token");
+        then.status(200)
+            .json_body(serde_json::json!({"access_token": TOKEN, "expires_in": 3600}));
+    });
+    server.mock(|when, then| {
+        when.path("/isc/v3/access-request-config")
+            .header("authorization", format!("Bearer {TOKEN}"));
+        then.status(200)
+            .json_body(serde_json::to_value(AccessRequestConfig::default()).unwrap());
+    });
+    Client::builder()
+        .base_url(format!("{}/isc", server.base_url()))
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .build()
+        .unwrap()
+        .config()
+        .get()
+        .await
+        .unwrap();
+    prefixed.assert_calls(1);
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    for url in [
+        "http://acme.api.identitynow.com",
+        "HTTP://ACME.API.IDENTITYNOW.COM/v3",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.nip.io",
+        "http://0.0.0.0:8080",
+        "http://10.0.0.1",
+        "http://[::ffff:8.8.8.8]",
+        "ws://acme.example",
+    ] {
+        let err = Client::builder()
+            .base_url(url)
+            .access_token(TOKEN)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Configuration(_)), "{url}: {err:?}");
+        let env = HashMap::from([
+            ("SAIL_BASE_URL".to_owned(), url.to_owned()),
+            ("SAIL_ACCESS_TOKEN".to_owned(), TOKEN.to_owned()),
+        ]);
+        let err = Client::from_env_map(&env, Path::new("/nonexistent")).unwrap_err();
+        assert!(matches!(err, Error::Configuration(_)), "{url}: {err:?}");
+        assert_clean(&err.to_string(), "config error");
+    }
+    for url in [
+        "http://localhost:1",
+        "http://127.0.0.1:1",
+        "http://127.8.9.10",
+        "http://[::1]:1",
+        "https://acme.api.identitynow.com",
+    ] {
+        Client::builder()
+            .base_url(url)
+            .access_token(TOKEN)
+            .build()
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
+/// TLS through rustls only: the lock file, which covers every platform and
+/// feature combination of the workspace, holds no OpenSSL or native-tls crate.
+/// By hand: `cargo tree --workspace -e normal,build -i openssl` finds nothing.
+#[test]
+fn neither_openssl_nor_native_tls_is_in_the_dependency_tree() {
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
+    let text = std::fs::read_to_string(&lock).expect("Cargo.lock is next to the workspace");
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .collect();
+    assert!(names.contains(&"rustls"), "rustls is the TLS stack");
+    let banned = [
+        "openssl",
+        "openssl-sys",
+        "openssl-src",
+        "native-tls",
+        "hyper-tls",
+        "tokio-native-tls",
+    ];
+    let found: Vec<&&str> = names.iter().filter(|n| banned.contains(n)).collect();
+    assert!(
+        found.is_empty(),
+        "banned TLS crates in Cargo.lock: {found:?}"
+    );
+}
+
+/// Tokens live in memory only: the facade's code writes no file.
+#[test]
+fn the_facade_never_writes_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let code = std::fs::read_to_string(&path).unwrap();
+        for call in [
+            "fs::write",
+            "File::create",
+            "OpenOptions",
+            "create_dir",
+            "fs::rename",
+        ] {
+            assert!(!code.contains(call), "{} calls {call}", path.display());
+        }
+    }
+}
+
+/// The sandbox answers 401 to a missing, malformed, unknown or expired token
+/// on every API operation, and no response repeats a secret it was sent.
+#[tokio::test]
+async fn the_sandbox_refuses_bad_tokens_and_never_echoes_secrets() {
+    const WRONG: &str = "wrong-secret-7a7a7a";
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let http = reqwest::Client::new();
+    let base = sandbox.base_url().to_owned();
+    let expired = sandbox.issue_token();
+    sandbox.expire_tokens();
+    let valid = sandbox.issue_token();
+    let routes = [
+        (reqwest::Method::GET, "/v3/access-request-config", ""),
+        (reqwest::Method::PUT, "/v3/access-request-config", "{}"),
+        (reqwest::Method::GET, "/v3/access-request-status", ""),
+        (
+            reqwest::Method::POST,
+            "/v3/access-requests",
+            r#"{"requestedFor":["a"],"requestedItems":[{"type":"ROLE","id":"r"}]}"#,
+        ),
+        (
+            reqwest::Method::POST,
+            "/v3/access-requests/cancel",
+            r#"{"accountActivityId":"x","comment":"c"}"#,
+        ),
+    ];
+    let bad_auth = [
+        None,
+        Some(format!("Bearer {WRONG}")),
+        Some(format!("Basic {WRONG}")),
+        Some(format!("Bearer {expired}")),
+        Some(WRONG.to_owned()),
+    ];
+    let mut refused = 0;
+    for (method, path, body) in &routes {
+        for auth in &bad_auth {
+            let mut request = http
+                .request(method.clone(), format!("{base}{path}"))
+                .header("content-type", "application/json")
+                .body(*body);
+            if let Some(auth) = auth {
+                request = request.header("authorization", auth);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{method} {path} with {auth:?}");
+            let headers = format!("{:?}", response.headers());
+            let text = response.text().await.unwrap();
+            for secret in [WRONG, expired.as_str(), valid.as_str()] {
+                assert!(
+                    !text.contains(secret) && !headers.contains(secret),
+                    "{path}: {text}"
+                );
+            }
+            refused += 1;
+        }
+        // A valid token gets through (the body may still be refused: 400).
+        let response = http
+            .request(method.clone(), format!("{base}{path}"))
+            .bearer_auth(&valid)
+            .header("content-type", "application/json")
+            .body(*body)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), 401, "{method} {path}");
+    }
+    assert_eq!(refused, 25);
+
+    // The token endpoint: wrong secrets and malformed forms are refused
+    // without repeating the secret sent or the one expected.
+    let id = sandbox.client_id();
+    let secret = sandbox.client_secret();
+    for form in [
+        format!("grant_type=client_credentials&client_id={id}&client_secret={WRONG}"),
+        format!("grant_type=client_credentials&client_id={WRONG}&client_secret={secret}"),
+        format!("grant_type=password&client_id={id}&client_secret={secret}"),
+        format!("client_id={id}&client_secret={secret}"),
+        format!("grant_type=client_credentials&client_secret={WRONG}&%zz"),
+        format!("grant_type=client_credentials&client_secret={WRONG}&a=%ff%fe"),
+    ] {
+        let response = http
+            .post(format!("{base}/oauth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(matches!(status, 400 | 401), "{form}: {status}");
+        let text = response.text().await.unwrap();
+        assert!(
+            !text.contains(WRONG) && !text.contains(&secret),
+            "{form}: {text}"
+        );
+        assert!(!text.contains("access_token"), "{form}: {text}");
+    }
+    // Secrets in the query string are not echoed either.
+    let response = http
+        .post(format!(
+            "{base}/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={WRONG}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(!response.text().await.unwrap().contains(WRONG));
+    assert_eq!(sandbox.requests_received(Operation::Token), 7);
+}
