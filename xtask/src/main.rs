@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's own automation. Run `cargo xtask --help`.
 
+mod bench;
 mod codegen;
 mod lint;
 mod open_enums;
@@ -27,6 +28,13 @@ Commands:
                         Access Requests operations: operations, parameters,
                         properties, enum values, types and required-ness that were
                         added, removed or changed.
+  bench [--quick] [--no-build-cost] [--out PATH]
+                        Build crates/sailpoint-access-bench in release, run each
+                        scenario (per-call overhead, pagination, memory, decode)
+                        in its own process against the sandbox, time clean and
+                        incremental builds and codegen, and write BENCHMARKS.md.
+                        --quick: small counts, no build cost, written to
+                        target/BENCHMARKS-quick.md unless --out is given.
   help, --help, -h      Show this text.
 ";
 
@@ -34,6 +42,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
+        ["bench", rest @ ..] => bench::run(rest),
         ["codegen"] => codegen::run(false),
         ["codegen", "--check"] => codegen::run(true),
         ["lint-spec"] => lint::run(&spec::workspace_root().join(spec::SPEC_PATH)),

@@ -6,7 +6,13 @@
 //! size), ends it cleanly with everything read so far. With `count(true)` the
 //! walk also stops once `X-Total-Count` items are read.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::future::FutureExt;
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
+use tracing::Instrument;
 use sailpoint_access_api::types::RequestedItemStatus;
 
 use crate::error::{Error, Result, ValidationError};
@@ -29,6 +35,42 @@ pub struct Page {
 /// Whether `error` is the service's way of saying "past the last page".
 fn is_past_end(error: &Error) -> bool {
     matches!(error, Error::Api(e) if e.status == 400 && e.mentions("offset"))
+}
+
+/// A prefetched page fetch running as its own task, so that its response is
+/// read and decoded while the caller is busy with earlier pages (and on
+/// another core), not only when the stream is polled. Dropping it (the walk
+/// was dropped) aborts the fetch.
+struct Background(tokio::task::JoinHandle<Result<Page>>);
+
+impl Background {
+    fn spawn(fetch: impl Future<Output = Result<Page>> + Send + 'static) -> Self {
+        // The span of the caller, which the task would otherwise lose.
+        Self(tokio::spawn(fetch.in_current_span()))
+    }
+}
+
+impl Future for Background {
+    type Output = Result<Page>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| match joined {
+            Ok(page) => page,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime shuts down under the walk.
+            Err(_) => Err(Error::Transport {
+                message: "the page fetch was cancelled: the runtime is shutting down".into(),
+                before_send: false,
+                attempts: 0,
+            }),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 struct Walk<S> {
@@ -69,13 +111,19 @@ impl StatusQuery {
         let (start, limit) = (u64::from(self.offset), u64::from(self.limit));
         // Offsets are generated lazily; `buffered` keeps up to `prefetch + 1`
         // requests in flight and yields them in order.
+        let prefetch = self.prefetch;
         let fetches = stream::iter((0u64..).map(move |i| start + i * limit))
             .take_while(|offset| std::future::ready(*offset <= i32::MAX as u64))
             .map(move |offset| {
                 let query = query.clone();
-                async move { query.fetch(offset as u32, limit as u32).await }
+                let fetch = async move { query.fetch(offset as u32, limit as u32).await };
+                if prefetch == 0 {
+                    fetch.left_future()
+                } else {
+                    Background::spawn(fetch).right_future()
+                }
             })
-            .buffered(self.prefetch.saturating_add(1));
+            .buffered(prefetch.saturating_add(1));
         let walk = Walk {
             fetches: Box::pin(fetches),
             first: true,
