@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 
 use futures::future::FutureExt;
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
-use tracing::Instrument;
 use sailpoint_access_api::types::RequestedItemStatus;
+use tracing::Instrument;
 
 use crate::error::{Error, Result, ValidationError};
 use crate::statuses::StatusQuery;

@@ -1,0 +1,94 @@
+//! Benchmark scenarios for `sailpoint-access`, one per process so that peak
+//! RSS belongs to one scenario. Results are JSON lines on stdout (see
+//! `stats.rs`); `cargo xtask bench` runs every scenario and writes
+//! `BENCHMARKS.md`.
+//!
+//! ```text
+//! sailpoint-access-bench overhead [--calls 2000] [--warmup 200] [--seed-statuses 1000]
+//! sailpoint-access-bench pagination-latency [--statuses 100000] [--latency-ms 20] [--runs 5]
+//! sailpoint-access-bench pagination-bare [--statuses 100000] [--runs 7]
+//! sailpoint-access-bench memory --statuses N [--base-url URL]
+//! sailpoint-access-bench decode [--iters 300] [--pages 4]
+//! sailpoint-access-bench serve --seed-statuses N
+//! ```
+
+// The only unsafe code of the workspace: a `GlobalAlloc` impl forwarding to `System`.
+#[allow(unsafe_code)]
+mod alloc;
+mod bare;
+mod scenarios;
+mod stats;
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// `--key value` options of one scenario.
+pub(crate) struct Args {
+    values: HashMap<String, String>,
+}
+
+impl Args {
+    fn parse(raw: &[String]) -> Result<Self, BoxError> {
+        let mut values = HashMap::new();
+        let mut iter = raw.iter();
+        while let Some(flag) = iter.next() {
+            let key = flag
+                .strip_prefix("--")
+                .ok_or_else(|| format!("expected --option, got {flag}"))?;
+            let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            values.insert(key.to_owned(), value.clone());
+        }
+        Ok(Self { values })
+    }
+
+    pub(crate) fn num(&self, key: &str, default: usize) -> Result<usize, BoxError> {
+        match self.values.get(key) {
+            Some(v) => Ok(v.parse().map_err(|_| format!("--{key}: bad number {v}"))?),
+            None => Ok(default),
+        }
+    }
+
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let Some((scenario, rest)) = raw.split_first() else {
+        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|serve> [--option value]...");
+        return ExitCode::from(2);
+    };
+    if scenario == "memory" {
+        // Before the runtime exists, so its allocations are counted too.
+        alloc::enable();
+    }
+    let result = Args::parse(rest).and_then(|args| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            match scenario.as_str() {
+                "overhead" => scenarios::overhead(&args).await,
+                "pagination-latency" => scenarios::pagination_latency(&args).await,
+                "pagination-bare" => scenarios::pagination_bare(&args).await,
+                "memory" => scenarios::memory(&args).await,
+                "decode" => scenarios::decode(&args).await,
+                "serve" => scenarios::serve(&args).await,
+                other => Err(format!("unknown scenario {other}").into()),
+            }
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

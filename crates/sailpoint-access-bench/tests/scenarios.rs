@@ -1,0 +1,143 @@
+//! Runs every scenario of the bench binary with tiny counts and checks the
+//! shape of its JSON lines. No timing is asserted: these are not timed tests.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Vec<Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_sailpoint-access-bench"))
+        .args(args)
+        .output()
+        .expect("the bench binary starts");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?} is not JSON: {e}")))
+        .collect();
+    assert_eq!(
+        lines[0]["kind"], "meta",
+        "{args:?} starts with its parameters"
+    );
+    assert!(lines.iter().all(|l| l["scenario"] == args[0]));
+    lines
+}
+
+fn find<'a>(lines: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["kind"] == kind && l["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {lines:#?}"))
+}
+
+fn assert_series(lines: &[Value], name: &str, n: u64) {
+    let s = find(lines, "series", name);
+    assert_eq!(s["n"], n, "{name}");
+    assert!(s["unit"].is_string(), "{name}");
+    for key in ["median", "mean", "min", "p1", "p25", "p75", "p99", "max"] {
+        let v = s[key].as_f64().unwrap_or_else(|| panic!("{name}.{key}"));
+        assert!(v.is_finite() && v > 0.0, "{name}.{key} = {v}");
+    }
+    let (min, median, max) = (s["min"].as_f64(), s["median"].as_f64(), s["max"].as_f64());
+    assert!(min <= median && median <= max, "{name}: {s}");
+}
+
+fn assert_value(lines: &[Value], name: &str) -> f64 {
+    let v = find(lines, "value", name)["value"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{name} is a number"));
+    assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
+    v
+}
+
+#[test]
+fn overhead_reports_facade_bare_and_generated() {
+    let lines = run(&[
+        "overhead",
+        "--calls",
+        "6",
+        "--warmup",
+        "1",
+        "--seed-statuses",
+        "250",
+    ]);
+    for name in [
+        "config_get.facade",
+        "config_get.bare",
+        "config_get.generated",
+        "list_page.facade",
+        "list_page.bare",
+    ] {
+        assert_series(&lines, name, 6);
+    }
+}
+
+#[test]
+fn pagination_with_latency_reports_each_mode_and_speedups() {
+    let lines = run(&[
+        "pagination-latency",
+        "--statuses",
+        "1000",
+        "--latency-ms",
+        "1",
+        "--runs",
+        "2",
+    ]);
+    for name in [
+        "items_per_s.sequential",
+        "items_per_s.prefetch4",
+        "items_per_s.prefetch8",
+        "speedup.prefetch4",
+        "speedup.prefetch8",
+    ] {
+        assert_series(&lines, name, 2);
+    }
+}
+
+#[test]
+fn pagination_against_bare_reports_both_and_the_ratio() {
+    let lines = run(&["pagination-bare", "--statuses", "600", "--runs", "2"]);
+    for name in [
+        "items_per_s.facade",
+        "items_per_s.bare",
+        "time_ratio.facade_over_bare",
+    ] {
+        assert_series(&lines, name, 2);
+    }
+}
+
+#[test]
+fn memory_reports_rss_and_heap() {
+    let lines = run(&["memory", "--statuses", "600"]);
+    assert_eq!(assert_value(&lines, "items"), 600.0);
+    for name in [
+        "walk_seconds",
+        "rss.hwm_before_kib",
+        "rss.before_kib",
+        "rss.after_kib",
+    ] {
+        assert_value(&lines, name);
+    }
+    assert!(assert_value(&lines, "rss.hwm_after_kib") > 0.0);
+    assert!(assert_value(&lines, "page.heap_peak_bytes") > 0.0);
+    assert!(assert_value(&lines, "page.json_bytes") > 0.0);
+    assert!(assert_value(&lines, "heap.walk_peak_bytes") > 0.0);
+}
+
+#[test]
+fn decode_reports_typed_and_value_throughput() {
+    let lines = run(&["decode", "--iters", "3", "--pages", "1"]);
+    assert!(assert_value(&lines, "bytes_per_sample") > 0.0);
+    for name in [
+        "mb_per_s.typed",
+        "mb_per_s.value",
+        "speed_ratio.typed_over_value",
+    ] {
+        assert_series(&lines, name, 3);
+    }
+}
