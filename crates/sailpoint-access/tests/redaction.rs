@@ -2,33 +2,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::{AccessRequestConfig, ErrorResponse};
 use sailpoint_access::{Client, RetryConfig};
 use sailpoint_access_httpmock::MockServerExt;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn assert_clean(text: &str, what: &str) {
     for secret in [CLIENT_SECRET, TOKEN] {

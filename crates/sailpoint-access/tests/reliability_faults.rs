@@ -6,11 +6,11 @@
 //! `-- --nocapture` to read them.
 
 mod common;
-mod support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use common::{quick_retry, sandbox_client, Capture};
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use sailpoint_access::types::AccessRequestConfig;
@@ -20,7 +20,6 @@ use sailpoint_access_sandbox::{
     default_config, DropConnections, FaultConfig, Operation, Operations, RateLimit, Sandbox,
     SandboxHandle, ServerErrors, Stall,
 };
-use support::{quick_retry, sandbox_client, Capture};
 
 fn api_received(sandbox: &SandboxHandle) -> u64 {
     Operation::ALL

@@ -2,7 +2,7 @@
 //! accepted, or refused before sending with the rule named; any string value
 //! survives filter quoting and the sandbox's filter parser.
 
-mod support;
+mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,7 +31,7 @@ fn setup() -> (Runtime, SandboxHandle, Client) {
         .build()
         .unwrap();
     let sandbox = rt.block_on(Sandbox::builder().start()).unwrap();
-    let client = support::sandbox_client(&sandbox, RetryConfig::disabled());
+    let client = common::sandbox_client(&sandbox, RetryConfig::disabled());
     (rt, sandbox, client)
 }
 

@@ -3,18 +3,17 @@
 //! refuses missing tokens and never echoes secrets.
 
 mod common;
-mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use common::Capture;
 use common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::AccessRequestConfig;
 use sailpoint_access::{Client, Error, RetryConfig};
 use sailpoint_access_sandbox::{Operation, Sandbox};
-use support::Capture;
 
 fn assert_clean(text: &str, what: &str) {
     for secret in [CLIENT_SECRET, TOKEN] {
