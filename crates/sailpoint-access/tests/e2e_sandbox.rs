@@ -2,9 +2,12 @@
 //! on loopback. Every operation, the request lifecycle, the validations both
 //! sides perform, and each fault knob of the sandbox.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use common::{quick_retry, sandbox_client};
 use futures::TryStreamExt;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedItemState,
@@ -17,23 +20,6 @@ use sailpoint_access_sandbox::{
 
 const ALICE: &str = "2c9180857182305e0171993735622948";
 const BOB: &str = "2c9180857182305e0171993735622949";
-
-fn fast_retries() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(4)
-        .with_backoff(Duration::from_millis(5), Duration::from_millis(40))
-        .with_max_retry_after(Duration::from_secs(2))
-}
-
-fn client_for(sandbox: &SandboxHandle, retry: RetryConfig) -> Client {
-    Client::builder()
-        .base_url(sandbox.base_url())
-        .client_credentials(sandbox.client_id(), sandbox.client_secret())
-        .retry(retry)
-        .attempt_timeout(Duration::from_secs(5))
-        .build()
-        .expect("valid configuration")
-}
 
 async fn sandbox() -> SandboxHandle {
     Sandbox::builder().start().await.expect("sandbox starts")
@@ -55,7 +41,7 @@ fn item(kind: AccessItemType, id: &str) -> AccessRequestItem {
 #[tokio::test]
 async fn every_operation_round_trips_through_the_sandbox() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
 
     // Configuration: read, replace, update.
     let mut config = client.config().get().await.expect("get config");
@@ -134,7 +120,7 @@ async fn every_operation_round_trips_through_the_sandbox() {
 #[tokio::test]
 async fn lifecycle_submit_approve_provision_and_cancel() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
     let response = client
         .access_requests()
         .grant()
@@ -204,7 +190,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
 #[tokio::test]
 async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, RetryConfig::disabled());
+    let client = sandbox_client(&sandbox, RetryConfig::disabled());
     // One facade call fetches the token the raw client below borrows.
     client.config().get().await.expect("token");
     let past = Timestamp::from(chrono::Utc::now() - chrono::Duration::days(1));
@@ -311,7 +297,7 @@ async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once_and_the_call_replayed() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
     client.config().get().await.expect("first call");
     assert_eq!(sandbox.requests_received(Operation::Token), 1);
     sandbox.expire_tokens();
@@ -335,7 +321,7 @@ async fn paging_past_a_full_last_page_ends_cleanly_on_the_offset_quirk() {
         .start()
         .await
         .expect("start");
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
     let items: Vec<_> = client
         .statuses()
         .limit(250)
@@ -363,7 +349,7 @@ async fn rate_limiting_is_waited_out() {
         rate_limit: Some(RateLimit::new(3, Duration::from_secs(1))),
         ..Default::default()
     });
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
     let started = Instant::now();
     for _ in 0..5 {
         client.config().get().await.expect("eventually served");
@@ -387,7 +373,7 @@ async fn server_errors_are_retried_on_reads() {
         ),
         ..Default::default()
     });
-    let client = client_for(&sandbox, fast_retries().with_max_attempts(8));
+    let client = sandbox_client(&sandbox, quick_retry(8));
     // The sandbox injects 500, 502 and 503. 502/503 are transient and retried;
     // 500 is reported at once, since replaying a server bug rarely helps.
     let mut surfaced = Vec::new();
@@ -410,7 +396,7 @@ async fn server_errors_are_retried_on_reads() {
 #[tokio::test]
 async fn latency_is_added_to_each_response() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, fast_retries());
+    let client = sandbox_client(&sandbox, quick_retry(4));
     client.config().get().await.expect("warm up");
     sandbox.set_faults(FaultConfig {
         latency: Some(Latency::new(Duration::from_millis(120))),
@@ -448,7 +434,7 @@ async fn a_stalled_response_times_out_within_the_bound() {
 #[tokio::test]
 async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() {
     let sandbox = sandbox().await;
-    let client = client_for(&sandbox, fast_retries().with_max_attempts(10));
+    let client = sandbox_client(&sandbox, quick_retry(10));
     client
         .config()
         .get()
