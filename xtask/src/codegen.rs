@@ -10,7 +10,7 @@
 //! - the client carries facade state through `with_inner_type`, and the hooks that read it
 //!   live in the generated crate's handwritten `lib.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use proc_macro2::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};
 use progenitor_impl::{
@@ -97,7 +97,8 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let spec_bytes = std::fs::read(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let document = spec::load_value(&spec_path)?;
-    let openapi = spec::load_openapi(&spec_path)?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(document.clone())
+        .map_err(|e| format!("{SPEC_PATH} is not an OpenAPI 3.0 document: {e}"))?;
     let enums = open_enums::collect(&document)?;
     let header = header(root, &spec_bytes)?;
 
@@ -310,7 +311,7 @@ fn header(root: &Path, spec_bytes: &[u8]) -> Result<String, String> {
 }
 
 /// The version of `package` recorded in Cargo.lock, so the header names what really ran.
-fn locked_version(lock: &PathBuf, package: &str) -> Result<String, String> {
+fn locked_version(lock: &Path, package: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(lock)
         .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let needle = format!("name = \"{package}\"\nversion = \"");

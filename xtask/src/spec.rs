@@ -23,10 +23,3 @@ pub fn load_value(path: &Path) -> Result<serde_json::Value, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_norway::from_str(&text).map_err(|e| format!("{} is not valid YAML: {e}", path.display()))
 }
-
-/// Reads and types an OpenAPI 3.0 document.
-pub fn load_openapi(path: &Path) -> Result<openapiv3::OpenAPI, String> {
-    let value = load_value(path)?;
-    serde_json::from_value(value)
-        .map_err(|e| format!("{} is not an OpenAPI 3.0 document: {e}", path.display()))
-}
