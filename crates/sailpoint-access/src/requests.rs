@@ -227,63 +227,61 @@ impl<'c> SubmitRequest<'c> {
         self
     }
 
-    fn last_item(&mut self, modifier: &'static str) -> Option<&mut AccessRequestItem> {
-        if self.body.requested_items.is_empty() && self.misuse.is_none() {
-            self.misuse = Some(ValidationError::new(
-                "builder.modifier_before_item",
-                modifier,
-                "item modifiers apply to the item added last; add an item first",
-            ));
+    /// Applies `change` to the item added last; before any item, remembers the
+    /// misuse so that `build`/`send` report it instead of silently dropping it.
+    fn on_last_item(
+        mut self,
+        modifier: &'static str,
+        change: impl FnOnce(&mut AccessRequestItem),
+    ) -> Self {
+        match self.body.requested_items.last_mut() {
+            Some(item) => change(item),
+            None if self.misuse.is_none() => {
+                self.misuse = Some(ValidationError::new(
+                    "builder.modifier_before_item",
+                    modifier,
+                    "item modifiers apply to the item added last; add an item first",
+                ));
+            }
+            None => {}
         }
-        self.body.requested_items.last_mut()
+        self
     }
 
     /// The justification of the last item (required by the service for revocations).
-    pub fn comment(mut self, comment: impl Into<String>) -> Self {
-        if let Some(item) = self.last_item("comment") {
-            item.comment = Some(comment.into());
-        }
-        self
+    pub fn comment(self, comment: impl Into<String>) -> Self {
+        self.on_last_item("comment", |item| item.comment = Some(comment.into()))
     }
 
     /// When the last item's access ends (sunset); must be in the future.
-    pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-        if let Some(item) = self.last_item("remove_date") {
-            item.remove_date = Some(at.into());
-        }
-        self
+    pub fn remove_date(self, at: impl Into<Timestamp>) -> Self {
+        self.on_last_item("remove_date", |item| item.remove_date = Some(at.into()))
     }
 
     /// When the last item's access starts (sunrise); in the future, not for revocations.
-    pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-        if let Some(item) = self.last_item("start_date") {
-            item.start_date = Some(at.into());
-        }
-        self
+    pub fn start_date(self, at: impl Into<Timestamp>) -> Self {
+        self.on_last_item("start_date", |item| item.start_date = Some(at.into()))
     }
 
     /// For revoking an entitlement: the account, by its source id.
-    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
-        if let Some(item) = self.last_item("native_identity") {
-            item.native_identity = Some(native_identity.into());
-        }
-        self
+    pub fn native_identity(self, native_identity: impl Into<String>) -> Self {
+        self.on_last_item("native_identity", |item| {
+            item.native_identity = Some(native_identity.into())
+        })
     }
 
     /// For revoking a role: which assignment.
-    pub fn assignment_id(mut self, assignment_id: impl Into<String>) -> Self {
-        if let Some(item) = self.last_item("assignment_id") {
-            item.assignment_id = Some(assignment_id.into());
-        }
-        self
+    pub fn assignment_id(self, assignment_id: impl Into<String>) -> Self {
+        self.on_last_item("assignment_id", |item| {
+            item.assignment_id = Some(assignment_id.into())
+        })
     }
 
     /// A caller-defined pair stored on the last item.
-    pub fn item_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        if let Some(item) = self.last_item("item_metadata") {
+    pub fn item_metadata(self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.on_last_item("item_metadata", |item| {
             item.client_metadata.insert(key.into(), value.into());
-        }
-        self
+        })
     }
 
     /// A caller-defined pair stored on the request.
