@@ -14,7 +14,7 @@ use std::path::Path;
 
 use proc_macro2::{Delimiter, Group, Punct, Spacing, TokenStream, TokenTree};
 use progenitor_impl::{
-    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
 };
 use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject, SingleOrVec};
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::open_enums::{self, OpenEnum};
 use crate::spec::{self, SPEC_PATH};
+use crate::tables;
 
 /// A file this command owns, relative to the workspace root, and its expected content.
 struct Output {
@@ -102,7 +103,7 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let enums = open_enums::collect(&document)?;
     let header = header(root, &spec_bytes)?;
 
-    let settings = settings(&enums);
+    let settings = settings(&enums, &keeps_unknown_properties(&document));
 
     let client = Generator::new(&settings)
         .generate_tokens(&openapi)
@@ -110,6 +111,9 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let mut file: syn::File = syn::parse2(one_line_docs(client))
         .map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
     insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
+    let tables: syn::File = syn::parse2(tables::tokens(&document)?)
+        .map_err(|e| format!("the operation and limit tables do not parse: {e}"))?;
+    file.items.extend(tables.items);
     let api = format!("{header}{}", format_source(&file)?);
 
     let mock = Generator::new(&settings)
@@ -132,7 +136,7 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
 }
 
 /// The generator settings: the single place that decides the shape of generated code.
-fn settings(enums: &[OpenEnum]) -> GenerationSettings {
+fn settings(enums: &[OpenEnum], keep_unknown: &[String]) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
@@ -150,6 +154,13 @@ fn settings(enums: &[OpenEnum]) -> GenerationSettings {
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
+    // A catch-all `extra` map is a required field to typify, which then stops
+    // deriving `Default`; the map has a default, so the type keeps one.
+    let mut default = TypePatch::default();
+    default.with_derive("Default");
+    for name in keep_unknown {
+        settings.with_patch(name, &default);
+    }
     for nullable in [false, true] {
         settings.with_conversion(
             date_time_schema(nullable),
@@ -158,6 +169,28 @@ fn settings(enums: &[OpenEnum]) -> GenerationSettings {
         );
     }
     settings
+}
+
+/// Component schemas that keep unknown properties (`additionalProperties: {}`)
+/// and have no required property, so that a derived `Default` is meaningful.
+fn keeps_unknown_properties(document: &serde_json::Value) -> Vec<String> {
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(serde_json::Value::as_object)
+    else {
+        return Vec::new();
+    };
+    schemas
+        .iter()
+        .filter(|(_, schema)| {
+            schema
+                .get("additionalProperties")
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(|o| o.is_empty())
+                && schema.get("required").is_none()
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// `{type: string, format: date-time}`, optionally with `null` allowed, as progenitor

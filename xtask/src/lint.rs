@@ -1,4 +1,6 @@
-//! `cargo xtask lint-spec`: structural checks of our OpenAPI document.
+//! `cargo xtask lint-spec`: structural checks of our OpenAPI document, and of
+//! the extensions the code generator reads (`x-replay`, `x-limits`,
+//! `x-rate-limit`).
 //!
 //! The checks work on the raw document as a [`serde_json::Value`] so that they
 //! see exactly what the file says (typed OpenAPI models would silently drop or
@@ -19,6 +21,10 @@ pub const ERROR_SCHEMA: &str = "ErrorResponse";
 pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
+
+/// The values `x-replay` may take on an operation: whether a retry may send it
+/// again once an attempt may have reached the server (see `tables`).
+pub const REPLAY_VALUES: [&str; 3] = ["safe", "not-after-send", "safe-already-done"];
 
 /// The component kinds whose entries must be reachable from `paths`.
 pub const CHECKED_COMPONENTS: [&str; 5] = [
@@ -54,6 +60,14 @@ pub enum Rule {
     PathParameter,
     /// The same `(name, in)` parameter is declared twice in one list.
     DuplicateParameter,
+    /// An operation has no `x-replay`, or not one of [`REPLAY_VALUES`].
+    Replay,
+    /// An `x-limits` entry of a component schema is not a mapping with a
+    /// non-negative integer `value` and a `description`.
+    Limits,
+    /// The top-level `x-rate-limit` is not a mapping with positive integer
+    /// `requests` and `windowSeconds`.
+    RateLimit,
 }
 
 impl Rule {
@@ -69,6 +83,9 @@ impl Rule {
             Rule::UnusedComponent => "unused-component",
             Rule::PathParameter => "path-parameter",
             Rule::DuplicateParameter => "duplicate-parameter",
+            Rule::Replay => "x-replay",
+            Rule::Limits => "x-limits",
+            Rule::RateLimit => "x-rate-limit",
         }
     }
 }
@@ -138,6 +155,9 @@ pub fn lint(doc: &Value) -> Vec<Finding> {
     check_error_responses(doc, &operations, &mut findings);
     check_unused_components(doc, &mut findings);
     check_parameters(doc, &operations, &mut findings);
+    check_replay(&operations, &mut findings);
+    check_limits(doc, &mut findings);
+    check_rate_limit(doc, &mut findings);
     findings
 }
 
@@ -345,6 +365,8 @@ struct Operation<'a> {
     label: String,
     /// The key under `paths`.
     path: &'a str,
+    /// The key under the path item (`get`, `post`, ...).
+    method: &'static str,
     /// The operation object.
     op: &'a Map<String, Value>,
     /// The path item holding it (after following a path item `$ref`).
@@ -384,6 +406,7 @@ fn operations<'a>(doc: &'a Value, findings: &mut Vec<Finding>) -> Vec<Operation<
                 Some(op) => out.push(Operation {
                     label,
                     path,
+                    method,
                     op,
                     item,
                 }),
@@ -847,6 +870,140 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
     }
 }
 
+// ---------------------------------------------------------------------------
+// Rules: the extensions the code generator reads (`x-replay`, `x-limits`,
+// `x-rate-limit`); `tables` turns them into constants, so a malformed one
+// must be caught here rather than become a wrong constant.
+
+fn check_replay(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
+    let expected = REPLAY_VALUES.join(", ");
+    for operation in operations {
+        let at = pointer(&["paths", operation.path, operation.method, "x-replay"]);
+        let problem = match operation.op.get("x-replay") {
+            Some(Value::String(v)) if REPLAY_VALUES.contains(&v.as_str()) => continue,
+            Some(Value::String(v)) => format!("is \"{v}\", not one of {expected}"),
+            Some(other) => format!(
+                "is {}, expected a string, one of {expected}",
+                compact(other)
+            ),
+            None => format!(
+                "missing on {}; every operation must say whether a retry may send it \
+                 again: one of {expected}",
+                operation.label
+            ),
+        };
+        findings.push(Finding::new(Rule::Replay, at, problem));
+    }
+}
+
+fn check_limits(doc: &Value, findings: &mut Vec<Finding>) {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (name, schema) in schemas.into_iter().flatten() {
+        let Some(limits) = schema.get("x-limits") else {
+            continue;
+        };
+        let base = ["components", "schemas", name.as_str(), "x-limits"];
+        let Some(limits) = limits.as_object() else {
+            findings.push(Finding::new(
+                Rule::Limits,
+                pointer(&base),
+                format!(
+                    "is {}, expected a mapping from limit names to {{value, description}}",
+                    compact(limits)
+                ),
+            ));
+            continue;
+        };
+        for (key, limit) in limits {
+            let at = |field: Option<&str>| {
+                let mut tokens = base.to_vec();
+                tokens.push(key);
+                tokens.extend(field);
+                pointer(&tokens)
+            };
+            let Some(limit) = limit.as_object() else {
+                findings.push(Finding::new(
+                    Rule::Limits,
+                    at(None),
+                    format!(
+                        "is {}, expected a mapping with an integer value and a description",
+                        compact(limit)
+                    ),
+                ));
+                continue;
+            };
+            match limit.get("value") {
+                Some(v) if v.as_u64().is_some() => {}
+                Some(v) => findings.push(Finding::new(
+                    Rule::Limits,
+                    at(Some("value")),
+                    format!(
+                        "is {}, expected a non-negative integer (it becomes a count \
+                         constant)",
+                        compact(v)
+                    ),
+                )),
+                None => findings.push(Finding::new(
+                    Rule::Limits,
+                    at(Some("value")),
+                    "missing; every limit needs an integer value",
+                )),
+            }
+            match limit.get("description") {
+                Some(Value::String(text)) if !text.trim().is_empty() => {}
+                Some(other) => findings.push(Finding::new(
+                    Rule::Limits,
+                    at(Some("description")),
+                    format!(
+                        "is {}, expected a non-empty string (it documents the constant)",
+                        compact(other)
+                    ),
+                )),
+                None => findings.push(Finding::new(
+                    Rule::Limits,
+                    at(Some("description")),
+                    "missing; every limit needs a description saying what it bounds",
+                )),
+            }
+        }
+    }
+}
+
+fn check_rate_limit(doc: &Value, findings: &mut Vec<Finding>) {
+    let Some(rate) = doc.get("x-rate-limit") else {
+        return;
+    };
+    let Some(rate) = rate.as_object() else {
+        findings.push(Finding::new(
+            Rule::RateLimit,
+            "/x-rate-limit",
+            format!(
+                "is {}, expected a mapping with integer requests and windowSeconds",
+                compact(rate)
+            ),
+        ));
+        return;
+    };
+    for key in ["requests", "windowSeconds"] {
+        let at = pointer(&["x-rate-limit", key]);
+        match rate.get(key) {
+            Some(v) if v.as_u64().is_some_and(|n| n > 0) => {}
+            Some(v) => findings.push(Finding::new(
+                Rule::RateLimit,
+                at,
+                format!("is {}, expected a positive integer", compact(v)),
+            )),
+            None => findings.push(Finding::new(
+                Rule::RateLimit,
+                at,
+                "missing; x-rate-limit needs both requests and windowSeconds",
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -858,6 +1015,7 @@ mod tests {
         json!({
             "openapi": "3.0.3",
             "info": {"title": "t", "version": "1"},
+            "x-rate-limit": {"requests": 100, "windowSeconds": 10},
             "security": [{"bearer": []}],
             "paths": {
                 "/items/{id}": {
@@ -866,6 +1024,7 @@ mod tests {
                     ],
                     "get": {
                         "operationId": "getItem",
+                        "x-replay": "safe",
                         "tags": ["Items"],
                         "parameters": [{"$ref": "#/components/parameters/Limit"}],
                         "responses": {
@@ -882,6 +1041,7 @@ mod tests {
                     },
                     "put": {
                         "operationId": "putItem",
+                        "x-replay": "not-after-send",
                         "tags": ["Items"],
                         "requestBody": {"$ref": "#/components/requestBodies/ItemBody"},
                         "responses": {
@@ -894,6 +1054,7 @@ mod tests {
                 "schemas": {
                     "Item": {
                         "type": "object",
+                        "x-limits": {"maxTags": {"value": 3, "description": "At most this many tags."}},
                         "properties": {
                             "tag": {"$ref": "#/components/schemas/Tag~1Name"},
                             "example": {"type": "string", "example": {"$ref": "not a ref, just data"}}
@@ -1225,5 +1386,101 @@ mod tests {
             json!({"one": {"value": {"$ref": "#/nowhere"}}}),
         );
         assert!(lint(&doc).is_empty(), "{:#?}", lint(&doc));
+    }
+
+    #[test]
+    fn operations_need_a_known_x_replay() {
+        let at = "/paths/~1items~1{id}/put/x-replay";
+        let mut doc = valid();
+        set(&mut doc, at, json!("safe-already-done"));
+        assert!(lint(&doc).is_empty(), "{:#?}", lint(&doc));
+
+        set(&mut doc, at, json!("sometimes"));
+        let f = assert_only(&doc, Rule::Replay, at);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("\"sometimes\", not one of safe,"),
+            "{f:#?}"
+        );
+
+        set(&mut doc, at, json!(true));
+        let f = assert_only(&doc, Rule::Replay, at);
+        assert!(f[0].message.contains("expected a string"), "{f:#?}");
+
+        remove(&mut doc, "/paths/~1items~1{id}/put", "x-replay");
+        let f = assert_only(&doc, Rule::Replay, at);
+        assert!(
+            f[0].message.contains("missing on PUT /items/{id}"),
+            "{f:#?}"
+        );
+        assert_eq!(f[0].location, at);
+    }
+
+    #[test]
+    fn x_limits_need_an_integer_value_and_a_description() {
+        let base = "/components/schemas/Item/x-limits";
+        let mut doc = valid();
+        set(&mut doc, &format!("{base}/maxTags/value"), json!(0));
+        assert!(lint(&doc).is_empty(), "{:#?}", lint(&doc));
+
+        set(&mut doc, &format!("{base}/maxTags/value"), json!("3"));
+        remove(&mut doc, &format!("{base}/maxTags"), "description");
+        set(
+            &mut doc,
+            &format!("{base}/maxNames"),
+            json!({"value": 2.5, "description": ""}),
+        );
+        set(&mut doc, &format!("{base}/minTags"), json!(1));
+        let findings = lint(&doc);
+        let got: Vec<(&str, Rule)> = findings
+            .iter()
+            .map(|f| (f.location.as_str(), f.rule))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (&*format!("{base}/maxNames/value"), Rule::Limits),
+                (&*format!("{base}/maxNames/description"), Rule::Limits),
+                (&*format!("{base}/maxTags/value"), Rule::Limits),
+                (&*format!("{base}/maxTags/description"), Rule::Limits),
+                (&*format!("{base}/minTags"), Rule::Limits),
+            ],
+            "{findings:#?}"
+        );
+        assert!(findings[0]
+            .message
+            .contains("is 2.5, expected a non-negative integer"));
+
+        set(&mut doc, base, json!([1, 2]));
+        let f = assert_only(&doc, Rule::Limits, base);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].to_string().starts_with("[x-limits] "), "{f:#?}");
+    }
+
+    #[test]
+    fn x_rate_limit_needs_positive_integers() {
+        let mut doc = valid();
+        remove(&mut doc, "", "x-rate-limit");
+        assert!(lint(&doc).is_empty(), "optional: {:#?}", lint(&doc));
+
+        set(
+            &mut doc,
+            "/x-rate-limit",
+            json!({"requests": 0, "window": 10}),
+        );
+        let findings = lint(&doc);
+        let locations: Vec<&str> = findings.iter().map(|f| f.location.as_str()).collect();
+        assert_eq!(
+            locations,
+            ["/x-rate-limit/requests", "/x-rate-limit/windowSeconds"],
+            "{findings:#?}"
+        );
+        assert!(findings.iter().all(|f| f.rule == Rule::RateLimit));
+        assert!(findings[0].message.contains("positive integer"));
+        assert!(findings[1].message.starts_with("missing"));
+
+        set(&mut doc, "/x-rate-limit", json!("100 per 10s"));
+        let f = assert_only(&doc, Rule::RateLimit, "/x-rate-limit");
+        assert_eq!(f.len(), 1, "{f:#?}");
     }
 }

@@ -6,6 +6,7 @@ mod lint;
 mod open_enums;
 mod spec;
 mod spec_diff;
+mod tables;
 #[cfg(test)]
 mod test_support;
 
@@ -23,11 +24,13 @@ Commands:
   lint-spec [PATH]      Structural checks of our spec (default: openapi/access-requests.yaml):
                         OpenAPI 3.0.x, unique operationIds with tags, every $ref
                         resolves, every 4xx/5xx uses the shared error schema, no
-                        unused component. Exit 1 when anything is found.
-  spec-diff OLD NEW     Semantic diff of two OpenAPI documents limited to the five
-                        Access Requests operations: operations, parameters,
-                        properties, enum values, types and required-ness that were
-                        added, removed or changed.
+                        unused component, and well-formed x-replay (every
+                        operation), x-limits and x-rate-limit. Exit 1 when
+                        anything is found.
+  spec-diff OLD NEW     Semantic diff of two OpenAPI documents limited to the
+                        operations of openapi/access-requests.yaml, in its order:
+                        operations, parameters, properties, enum values, types and
+                        required-ness that were added, removed or changed.
   bench [--quick] [--no-build-cost] [--out PATH]
                         Build crates/sailpoint-access-bench in release, run each
                         scenario (per-call overhead, pagination, memory, decode)

@@ -23,3 +23,26 @@ pub fn load_value(path: &Path) -> Result<serde_json::Value, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_norway::from_str(&text).map_err(|e| format!("{} is not valid YAML: {e}", path.display()))
 }
+
+/// The `(path, method)` of every operation under `paths`, in the order the
+/// file lists them. [`load_value`] cannot tell: its JSON maps are sorted by
+/// key, so this reads the file again into an order-keeping YAML value.
+pub fn operation_order(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc: serde_norway::Value = serde_norway::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
+    let mut out = Vec::new();
+    let paths = doc.get("paths").and_then(serde_norway::Value::as_mapping);
+    for (key, item) in paths.into_iter().flatten() {
+        let (Some(key), Some(item)) = (key.as_str(), item.as_mapping()) else {
+            continue;
+        };
+        for method in item.keys().filter_map(serde_norway::Value::as_str) {
+            if crate::lint::METHODS.contains(&method) {
+                out.push((key.to_owned(), method.to_owned()));
+            }
+        }
+    }
+    Ok(out)
+}

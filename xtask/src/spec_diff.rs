@@ -1,5 +1,5 @@
 //! `cargo xtask spec-diff OLD NEW`: a semantic diff of two OpenAPI documents,
-//! limited to the five Access Requests operations ([`OPERATIONS`]).
+//! limited to the operations of our spec ([`spec_operations`]).
 //!
 //! Meant for maintainers when the vendor publishes a new spec: it lists what
 //! a client would notice (operations, OAuth scopes, parameters, properties,
@@ -23,16 +23,27 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::lint::{resolve_ref, METHODS};
+use crate::spec::{self, SPEC_PATH};
+use crate::tables;
 
-/// The operationIds the diff looks at, in the order they are reported.
+/// The operationIds the diff looks at: every operation of our spec
+/// ([`SPEC_PATH`] under `root`) as [`tables::operations`] reads it, in the
+/// order the file lists them, which is the order they are reported in.
 /// Other operations in either document are ignored.
-pub const OPERATIONS: [&str; 5] = [
-    "createAccessRequest",
-    "cancelAccessRequest",
-    "getAccessRequestConfig",
-    "setAccessRequestConfig",
-    "listAccessRequestStatus",
-];
+pub fn spec_operations(root: &Path) -> Result<Vec<String>, String> {
+    let path = root.join(SPEC_PATH);
+    let doc = spec::load_value(&path)?;
+    let mut ops = tables::operations(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    // `tables::operations` walks sorted JSON maps; put them back in file order.
+    let order = spec::operation_order(&path)?;
+    ops.sort_by_key(|op| {
+        order
+            .iter()
+            .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
+            .unwrap_or(usize::MAX)
+    });
+    Ok(ops.into_iter().map(|op| op.id).collect())
+}
 
 /// Schema keywords compared verbatim (absent and present differ). `type`,
 /// `enum`, `nullable` and `required` get their own, more readable, reports.
@@ -120,16 +131,19 @@ impl fmt::Display for Change {
     }
 }
 
-/// Entry point of `cargo xtask spec-diff OLD NEW`: prints the differences
-/// grouped by kind and a summary. Differences are not an error; only an
-/// unreadable document is.
+/// Entry point of `cargo xtask spec-diff OLD NEW`: prints the differences in
+/// the operations of our spec ([`spec_operations`]), grouped by kind, and a
+/// summary. Differences are not an error; only an unreadable document is
+/// (including our own spec, which names the operations).
 pub fn run(old: &Path, new: &Path) -> Result<(), String> {
+    let ids = spec_operations(&spec::workspace_root())?;
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let old_doc = load(old)?;
     let new_doc = load(new)?;
     println!("spec-diff: {} -> {}", old.display(), new.display());
-    println!("operations: {}", OPERATIONS.join(", "));
+    println!("operations: {}", ids.join(", "));
     for (path, doc) in [(old, &old_doc), (new, &new_doc)] {
-        let missing: Vec<&str> = OPERATIONS
+        let missing: Vec<&str> = ids
             .iter()
             .copied()
             .filter(|id| find_operation(doc, id).is_none())
@@ -142,7 +156,7 @@ pub fn run(old: &Path, new: &Path) -> Result<(), String> {
             );
         }
     }
-    let changes = diff(&old_doc, &new_doc);
+    let changes = diff(&old_doc, &new_doc, &ids);
     print!("{}", report(&changes));
     Ok(())
 }
@@ -187,12 +201,12 @@ pub fn report(changes: &[Change]) -> String {
     out
 }
 
-/// Compares the [`OPERATIONS`] of two documents. Changes come in operation
-/// order, then parameters, request body and responses; identical lines are
-/// reported once.
-pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
+/// Compares the operations `ids` (see [`spec_operations`]) of two documents.
+/// Changes come in the order of `ids`, then parameters, request body and
+/// responses; identical lines are reported once.
+pub fn diff(old: &Value, new: &Value, ids: &[&str]) -> Vec<Change> {
     let mut changes = Vec::new();
-    for id in OPERATIONS {
+    for &id in ids {
         match (find_operation(old, id), find_operation(new, id)) {
             (None, None) => {}
             (None, Some(n)) => changes.push(Change::new(
@@ -991,6 +1005,16 @@ mod tests {
     use crate::test_support::{remove, set};
     use serde_json::json;
 
+    /// The operations of [`doc`] the tests compare, in the order they expect
+    /// them reported (`somethingElse` is left out on purpose).
+    const FIXTURE_OPERATIONS: [&str; 5] = [
+        "createAccessRequest",
+        "cancelAccessRequest",
+        "getAccessRequestConfig",
+        "setAccessRequestConfig",
+        "listAccessRequestStatus",
+    ];
+
     /// A document with the five operations, built around `schemas`.
     fn doc(schemas: Value) -> Value {
         json!({
@@ -1076,7 +1100,7 @@ mod tests {
         let old = doc(base_schemas());
         let mut new = old.clone();
         edit(&mut new);
-        lines(&diff(&old, &new))
+        lines(&diff(&old, &new, &FIXTURE_OPERATIONS))
     }
 
     const LIST: &str = "/paths/~1access-request-status/get";
@@ -1097,7 +1121,10 @@ mod tests {
         assert!(new
             .pointer("/components/schemas/AccessRequestItem")
             .is_some());
-        assert_eq!(lines(&diff(&old, &new)), Vec::<String>::new());
+        assert_eq!(
+            lines(&diff(&old, &new, &FIXTURE_OPERATIONS)),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -1144,7 +1171,7 @@ mod tests {
             let old = doc(base_schemas());
             let mut new = old.clone();
             remove(&mut new, "/paths", "/access-requests/cancel");
-            lines(&diff(&new, &old))
+            lines(&diff(&new, &old, &FIXTURE_OPERATIONS))
         };
         assert_eq!(
             back,
@@ -1382,7 +1409,7 @@ mod tests {
         );
         let new = doc(schemas);
         assert_eq!(
-            lines(&diff(&old, &new)),
+            lines(&diff(&old, &new, &FIXTURE_OPERATIONS)),
             ["+ listAccessRequestStatus 200 [].requestedFor[].email: property added (string, optional)"]
         );
         let flat = flatten_schema(&new, &json!({"$ref": "#/components/schemas/Who"}));
@@ -1421,7 +1448,7 @@ mod tests {
         set(&mut renamed, "/security", json!([{"a": ["read"]}]));
         let mut other = renamed.clone();
         set(&mut other, "/security", json!([{"b": ["read"]}]));
-        assert!(diff(&renamed, &other).is_empty());
+        assert!(diff(&renamed, &other, &FIXTURE_OPERATIONS).is_empty());
     }
 
     #[test]
@@ -1451,6 +1478,55 @@ mod tests {
                 Seg::Variant("oneOf", 1)
             ]),
             ".\"a b\"[]{*}<oneOf #1>"
+        );
+    }
+
+    #[test]
+    fn our_spec_names_the_operations_in_file_order() {
+        let root = spec::workspace_root();
+        let ids = spec_operations(&root).expect("our spec loads");
+        let doc = spec::load_value(&root.join(SPEC_PATH)).unwrap();
+        let mut from_tables: Vec<String> = tables::operations(&doc)
+            .unwrap()
+            .into_iter()
+            .map(|op| op.id)
+            .collect();
+        from_tables.sort();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, from_tables, "every operation, each once");
+        assert!(!ids.is_empty());
+        // Reported in the order the file defines them.
+        let text = std::fs::read_to_string(root.join(SPEC_PATH)).unwrap();
+        let at: Vec<usize> = ids
+            .iter()
+            .map(|id| {
+                text.find(&format!("operationId: {id}\n"))
+                    .unwrap_or_else(|| panic!("{id} is not in the file"))
+            })
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{ids:?} at {at:?}");
+    }
+
+    #[test]
+    fn operation_order_follows_the_file_not_the_keys() {
+        let path =
+            std::env::temp_dir().join(format!("xtask-operation-order-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "paths:\n  /z:\n    put: {}\n    get: {}\n    x-note: {}\n  /a:\n    post: {}\n",
+        )
+        .unwrap();
+        let order = spec::operation_order(&path);
+        std::fs::remove_file(&path).unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(p, m)| (p.to_string(), m.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            order.unwrap(),
+            pairs(&[("/z", "put"), ("/z", "get"), ("/a", "post")])
         );
     }
 }

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 const VALID: &str = r##"
 openapi: 3.0.3
 info: {title: t, version: "1"}
+x-rate-limit: {requests: 100, windowSeconds: 10}
 security:
   - bearer: []
 paths:
@@ -15,6 +16,7 @@ paths:
       - {name: id, in: path, required: true, schema: {type: string}}
     get:
       operationId: getThing
+      x-replay: safe
       tags: [Things]
       responses:
         "200":
@@ -28,6 +30,8 @@ components:
   schemas:
     Thing:
       type: object
+      x-limits:
+        maxNames: {value: 5, description: At most this many names.}
       properties:
         name: {type: string}
     ErrorResponse:
@@ -44,7 +48,8 @@ components:
     bearer: {type: http, scheme: bearer}
 "##;
 
-/// One problem per rule.
+/// One problem per structural rule (the extension rules have their own tests
+/// below, so here every operation has a valid `x-replay`).
 const BROKEN: &str = r##"
 openapi: 3.1.0
 info: {title: t, version: "1"}
@@ -52,6 +57,7 @@ paths:
   /things/{id}:
     get:
       operationId: getThing
+      x-replay: safe
       parameters:
         - {name: limit, in: query, schema: {type: integer}}
         - {name: limit, in: query, schema: {type: integer}}
@@ -69,6 +75,7 @@ paths:
   /other:
     post:
       operationId: getThing
+      x-replay: not-after-send
       tags: [Things]
       responses:
         "204": {description: done}
@@ -159,4 +166,115 @@ fn repository_spec_passes() {
     }
     let (output, stdout) = lint(&[]);
     assert!(output.status.success(), "{stdout}");
+}
+
+/// Lints `VALID` with `from` replaced by `to`: whether it passed, and the
+/// finding lines.
+fn lint_variant(name: &str, from: &str, to: &str) -> (bool, Vec<String>) {
+    assert!(VALID.contains(from), "{from:?} is not in VALID");
+    let path = write(name, &VALID.replace(from, to));
+    let (output, stdout) = lint(&[&path]);
+    let findings = stdout
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .map(String::from)
+        .collect();
+    (output.status.success(), findings)
+}
+
+#[test]
+fn known_x_replay_passes() {
+    let (ok, findings) = lint_variant(
+        "lint-replay-ok.yaml",
+        "x-replay: safe",
+        "x-replay: safe-already-done",
+    );
+    assert!(ok, "{findings:?}");
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn missing_or_unknown_x_replay_fails_at_its_pointer() {
+    for (name, to, why) in [
+        (
+            "lint-replay-unknown.yaml",
+            "x-replay: sometimes",
+            "\"sometimes\", not one of",
+        ),
+        (
+            "lint-replay-missing.yaml",
+            "",
+            "missing on GET /things/{id}",
+        ),
+    ] {
+        let (ok, findings) = lint_variant(name, "x-replay: safe", to);
+        assert!(!ok, "{findings:?}");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(
+            findings[0].starts_with("[x-replay] /paths/~1things~1{id}/get/x-replay: "),
+            "{findings:?}"
+        );
+        assert!(findings[0].contains(why), "{findings:?}");
+    }
+}
+
+#[test]
+fn well_formed_x_limits_pass() {
+    let (ok, findings) = lint_variant(
+        "lint-limits-ok.yaml",
+        "maxNames: {value: 5, description: At most this many names.}",
+        "maxNames: {value: 0, description: None at all.}\n        maxTags: {value: 2, description: Two.}",
+    );
+    assert!(ok, "{findings:?}");
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn malformed_x_limits_fail_at_their_pointers() {
+    let (ok, findings) = lint_variant(
+        "lint-limits-bad.yaml",
+        "maxNames: {value: 5, description: At most this many names.}",
+        "maxNames: {value: five, description: At most this many names.}\n        maxTags: {value: 2}",
+    );
+    assert!(!ok, "{findings:?}");
+    let base = "[x-limits] /components/schemas/Thing/x-limits";
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings[0].starts_with(&format!("{base}/maxNames/value: is \"five\"")),
+        "{findings:?}"
+    );
+    assert!(
+        findings[1].starts_with(&format!("{base}/maxTags/description: missing")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn absent_x_rate_limit_passes() {
+    let (ok, findings) = lint_variant(
+        "lint-rate-absent.yaml",
+        "x-rate-limit: {requests: 100, windowSeconds: 10}\n",
+        "",
+    );
+    assert!(ok, "{findings:?}");
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn malformed_x_rate_limit_fails_at_its_pointers() {
+    let (ok, findings) = lint_variant(
+        "lint-rate-bad.yaml",
+        "x-rate-limit: {requests: 100, windowSeconds: 10}",
+        "x-rate-limit: {requests: 1.5, window: 10}",
+    );
+    assert!(!ok, "{findings:?}");
+    assert_eq!(
+        findings,
+        [
+            "[x-rate-limit] /x-rate-limit/requests: is 1.5, expected a positive integer",
+            "[x-rate-limit] /x-rate-limit/windowSeconds: missing; x-rate-limit needs both \
+             requests and windowSeconds",
+        ],
+        "{findings:?}"
+    );
 }

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, OperationInfo};
@@ -12,15 +13,21 @@ use reqwest::StatusCode;
 
 use crate::Client;
 
+/// The future an [`Authorize`] returns.
+pub type AuthorizationFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<HeaderValue>, String>> + Send + 'a>>;
+
 /// Supplies the `Authorization` header for each request.
 ///
 /// The facade implements this over its token cache; the generated client asks
 /// for the header just before sending, so a refreshed token is picked up
-/// without rebuilding the client.
+/// without rebuilding the client, and the first call of a raw client fetches
+/// one. An `Err` stops the request before it is sent
+/// (`progenitor_client::Error::Custom` with the message).
 pub trait Authorize: Send + Sync + 'static {
     /// The header value to send, such as `Bearer <token>`, or `None` to send none.
     /// Implementations should mark the value sensitive so it never prints.
-    fn authorization(&self) -> Option<HeaderValue>;
+    fn authorization(&self) -> AuthorizationFuture<'_>;
 }
 
 /// Per-client state carried by the generated [`Client`] (its "inner" value).
@@ -57,8 +64,9 @@ impl fmt::Debug for Context {
 struct StaticAuthorization(HeaderValue);
 
 impl Authorize for StaticAuthorization {
-    fn authorization(&self) -> Option<HeaderValue> {
-        Some(self.0.clone())
+    fn authorization(&self) -> AuthorizationFuture<'_> {
+        let value = self.0.clone();
+        Box::pin(async move { Ok(Some(value)) })
     }
 }
 
@@ -106,13 +114,14 @@ impl ClientHooks<Context> for Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        if let Some(header) = self
-            .inner
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.authorization())
-        {
-            request.headers_mut().insert(AUTHORIZATION, header);
+        if let Some(authorizer) = &self.inner.authorizer {
+            match authorizer.authorization().await {
+                Ok(Some(header)) => {
+                    request.headers_mut().insert(AUTHORIZATION, header);
+                }
+                Ok(None) => {}
+                Err(message) => return Err(progenitor_client::Error::Custom(message)),
+            }
         }
         Ok(())
     }

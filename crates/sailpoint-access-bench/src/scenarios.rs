@@ -71,7 +71,7 @@ pub async fn overhead(args: &Args) -> Result<(), BoxError> {
 
     // Token fetch, connection set-up, allocator and cache warm-up.
     for _ in 0..warmup {
-        client.config().get().await?;
+        client.access_request_config().get().await?;
         bare.config().await?;
         client.statuses().limit(PAGE as u32).page().await?;
         bare.page(0, PAGE).await?;
@@ -89,7 +89,7 @@ pub async fn overhead(args: &Args) -> Result<(), BoxError> {
         for which in order {
             match which {
                 0 => f_cfg.push(micros(
-                    timed(async { Ok(client.config().get().await?) }).await?,
+                    timed(async { Ok(client.access_request_config().get().await?) }).await?,
                 )),
                 1 => b_cfg.push(micros(timed(bare.config()).await?)),
                 _ => g_cfg.push(micros(
@@ -278,7 +278,7 @@ pub async fn memory(args: &Args) -> Result<(), BoxError> {
     };
     out.meta(json!({ "statuses": statuses, "page": PAGE, "sandbox": if server.is_some() { "child process" } else { "external" } }));
     let client = facade(&base_url)?;
-    client.config().get().await?; // token and connection
+    client.access_request_config().get().await?; // token and connection
 
     // One page's working memory: the heap peak of fetching and decoding one page.
     let live = alloc::current();

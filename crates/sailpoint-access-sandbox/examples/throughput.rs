@@ -10,10 +10,14 @@
 
 use std::time::{Duration, Instant};
 
-use sailpoint_access_sandbox::Sandbox;
+use sailpoint_access_api::limits;
+use sailpoint_access_sandbox::{Operation, Sandbox};
 
 const STATUSES: usize = 100_000;
-const PAGE: usize = 250;
+/// The largest page the API serves.
+const PAGE: usize = limits::LIST_ACCESS_REQUEST_STATUS_LIMIT_MAXIMUM as usize;
+/// The status list's path, from the operation table.
+const STATUS_PATH: &str = Operation::ListAccessRequestStatus.path();
 const PAGES_PER_RUN: usize = 40;
 const RUNS: usize = 5;
 
@@ -51,7 +55,7 @@ async fn one_run(
                 };
                 let response = http
                     .get(format!(
-                        "{base}/v3/access-request-status?limit={PAGE}&offset={offset}{query}"
+                        "{base}{STATUS_PATH}?limit={PAGE}&offset={offset}{query}"
                     ))
                     .bearer_auth(&token)
                     .send()

@@ -1,112 +1,49 @@
-//! Shared state, the router, and the layer that counts requests, injects
-//! faults and checks tokens before any handler runs.
+//! The router, and the layer that counts requests, injects faults and checks
+//! tokens before any handler runs. The top of the serving stack: it wires
+//! the handlers to the routes the operation table describes.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
-use crate::auth::Tokens;
 use crate::error::ApiError;
-use crate::faults::{Action, FaultState, Operation};
+use crate::faults::Action;
 use crate::handlers;
+use crate::operation::Operation;
 use crate::server::ConnectionKill;
-use crate::state::Store;
+use crate::shared::Shared;
 
-/// Settings that can change while the sandbox runs.
-pub(crate) struct Settings {
-    pub(crate) client_id: String,
-    pub(crate) client_secret: String,
-    pub(crate) token_lifetime: Duration,
-}
-
-/// Everything the handlers and the handle share.
-pub(crate) struct Shared {
-    store: RwLock<Store>,
-    faults: Mutex<FaultState>,
-    tokens: Mutex<Tokens>,
-    settings: RwLock<Settings>,
-    pub(crate) offset_quirk: AtomicBool,
-    received: [AtomicU64; Operation::ALL.len()],
-    pub(crate) accepted_creates: AtomicU64,
-}
-
-// A panic while a lock is held must not wedge the sandbox for the rest of a
-// test run: poisoned locks are used as they are.
-impl Shared {
-    pub(crate) fn new(
-        store: Store,
-        faults: FaultState,
-        tokens: Tokens,
-        settings: Settings,
-        offset_quirk: bool,
-    ) -> Self {
-        Self {
-            store: RwLock::new(store),
-            faults: Mutex::new(faults),
-            tokens: Mutex::new(tokens),
-            settings: RwLock::new(settings),
-            offset_quirk: AtomicBool::new(offset_quirk),
-            received: Default::default(),
-            accepted_creates: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn store(&self) -> RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultState> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
-        self.tokens.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn settings(&self) -> RwLockReadGuard<'_, Settings> {
-        self.settings.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn settings_mut(&self) -> RwLockWriteGuard<'_, Settings> {
-        self.settings
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn received(&self, op: Operation) -> u64 {
-        self.received[op.index()].load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn reset_counters(&self) {
-        for c in &self.received {
-            c.store(0, Ordering::Relaxed);
-        }
-        self.accepted_creates.store(0, Ordering::Relaxed);
+/// The route of one operation: its method (from the operation table) and
+/// its handler.
+fn endpoint(op: Operation) -> MethodRouter<Arc<Shared>> {
+    let method = Method::from_bytes(op.method().as_bytes())
+        .ok()
+        .and_then(|m| MethodFilter::try_from(m).ok())
+        .unwrap_or_else(|| panic!("{op} has an unroutable method {}", op.method()));
+    match op {
+        Operation::Token => on(method, handlers::token),
+        Operation::CreateAccessRequest => on(method, handlers::create),
+        Operation::CancelAccessRequest => on(method, handlers::cancel),
+        Operation::GetAccessRequestConfig => on(method, handlers::get_config),
+        Operation::SetAccessRequestConfig => on(method, handlers::set_config),
+        Operation::ListAccessRequestStatus => on(method, handlers::list_status),
     }
 }
 
-/// The sandbox's routes behind the gate layer.
+/// The sandbox's routes behind the gate layer: one per operation, at the
+/// path the operation table gives (operations sharing a path share a route).
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/oauth/token", post(handlers::token))
-        .route("/v3/access-requests", post(handlers::create))
-        .route("/v3/access-requests/cancel", post(handlers::cancel))
-        .route(
-            "/v3/access-request-config",
-            get(handlers::get_config).put(handlers::set_config),
-        )
-        .route("/v3/access-request-status", get(handlers::list_status))
+    Operation::ALL
+        .into_iter()
+        .fold(Router::new(), |router, op| {
+            router.route(op.path(), endpoint(op))
+        })
         .fallback(|| async { ApiError::not_found("No such resource.").into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
@@ -116,10 +53,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 /// Counts the request, applies the fault knobs, then checks the bearer token
 /// for API operations.
 async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let Some(op) = Operation::route(request.method(), request.uri().path()) else {
+    let Some(op) = Operation::route(request.method().as_str(), request.uri().path()) else {
         return next.run(request).await;
     };
-    shared.received[op.index()].fetch_add(1, Ordering::Relaxed);
+    shared.count(op);
     let key = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -156,8 +93,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             return ApiError::rate_limited(retry_after_secs).into_response()
         }
         Action::ServerError(code) => {
-            let status = axum::http::StatusCode::from_u16(code)
-                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return ApiError::server(status).into_response();
         }
     }

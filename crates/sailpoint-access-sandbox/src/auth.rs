@@ -10,6 +10,14 @@ use serde::Serialize;
 use crate::error::{json_response, ApiError};
 use crate::rng::SplitMix64;
 
+/// The credentials and token lifetime; they can change while the sandbox
+/// runs.
+pub(crate) struct Settings {
+    pub(crate) client_id: String,
+    pub(crate) client_secret: String,
+    pub(crate) token_lifetime: Duration,
+}
+
 /// The token response body.
 #[derive(Serialize)]
 struct TokenResponse<'a> {
@@ -79,9 +87,11 @@ impl Tokens {
 }
 
 /// Handles `POST /oauth/token`: parameters come from the form body or, as
-/// the service also accepts, the query string.
+/// the service also accepts, the query string; `issue` makes a token of the
+/// given lifetime once the credentials check out.
 pub(crate) fn token_endpoint(
-    shared: &crate::Shared,
+    settings: &Settings,
+    issue: impl FnOnce(Duration) -> String,
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
@@ -126,15 +136,13 @@ pub(crate) fn token_endpoint(
         }
         None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request")),
     }
-    let settings = shared.settings();
     if get("client_id") != Some(settings.client_id.as_str())
         || get("client_secret") != Some(settings.client_secret.as_str())
     {
         return Err(ApiError::unauthorized("invalid_client"));
     }
     let lifetime = settings.token_lifetime;
-    drop(settings);
-    let token = shared.tokens().issue(lifetime, Instant::now());
+    let token = issue(lifetime);
     Ok(json_response(
         StatusCode::OK,
         &TokenResponse {

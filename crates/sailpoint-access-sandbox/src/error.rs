@@ -1,12 +1,14 @@
 //! Error responses in the API's shapes: `ErrorResponse` with `detailCode`,
 //! `trackingId` and `messages` for 4xx/5xx, `{"error"}` for 401 and
-//! `{"message"}` for 429.
+//! `{"message"}` for 429. A 400 for a documented rule also names the rule:
+//! its code is the text of the only entry of `causes`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sailpoint_access_api::types::{ErrorMessageDto, ErrorResponse, LocaleOrigin};
+use sailpoint_access_api::Rule;
 use serde::Serialize;
 
 /// An error the sandbox answers with, already in the wire shape.
@@ -26,6 +28,17 @@ fn tracking_id() -> String {
     format!("{:032x}", TRACKING.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The locale of every message the sandbox writes.
+const LOCALE: &str = "en-US";
+
+fn message(text: impl Into<String>) -> ErrorMessageDto {
+    ErrorMessageDto {
+        locale: Some(LOCALE.to_owned()),
+        locale_origin: Some(LocaleOrigin::Default),
+        text: Some(text.into()),
+    }
+}
+
 impl ApiError {
     fn detailed(status: StatusCode, detail_code: &str, text: impl Into<String>) -> Self {
         Self {
@@ -33,11 +46,7 @@ impl ApiError {
             body: Box::new(ErrorResponse {
                 detail_code: Some(detail_code.to_owned()),
                 tracking_id: Some(tracking_id()),
-                messages: vec![ErrorMessageDto {
-                    locale: Some("en-US".to_owned()),
-                    locale_origin: Some(LocaleOrigin::Default),
-                    text: Some(text.into()),
-                }],
+                messages: vec![message(text)],
                 ..ErrorResponse::default()
             }),
             retry_after: None,
@@ -47,6 +56,15 @@ impl ApiError {
     /// 400 with `detailCode` `400.1 Bad Request Content`.
     pub(crate) fn bad_request(text: impl Into<String>) -> Self {
         Self::detailed(StatusCode::BAD_REQUEST, "400.1 Bad Request Content", text)
+    }
+
+    /// 400 for a broken rule: as [`bad_request`](Self::bad_request), with
+    /// the rule's code as the text of `causes[0]`, so a client can map it back
+    /// with `Rule::from_code`.
+    pub(crate) fn rule(rule: Rule, text: impl Into<String>) -> Self {
+        let mut error = Self::bad_request(text);
+        error.body.causes = vec![message(rule.code())];
+        error
     }
 
     /// 404 for an unknown object or route.
@@ -108,6 +126,12 @@ impl ApiError {
     }
 }
 
+impl From<(Rule, String)> for ApiError {
+    fn from((rule, text): (Rule, String)) -> Self {
+        Self::rule(rule, text)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = json_response(self.status, &*self.body);
@@ -137,4 +161,24 @@ pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
         HeaderValue::from_static("application/json;charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_error_carries_the_code_in_causes() {
+        let error = ApiError::from((Rule::CancelComment, "comment is required.".to_owned()));
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        let body = serde_json::to_value(&*error.body).unwrap();
+        assert_eq!(body["detailCode"], "400.1 Bad Request Content");
+        assert_eq!(body["messages"][0]["text"], "comment is required.");
+        assert_eq!(body["causes"].as_array().map(Vec::len), Some(1));
+        assert_eq!(body["causes"][0]["text"], "cancel.comment");
+        assert_eq!(body["causes"][0]["locale"], "en-US");
+        // Plain 400s have no causes at all.
+        let plain = serde_json::to_value(&*ApiError::bad_request("x").body).unwrap();
+        assert!(plain.get("causes").is_none(), "{plain}");
+    }
 }

@@ -1,141 +1,12 @@
 //! Fault injection knobs and the seeded decisions they drive.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::time::{Duration, Instant};
 
+use sailpoint_access_api::limits;
+
+use crate::operation::{Operation, Operations};
 use crate::rng::SplitMix64;
-
-/// An operation the sandbox serves, for counters and for scoping faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Operation {
-    /// `POST /oauth/token`.
-    Token,
-    /// `POST /v3/access-requests`.
-    CreateAccessRequest,
-    /// `POST /v3/access-requests/cancel`.
-    CancelAccessRequest,
-    /// `GET /v3/access-request-config`.
-    GetAccessRequestConfig,
-    /// `PUT /v3/access-request-config`.
-    SetAccessRequestConfig,
-    /// `GET /v3/access-request-status`.
-    ListAccessRequestStatus,
-}
-
-impl Operation {
-    /// Every operation, the token endpoint first.
-    pub const ALL: [Operation; 6] = [
-        Operation::Token,
-        Operation::CreateAccessRequest,
-        Operation::CancelAccessRequest,
-        Operation::GetAccessRequestConfig,
-        Operation::SetAccessRequestConfig,
-        Operation::ListAccessRequestStatus,
-    ];
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The operation id as the spec names it (`createAccessRequest`, ...), or
-    /// `token` for the token endpoint.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Token => "token",
-            Operation::CreateAccessRequest => "createAccessRequest",
-            Operation::CancelAccessRequest => "cancelAccessRequest",
-            Operation::GetAccessRequestConfig => "getAccessRequestConfig",
-            Operation::SetAccessRequestConfig => "setAccessRequestConfig",
-            Operation::ListAccessRequestStatus => "listAccessRequestStatus",
-        }
-    }
-
-    /// The operation a method and path address, if any.
-    pub(crate) fn route(method: &axum::http::Method, path: &str) -> Option<Operation> {
-        use axum::http::Method;
-        let path = path.strip_suffix('/').unwrap_or(path);
-        match (method, path) {
-            (&Method::POST, "/oauth/token") => Some(Operation::Token),
-            (&Method::POST, "/v3/access-requests") => Some(Operation::CreateAccessRequest),
-            (&Method::POST, "/v3/access-requests/cancel") => Some(Operation::CancelAccessRequest),
-            (&Method::GET, "/v3/access-request-config") => Some(Operation::GetAccessRequestConfig),
-            (&Method::PUT, "/v3/access-request-config") => Some(Operation::SetAccessRequestConfig),
-            (&Method::GET, "/v3/access-request-status") => Some(Operation::ListAccessRequestStatus),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A set of [`Operation`]s a fault applies to.
-///
-/// ```
-/// use sailpoint_access_sandbox::{Operation, Operations};
-///
-/// let ops = Operations::only(Operation::CreateAccessRequest).with(Operation::CancelAccessRequest);
-/// assert!(ops.contains(Operation::CancelAccessRequest));
-/// assert!(!ops.contains(Operation::Token));
-/// assert!(Operations::API.contains(Operation::ListAccessRequestStatus));
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Operations(u8);
-
-impl Operations {
-    /// No operation.
-    pub const NONE: Operations = Operations(0);
-    /// The five API operations, not the token endpoint (the default scope of
-    /// every fault, so that tests can always obtain a token).
-    pub const API: Operations = Operations(0b11_1110);
-    /// Every operation, the token endpoint included.
-    pub const ALL: Operations = Operations(0b11_1111);
-
-    /// Just `op`.
-    pub const fn only(op: Operation) -> Operations {
-        Operations(1 << op as u8)
-    }
-
-    /// This set plus `op`.
-    pub const fn with(self, op: Operation) -> Operations {
-        Operations(self.0 | (1 << op as u8))
-    }
-
-    /// Whether `op` is in the set.
-    pub const fn contains(self, op: Operation) -> bool {
-        self.0 & (1 << op as u8) != 0
-    }
-}
-
-impl Default for Operations {
-    fn default() -> Self {
-        Operations::API
-    }
-}
-
-impl From<Operation> for Operations {
-    fn from(op: Operation) -> Self {
-        Operations::only(op)
-    }
-}
-
-impl FromIterator<Operation> for Operations {
-    fn from_iter<I: IntoIterator<Item = Operation>>(iter: I) -> Self {
-        iter.into_iter().fold(Operations::NONE, Operations::with)
-    }
-}
-
-impl fmt::Debug for Operations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(Operation::ALL.iter().filter(|op| self.contains(**op)))
-            .finish()
-    }
-}
 
 /// 429 `Rate Limit Exceeded` with `Retry-After` once a caller (keyed by its
 /// `Authorization` header) has made `max_requests` in the current fixed window.
@@ -159,9 +30,14 @@ impl RateLimit {
         }
     }
 
-    /// The vendor's documented limit: 100 requests per token per 10 seconds.
+    /// The vendor's documented limit, from the spec's `x-rate-limit`:
+    /// [`limits::RATE_LIMIT_REQUESTS`] requests per token per
+    /// [`limits::RATE_LIMIT_WINDOW_SECONDS`] seconds.
     pub fn vendor_default() -> Self {
-        Self::new(100, Duration::from_secs(10))
+        Self::new(
+            u32::try_from(limits::RATE_LIMIT_REQUESTS).unwrap_or(u32::MAX),
+            Duration::from_secs(limits::RATE_LIMIT_WINDOW_SECONDS),
+        )
     }
 
     /// The same limit on other operations.
@@ -265,8 +141,26 @@ impl Stall {
 ///
 /// By default the request is not processed. With
 /// [`after_processing`](Self::after_processing) it is processed first (a
-/// create records its statuses and counts as accepted) and only the response
-/// is lost: the ambiguous failure that makes blind retries create duplicates.
+/// create records its statuses and counts as accepted, a cancel cancels) and
+/// only the response is lost: the ambiguous failure that makes blind retries
+/// create duplicates, and that a replayed cancel must survive. With
+/// [`times`](Self::times) only the first `n` selected requests are dropped,
+/// so the replay that follows gets a real answer.
+///
+/// ```
+/// use sailpoint_access_sandbox::{DropConnections, Operation, Operations};
+///
+/// // The next cancel is processed, then its connection is dropped; later
+/// // cancels are answered normally.
+/// let once = DropConnections::once_after_processing(Operation::CancelAccessRequest);
+/// assert_eq!(
+///     once,
+///     DropConnections::new(1.0)
+///         .after_processing()
+///         .on(Operations::only(Operation::CancelAccessRequest))
+///         .times(1)
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DropConnections {
     /// Probability in `0.0..=1.0`.
@@ -275,6 +169,9 @@ pub struct DropConnections {
     pub after_processing: bool,
     /// Operations affected.
     pub operations: Operations,
+    /// Most connections dropped (counted from when the knob is set);
+    /// `None` keeps dropping.
+    pub times: Option<u32>,
 }
 
 impl DropConnections {
@@ -284,7 +181,16 @@ impl DropConnections {
             ratio,
             after_processing: false,
             operations: Operations::API,
+            times: None,
         }
+    }
+
+    /// The next request of `op` is processed, then its connection is
+    /// dropped; later ones are answered. The shape of a lost response to a
+    /// request that took effect, such as a cancel whose replay is answered
+    /// "cannot be cancelled: it is CANCELLED".
+    pub fn once_after_processing(op: Operation) -> Self {
+        Self::new(1.0).after_processing().on(op.into()).times(1)
     }
 
     /// Processes the request before dropping the connection.
@@ -296,6 +202,12 @@ impl DropConnections {
     /// The same ratio on other operations.
     pub fn on(mut self, operations: Operations) -> Self {
         self.operations = operations;
+        self
+    }
+
+    /// Drops at most `n` connections, then lets every request through.
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
         self
     }
 }
@@ -335,6 +247,8 @@ pub(crate) struct FaultState {
     rng: SplitMix64,
     // Fixed windows per caller key: (window start, requests in it).
     windows: HashMap<String, (Instant, u32)>,
+    // Connections dropped since the knobs were last set, for `times`.
+    dropped: u32,
 }
 
 impl FaultState {
@@ -343,13 +257,16 @@ impl FaultState {
             config,
             rng: SplitMix64::new(seed ^ 0xFA17_FA17_FA17_FA17),
             windows: HashMap::new(),
+            dropped: 0,
         }
     }
 
-    /// Replaces the knobs; rate windows restart so a new limit starts clean.
+    /// Replaces the knobs; rate windows and drop counts restart so new
+    /// knobs start clean.
     pub(crate) fn set_config(&mut self, config: FaultConfig) {
         self.config = config;
         self.windows.clear();
+        self.dropped = 0;
     }
 
     /// Decides the fate of one request and the latency to add to it.
@@ -359,7 +276,9 @@ impl FaultState {
             _ => Duration::ZERO,
         };
         if let Some(d) = &self.config.drop_connections {
-            if d.operations.contains(op) && self.rng.chance(d.ratio) {
+            let exhausted = d.times.is_some_and(|n| self.dropped >= n);
+            if !exhausted && d.operations.contains(op) && self.rng.chance(d.ratio) {
+                self.dropped = self.dropped.saturating_add(1);
                 return (
                     Action::Drop {
                         after_processing: d.after_processing,
@@ -406,6 +325,39 @@ impl FaultState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_default_is_the_documented_limit() {
+        let limit = RateLimit::vendor_default();
+        assert_eq!(u64::from(limit.max_requests), limits::RATE_LIMIT_REQUESTS);
+        assert_eq!(limit.window.as_secs(), limits::RATE_LIMIT_WINDOW_SECONDS);
+        assert_eq!(limit.operations, Operations::API);
+    }
+
+    #[test]
+    fn drops_stop_after_times_and_restart_with_new_knobs() {
+        let knobs = FaultConfig {
+            drop_connections: Some(DropConnections::once_after_processing(
+                Operation::CancelAccessRequest,
+            )),
+            ..FaultConfig::default()
+        };
+        let mut state = FaultState::new(knobs.clone(), 4);
+        let now = Instant::now();
+        let create = Operation::CreateAccessRequest;
+        let cancel = Operation::CancelAccessRequest;
+        assert_eq!(state.decide(create, "", now).0, Action::Proceed);
+        assert_eq!(
+            state.decide(cancel, "", now).0,
+            Action::Drop {
+                after_processing: true
+            }
+        );
+        assert_eq!(state.decide(cancel, "", now).0, Action::Proceed);
+        assert_eq!(state.decide(cancel, "", now).0, Action::Proceed);
+        state.set_config(knobs);
+        assert_ne!(state.decide(cancel, "", now).0, Action::Proceed);
+    }
 
     #[test]
     fn rate_limit_counts_per_key_and_resets_per_window() {

@@ -1,10 +1,12 @@
 //! The endpoint handlers. Bodies and query strings are parsed here rather
 //! than by axum's extractors so that every rejection comes back in the API's
-//! error shape.
+//! error shape; the rules themselves live in the validator, and a broken one
+//! is answered with its code in `causes`.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -20,20 +22,21 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::Timestamp;
 use serde::de::DeserializeOwned;
 
-use crate::app::Shared;
+use crate::auth::token_endpoint;
 use crate::error::{json_bytes, json_response, ApiError};
 use crate::filter::Filter;
+use crate::shared::Shared;
 use crate::sort::parse_sorters;
 use crate::state::{identity, item_name, phase, CancelError, StatusQuery};
-use crate::validate::validate;
-use crate::{
+use crate::tenant::{
     APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
+};
+use crate::validate::{
+    check_cancel, check_config, check_exclusive_identity, check_item_types, parse_limit,
+    parse_offset, validate, Item, LIST_LIMIT_DEFAULT,
 };
 
 type Body = Result<Bytes, BytesRejection>;
-
-/// Largest page the status list serves.
-pub(crate) const MAX_LIMIT: usize = 250;
 
 fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
@@ -49,7 +52,8 @@ pub(crate) async fn token(
         let body = body.map_err(|e| {
             ApiError::bad_request(format!("The request body could not be read: {e}"))
         })?;
-        crate::auth::token_endpoint(&shared, uri.query(), &headers, &body)
+        let issue = |lifetime| shared.tokens().issue(lifetime, Instant::now());
+        token_endpoint(&shared.settings(), issue, uri.query(), &headers, &body)
     })())
 }
 
@@ -89,7 +93,7 @@ fn read_json<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, 
 
 /// A stable 32-bit hash of what was requested for one identity, like the
 /// service's `attributesHash`.
-fn attributes_hash(identity: &str, items: &[crate::validate::Item]) -> i64 {
+fn attributes_hash(identity: &str, items: &[Item]) -> i64 {
     let mut hash: u32 = 0x811C_9DC5;
     let mut feed = |s: &str| {
         for b in s.bytes().chain([0]) {
@@ -113,7 +117,8 @@ pub(crate) async fn create(
     respond((|| {
         let request: AccessRequest = read_json(&headers, body)?;
         let now = Timestamp::now();
-        let validated = validate(request, now).map_err(ApiError::bad_request)?;
+        check_item_types(&request).map_err(ApiError::bad_request)?;
+        let validated = validate(request, now)?;
         let caller = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
         let approver = OwnerReference {
             id: Some(APPROVER_IDENTITY_ID.to_owned()),
@@ -208,14 +213,7 @@ pub(crate) async fn cancel(
 ) -> Response {
     respond((|| {
         let request: CancelAccessRequest = read_json(&headers, body)?;
-        if request.account_activity_id.trim().is_empty() {
-            return Err(ApiError::bad_request("accountActivityId is required."));
-        }
-        if request.comment.trim().is_empty() {
-            return Err(ApiError::bad_request(
-                "comment is required to cancel an access request.",
-            ));
-        }
+        check_cancel(&request)?;
         let by = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
         match shared
             .store_mut()
@@ -226,6 +224,9 @@ pub(crate) async fn cancel(
                 "Access request with accountActivityId {} was not found.",
                 request.account_activity_id
             ))),
+            // Not a rule: the item's state. The wording is stable, clients
+            // match "cannot be cancelled: it is CANCELLED" to recognise a
+            // replayed cancel that already took effect.
             Err(CancelError::NotCancelable(current)) => Err(ApiError::bad_request(format!(
                 "Access request with accountActivityId {} cannot be cancelled: it is {current}.",
                 request.account_activity_id
@@ -238,39 +239,6 @@ pub(crate) async fn get_config(State(shared): State<Arc<Shared>>) -> Response {
     json_response(StatusCode::OK, &shared.store().config)
 }
 
-/// The rules a config must satisfy beyond its schema (the schema itself,
-/// such as `maxReminders >= 1`, is enforced while decoding).
-pub(crate) fn validate_config(config: &AccessRequestConfig) -> Result<(), String> {
-    if let Some(r) = &config.approval_reminder_and_escalation_config {
-        for (name, value) in [
-            ("daysUntilEscalation", r.days_until_escalation),
-            ("daysBetweenReminders", r.days_between_reminders),
-        ] {
-            if value.is_some_and(|v| v < 0) {
-                return Err(format!("{name} must not be negative."));
-            }
-        }
-    }
-    if let Some(schemes) = config
-        .entitlement_request_config
-        .as_ref()
-        .and_then(|e| e.grant_request_approval_schemes.as_deref())
-    {
-        for scheme in schemes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let known = matches!(scheme, "entitlementOwner" | "sourceOwner" | "manager")
-                || scheme
-                    .strip_prefix("workgroup:")
-                    .is_some_and(|id| !id.is_empty());
-            if !known {
-                return Err(format!(
-                    "Invalid approval scheme '{scheme}' in grantRequestApprovalSchemes: expected entitlementOwner, sourceOwner, manager or workgroup:<id>."
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 pub(crate) async fn set_config(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -278,14 +246,14 @@ pub(crate) async fn set_config(
 ) -> Response {
     respond((|| {
         let config: AccessRequestConfig = read_json(&headers, body)?;
-        validate_config(&config).map_err(ApiError::bad_request)?;
+        check_config(&config).map_err(ApiError::bad_request)?;
         let mut store = shared.store_mut();
         store.config = config;
         Ok(json_response(StatusCode::OK, &store.config))
     })())
 }
 
-const LIST_PARAMS: [&str; 10] = [
+const LIST_PARAMS: &[&str] = &[
     "requested-for",
     "requested-by",
     "regarding-identity",
@@ -329,15 +297,14 @@ pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<StatusQuery, ApiErro
         requested_by: identity_param("requested-by")?,
         regarding: identity_param("regarding-identity")?,
         assigned_to: identity_param("assigned-to")?,
-        limit: MAX_LIMIT,
+        limit: LIST_LIMIT_DEFAULT,
         ..StatusQuery::default()
     };
-    if query.regarding.is_some() && (query.requested_for.is_some() || query.requested_by.is_some())
-    {
-        return Err(ApiError::bad_request(
-            "regarding-identity cannot be combined with requested-for or requested-by.",
-        ));
-    }
+    check_exclusive_identity(
+        query.regarding.is_some(),
+        query.requested_for.is_some(),
+        query.requested_by.is_some(),
+    )?;
     if let Some(v) = seen.get("count") {
         query.count = match v.as_str() {
             "true" => true,
@@ -350,26 +317,10 @@ pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<StatusQuery, ApiErro
         };
     }
     if let Some(v) = seen.get("limit") {
-        query.limit = v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=MAX_LIMIT as i64).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Invalid value '{v}' for limit: expected an integer from 0 to {MAX_LIMIT}."
-                ))
-            })? as usize;
+        query.limit = parse_limit(v)?;
     }
     if let Some(v) = seen.get("offset") {
-        query.offset = v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=i64::from(i32::MAX)).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "Invalid value '{v}' for offset: expected a non-negative integer."
-                ))
-            })? as usize;
+        query.offset = parse_offset(v)?;
     }
     if let Some(v) = seen.get("filters").filter(|v| !v.trim().is_empty()) {
         query.filter = Some(Filter::parse(v).map_err(ApiError::bad_request)?);

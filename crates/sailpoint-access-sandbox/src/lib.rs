@@ -1,36 +1,4 @@
-//! An embedded sandbox tenant for the SailPoint Identity Security Cloud v3
-//! Access Requests API: a stateful fake of the five operations and the OAuth2
-//! token endpoint, served on loopback, so that examples, end-to-end tests and
-//! benchmarks run on any machine.
-//!
-//! It speaks the same wire format as the generated client, because it uses
-//! the same generated types (`sailpoint_access_api::types`) to decode
-//! requests and encode responses. It validates submissions as the service
-//! does, keeps one status per identity and item, lets tests move items through
-//! their lifecycle, and can inject faults (rate limiting, 5xx, latency,
-//! stalls, dropped connections) deterministically from a seed.
-//!
-//! ```
-//! use sailpoint_access_api::{Client, Context};
-//! use sailpoint_access_sandbox::Sandbox;
-//!
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let sandbox = Sandbox::builder().seed_statuses(10).start().await?;
-//! // A token straight from the handle; `POST /oauth/token` with
-//! // `sandbox.client_id()` and `sandbox.client_secret()` works as well.
-//! let token = sandbox.issue_token();
-//! let client = Client::new(sandbox.base_url(), Context::with_bearer_token(&token)?);
-//! let page = client.list_access_request_status().limit(5).count(true).send().await?;
-//! assert_eq!(page.headers()["x-total-count"], "10");
-//! assert_eq!(page.into_inner().len(), 5);
-//! sandbox.shutdown().await;
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! The standalone binary serves the same sandbox for other languages and curl:
-//! `cargo run -p sailpoint-access-sandbox -- --port 8787 --seed-statuses 1000`.
+#![doc = include_str!("../README.md")]
 
 mod app;
 mod auth;
@@ -38,11 +6,14 @@ mod error;
 mod faults;
 pub mod filter;
 mod handlers;
+mod operation;
 mod rng;
 mod seed;
 mod server;
+mod shared;
 mod sort;
 mod state;
+mod tenant;
 mod validate;
 
 use std::fmt;
@@ -55,28 +26,17 @@ use sailpoint_access_api::types::{AccessRequestConfig, RequestedItemStatus};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{
-    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, ServerErrors, Stall,
-};
+pub use faults::{DropConnections, FaultConfig, Latency, RateLimit, ServerErrors, Stall};
+pub use operation::{Operation, Operations};
 pub use state::{default_config, ControlError};
+pub use tenant::{
+    APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME,
+};
+pub use validate::validate_access_request;
 
-use app::{Settings, Shared};
-
-/// The identity every sandbox token acts as (`me` in status queries); it is
-/// the requester of submitted requests.
-pub const CALLER_IDENTITY_ID: &str = "2c9180867624cbd7017642d8c8c81f67";
-/// Display name of [`CALLER_IDENTITY_ID`].
-pub const CALLER_IDENTITY_NAME: &str = "Sandbox Admin";
-/// The approver of every submitted item (`assigned-to` in status queries).
-pub const APPROVER_IDENTITY_ID: &str = "2c918084660f45d6016617daa9210584";
-/// Display name of [`APPROVER_IDENTITY_ID`].
-pub const APPROVER_IDENTITY_NAME: &str = "Sandbox Approver";
-/// The client id a sandbox accepts unless told otherwise.
-pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
-/// The client secret a sandbox accepts unless told otherwise.
-pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
-/// Token lifetime unless told otherwise (the service's is 12 hours).
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+use auth::Settings;
+use shared::Shared;
 
 /// Entry point: `Sandbox::builder()`.
 #[derive(Debug)]
@@ -402,7 +362,8 @@ impl SandboxHandle {
         self.shared.faults().config.clone()
     }
 
-    /// Replaces the fault knobs; rate-limit windows start over.
+    /// Replaces the fault knobs; rate-limit windows and the drop count of
+    /// [`DropConnections::times`] start over.
     pub fn set_faults(&self, faults: FaultConfig) {
         self.shared.faults().set_config(faults);
     }
@@ -420,6 +381,42 @@ impl SandboxHandle {
     /// Replaces the configuration, bypassing the API's validation.
     pub fn set_config(&self, config: AccessRequestConfig) {
         self.shared.store_mut().config = config;
+    }
+
+    /// The stored configuration as the API serves it, unknown properties
+    /// included.
+    pub fn config_json(&self) -> serde_json::Value {
+        // Encoding the generated type cannot fail; `Null` would only show a bug.
+        serde_json::to_value(&self.shared.store().config).unwrap_or_default()
+    }
+
+    /// Replaces the configuration with raw JSON, such as a document from a
+    /// newer tenant with properties the generated types do not know. It
+    /// must decode as an `AccessRequestConfig` (the schema is checked, the
+    /// API's further rules are not); unknown properties, at the top level or
+    /// nested, are stored and served back as given. On error the stored
+    /// configuration is unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = sailpoint_access_sandbox::Sandbox::builder().start().await?;
+    /// sandbox.set_config_json(serde_json::json!({
+    ///     "autoApprovalEnabled": true,
+    ///     "futureSetting": {"x": 1}
+    /// }))?;
+    /// assert!(sandbox.config().auto_approval_enabled);
+    /// assert_eq!(sandbox.config_json()["futureSetting"]["x"], 1);
+    /// assert!(sandbox
+    ///     .set_config_json(serde_json::json!({"autoApprovalEnabled": "yes"}))
+    ///     .is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_config_json(&self, config: serde_json::Value) -> Result<(), serde_json::Error> {
+        let config: AccessRequestConfig = serde_json::from_value(config)?;
+        self.shared.store_mut().config = config;
+        Ok(())
     }
 
     /// The status with this `accountActivityItemId`.

@@ -12,7 +12,7 @@ use sailpoint_access_api::Timestamp;
 
 use crate::rng::SplitMix64;
 use crate::state::identity;
-use crate::{
+use crate::tenant::{
     APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
 };
 
@@ -58,8 +58,12 @@ struct Catalog {
     items: Vec<(AccessItemType, String, String)>,
 }
 
+/// Fewest and most identities in a generated catalog (about one per eight
+/// statuses in between): a size for realistic fan-out, not an API limit.
+const CATALOG_IDENTITIES: (usize, usize) = (10, 2_000);
+
 fn catalog(rng: &mut SplitMix64, n: usize) -> Catalog {
-    let identity_count = (n / 8).clamp(10, 2_000);
+    let identity_count = (n / 8).clamp(CATALOG_IDENTITIES.0, CATALOG_IDENTITIES.1);
     let identities = (0..identity_count)
         .map(|i| {
             let name = format!(

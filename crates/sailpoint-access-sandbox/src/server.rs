@@ -13,6 +13,9 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+/// The pause after a failed accept.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
 /// Lets a request ask for its connection to be dropped (inserted as a
 /// request extension by the connection task).
 #[derive(Clone)]
@@ -41,7 +44,7 @@ pub(crate) async fn serve(
                     connections.spawn(serve_connection(stream, router.clone()));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }

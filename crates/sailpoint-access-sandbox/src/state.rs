@@ -531,18 +531,22 @@ pub fn default_config() -> AccessRequestConfig {
         request_on_behalf_of_config: Some(RequestOnBehalfOfConfig {
             allow_request_on_behalf_of_anyone_by_anyone: true,
             allow_request_on_behalf_of_employee_by_manager: true,
+            extra: serde_json::Map::new(),
         }),
         approval_reminder_and_escalation_config: Some(ApprovalReminderAndEscalationConfig {
             days_until_escalation: Some(5),
             days_between_reminders: Some(1),
             max_reminders: std::num::NonZeroU32::new(3),
             fallback_approver_ref: None,
+            extra: serde_json::Map::new(),
         }),
         entitlement_request_config: Some(EntitlementRequestConfig {
             allow_entitlement_request: true,
             request_comments_required: false,
             denied_comments_required: false,
             grant_request_approval_schemes: Some("sourceOwner".to_owned()),
+            extra: serde_json::Map::new(),
         }),
+        extra: serde_json::Map::new(),
     }
 }

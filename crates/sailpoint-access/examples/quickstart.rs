@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use sailpoint_access::types::{RequestedForIdentities, RequestedItemStatus};
-use sailpoint_access::{Client, Filter, StatusSort};
+use sailpoint_access::{Client, Filter, Item, StatusSort};
 use sailpoint_access_sandbox::{Sandbox, SandboxHandle};
 
 type Outcome<T> = Result<T, Box<dyn StdError + Send + Sync>>;
@@ -93,7 +93,7 @@ async fn run() -> Outcome<()> {
     };
 
     println!("\n1. access request configuration");
-    let config = client.config().get().await?;
+    let config = client.access_request_config().get().await?;
     println!(
         "   auto approval enabled:        {}",
         config.auto_approval_enabled
@@ -115,13 +115,13 @@ async fn run() -> Outcome<()> {
         .access_requests()
         .grant()
         .for_identities(ids.identities)
-        .role(ids.role)
-        .comment("quickstart: role for project X")
-        .access_profile(ids.access_profile)
-        .comment("quickstart: access profile")
-        .entitlement(ids.entitlement)
-        .comment("quickstart: entitlement until the project ends")
-        .remove_date(in_30_days)
+        .item(Item::role(ids.role).comment("quickstart: role for project X"))
+        .item(Item::access_profile(ids.access_profile).comment("quickstart: access profile"))
+        .item(
+            Item::entitlement(ids.entitlement)
+                .comment("quickstart: entitlement until the project ends")
+                .remove_date(in_30_days),
+        )
         .metadata("source", "sailpoint-access quickstart")
         .send()
         .await?;

@@ -1,66 +1,48 @@
-//! The [`Client`] and its [`ClientBuilder`].
+//! The [`Client`] and its [`ClientBuilder`]: the entry point, on top of the
+//! operation families and the helpers.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sailpoint_access_api as raw;
+use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse};
 
-use crate::auth::{CacheAuthorizer, Credentials, SecretString, TokenSource};
-use crate::config;
+use crate::access_request_config::AccessRequestConfigs;
+use crate::access_requests::AccessRequests;
+use crate::dedupe::{self, Submission};
+use crate::engine::auth::Credentials;
+use crate::engine::retry::RetryPolicy;
+use crate::engine::{settings, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
-use crate::request_config::RequestConfig;
-use crate::requests::AccessRequests;
-use crate::retry::RetryConfig;
 use crate::statuses::StatusQuery;
-
-/// The `User-Agent` this crate sends, before any application suffix.
-pub const USER_AGENT: &str = concat!("sailpoint-access/", env!("CARGO_PKG_VERSION"));
+use crate::wait::WaitUntilDone;
 
 /// A client for the Access Requests API.
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connection pool, the
-/// token cache and the settings. Build one per tenant and reuse it.
+/// token cache, the retry budget and the settings. Build one per tenant and
+/// reuse it. Every handle it returns owns a clone, so the futures they give
+/// are `Send + 'static` and can be spawned.
 ///
 /// ```no_run
 /// # async fn run() -> sailpoint_access::Result<()> {
 /// use sailpoint_access::Client;
 ///
 /// let client = Client::from_env()?;
-/// let config = client.config().get().await?;
+/// let config = client.access_request_config().get().await?;
 /// println!("auto approval: {}", config.auto_approval_enabled);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub raw: raw::Client,
-    pub auth: Arc<TokenSource>,
-    pub retry: RetryConfig,
-    pub timeouts: Timeouts,
-    pub base_url: String,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Timeouts {
-    pub connect: Duration,
-    pub attempt: Duration,
-    pub total: Option<Duration>,
+    engine: Engine,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
-            .field("auth", &self.inner.auth)
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
-            .finish()
+        self.engine.fmt(f)
     }
 }
 
@@ -69,13 +51,13 @@ impl Client {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use sailpoint_access::{Client, RetryConfig};
+    /// use sailpoint_access::{Client, RetryPolicy};
     ///
     /// let client = Client::builder()
     ///     .base_url("https://acme.api.identitynow.com")
     ///     .client_credentials("my-client-id", "my-client-secret")
     ///     .attempt_timeout(Duration::from_secs(20))
-    ///     .retry(RetryConfig::standard().with_max_attempts(3))
+    ///     .retry(RetryPolicy::standard().with_max_attempts(3))
     ///     .app_name("provisioning-bot/1.2")
     ///     .build()?;
     /// assert_eq!(client.base_url(), "https://acme.api.identitynow.com");
@@ -122,14 +104,22 @@ impl Client {
 
     /// The normalized base URL (scheme, host, optional path prefix; no `/v3`).
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        self.engine.base_url()
     }
 
     /// The generated low-level client, for anything the facade does not cover.
-    /// It shares this client's connection pool and token (the token is fetched
-    /// by facade calls; call one first or use a static token).
+    /// It shares this client's connection pool and token cache, and
+    /// authenticates on its own: its first call fetches a token if none is
+    /// cached. It has none of the facade's retries or validation.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let page = client.raw().list_access_request_status().limit(5).send().await?;
+    /// println!("{} statuses", page.into_inner().len());
+    /// # Ok(()) }
+    /// ```
     pub fn raw(&self) -> &raw::Client {
-        &self.inner.raw
+        self.engine.raw()
     }
 
     /// Submitting and cancelling access requests.
@@ -140,19 +130,22 @@ impl Client {
     /// client.access_requests().cancel("activity-id", "requested by mistake").await?;
     /// # Ok(()) }
     /// ```
-    pub fn access_requests(&self) -> AccessRequests<'_> {
-        AccessRequests::new(self)
+    pub fn access_requests(&self) -> AccessRequests {
+        AccessRequests::new(self.engine.clone())
     }
 
-    /// The tenant's access request configuration.
+    /// The tenant's access request configuration (approval and request settings).
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
-    /// let updated = client.config().update(|cfg| cfg.auto_approval_enabled = true).await?;
+    /// let updated = client
+    ///     .access_request_config()
+    ///     .update(|cfg| cfg.auto_approval_enabled = true)
+    ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn config(&self) -> RequestConfig<'_> {
-        RequestConfig::new(self)
+    pub fn access_request_config(&self) -> AccessRequestConfigs {
+        AccessRequestConfigs::new(self.engine.clone())
     }
 
     /// A query over the status of requested items; see [`StatusQuery`].
@@ -163,19 +156,78 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn statuses(&self) -> StatusQuery {
-        StatusQuery::new(self.clone())
+        StatusQuery::new(self.engine.clone())
+    }
+
+    /// Polls the statuses of the given access requests until every item is in
+    /// a terminal state; see [`WaitUntilDone`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// use std::time::Duration;
+    /// let sent = client.access_requests().grant().for_identity("2c91...a").role("2c91...r").send().await?;
+    /// let done = client
+    ///     .wait_until_done_for(&sent)
+    ///     .deadline(Duration::from_secs(600))
+    ///     .wait()
+    ///     .await?;
+    /// for status in done {
+    ///     println!("{:?}: {:?}", status.name, status.state);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_until_done<I, S>(&self, access_request_ids: I) -> WaitUntilDone
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        WaitUntilDone::new(
+            self.engine.clone(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// [`wait_until_done`](Self::wait_until_done) for every request a
+    /// submission created, and those it reported as already existing.
+    pub fn wait_until_done_for(&self, response: &AccessRequestResponse) -> WaitUntilDone {
+        WaitUntilDone::for_response(self.engine.clone(), response)
+    }
+
+    /// Submits only what is not already pending.
+    ///
+    /// The API advises checking for existing requests first, since it accepts
+    /// duplicates silently. This lists the statuses of each target identity and
+    /// treats an item as pending for an identity when a status of the same
+    /// request type, item id and item type is not yet in a terminal state.
+    /// Items pending for every target identity are left out; when nothing is
+    /// left, nothing is submitted. Matching needs the status `id` field, which
+    /// tenants send since 2026; on older tenants nothing matches and the
+    /// request is submitted as is.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let body = client.access_requests().grant().for_identity("2c91...a").role("2c91...r").build()?;
+    /// let outcome = client.submit_unless_pending(body).await?;
+    /// if outcome.submitted.is_none() {
+    ///     println!("already pending: {} item(s)", outcome.already_pending.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit_unless_pending(&self, body: AccessRequest) -> Result<Submission> {
+        dedupe::submit_unless_pending(self.engine.clone(), body).await
     }
 }
 
 /// Configures a [`Client`]; start from [`Client::builder`].
 #[derive(Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     base_url: Option<String>,
     credentials: Option<Credentials>,
     connect_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
-    retry: Option<RetryConfig>,
+    retry: Option<RetryPolicy>,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
 }
@@ -219,7 +271,7 @@ impl ClientBuilder {
     /// # Ok::<(), sailpoint_access::Error>(())
     /// ```
     pub fn from_env_map(env: &HashMap<String, String>, dir: &Path) -> Result<Self> {
-        let resolved = config::resolve(env, dir)?;
+        let resolved = settings::resolve(env, dir)?;
         Ok(Self::default()
             .base_url(resolved.base_url)
             .credentials(resolved.credentials))
@@ -242,13 +294,13 @@ impl ClientBuilder {
     pub fn client_credentials(
         self,
         client_id: impl Into<String>,
-        client_secret: impl Into<SecretString>,
+        client_secret: impl Into<String>,
     ) -> Self {
         self.credentials(Credentials::client_credentials(client_id, client_secret))
     }
 
     /// A ready bearer token, never refreshed.
-    pub fn access_token(self, token: impl Into<SecretString>) -> Self {
+    pub fn access_token(self, token: impl Into<String>) -> Self {
         self.credentials(Credentials::access_token(token))
     }
 
@@ -272,8 +324,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy (default [`RetryConfig::standard`]).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
+    /// The retry policy (default [`RetryPolicy::standard`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
         self
     }
@@ -297,59 +349,24 @@ impl ClientBuilder {
     /// Checks the settings and builds the client. No request is made: the
     /// first token is fetched by the first call.
     pub fn build(self) -> Result<Client> {
-        let base_url = config::normalize_base_url(
-            self.base_url
-                .as_deref()
-                .ok_or_else(|| Error::config("no base URL given"))?,
-        )?;
+        let base_url = self
+            .base_url
+            .ok_or_else(|| Error::config("no base URL given"))?;
         let credentials = self
             .credentials
             .ok_or_else(|| Error::config("no credentials given"))?;
-        let timeouts = Timeouts {
-            connect: self.connect_timeout.unwrap_or(Duration::from_secs(10)),
-            attempt: self.attempt_timeout.unwrap_or(Duration::from_secs(30)),
-            total: self.total_timeout,
-        };
-        let http = match self.http {
-            Some(http) => http,
-            None => {
-                let user_agent = match self
-                    .app_name
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                {
-                    Some(app) => format!("{USER_AGENT} {app}"),
-                    None => USER_AGENT.to_owned(),
-                };
-                reqwest::Client::builder()
-                    .user_agent(user_agent)
-                    .connect_timeout(timeouts.connect)
-                    // The API does not redirect; following one would send the
-                    // client secret (307/308 replay the form) or a submission
-                    // to a host that was never configured.
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?
-            }
-        };
-        let auth = Arc::new(TokenSource::new(
+        let engine = Engine::new(EngineSettings {
+            base_url,
             credentials,
-            &base_url,
-            http.clone(),
-            timeouts.attempt,
-            timeouts.connect,
-        )?);
-        let context = raw::Context::with_authorizer(Arc::new(CacheAuthorizer(auth.clone())));
-        let raw = raw::Client::new_with_client(&base_url, http, context);
-        Ok(Client {
-            inner: Arc::new(Inner {
-                raw,
-                auth,
-                retry: self.retry.unwrap_or_default(),
-                timeouts,
-                base_url,
-            }),
-        })
+            timeouts: Timeouts {
+                connect: self.connect_timeout.unwrap_or(Duration::from_secs(10)),
+                attempt: self.attempt_timeout.unwrap_or(Duration::from_secs(30)),
+                total: self.total_timeout,
+            },
+            retry: self.retry.unwrap_or_default(),
+            app_name: self.app_name,
+            http: self.http,
+        })?;
+        Ok(Client { engine })
     }
 }

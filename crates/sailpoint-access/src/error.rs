@@ -1,146 +1,237 @@
-//! The one error type of the crate, and the mapping from transport outcomes to it.
+//! The one error type of the crate, its kinds, and the mapping from HTTP
+//! statuses and transport failures to it.
 
 use std::fmt;
 use std::time::Duration;
 
-use sailpoint_access_api::types::ErrorResponse;
+use sailpoint_access_api::types::{ErrorResponse, RequestedItemStatus};
+use sailpoint_access_api::Rule;
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong when talking to the Access Requests API.
-///
-/// The error carries plain data only (no `reqwest` or generated types), so it is
-/// `Send + Sync + 'static`, cheap to move, and stable across dependency upgrades.
-/// Its `Display` text starts in lowercase and never contains credentials.
+/// What kind of failure an [`Error`] is; match on [`Error::kind`].
 ///
 /// ```
-/// use sailpoint_access::Error;
+/// use sailpoint_access::{Error, ErrorKind};
+///
+/// fn advice(err: &Error) -> &'static str {
+///     match err.kind() {
+///         ErrorKind::Validation => "fix the request",
+///         ErrorKind::InvalidCredentials => "check the client id and secret",
+///         ErrorKind::RateLimited => "slow down",
+///         ErrorKind::ServerError | ErrorKind::Timeout(_) | ErrorKind::Transport(_) => "try later",
+///         _ => "see the message",
+///     }
+/// }
+/// # let _ = advice;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A request broke a rule and was not sent; see [`Error::validation`].
+    Validation,
+    /// The client is misconfigured (base URL, credentials, a settings file).
+    Configuration,
+    /// The token endpoint refused the client id and secret.
+    InvalidCredentials,
+    /// The API answered 401: the token was rejected (expired or revoked)
+    /// even after one refresh, or a static token is no longer valid.
+    Unauthorized,
+    /// 403: the identity behind the token may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 429; see [`Error::retry_after`].
+    RateLimited,
+    /// Any other 4xx: the service refused the request as sent.
+    ClientError,
+    /// A 5xx: the service failed.
+    ServerError,
+    /// A time limit was hit; the phase says which.
+    Timeout(TimeoutPhase),
+    /// The connection could not be made or broke; the kind says how.
+    Transport(TransportKind),
+    /// A response did not have the expected shape; see [`Error::decode`].
+    Decode,
+}
+
+/// Which time limit a [`ErrorKind::Timeout`] hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Establishing the connection.
+    Connect,
+    /// One attempt, from sending to the decoded body.
+    Attempt,
+    /// The whole call, retries and waits included.
+    Total,
+    /// A waiter's deadline.
+    Wait,
+}
+
+/// How a [`ErrorKind::Transport`] failure happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection was refused or could not be made.
+    Connect,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// Anything else the HTTP stack reported.
+    Other,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutPhase::Connect => "connect",
+            TimeoutPhase::Attempt => "attempt",
+            TimeoutPhase::Total => "total",
+            TimeoutPhase::Wait => "wait",
+        })
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Dns => "dns",
+            TransportKind::Connect => "connect",
+            TransportKind::Tls => "tls",
+            TransportKind::Io => "i/o",
+            TransportKind::Other => "http",
+        })
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong when talking to the Access Requests API.
+///
+/// A [`kind`](Self::kind) to match on, plus the context that applies: the
+/// operation, the attempts made, the status, tracking id and messages of an
+/// error response, the wait a 429 asked for, the rule a request broke, and
+/// the underlying cause through [`source`](std::error::Error::source).
+/// `Send + Sync + 'static`; its `Display` is one lowercase line that never
+/// contains credentials.
+///
+/// ```
+/// use sailpoint_access::{Error, ErrorKind};
 ///
 /// fn report(err: &Error) {
-///     if err.is_retryable() {
-///         eprintln!("transient: {err}");
-///     } else if let Some(id) = err.tracking_id() {
-///         eprintln!("failed, quote tracking id {id} to support: {err}");
+///     match err.kind() {
+///         ErrorKind::RateLimited => eprintln!("retry after {:?}", err.retry_after()),
+///         _ if err.is_retryable() => eprintln!("transient: {err}"),
+///         _ => match err.tracking_id() {
+///             Some(id) => eprintln!("failed; quote tracking id {id} to support: {err}"),
+///             None => eprintln!("failed: {err}"),
+///         },
 ///     }
 /// }
 /// # let _ = report;
 /// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A request failed a validation rule and was not sent.
-    #[error("{0}")]
-    Validation(ValidationError),
-    /// The service answered with an error status not covered by a more specific kind.
-    #[error("{0}")]
-    Api(ApiError),
-    /// The service answered 429; `retry_after` is what it asked us to wait.
-    #[error("rate limited{}: {}", fmt_retry_after(*.retry_after), .error)]
-    RateLimited {
-        /// The wait the service asked for, when it sent a readable `Retry-After`.
-        retry_after: Option<Duration>,
-        /// The response details.
-        error: ApiError,
-    },
-    /// The service answered 401, or the token endpoint rejected the credentials.
-    #[error("unauthorized: {0}")]
-    Unauthorized(ApiError),
-    /// The service answered 403: the identity behind the token may not do this.
-    #[error("forbidden: {0}")]
-    Forbidden(ApiError),
-    /// The service answered 404.
-    #[error("not found: {0}")]
-    NotFound(ApiError),
-    /// An attempt or the whole call ran out of time.
-    #[error("timed out after {}ms ({what}){}", .after.as_millis(), fmt_attempts(*.attempts))]
-    Timeout {
-        /// Which limit was hit: `attempt`, `total`, `connect`, or `wait`.
-        what: &'static str,
-        /// The limit that was hit.
-        after: Duration,
-        /// Attempts made by the call, the first included (0 when not counted).
-        attempts: u32,
-    },
-    /// The connection failed or broke.
-    #[error("transport error{}: {message}{}", if *.before_send { " before sending" } else { "" }, fmt_attempts(*.attempts))]
-    Transport {
-        /// What failed, without credentials.
-        message: String,
-        /// True when the request certainly did not reach the server (a connect failure).
-        before_send: bool,
-        /// Attempts made by the call, the first included (0 when not counted).
-        attempts: u32,
-    },
-    /// A response body did not have the expected shape.
-    #[error("{0}")]
-    Decode(DecodeError),
-    /// The client is misconfigured (base URL, credentials, config file).
-    #[error("configuration error: {0}")]
-    Configuration(String),
+pub struct Error {
+    inner: Box<Inner>,
 }
 
-/// ` (after N attempts)` when the call was retried; nothing otherwise.
-fn fmt_attempts(attempts: u32) -> String {
-    if attempts > 1 {
-        format!(" (after {attempts} attempts)")
-    } else {
-        String::new()
-    }
-}
-
-fn fmt_retry_after(d: Option<Duration>) -> String {
-    d.map(|d| format!(" (retry after {}ms)", d.as_millis()))
-        .unwrap_or_default()
+struct Inner {
+    kind: ErrorKind,
+    operation: Option<&'static str>,
+    attempts: u32,
+    api: Option<ApiError>,
+    retry_after: Option<Duration>,
+    limit: Option<Duration>,
+    validation: Option<ValidationError>,
+    decode: Option<DecodeError>,
+    message: Option<String>,
+    after_possible_delivery: bool,
+    before_send: bool,
+    pending: Option<Vec<RequestedItemStatus>>,
+    source: Option<Source>,
 }
 
 impl Error {
+    fn new(kind: ErrorKind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation: None,
+                attempts: 0,
+                api: None,
+                retry_after: None,
+                limit: None,
+                validation: None,
+                decode: None,
+                message: None,
+                after_possible_delivery: false,
+                before_send: false,
+                pending: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The operation that failed, such as `create_access_request`, when the
+    /// failure happened in a call to the API.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation
+    }
+
     /// Whether the same call may succeed if made again later: rate limits,
     /// 502/503/504, timeouts and transport failures.
     ///
-    /// The client already retries these within its [`RetryConfig`](crate::RetryConfig);
-    /// this tells a caller whether retrying at a higher level makes sense.
+    /// The client already retries these within its retry policy; this tells
+    /// a caller whether retrying at a higher level makes sense.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::RateLimited { .. } | Error::Timeout { .. } | Error::Transport { .. } => true,
-            Error::Api(e) => matches!(e.status, 502..=504),
+        match self.inner.kind {
+            ErrorKind::RateLimited | ErrorKind::Timeout(_) | ErrorKind::Transport(_) => true,
+            ErrorKind::ServerError => matches!(self.status(), Some(502..=504)),
             _ => false,
         }
     }
 
     /// The HTTP status the service answered with, when there was a response.
     pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Api(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::RateLimited { error: e, .. } => Some(e.status),
-            Error::Decode(e) => e.status,
+        match (&self.inner.api, &self.inner.decode) {
+            (Some(api), _) => Some(api.status),
+            (None, Some(decode)) => decode.status,
             _ => None,
         }
     }
 
     /// The service's tracking id for this failure, to quote to support.
     pub fn tracking_id(&self) -> Option<&str> {
-        self.api_error().and_then(|e| e.tracking_id.as_deref())
+        self.inner.api.as_ref()?.tracking_id.as_deref()
     }
 
-    /// The response details, for errors that come from an error response.
+    /// The details of the error response, when the service sent one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::RateLimited { error: e, .. } => Some(e),
-            _ => None,
-        }
+        self.inner.api.as_ref()
     }
 
-    /// How many attempts the call made before giving up with this error, the
-    /// first included: more than 1 when it was retried. `None` when nothing
-    /// was attempted (validation, configuration) or the count is unknown.
+    /// The wait the service asked for in `Retry-After`, when it sent a readable one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// The limit a [`ErrorKind::Timeout`] hit.
+    pub fn time_limit(&self) -> Option<Duration> {
+        self.inner.limit
+    }
+
+    /// How many attempts the call made, the first included: more than 1 when
+    /// it was retried. `None` when nothing was attempted (validation,
+    /// configuration).
     ///
     /// ```
     /// # fn check(err: sailpoint_access::Error) {
@@ -150,79 +241,322 @@ impl Error {
     /// # }
     /// ```
     pub fn attempts(&self) -> Option<u32> {
-        let n = match self {
-            Error::Api(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::RateLimited { error: e, .. } => e.attempts,
-            Error::Decode(e) => e.attempts,
-            Error::Timeout { attempts, .. } | Error::Transport { attempts, .. } => *attempts,
-            Error::Validation(_) | Error::Configuration(_) => 0,
-        };
-        (n > 0).then_some(n)
+        (self.inner.attempts > 0).then_some(self.inner.attempts)
     }
 
-    /// Records how many attempts the call made (see [`attempts`](Self::attempts)).
-    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
-        match &mut self {
-            Error::Api(e)
-            | Error::Unauthorized(e)
-            | Error::Forbidden(e)
-            | Error::NotFound(e)
-            | Error::RateLimited { error: e, .. } => e.attempts = n,
-            Error::Decode(e) => e.attempts = n,
-            Error::Timeout { attempts, .. } | Error::Transport { attempts, .. } => *attempts = n,
-            Error::Validation(_) | Error::Configuration(_) => {}
-        }
-        self
-    }
-
-    /// The validation failure, when the request was refused before sending.
+    /// The rule a request broke, when it was refused before sending.
     pub fn validation(&self) -> Option<&ValidationError> {
-        match self {
-            Error::Validation(v) => Some(v),
-            _ => None,
-        }
+        self.inner.validation.as_ref()
+    }
+
+    /// Where and why a response did not decode.
+    pub fn decode(&self) -> Option<&DecodeError> {
+        self.inner.decode.as_ref()
+    }
+
+    /// True when the request certainly did not reach the server (a refused
+    /// connection, a failed DNS lookup, a refused token request).
+    pub fn before_send(&self) -> bool {
+        self.inner.before_send
+    }
+
+    /// True when an earlier attempt of the same call may have reached the
+    /// server: what this error reports may be the answer to a replay.
+    pub fn after_possible_delivery(&self) -> bool {
+        self.inner.after_possible_delivery
+    }
+
+    /// For a waiter's [`TimeoutPhase::Wait`]: the statuses that were not yet
+    /// terminal at the last poll.
+    pub fn pending(&self) -> Option<&[RequestedItemStatus]> {
+        self.inner.pending.as_deref()
+    }
+
+    // ---- construction, for the layers above ----
+
+    pub(crate) fn validation_failed(error: ValidationError) -> Self {
+        let mut e = Self::new(ErrorKind::Validation);
+        e.inner.validation = Some(error);
+        e
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Configuration(message.into())
+        let mut e = Self::new(ErrorKind::Configuration);
+        e.inner.message = Some(message.into());
+        e
     }
 
+    pub(crate) fn timeout(phase: TimeoutPhase, after: Duration) -> Self {
+        let mut e = Self::new(ErrorKind::Timeout(phase));
+        e.inner.limit = Some(after);
+        e
+    }
+
+    pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
+        let mut e = Self::new(ErrorKind::Transport(kind));
+        e.inner.message = Some(message.into());
+        e.inner.before_send = matches!(kind, TransportKind::Dns | TransportKind::Connect);
+        e
+    }
+
+    pub(crate) fn decoding(error: DecodeError) -> Self {
+        let mut e = Self::new(ErrorKind::Decode);
+        e.inner.decode = Some(error);
+        e
+    }
+
+    /// The error for an error response with `status`.
     pub(crate) fn from_status(
         status: u16,
         body: &ErrorResponse,
         retry_after: Option<Duration>,
     ) -> Self {
-        let error = ApiError::from_body(status, body);
-        match status {
-            401 => Error::Unauthorized(error),
-            403 => Error::Forbidden(error),
-            404 => Error::NotFound(error),
-            429 => Error::RateLimited { retry_after, error },
-            _ => Error::Api(error),
+        Self::from_api(ApiError::from_body(status, body), retry_after)
+    }
+
+    pub(crate) fn from_api(api: ApiError, retry_after: Option<Duration>) -> Self {
+        let kind = match api.status {
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 => ErrorKind::NotFound,
+            429 => ErrorKind::RateLimited,
+            400..=499 => ErrorKind::ClientError,
+            _ => ErrorKind::ServerError,
+        };
+        let mut e = Self::new(kind);
+        e.inner.api = Some(api);
+        e.inner.retry_after = retry_after;
+        e
+    }
+
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
+        self.inner.operation.get_or_insert(operation);
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_possible_delivery(mut self, earlier: bool) -> Self {
+        self.inner.after_possible_delivery = earlier;
+        self
+    }
+
+    pub(crate) fn with_before_send(mut self, before: bool) -> Self {
+        self.inner.before_send = before;
+        self
+    }
+
+    pub(crate) fn with_pending(mut self, pending: Vec<RequestedItemStatus>) -> Self {
+        self.inner.pending = Some(pending);
+        self
+    }
+
+    /// Applies `scrub` to every text the error keeps from a response or the
+    /// HTTP stack, so that nothing a server echoes can reveal a credential.
+    pub(crate) fn scrubbed(mut self, scrub: &dyn Fn(&str) -> String) -> Self {
+        let inner = &mut *self.inner;
+        if let Some(api) = &mut inner.api {
+            for m in &mut api.messages {
+                *m = scrub(m);
+            }
+            api.detail_code = api.detail_code.as_deref().map(scrub);
+            api.tracking_id = api.tracking_id.as_deref().map(scrub);
         }
+        if let Some(d) = &mut inner.decode {
+            d.message = scrub(&d.message);
+            d.body_excerpt = scrub(&d.body_excerpt);
+            d.path = scrub(&d.path);
+        }
+        if let Some(m) = &mut inner.message {
+            *m = scrub(m);
+        }
+        if let Some(source) = inner.source.take() {
+            // The cause's own text may quote what the server sent; keep its
+            // words, scrubbed, rather than the object.
+            inner.source = Some(Box::new(Scrubbed(scrub(&chain(&*source)))));
+        }
+        self
+    }
+}
+
+/// A cause whose text was scrubbed of credentials.
+#[derive(Debug)]
+struct Scrubbed(String);
+
+impl fmt::Display for Scrubbed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Scrubbed {}
+
+/// The cause and its sources, joined with `: `.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(s) = next {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = s.source();
+    }
+    text
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind);
+        if let Some(op) = i.operation {
+            d.field("operation", &op);
+        }
+        if i.attempts > 0 {
+            d.field("attempts", &i.attempts);
+        }
+        if let Some(api) = &i.api {
+            d.field("api", api);
+        }
+        if let Some(v) = &i.retry_after {
+            d.field("retry_after", v);
+        }
+        if let Some(v) = &i.validation {
+            d.field("validation", v);
+        }
+        if let Some(v) = &i.decode {
+            d.field("decode", v);
+        }
+        if let Some(v) = &i.message {
+            d.field("message", v);
+        }
+        if let Some(v) = &i.source {
+            d.field("source", &v.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        if let Some(op) = i.operation {
+            write!(f, "{op}: ")?;
+        }
+        match i.kind {
+            ErrorKind::Validation => {
+                if let Some(v) = &i.validation {
+                    write!(f, "{v}")?;
+                }
+            }
+            ErrorKind::Configuration => {
+                write!(
+                    f,
+                    "configuration error: {}",
+                    i.message.as_deref().unwrap_or("")
+                )?;
+            }
+            ErrorKind::Timeout(phase) => {
+                write!(f, "timed out ({phase})")?;
+                if let Some(limit) = i.limit {
+                    write!(f, " after {}ms", limit.as_millis())?;
+                }
+            }
+            ErrorKind::Transport(kind) => {
+                write!(f, "transport error ({kind})")?;
+                if i.before_send {
+                    f.write_str(" before sending")?;
+                }
+                if let Some(m) = &i.message {
+                    write!(f, ": {m}")?;
+                }
+            }
+            ErrorKind::Decode => {
+                if let Some(d) = &i.decode {
+                    write!(f, "{d}")?;
+                }
+            }
+            kind => {
+                f.write_str(match kind {
+                    ErrorKind::InvalidCredentials => "invalid client credentials",
+                    ErrorKind::Unauthorized => "unauthorized",
+                    ErrorKind::Forbidden => "forbidden",
+                    ErrorKind::NotFound => "not found",
+                    ErrorKind::RateLimited => "rate limited",
+                    ErrorKind::ClientError => "request refused",
+                    _ => "server error",
+                })?;
+                if let Some(after) = i.retry_after {
+                    write!(f, " (retry after {}ms)", after.as_millis())?;
+                }
+                if let Some(api) = &i.api {
+                    write!(f, ": {api}")?;
+                }
+                if let Some(m) = &i.message {
+                    write!(f, ": {m}")?;
+                }
+            }
+        }
+        if i.attempts > 1 {
+            write!(f, " (after {} attempts)", i.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let Some(s) = &self.inner.source {
+            return Some(&**s);
+        }
+        if let Some(v) = &self.inner.validation {
+            return Some(v);
+        }
+        None
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(value: ValidationError) -> Self {
+        Error::validation_failed(value)
     }
 }
 
 /// A request that breaks one of the documented rules; nothing was sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValidationError {
-    /// A stable name of the rule, such as `revoke.single_identity`.
-    pub rule: &'static str,
+    /// The rule, with a stable code such as `revoke.single_identity`.
+    pub rule: Rule,
     /// The offending value, shortened if long.
     pub value: String,
-    /// What the rule requires.
+    /// What the rule requires, with the limit that applies.
     pub message: String,
 }
 
 impl ValidationError {
-    pub(crate) fn new(
-        rule: &'static str,
-        value: impl fmt::Display,
-        message: impl Into<String>,
-    ) -> Self {
+    /// A failure of `rule` by `value`, with the rule's own message.
+    pub fn new(rule: Rule, value: impl fmt::Display) -> Self {
+        Self::with_message(rule, value, rule.message())
+    }
+
+    /// A failure of `rule` by `value`, with a message naming the limit.
+    pub fn with_message(rule: Rule, value: impl fmt::Display, message: impl Into<String>) -> Self {
         Self {
             rule,
             value: excerpt(&value.to_string(), 120),
@@ -236,21 +570,18 @@ impl fmt::Display for ValidationError {
         write!(
             f,
             "invalid request ({}): {}; got {}",
-            self.rule, self.message, self.value
+            self.rule.code(),
+            self.message,
+            self.value
         )
     }
 }
 
 impl std::error::Error for ValidationError {}
 
-impl From<ValidationError> for Error {
-    fn from(value: ValidationError) -> Self {
-        Error::Validation(value)
-    }
-}
-
 /// The details of an error response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: u16,
@@ -260,11 +591,10 @@ pub struct ApiError {
     pub tracking_id: Option<String>,
     /// Human-readable messages (all locales, then causes, then `error`/`message`).
     pub messages: Vec<String>,
-    /// Attempts the call made, the first included (0 when not counted).
-    pub attempts: u32,
 }
 
 impl ApiError {
+    /// The details of an error body.
     pub(crate) fn from_body(status: u16, body: &ErrorResponse) -> Self {
         let messages = body
             .messages
@@ -274,34 +604,36 @@ impl ApiError {
             .chain(body.error.clone())
             .chain(body.message.clone())
             .filter(|m| !m.is_empty())
+            .map(|m| excerpt(&m, 300))
             .collect();
         Self {
             status,
-            detail_code: body.detail_code.clone(),
-            tracking_id: body.tracking_id.clone(),
+            detail_code: body.detail_code.as_deref().map(|d| excerpt(d, 120)),
+            tracking_id: body.tracking_id.as_deref().map(|d| excerpt(d, 120)),
             messages,
-            attempts: 0,
         }
     }
 
-    /// Whether any message mentions `needle`, ignoring case.
+    /// Whether any message or the detail code mentions `needle`, ignoring case.
     pub fn mentions(&self, needle: &str) -> bool {
         let needle = needle.to_ascii_lowercase();
         self.messages
             .iter()
+            .chain(self.detail_code.as_ref())
             .any(|m| m.to_ascii_lowercase().contains(&needle))
-            || self
-                .detail_code
-                .as_deref()
-                .is_some_and(|d| d.to_ascii_lowercase().contains(&needle))
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "status {}", self.status)?;
+        // The service's codes often repeat the status ("404 Not found"): say it once.
+        let status = self.status.to_string();
         if let Some(code) = &self.detail_code {
-            write!(f, " ({code})")?;
+            let rest = code.strip_prefix(&status).unwrap_or(code).trim();
+            if !rest.is_empty() {
+                write!(f, " ({rest})")?;
+            }
         }
         if !self.messages.is_empty() {
             write!(f, ": {}", self.messages.join("; "))?;
@@ -309,12 +641,13 @@ impl fmt::Display for ApiError {
         if let Some(id) = &self.tracking_id {
             write!(f, " [tracking id {id}]")?;
         }
-        f.write_str(&fmt_attempts(self.attempts))
+        Ok(())
     }
 }
 
 /// A response body that did not decode.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DecodeError {
     /// The status of the response, when known.
     pub status: Option<u16>,
@@ -324,8 +657,22 @@ pub struct DecodeError {
     pub message: String,
     /// The start of the body, for diagnosis.
     pub body_excerpt: String,
-    /// Attempts the call made, the first included (0 when not counted).
-    pub attempts: u32,
+}
+
+impl DecodeError {
+    pub(crate) fn new(
+        status: Option<u16>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        body_excerpt: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            path: path.into(),
+            message: message.into(),
+            body_excerpt: body_excerpt.into(),
+        }
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -336,11 +683,8 @@ impl fmt::Display for DecodeError {
         }
         write!(
             f,
-            " at {}: {}; body starts {:?}{}",
-            self.path,
-            self.message,
-            self.body_excerpt,
-            fmt_attempts(self.attempts)
+            " at {}: {}; body starts {:?}",
+            self.path, self.message, self.body_excerpt
         )
     }
 }
@@ -372,8 +716,9 @@ mod tests {
         };
         let err = Error::from_status(400, &body, None);
         let text = err.to_string();
-        assert!(text.starts_with("status 400"), "{text}");
+        assert!(text.starts_with("request refused: status 400"), "{text}");
         assert!(text.contains("abc123"));
+        assert_eq!(err.kind(), ErrorKind::ClientError);
         assert_eq!(err.tracking_id(), Some("abc123"));
         assert_eq!(err.status(), Some(400));
         assert!(!err.is_retryable());
@@ -382,6 +727,25 @@ mod tests {
             .to_string()
             .starts_with("rate limited (retry after 2000ms)"));
         assert!(err.is_retryable());
+        assert_eq!(
+            Error::from_status(503, &body, None).kind(),
+            ErrorKind::ServerError
+        );
+    }
+
+    #[test]
+    fn a_404_says_its_status_once() {
+        let body = ErrorResponse {
+            detail_code: Some("404 Not found".into()),
+            ..Default::default()
+        };
+        let text = Error::from_status(404, &body, None)
+            .with_operation("cancel_access_request")
+            .to_string();
+        assert_eq!(
+            text,
+            "cancel_access_request: not found: status 404 (Not found)"
+        );
     }
 
     #[test]

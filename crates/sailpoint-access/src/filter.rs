@@ -20,6 +20,8 @@ use std::fmt;
 
 use sailpoint_access_api::Timestamp;
 
+use sailpoint_access_api::Rule;
+
 use crate::error::ValidationError;
 
 /// A filter expression, such as `accountActivityItemId eq "2c91..."`.
@@ -91,13 +93,9 @@ impl Filter {
         S: AsRef<str>,
     {
         let quoted: Vec<String> = values.into_iter().map(|v| quote(v.as_ref())).collect();
-        let error = quoted.is_empty().then(|| {
-            ValidationError::new(
-                "filter.in_non_empty",
-                format!("{field} in ()"),
-                "`in` needs at least one value",
-            )
-        });
+        let error = quoted
+            .is_empty()
+            .then(|| ValidationError::new(Rule::FilterInNonEmpty, format!("{field} in ()")));
         Filter {
             expr: format!("{field} in ({})", quoted.join(",")),
             error,

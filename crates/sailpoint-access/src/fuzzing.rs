@@ -10,22 +10,24 @@ use sailpoint_access_api::types::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::transport::{self, decode_error, Op};
+use sailpoint_access_api::{operations, Operation};
+
+use crate::engine::classify::decode_error;
 
 /// Decodes `body` as the success response of every operation, as the client
 /// does, and checks what it promises: an accepted body re-encodes and decodes
 /// again, and a refused one gives a decode error with a path and short texts.
 /// Panics when a promise is broken.
 pub fn decode_every_operation(body: &[u8]) {
-    check::<AccessRequestConfig>(body, transport::GET_CONFIG);
-    check::<AccessRequestConfig>(body, transport::SET_CONFIG);
-    check::<Vec<RequestedItemStatus>>(body, transport::LIST_STATUS);
-    check::<AccessRequestResponse>(body, transport::CREATE);
-    check::<serde_json::Map<String, serde_json::Value>>(body, transport::CANCEL);
-    check::<ErrorResponse>(body, transport::GET_CONFIG);
+    check::<AccessRequestConfig>(body, &operations::GET_ACCESS_REQUEST_CONFIG);
+    check::<AccessRequestConfig>(body, &operations::SET_ACCESS_REQUEST_CONFIG);
+    check::<Vec<RequestedItemStatus>>(body, &operations::LIST_ACCESS_REQUEST_STATUS);
+    check::<AccessRequestResponse>(body, &operations::CREATE_ACCESS_REQUEST);
+    check::<serde_json::Map<String, serde_json::Value>>(body, &operations::CANCEL_ACCESS_REQUEST);
+    check::<ErrorResponse>(body, &operations::GET_ACCESS_REQUEST_CONFIG);
 }
 
-fn check<T: DeserializeOwned + Serialize>(body: &[u8], op: Op) {
+fn check<T: DeserializeOwned + Serialize>(body: &[u8], op: &Operation) {
     match serde_json::from_slice::<T>(body) {
         Ok(value) => {
             let again = serde_json::to_vec(&value).expect("a decoded value encodes");
@@ -43,5 +45,5 @@ fn check<T: DeserializeOwned + Serialize>(body: &[u8], op: Op) {
 
 /// Reads a `Retry-After` value as the client does.
 pub fn retry_after(value: &str) -> Option<Duration> {
-    crate::retry::parse_retry_after(value, SystemTime::now())
+    crate::engine::retry::parse_retry_after(value, SystemTime::now())
 }

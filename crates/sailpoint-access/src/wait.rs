@@ -1,86 +1,34 @@
-//! Waiting for submitted requests to finish.
+//! Waiting for submitted requests to finish (a helper over the status list).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use sailpoint_access_api::types::{AccessRequestResponse, RequestedItemState, RequestedItemStatus};
+use sailpoint_access_api::types::{AccessRequestResponse, RequestedItemStatus};
+use sailpoint_access_api::Rule;
 
-use crate::error::{Error, Result, ValidationError};
+use crate::engine::Engine;
+use crate::error::{Error, Result, TimeoutPhase, ValidationError};
 use crate::filter::Filter;
-use crate::requests::AccessRequests;
-use crate::Client;
+use crate::statuses::{is_terminal, StatusQuery};
 
-/// Whether an item in `state` will not change any more.
+/// The most statuses one poll reads: a bound on memory whatever the server sends.
+const MAX_STATUSES_PER_POLL: usize = 100_000;
+
+/// Polls statuses until every item of the given access requests is terminal;
+/// from `Client::wait_until_done` or `Client::wait_until_done_for`.
 ///
-/// `EXECUTING`, `PROVISIONING_VERIFICATION_PENDING` and states this crate
-/// does not know are not terminal, so that waiting on an unknown state ends
-/// at the deadline rather than too early.
-pub fn is_terminal(state: &RequestedItemState) -> bool {
-    matches!(
-        state,
-        RequestedItemState::RequestCompleted
-            | RequestedItemState::Cancelled
-            | RequestedItemState::Terminated
-            | RequestedItemState::Rejected
-            | RequestedItemState::ProvisioningFailed
-            | RequestedItemState::NotAllItemsProvisioned
-            | RequestedItemState::Error
-    )
-}
-
-impl<'c> AccessRequests<'c> {
-    /// Polls the statuses of the given access requests until every item is in
-    /// a terminal state; see [`WaitUntilDone`].
-    ///
-    /// ```no_run
-    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
-    /// use std::time::Duration;
-    /// let sent = client.access_requests().grant().for_identity("2c91...a").role("2c91...r").send().await?;
-    /// let done = client
-    ///     .access_requests()
-    ///     .wait_until_done_for(&sent)
-    ///     .deadline(Duration::from_secs(600))
-    ///     .wait()
-    ///     .await?;
-    /// for status in done {
-    ///     println!("{:?}: {:?}", status.name, status.state);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn wait_until_done<I, S>(self, access_request_ids: I) -> WaitUntilDone
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        WaitUntilDone {
-            client: self.client().clone(),
-            ids: access_request_ids.into_iter().map(Into::into).collect(),
-            deadline: Duration::from_secs(300),
-            first_interval: Duration::from_secs(2),
-            max_interval: Duration::from_secs(30),
-        }
-    }
-
-    /// [`wait_until_done`](Self::wait_until_done) for every request a submission created.
-    pub fn wait_until_done_for(self, response: &AccessRequestResponse) -> WaitUntilDone {
-        let ids: Vec<String> = response
-            .new_requests
-            .iter()
-            .flat_map(|t| t.access_request_ids.iter().cloned())
-            .collect();
-        self.wait_until_done(ids)
-    }
-}
-
-/// Polls statuses until done; from [`AccessRequests::wait_until_done`].
+/// Uses the `accessRequestId` filter, which tenants serve since 2026, with one
+/// query per poll for all the ids. The poll interval doubles from `first` up
+/// to `max`. An id with no status yet (the list is eventually consistent)
+/// counts as not done. The deadline is kept to within one attempt: a poll
+/// still running when it passes is abandoned.
 ///
-/// Uses the `accessRequestId` filter, which tenants serve since 2026. The
-/// poll interval doubles from `first` up to `max`. An id with no status yet
-/// (the list is eventually consistent) counts as not done.
+/// On timeout the error has [`TimeoutPhase::Wait`], the number of polls as
+/// its attempts, and the statuses still pending in [`Error::pending`].
 #[derive(Clone, Debug)]
 #[must_use = "nothing happens until `wait` is awaited"]
 pub struct WaitUntilDone {
-    client: Client,
+    engine: Engine,
     ids: Vec<String>,
     deadline: Duration,
     first_interval: Duration,
@@ -88,7 +36,28 @@ pub struct WaitUntilDone {
 }
 
 impl WaitUntilDone {
-    /// Gives up with [`Error::Timeout`] after this long (default 5 minutes).
+    pub(crate) fn new(engine: Engine, ids: Vec<String>) -> Self {
+        Self {
+            engine,
+            ids,
+            deadline: Duration::from_secs(300),
+            first_interval: Duration::from_secs(2),
+            max_interval: Duration::from_secs(30),
+        }
+    }
+
+    /// Waits for every request a submission created or found already existing.
+    pub(crate) fn for_response(engine: Engine, response: &AccessRequestResponse) -> Self {
+        let ids = response
+            .new_requests
+            .iter()
+            .chain(&response.existing_requests)
+            .flat_map(|t| t.access_request_ids.iter().cloned())
+            .collect();
+        Self::new(engine, ids)
+    }
+
+    /// Gives up after this long (default 5 minutes).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self
@@ -104,23 +73,22 @@ impl WaitUntilDone {
     /// Waits; returns the final statuses of all items of the requests.
     pub async fn wait(self) -> Result<Vec<RequestedItemStatus>> {
         if self.ids.is_empty() || self.ids.iter().any(|id| id.trim().is_empty()) {
-            return Err(ValidationError::new(
-                "wait.ids",
-                format!("{:?}", self.ids),
-                "give at least one non-blank access request id",
-            )
-            .into());
+            return Err(ValidationError::new(Rule::WaitIds, format!("{:?}", self.ids)).into());
         }
         let started = Instant::now();
         let mut interval = self.first_interval;
-        let filter = Filter::access_request_id().in_(&self.ids);
+        let query = StatusQuery::new(self.engine.clone())
+            .filter(Filter::access_request_id().in_(&self.ids));
+        let mut polls = 0u32;
+        let mut last: Vec<RequestedItemStatus> = Vec::new();
         loop {
-            let statuses = self
-                .client
-                .statuses()
-                .filter(filter.clone())
-                .collect(usize::MAX)
-                .await?;
+            polls += 1;
+            let remaining = self.deadline.saturating_sub(started.elapsed());
+            let statuses =
+                match tokio::time::timeout(remaining, query.collect(MAX_STATUSES_PER_POLL)).await {
+                    Ok(result) => result?,
+                    Err(_) => return Err(self.timed_out(polls, last)),
+                };
             let seen: HashSet<&str> = statuses
                 .iter()
                 .filter_map(|s| s.access_request_id.as_deref())
@@ -132,16 +100,22 @@ impl WaitUntilDone {
             if all_seen && all_done {
                 return Ok(statuses);
             }
-            let elapsed = started.elapsed();
-            if elapsed + interval > self.deadline {
-                return Err(Error::Timeout {
-                    what: "wait",
-                    after: self.deadline,
-                    attempts: 0,
-                });
+            // Keep only what is still pending: what the timeout reports.
+            last = statuses
+                .into_iter()
+                .filter(|s| !s.state.as_ref().is_some_and(is_terminal))
+                .collect();
+            if started.elapsed() + interval > self.deadline {
+                return Err(self.timed_out(polls, last));
             }
             tokio::time::sleep(interval).await;
             interval = (interval * 2).min(self.max_interval);
         }
+    }
+
+    fn timed_out(&self, polls: u32, pending: Vec<RequestedItemStatus>) -> Error {
+        Error::timeout(TimeoutPhase::Wait, self.deadline)
+            .with_attempts(polls)
+            .with_pending(pending)
     }
 }

@@ -2,12 +2,13 @@
 
 mod common;
 
+use sailpoint_access::ErrorKind;
 use std::time::Duration;
 
 use common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::{AccessRequestConfig, ErrorResponse};
-use sailpoint_access::Error;
+
 use sailpoint_access_httpmock::MockServerExt;
 
 fn config_ok<'a>(server: &'a MockServer, token: &str) -> httpmock::Mock<'a> {
@@ -25,10 +26,10 @@ async fn token_is_fetched_once_and_reused() {
     let api = config_ok(&server, TOKEN);
     let client = client(&server);
     for _ in 0..5 {
-        client.config().get().await.unwrap();
+        client.access_request_config().get().await.unwrap();
     }
     // Clones share the cache.
-    client.clone().config().get().await.unwrap();
+    client.clone().access_request_config().get().await.unwrap();
     token.assert_calls(1);
     api.assert_calls(6);
 }
@@ -40,11 +41,11 @@ async fn token_is_refreshed_before_it_expires() {
     let token = mock_token(&server, TOKEN, 1);
     let api = config_ok(&server, TOKEN);
     let client = client(&server);
-    client.config().get().await.unwrap();
-    client.config().get().await.unwrap();
+    client.access_request_config().get().await.unwrap();
+    client.access_request_config().get().await.unwrap();
     token.assert_calls(1);
     tokio::time::sleep(Duration::from_millis(850)).await;
-    client.config().get().await.unwrap();
+    client.access_request_config().get().await.unwrap();
     token.assert_calls(2);
     api.assert_calls(3);
 }
@@ -68,7 +69,7 @@ async fn a_401_refreshes_the_token_and_replays_once() {
         });
     });
     let api = config_ok(&server, TOKEN);
-    client(&server).config().get().await.unwrap();
+    client(&server).access_request_config().get().await.unwrap();
     first.assert_calls(1);
     second.assert_calls(1);
     rejected.assert_calls(1);
@@ -93,7 +94,7 @@ async fn a_second_401_is_returned_without_looping() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Unauthorized), "{err:?}");
     // The submission was replayed exactly once after the refresh: a 401 means it was not acted on.
     rejected.assert_calls(2);
     token.assert_calls(2);
@@ -107,11 +108,11 @@ async fn a_static_token_is_not_refreshed() {
         then.unauthorized(&ErrorResponse::default());
     });
     let err = static_client(&server, fast_retry())
-        .config()
+        .access_request_config()
         .get()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Unauthorized(_)));
+    assert!(matches!(err.kind(), ErrorKind::Unauthorized));
     rejected.assert_calls(1);
     token.assert_calls(0);
 }
@@ -129,7 +130,7 @@ async fn fifty_concurrent_calls_share_one_token_request() {
     let client = client(&server);
     let calls = (0..50).map(|_| {
         let client = client.clone();
-        tokio::spawn(async move { client.config().get().await })
+        tokio::spawn(async move { client.access_request_config().get().await })
     });
     for result in futures::future::join_all(calls).await {
         result.unwrap().unwrap();
@@ -162,7 +163,7 @@ async fn fifty_concurrent_401s_cause_one_refresh() {
     // invalidation counts: the rest find the refreshed token.
     let calls = (0..50).map(|_| {
         let client = client.clone();
-        tokio::spawn(async move { client.config().get().await })
+        tokio::spawn(async move { client.access_request_config().get().await })
     });
     for result in futures::future::join_all(calls).await {
         result.unwrap().unwrap();
@@ -174,7 +175,7 @@ async fn fifty_concurrent_401s_cause_one_refresh() {
 }
 
 #[tokio::test]
-async fn token_endpoint_rejection_is_unauthorized_and_nothing_is_sent() {
+async fn token_endpoint_rejection_is_invalid_credentials_and_nothing_is_sent() {
     let server = MockServer::start_async().await;
     let token = server.mock(|when, then| {
         when.method(POST).path("/oauth/token");
@@ -183,8 +184,17 @@ async fn token_endpoint_rejection_is_unauthorized_and_nothing_is_sent() {
         );
     });
     let api = config_ok(&server, TOKEN);
-    let err = client(&server).config().get().await.unwrap_err();
-    assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
+    let err = client(&server)
+        .access_request_config()
+        .get()
+        .await
+        .unwrap_err();
+    // Bad credentials are told apart from an expired or rejected token.
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidCredentials),
+        "{err:?}"
+    );
+    assert_eq!(err.operation(), Some("get_access_request_config"));
     assert!(err.to_string().contains("token request failed"), "{err}");
     assert!(err.to_string().contains("Bad credentials"), "{err}");
     token.assert_calls(1);

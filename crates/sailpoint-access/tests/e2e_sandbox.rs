@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedItemState,
 };
-use sailpoint_access::{Client, Error, Filter, RetryConfig, StatusSort, Timestamp};
+use sailpoint_access::{Client, ErrorKind, Filter, Item, RetryPolicy, StatusSort, Timestamp};
 use sailpoint_access_sandbox::{
     DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, Sandbox,
     SandboxHandle, ServerErrors, Stall,
@@ -44,16 +44,20 @@ async fn every_operation_round_trips_through_the_sandbox() {
     let client = sandbox_client(&sandbox, quick_retry(4));
 
     // Configuration: read, replace, update.
-    let mut config = client.config().get().await.expect("get config");
+    let mut config = client
+        .access_request_config()
+        .get()
+        .await
+        .expect("get config");
     config.auto_approval_enabled = true;
     let stored = client
-        .config()
+        .access_request_config()
         .set(config.clone())
         .await
         .expect("set config");
     assert!(stored.auto_approval_enabled);
     let updated = client
-        .config()
+        .access_request_config()
         .update(|cfg| cfg.reauthorization_enabled = true)
         .await
         .expect("update config");
@@ -70,8 +74,10 @@ async fn every_operation_round_trips_through_the_sandbox() {
         .for_identities([ALICE, BOB])
         .role("role-1")
         .access_profile("profile-1")
-        .entitlement("entitlement-1")
-        .remove_date(chrono::Utc::now() + chrono::Duration::days(7))
+        .item(
+            Item::entitlement("entitlement-1")
+                .remove_date(chrono::Utc::now() + chrono::Duration::days(7)),
+        )
         .send()
         .await
         .expect("submit");
@@ -153,7 +159,6 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
 
     // Both items are now terminal, so waiting returns at once with their states.
     let done = client
-        .access_requests()
         .wait_until_done_for(&response)
         .deadline(Duration::from_secs(5))
         .wait()
@@ -182,7 +187,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
         .cancel("no-such-activity", "x")
         .await
         .expect_err("unknown");
-    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::NotFound), "{err:?}");
 }
 
 /// The facade refuses each invalid body before sending, naming the rule; the
@@ -190,9 +195,9 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
 #[tokio::test]
 async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
     let sandbox = sandbox().await;
-    let client = sandbox_client(&sandbox, RetryConfig::disabled());
+    let client = sandbox_client(&sandbox, RetryPolicy::disabled());
     // One facade call fetches the token the raw client below borrows.
-    client.config().get().await.expect("token");
+    client.access_request_config().get().await.expect("token");
     let past = Timestamp::from(chrono::Utc::now() - chrono::Duration::days(1));
     let future = Timestamp::from(chrono::Utc::now() + chrono::Duration::days(1));
     let entitlements = |n: usize| {
@@ -298,10 +303,18 @@ async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
 async fn an_expired_token_is_refreshed_once_and_the_call_replayed() {
     let sandbox = sandbox().await;
     let client = sandbox_client(&sandbox, quick_retry(4));
-    client.config().get().await.expect("first call");
+    client
+        .access_request_config()
+        .get()
+        .await
+        .expect("first call");
     assert_eq!(sandbox.requests_received(Operation::Token), 1);
     sandbox.expire_tokens();
-    client.config().get().await.expect("after expiry");
+    client
+        .access_request_config()
+        .get()
+        .await
+        .expect("after expiry");
     assert_eq!(
         sandbox.requests_received(Operation::Token),
         2,
@@ -352,7 +365,11 @@ async fn rate_limiting_is_waited_out() {
     let client = sandbox_client(&sandbox, quick_retry(4));
     let started = Instant::now();
     for _ in 0..5 {
-        client.config().get().await.expect("eventually served");
+        client
+            .access_request_config()
+            .get()
+            .await
+            .expect("eventually served");
     }
     assert!(
         started.elapsed() >= Duration::from_millis(500),
@@ -378,7 +395,7 @@ async fn server_errors_are_retried_on_reads() {
     // 500 is reported at once, since replaying a server bug rarely helps.
     let mut surfaced = Vec::new();
     for _ in 0..40 {
-        if let Err(err) = client.config().get().await {
+        if let Err(err) = client.access_request_config().get().await {
             surfaced.push(err.status());
         }
     }
@@ -397,13 +414,17 @@ async fn server_errors_are_retried_on_reads() {
 async fn latency_is_added_to_each_response() {
     let sandbox = sandbox().await;
     let client = sandbox_client(&sandbox, quick_retry(4));
-    client.config().get().await.expect("warm up");
+    client.access_request_config().get().await.expect("warm up");
     sandbox.set_faults(FaultConfig {
         latency: Some(Latency::new(Duration::from_millis(120))),
         ..Default::default()
     });
     let started = Instant::now();
-    client.config().get().await.expect("slow but fine");
+    client
+        .access_request_config()
+        .get()
+        .await
+        .expect("slow but fine");
     assert!(started.elapsed() >= Duration::from_millis(120));
 }
 
@@ -417,14 +438,18 @@ async fn a_stalled_response_times_out_within_the_bound() {
     let client = Client::builder()
         .base_url(sandbox.base_url())
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
-        .retry(RetryConfig::disabled())
+        .retry(RetryPolicy::disabled())
         .attempt_timeout(Duration::from_millis(300))
         .build()
         .expect("client");
     let started = Instant::now();
-    let err = client.config().get().await.expect_err("stalled");
+    let err = client
+        .access_request_config()
+        .get()
+        .await
+        .expect_err("stalled");
     let elapsed = started.elapsed();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Timeout(_)), "{err:?}");
     assert!(
         elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(2),
         "{elapsed:?}"
@@ -436,7 +461,7 @@ async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() 
     let sandbox = sandbox().await;
     let client = sandbox_client(&sandbox, quick_retry(10));
     client
-        .config()
+        .access_request_config()
         .get()
         .await
         .expect("token fetched before faults");
@@ -449,7 +474,7 @@ async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() 
     });
     for _ in 0..10 {
         client
-            .config()
+            .access_request_config()
             .get()
             .await
             .expect("retried past dropped connections");
@@ -473,7 +498,7 @@ async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() 
         .send()
         .await
         .expect_err("response lost");
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Transport(_)), "{err:?}");
     assert_eq!(
         sandbox.requests_received(Operation::CreateAccessRequest),
         1,

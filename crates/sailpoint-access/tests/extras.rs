@@ -10,7 +10,7 @@ use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType,
     RequestedItemState, RequestedItemStatus,
 };
-use sailpoint_access::{Error, RetryConfig};
+use sailpoint_access::{ErrorKind, RetryPolicy, TimeoutPhase};
 use sailpoint_access_httpmock::MockServerExt;
 
 fn pending(id: &str, kind: AccessItemType) -> RequestedItemStatus {
@@ -34,15 +34,15 @@ async fn nothing_is_submitted_when_everything_is_pending() {
     let create = server.create_access_request(|_, then| {
         then.accepted(&AccessRequestResponse::default());
     });
-    let client = static_client(&server, RetryConfig::disabled());
-    let outcome = client
+    let client = static_client(&server, RetryPolicy::disabled());
+    let body = client
         .access_requests()
         .grant()
         .for_identity("a")
         .role("r")
-        .submit_unless_pending()
-        .await
+        .build()
         .unwrap();
+    let outcome = client.submit_unless_pending(body).await.unwrap();
     assert!(outcome.submitted.is_none());
     assert_eq!(
         outcome.already_pending,
@@ -65,7 +65,7 @@ async fn only_items_not_pending_are_submitted() {
             pending("e", AccessItemType::Role),
         ]);
     });
-    let client = static_client(&server, RetryConfig::disabled());
+    let client = static_client(&server, RetryPolicy::disabled());
     let expected: AccessRequest = client
         .access_requests()
         .grant()
@@ -78,16 +78,16 @@ async fn only_items_not_pending_are_submitted() {
         when.body(&expected);
         then.accepted(&AccessRequestResponse::default());
     });
-    let outcome = client
+    let body = client
         .access_requests()
         .grant()
         .for_identity("a")
         .role("r")
         .access_profile("ap")
         .entitlement("e")
-        .submit_unless_pending()
-        .await
+        .build()
         .unwrap();
+    let outcome = client.submit_unless_pending(body).await.unwrap();
     assert_eq!(outcome.submitted, Some(AccessRequestResponse::default()));
     assert_eq!(outcome.already_pending.len(), 1);
     create.assert_calls(1);
@@ -112,7 +112,7 @@ async fn wait_until_done_polls_until_terminal() {
         when.filters(r#"accessRequestId in ("ar-1")"#);
         then.ok(&vec![finished.clone()]);
     });
-    let client = static_client(&server, RetryConfig::disabled());
+    let client = static_client(&server, RetryPolicy::disabled());
     let response = AccessRequestResponse {
         new_requests: vec![AccessRequestTracking {
             access_request_ids: vec!["ar-1".into()],
@@ -121,7 +121,6 @@ async fn wait_until_done_polls_until_terminal() {
         ..Default::default()
     };
     let statuses = client
-        .access_requests()
         .wait_until_done_for(&response)
         .poll_interval(Duration::from_millis(10), Duration::from_millis(20))
         .wait()
@@ -138,9 +137,8 @@ async fn wait_until_done_gives_up_at_the_deadline() {
     server.list_access_request_status(|_, then| {
         then.ok(&vec![]);
     });
-    let client = static_client(&server, RetryConfig::disabled());
+    let client = static_client(&server, RetryPolicy::disabled());
     let err = client
-        .access_requests()
         .wait_until_done(["ar-1"])
         .poll_interval(Duration::from_millis(10), Duration::from_millis(10))
         .deadline(Duration::from_millis(100))
@@ -148,11 +146,10 @@ async fn wait_until_done_gives_up_at_the_deadline() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { what: "wait", .. }),
+        err.kind() == ErrorKind::Timeout(TimeoutPhase::Wait),
         "{err:?}"
     );
     let err = client
-        .access_requests()
         .wait_until_done(Vec::<String>::new())
         .wait()
         .await

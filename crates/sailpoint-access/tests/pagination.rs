@@ -6,7 +6,7 @@ use common::*;
 use futures::{StreamExt, TryStreamExt};
 use httpmock::{Mock, MockServer};
 use sailpoint_access::types::{ErrorMessageDto, ErrorResponse, RequestedItemStatus};
-use sailpoint_access::{Client, RetryConfig};
+use sailpoint_access::{Client, RetryPolicy};
 use sailpoint_access_httpmock::MockServerExt;
 
 /// How the service behaves after the last full page.
@@ -71,7 +71,7 @@ fn names(items: &[RequestedItemStatus]) -> Vec<String> {
 }
 
 fn client_for(server: &MockServer) -> Client {
-    static_client(server, RetryConfig::disabled())
+    static_client(server, RetryPolicy::disabled())
 }
 
 #[tokio::test]
@@ -174,8 +174,8 @@ async fn errors_mid_walk_are_reported_after_the_pages_read() {
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok() && results[1].is_ok());
     assert!(matches!(
-        results[2],
-        Err(sailpoint_access::Error::Forbidden(_))
+        results[2].as_ref().map_err(|e| e.kind()),
+        Err(sailpoint_access::ErrorKind::Forbidden)
     ));
 }
 

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::{AccessRequestConfig, ErrorResponse};
-use sailpoint_access::{Client, RetryConfig};
+use sailpoint_access::{Client, RetryPolicy};
 use sailpoint_access_httpmock::MockServerExt;
 
 fn assert_clean(text: &str, what: &str) {
@@ -41,11 +41,11 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let client = client_with(&server, RetryConfig::disabled());
+    let client = client_with(&server, RetryPolicy::disabled());
     assert_clean(&format!("{client:?}"), "Client debug");
-    client.config().get().await.unwrap();
+    client.access_request_config().get().await.unwrap();
     let err = client
-        .config()
+        .access_request_config()
         .set(AccessRequestConfig::default())
         .await
         .unwrap_err();
@@ -67,8 +67,8 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
         then.status(500)
             .body(format!("oops client_secret={CLIENT_SECRET}"));
     });
-    let err = client_with(&other, RetryConfig::disabled())
-        .config()
+    let err = client_with(&other, RetryPolicy::disabled())
+        .access_request_config()
         .get()
         .await;
     let err = err.unwrap_err();

@@ -8,7 +8,7 @@ use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestConfig, AccessRequestItem, AccessRequestResponse,
     AccessRequestTracking, CancelAccessRequest, RequestStateFilter,
 };
-use sailpoint_access::{Filter, StatusSort, Timestamp, USER_AGENT};
+use sailpoint_access::{Filter, Item, StatusSort, Timestamp, USER_AGENT};
 use sailpoint_access_httpmock::MockServerExt;
 use serde_json::json;
 
@@ -30,7 +30,7 @@ async fn get_config_sends_bearer_accept_and_user_agent() {
         expect_common_headers(when.into_inner());
         then.ok(&cfg);
     });
-    let got = client(&server).config().get().await.unwrap();
+    let got = client(&server).access_request_config().get().await.unwrap();
     assert_eq!(got, cfg);
     mock.assert_calls(1);
     token.assert_calls(1);
@@ -50,7 +50,7 @@ async fn user_agent_carries_the_app_suffix() {
         .app_name("my-app/2.0")
         .build()
         .unwrap();
-    client.config().get().await.unwrap();
+    client.access_request_config().get().await.unwrap();
     mock.assert_calls(1);
 }
 
@@ -82,12 +82,16 @@ async fn set_and_update_config_put_the_whole_document() {
     });
     let client = client(&server);
     let stored = client
-        .config()
+        .access_request_config()
         .update(|cfg| cfg.auto_approval_enabled = true)
         .await
         .unwrap();
     assert_eq!(stored, after);
-    let stored = client.config().set(after.clone()).await.unwrap();
+    let stored = client
+        .access_request_config()
+        .set(after.clone())
+        .await
+        .unwrap();
     assert_eq!(stored, after);
     get.assert_calls(1);
     put.assert_calls(2);
@@ -150,10 +154,8 @@ async fn grant_builder_sends_the_documented_body() {
         .access_requests()
         .grant()
         .for_identities(["id-a", "id-b"])
-        .role("role-1")
-        .comment("project X")
-        .entitlement("ent-1")
-        .remove_date(remove)
+        .item(Item::role("role-1").comment("project X"))
+        .item(Item::entitlement("ent-1").remove_date(remove))
         .send()
         .await
         .unwrap();

@@ -7,7 +7,7 @@ use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, ErrorResponse,
 };
-use sailpoint_access_api::{Client, Context};
+use sailpoint_access_api::{Client, Context, Rule};
 use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
 
 pub struct Setup {
@@ -130,4 +130,25 @@ pub async fn raw_error(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status);
     let body: ErrorResponse = response.json().await.expect("error shape");
     detailed_text(&body)
+}
+
+/// The rule a 400 names in `causes`: exactly one entry whose text is the
+/// rule's code; `None` when the error names no rule (no `causes` at all).
+pub fn rule_of(error: &ErrorResponse) -> Option<Rule> {
+    match error.causes.as_slice() {
+        [] => None,
+        [cause] => {
+            assert_eq!(cause.locale.as_deref(), Some("en-US"), "{error:?}");
+            let code = cause.text.as_deref().expect("a cause text");
+            Some(Rule::from_code(code).unwrap_or_else(|| panic!("unknown rule code {code:?}")))
+        }
+        more => panic!("expected at most one cause, got {more:?}"),
+    }
+}
+
+/// As [`raw_error`], and the rule named in `causes`.
+pub async fn raw_rule_error(response: reqwest::Response, status: u16) -> (String, Option<Rule>) {
+    assert_eq!(response.status(), status);
+    let body: ErrorResponse = response.json().await.expect("error shape");
+    (detailed_text(&body), rule_of(&body))
 }

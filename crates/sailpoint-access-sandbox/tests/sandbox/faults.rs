@@ -3,14 +3,16 @@
 use std::time::{Duration, Instant};
 
 use sailpoint_access_api::progenitor_client::Error;
-use sailpoint_access_api::types::{AccessItemType, ErrorResponse};
+use sailpoint_access_api::types::{
+    AccessItemType, CancelAccessRequest, ErrorResponse, RequestedItemState,
+};
 use sailpoint_access_api::{Client, Context};
 use sailpoint_access_sandbox::{
     DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, Sandbox, ServerErrors,
     Stall,
 };
 
-use crate::common::{fetch_token, grant, item, setup};
+use crate::common::{api_error, detailed_text, fetch_token, grant, item, rule_of, setup};
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
@@ -327,4 +329,79 @@ async fn dropped_after_processing_loses_only_the_response() {
         .await
         .is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
+}
+
+#[tokio::test]
+async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused() {
+    let s = setup(Sandbox::builder()).await;
+    s.client
+        .create_access_request()
+        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
+        .send()
+        .await
+        .unwrap();
+    let id = s.sandbox.statuses()[0]
+        .account_activity_item_id
+        .clone()
+        .unwrap();
+    // Armed at runtime, scoped to cancels: creates and reads are untouched.
+    s.sandbox.set_faults(FaultConfig {
+        drop_connections: Some(DropConnections::once_after_processing(
+            Operation::CancelAccessRequest,
+        )),
+        ..FaultConfig::default()
+    });
+    assert!(s.client.get_access_request_config().send().await.is_ok());
+    let cancel = || {
+        s.client
+            .cancel_access_request()
+            .body(CancelAccessRequest {
+                account_activity_id: id.clone(),
+                comment: "raised twice".to_owned(),
+            })
+            .send()
+    };
+
+    // The client sees a dropped connection...
+    let result = cancel().await;
+    assert!(
+        matches!(result, Err(Error::CommunicationError(_))),
+        "{result:?}"
+    );
+    // ...but the cancel took effect.
+    let status = s.sandbox.status(&id).unwrap();
+    assert_eq!(status.state, Some(RequestedItemState::Cancelled));
+    assert!(!status.cancelable);
+
+    // The replay is answered: 400, already CANCELLED, in stable words and
+    // without a rule (it is the item's state, not the request's shape).
+    let (code, error) = api_error(cancel().await).await;
+    assert_eq!(code, 400);
+    let text = detailed_text(&error);
+    assert!(text.contains("CANCELLED"), "{text}");
+    assert!(
+        text.contains("cannot be cancelled: it is CANCELLED"),
+        "{text}"
+    );
+    assert_eq!(rule_of(&error), None);
+    assert_eq!(
+        s.sandbox.requests_received(Operation::CancelAccessRequest),
+        2
+    );
+
+    // Without `times`, every cancel is processed and then loses its answer.
+    s.sandbox.set_faults(FaultConfig {
+        drop_connections: Some(
+            DropConnections::new(1.0)
+                .after_processing()
+                .on(Operations::only(Operation::CancelAccessRequest)),
+        ),
+        ..FaultConfig::default()
+    });
+    assert!(matches!(cancel().await, Err(Error::CommunicationError(_))));
+    assert!(matches!(cancel().await, Err(Error::CommunicationError(_))));
+    assert_eq!(
+        s.sandbox.status(&id).unwrap().state,
+        Some(RequestedItemState::Cancelled)
+    );
 }

@@ -5,9 +5,10 @@ use sailpoint_access_api::types::{
     ApprovalStatusDto, IdentityReference, ManualWorkItemState, OwnerReference, RequestStateFilter,
     RequestedForIdentities, RequestedItemState, RequestedItemStatus,
 };
+use sailpoint_access_api::Rule;
 use sailpoint_access_sandbox::{Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, detailed_text, raw_error, setup, Setup};
+use crate::common::{api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, Setup};
 
 fn person(id: &str) -> IdentityReference {
     IdentityReference {
@@ -376,31 +377,42 @@ async fn identity_parameters_and_request_state() {
 async fn bad_query_parameters_are_400() {
     let s = known().await;
     let cases = [
-        ("regarding-identity=a&requested-for=b", "cannot be combined"),
-        ("regarding-identity=a&requested-by=b", "cannot be combined"),
-        ("request-state=COMPLETED", "only EXECUTING"),
-        ("request-state=executing", "only EXECUTING"),
-        ("limit=251", "limit"),
-        ("limit=-1", "limit"),
-        ("limit=ten", "limit"),
-        ("offset=-5", "offset"),
-        ("offset=1.5", "offset"),
-        ("count=yes", "count"),
-        ("requested-for=", "must not be empty"),
-        ("page=2", "Unknown query parameter 'page'"),
-        ("limit=5&limit=6", "more than once"),
+        (
+            "regarding-identity=a&requested-for=b",
+            "cannot be combined",
+            Some(Rule::StatusesExclusiveIdentity),
+        ),
+        (
+            "regarding-identity=a&requested-by=b",
+            "cannot be combined",
+            Some(Rule::StatusesExclusiveIdentity),
+        ),
+        ("request-state=COMPLETED", "only EXECUTING", None),
+        ("request-state=executing", "only EXECUTING", None),
+        ("limit=251", "limit", Some(Rule::StatusesLimit)),
+        ("limit=-1", "limit", Some(Rule::StatusesLimit)),
+        ("limit=ten", "limit", Some(Rule::StatusesLimit)),
+        ("offset=-5", "offset", Some(Rule::StatusesOffset)),
+        ("offset=1.5", "offset", Some(Rule::StatusesOffset)),
+        ("offset=2147483648", "offset", Some(Rule::StatusesOffset)),
+        ("count=yes", "count", None),
+        ("requested-for=", "must not be empty", None),
+        ("page=2", "Unknown query parameter 'page'", None),
+        ("limit=5&limit=6", "more than once", None),
+        ("filters=name%20eq%20%22x%22", "filter", None),
     ];
-    for (query, needle) in cases {
+    for (query, needle, rule) in cases {
         let response = s
             .get(&format!("/v3/access-request-status?{query}"))
             .send()
             .await
             .unwrap();
-        let text = raw_error(response, 400).await;
+        let (text, named) = raw_rule_error(response, 400).await;
         assert!(text.contains(needle), "{query}: {text}");
+        assert_eq!(named, rule, "{query}: {text}");
     }
     // The generated client's typed builders reach the same checks.
-    let (status, _) = api_error(
+    let (status, error) = api_error(
         s.client
             .list_access_request_status()
             .regarding_identity("me")
@@ -410,6 +422,7 @@ async fn bad_query_parameters_are_400() {
     )
     .await;
     assert_eq!(status, 400);
+    assert_eq!(rule_of(&error), Some(Rule::StatusesExclusiveIdentity));
     let (status, _) = api_error(
         s.client
             .list_access_request_status()
@@ -419,7 +432,7 @@ async fn bad_query_parameters_are_400() {
     )
     .await;
     assert_eq!(status, 400);
-    let (status, _) = api_error(
+    let (status, error) = api_error(
         s.client
             .list_access_request_status()
             .limit(1000)
@@ -428,4 +441,5 @@ async fn bad_query_parameters_are_400() {
     )
     .await;
     assert_eq!(status, 400);
+    assert_eq!(rule_of(&error), Some(Rule::StatusesLimit));
 }

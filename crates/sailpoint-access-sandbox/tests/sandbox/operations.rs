@@ -190,6 +190,7 @@ async fn config_round_trips_and_is_validated() {
             days_between_reminders: Some(2),
             max_reminders: std::num::NonZeroU32::new(4),
             fallback_approver_ref: None,
+            extra: Default::default(),
         }),
         ..config.clone()
     };
@@ -259,7 +260,7 @@ async fn config_round_trips_and_is_validated() {
     // Through the generated client, an invalid scheme is a typed 400.
     let mut bad = updated.clone();
     bad.entitlement_request_config
-        .get_or_insert_with(Default::default)
+        .get_or_insert_with(|| serde_json::from_str("{}").unwrap())
         .grant_request_approval_schemes = Some("workgroup:".to_owned());
     let (status, error) =
         api_error(s.client.set_access_request_config().body(bad).send().await).await;
@@ -294,4 +295,78 @@ async fn list_serves_seeded_statuses() {
         first[17].account_activity_item_id,
         s.sandbox.statuses()[17].account_activity_item_id
     );
+}
+
+#[tokio::test]
+async fn unknown_config_properties_survive_get_modify_put() {
+    let s = setup(Sandbox::builder()).await;
+    let mut planted = serde_json::to_value(s.sandbox.config()).unwrap();
+    planted["futureSetting"] = serde_json::json!({"x": 1});
+    planted["entitlementRequestConfig"]["futureFlag"] = serde_json::json!(true);
+    s.sandbox.set_config_json(planted.clone()).unwrap();
+    assert_eq!(s.sandbox.config_json(), planted);
+
+    // Served as stored, on the wire...
+    let raw: serde_json::Value = s
+        .get("/v3/access-request-config")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(raw["futureSetting"], serde_json::json!({"x": 1}));
+    assert_eq!(raw["entitlementRequestConfig"]["futureFlag"], true);
+
+    // ...and through the typed client: get, modify, put.
+    let mut config = s
+        .client
+        .get_access_request_config()
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(config.extra["futureSetting"], serde_json::json!({"x": 1}));
+    config.auto_approval_enabled = true;
+    let stored = s
+        .client
+        .set_access_request_config()
+        .body(config)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stored.auto_approval_enabled);
+    let after = s.sandbox.config_json();
+    assert_eq!(after["futureSetting"], serde_json::json!({"x": 1}));
+    assert_eq!(after["entitlementRequestConfig"]["futureFlag"], true);
+    assert_eq!(after["autoApprovalEnabled"], true);
+
+    // A raw PUT with an unknown property keeps it too.
+    let response = s
+        .http
+        .put(s.url("/v3/access-request-config"))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({"otherSetting": [1, 2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let echoed: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(echoed["otherSetting"], serde_json::json!([1, 2]));
+    assert_eq!(
+        s.sandbox.config().extra["otherSetting"],
+        serde_json::json!([1, 2])
+    );
+
+    // Planting is checked against the schema; a refused document changes nothing.
+    let before = s.sandbox.config_json();
+    assert!(s
+        .sandbox
+        .set_config_json(
+            serde_json::json!({"approvalReminderAndEscalationConfig": {"maxReminders": 0}})
+        )
+        .is_err());
+    assert!(s.sandbox.set_config_json(serde_json::json!([1])).is_err());
+    assert_eq!(s.sandbox.config_json(), before);
 }

@@ -1,15 +1,22 @@
 //! Every rule the sandbox enforces on submissions and requests, each a 400
-//! in the error shape (never a panic or a hang), and nothing recorded.
+//! in the error shape (never a panic or a hang) naming the rule in `causes`,
+//! and nothing recorded.
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestType, RequestedForDtoRef, RequestedItemDtoRef,
 };
-use sailpoint_access_api::Timestamp;
-use sailpoint_access_sandbox::Sandbox;
+use sailpoint_access_api::{Rule, Timestamp};
+use sailpoint_access_sandbox::{validate_access_request, Sandbox};
 
-use crate::common::{api_error, detailed_text, grant, item, raw_error, setup, Setup};
+use crate::common::{
+    api_error, detailed_text, grant, item, raw_error, raw_rule_error, rule_of, setup, Setup,
+};
 
-async fn refused(s: &Setup, request: AccessRequest, needle: &str) {
+/// Submits `request` and expects a 400 whose message contains `needle` and
+/// whose `causes` name `rule` (`None`: a schema error, no `causes`). The
+/// direct validator agrees on the rule.
+async fn refused(s: &Setup, request: AccessRequest, needle: &str, rule: Option<Rule>) {
+    let direct = validate_access_request(&request, Timestamp::now()).err();
     let (status, error) =
         api_error(s.client.create_access_request().body(request).send().await).await;
     assert_eq!(status, 400);
@@ -19,6 +26,10 @@ async fn refused(s: &Setup, request: AccessRequest, needle: &str) {
         error.detail_code.as_deref(),
         Some("400.1 Bad Request Content")
     );
+    assert_eq!(rule_of(&error), rule, "{text}");
+    if let Some(rule) = rule {
+        assert_eq!(direct, Some((rule, text)));
+    }
 }
 
 fn entitlements(n: usize) -> Vec<sailpoint_access_api::types::AccessRequestItem> {
@@ -45,10 +56,22 @@ async fn limits_on_entitlements_identities_and_revokes() {
         .expect("25 entitlements for 10 identities is allowed");
     assert_eq!(s.sandbox.status_count(), 250);
 
-    refused(&s, grant(&["a"], entitlements(26)), "at most 25").await;
+    refused(
+        &s,
+        grant(&["a"], entitlements(26)),
+        "at most 25",
+        Some(Rule::RequestedItemsCount),
+    )
+    .await;
     let eleven: Vec<String> = (0..11).map(|i| format!("id-{i}")).collect();
     let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
-    refused(&s, grant(&eleven, entitlements(1)), "at most 10").await;
+    refused(
+        &s,
+        grant(&eleven, entitlements(1)),
+        "at most 10",
+        Some(Rule::GrantEntitlementLimits),
+    )
+    .await;
     // Roles only: more than 10 identities is fine.
     s.client
         .create_access_request()
@@ -65,15 +88,34 @@ async fn limits_on_entitlements_identities_and_revokes() {
         &s,
         revoke(&["a", "b"], vec![item(AccessItemType::Role, "r")]),
         "single identity",
+        Some(Rule::RevokeSingleIdentity),
     )
     .await;
-    refused(&s, revoke(&["a"], entitlements(2)), "1 entitlement").await;
+    refused(
+        &s,
+        revoke(&["a"], entitlements(2)),
+        "1 entitlement",
+        Some(Rule::RevokeSingleEntitlement),
+    )
+    .await;
     let mut dated = item(AccessItemType::Role, "r");
     dated.start_date = Some(future(3));
-    refused(&s, revoke(&["a"], vec![dated]), "startDate is not allowed").await;
+    refused(
+        &s,
+        revoke(&["a"], vec![dated]),
+        "startDate is not allowed",
+        Some(Rule::RevokeNoStartDate),
+    )
+    .await;
     let mut silent = item(AccessItemType::Role, "r");
     silent.comment = None;
-    refused(&s, revoke(&["a"], vec![silent]), "comment is required").await;
+    refused(
+        &s,
+        revoke(&["a"], vec![silent]),
+        "comment is required",
+        Some(Rule::RevokeCommentRequired),
+    )
+    .await;
     // Valid revokes: a sunset on a role, and (as tenants accept since 2026) on an entitlement.
     let mut sunset_role = item(AccessItemType::Role, "r");
     sunset_role.remove_date = Some(future(3));
@@ -101,9 +143,16 @@ async fn missing_fields_bad_enums_and_dates() {
         &s,
         grant(&[], vec![item(AccessItemType::Role, "r")]),
         "requestedFor is required",
+        Some(Rule::RequestedForNonEmpty),
     )
     .await;
-    refused(&s, grant(&["a"], vec![]), "requestedItems is required").await;
+    refused(
+        &s,
+        grant(&["a"], vec![]),
+        "requestedItems is required",
+        Some(Rule::RequestedItemsCount),
+    )
+    .await;
     refused(
         &s,
         grant(
@@ -111,6 +160,7 @@ async fn missing_fields_bad_enums_and_dates() {
             vec![item(AccessItemType::Unknown("GROUP".into()), "r")],
         ),
         "Invalid type 'GROUP'",
+        None,
     )
     .await;
     refused(
@@ -120,21 +170,35 @@ async fn missing_fields_bad_enums_and_dates() {
             ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
         },
         "Invalid requestType 'BORROW_ACCESS'",
+        Some(Rule::RequestType),
     )
     .await;
     refused(
         &s,
         grant(&["a"], vec![item(AccessItemType::Role, " ")]),
         "empty id",
+        Some(Rule::ItemId),
     )
     .await;
     let mut past = item(AccessItemType::Role, "r");
     past.remove_date = Some(Timestamp::parse("2020-01-01T00:00:00Z").unwrap());
-    refused(&s, grant(&["a"], vec![past]), "must be in the future").await;
+    refused(
+        &s,
+        grant(&["a"], vec![past]),
+        "must be in the future",
+        Some(Rule::DatesRemoveInFuture),
+    )
+    .await;
     let mut backwards = item(AccessItemType::Role, "r");
     backwards.start_date = Some(future(5));
     backwards.remove_date = Some(future(2));
-    refused(&s, grant(&["a"], vec![backwards]), "after its startDate").await;
+    refused(
+        &s,
+        grant(&["a"], vec![backwards]),
+        "after its startDate",
+        Some(Rule::DatesStartBeforeRemove),
+    )
+    .await;
 
     // Both request forms at once, and the per-identity form outside GRANT.
     let per_identity = vec![RequestedForDtoRef {
@@ -156,6 +220,7 @@ async fn missing_fields_bad_enums_and_dates() {
             ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
         },
         "not both",
+        Some(Rule::RequestForm),
     )
     .await;
     refused(
@@ -166,6 +231,7 @@ async fn missing_fields_bad_enums_and_dates() {
             ..AccessRequest::default()
         },
         "only supported for GRANT_ACCESS",
+        Some(Rule::PerIdentityGrantOnly),
     )
     .await;
     // The per-identity form on its own is accepted.
@@ -241,6 +307,16 @@ async fn malformed_bodies_and_content_types() {
     )
     .await;
     assert!(text.contains("accountActivityId"));
+    let (_, rule) = raw_rule_error(
+        s.post("/v3/access-requests/cancel")
+            .json(&serde_json::json!({"accountActivityId": " ", "comment": "c"}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(rule, Some(Rule::CancelAccountActivityId));
     let text = raw_error(
         s.post("/v3/access-requests/cancel")
             .json(&serde_json::json!({"accountActivityId": "x", "comment": " "}))
@@ -251,6 +327,16 @@ async fn malformed_bodies_and_content_types() {
     )
     .await;
     assert!(text.contains("comment"));
+    let (_, rule) = raw_rule_error(
+        s.post("/v3/access-requests/cancel")
+            .json(&serde_json::json!({"accountActivityId": "x", "comment": ""}))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(rule, Some(Rule::CancelComment));
     assert_eq!(s.sandbox.status_count(), 0);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 }
@@ -268,4 +354,136 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
         .await
         .unwrap();
     raw_error(response, 405).await;
+}
+
+#[tokio::test]
+async fn duplicate_and_per_identity_rules_name_their_codes() {
+    let s = setup(Sandbox::builder()).await;
+    // A duplicate identity in requestedFor is refused.
+    refused(
+        &s,
+        grant(&["a", "b", "a"], vec![item(AccessItemType::Role, "r")]),
+        "more than once",
+        Some(Rule::RequestedForUnique),
+    )
+    .await;
+    let mut early = item(AccessItemType::Role, "r");
+    early.start_date = Some(Timestamp::parse("2020-01-01T00:00:00Z").unwrap());
+    refused(
+        &s,
+        grant(&["a"], vec![early]),
+        "must be in the future",
+        Some(Rule::DatesStartInFuture),
+    )
+    .await;
+    refused(
+        &s,
+        grant(&[" "], vec![item(AccessItemType::Role, "r")]),
+        "empty identity",
+        Some(Rule::RequestedForId),
+    )
+    .await;
+
+    let role = |id: &str| RequestedItemDtoRef {
+        type_: AccessItemType::Role,
+        id: id.to_owned(),
+        comment: None,
+        client_metadata: Default::default(),
+        start_date: None,
+        remove_date: None,
+        account_selection: None,
+    };
+    let per_identity = |entries: Vec<(&str, Vec<RequestedItemDtoRef>)>| AccessRequest {
+        requested_for_with_requested_items: Some(
+            entries
+                .into_iter()
+                .map(|(id, items)| RequestedForDtoRef {
+                    identity_id: id.to_owned(),
+                    requested_items: items,
+                })
+                .collect(),
+        ),
+        ..AccessRequest::default()
+    };
+    refused(
+        &s,
+        per_identity(vec![("a", vec![role("r")]), ("a", vec![role("q")])]),
+        "more than once",
+        Some(Rule::PerIdentityUniqueIdentity),
+    )
+    .await;
+    refused(
+        &s,
+        per_identity(vec![("", vec![role("r")])]),
+        "empty identityId",
+        Some(Rule::PerIdentityIdentityId),
+    )
+    .await;
+    refused(
+        &s,
+        per_identity(vec![("a", vec![])]),
+        "No items are requested for identity a",
+        Some(Rule::PerIdentityItemsCount),
+    )
+    .await;
+    let many: Vec<RequestedItemDtoRef> = (0..26).map(|i| role(&format!("r{i}"))).collect();
+    refused(
+        &s,
+        per_identity(vec![("a", many)]),
+        "at most 25",
+        Some(Rule::PerIdentityItemsCount),
+    )
+    .await;
+    refused(
+        &s,
+        per_identity(vec![]),
+        "at least one identity",
+        Some(Rule::RequestedForNonEmpty),
+    )
+    .await;
+    assert_eq!(s.sandbox.status_count(), 0);
+    assert_eq!(s.sandbox.access_requests_accepted(), 0);
+
+    // Malformed bodies are schema errors: no rule named.
+    let (_, rule) = raw_rule_error(
+        s.post("/v3/access-requests")
+            .header("content-type", "application/json")
+            .body("not json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(rule, None);
+}
+
+#[tokio::test]
+async fn the_rule_code_is_in_causes_on_the_wire() {
+    let s = setup(Sandbox::builder()).await;
+    let response = s
+        .post("/v3/access-requests")
+        .json(&serde_json::json!({
+            "requestType": "REVOKE_ACCESS",
+            "requestedFor": ["a", "b"],
+            "requestedItems": [{"type": "ROLE", "id": "r", "comment": "gone"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["detailCode"], "400.1 Bad Request Content");
+    assert!(body["messages"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("single identity"));
+    assert_eq!(
+        body["causes"],
+        serde_json::json!([{
+            "locale": "en-US",
+            "localeOrigin": "DEFAULT",
+            "text": "revoke.single_identity"
+        }])
+    );
 }

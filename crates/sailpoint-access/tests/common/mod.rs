@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use httpmock::{Method::POST, Mock, MockServer};
 use sailpoint_access::types::{AccessItemType, RequestedItemStatus};
-use sailpoint_access::{Client, RetryConfig};
+use sailpoint_access::{Client, RetryPolicy};
 use sailpoint_access_sandbox::SandboxHandle;
 use serde_json::json;
 
@@ -17,8 +17,8 @@ pub const CLIENT_SECRET: &str = "sEcReT-9f8e7d6c5b4a";
 pub const TOKEN: &str = "tok-1-aaaabbbbccccdddd";
 
 /// Fast retries so that tests finish quickly.
-pub fn fast_retry() -> RetryConfig {
-    RetryConfig::standard()
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy::standard()
         .with_max_attempts(3)
         .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
         .with_max_retry_after(Duration::from_secs(2))
@@ -45,7 +45,7 @@ pub fn client(server: &MockServer) -> Client {
     client_with(server, fast_retry())
 }
 
-pub fn client_with(server: &MockServer, retry: RetryConfig) -> Client {
+pub fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
     Client::builder()
         .base_url(server.base_url())
         .client_credentials(CLIENT_ID, CLIENT_SECRET)
@@ -56,7 +56,7 @@ pub fn client_with(server: &MockServer, retry: RetryConfig) -> Client {
 }
 
 /// A client with a static token and no retries, for status mapping tests.
-pub fn static_client(server: &MockServer, retry: RetryConfig) -> Client {
+pub fn static_client(server: &MockServer, retry: RetryPolicy) -> Client {
     Client::builder()
         .base_url(server.base_url())
         .access_token(TOKEN)
@@ -79,7 +79,7 @@ pub fn statuses(range: std::ops::Range<usize>) -> Vec<RequestedItemStatus> {
 }
 
 /// A client of `sandbox` using its client credentials.
-pub fn sandbox_client(sandbox: &SandboxHandle, retry: RetryConfig) -> Client {
+pub fn sandbox_client(sandbox: &SandboxHandle, retry: RetryPolicy) -> Client {
     Client::builder()
         .base_url(sandbox.base_url())
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
@@ -90,8 +90,8 @@ pub fn sandbox_client(sandbox: &SandboxHandle, retry: RetryConfig) -> Client {
 }
 
 /// Retries quick enough for tests, `attempts` in all.
-pub fn quick_retry(attempts: u32) -> RetryConfig {
-    RetryConfig::standard()
+pub fn quick_retry(attempts: u32) -> RetryPolicy {
+    RetryPolicy::standard()
         .with_max_attempts(attempts)
         .with_backoff(Duration::from_millis(2), Duration::from_millis(10))
         .with_max_retry_after(Duration::from_secs(5))

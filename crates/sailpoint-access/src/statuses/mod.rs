@@ -1,17 +1,40 @@
-//! The status list query: typed parameters, validation, and one page fetch.
+//! The status list: the [`StatusQuery`] builder with typed parameters, its
+//! validation, one page fetch, and walking pages as streams (`pages`).
+
+mod pages;
 
 use std::fmt;
+use std::future::Future;
 
-use sailpoint_access_api::types::{RequestStateFilter, RequestedItemStatus};
+use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
+use sailpoint_access_api::{limits, operations, Rule};
 
-use crate::error::{Result, ValidationError};
+use crate::engine::Engine;
+use crate::error::{Error, Result, ValidationError};
 use crate::filter::Filter;
-use crate::pagination::Page;
-use crate::transport::{self, execute};
-use crate::Client;
+
+pub use pages::{Page, PaginationStream};
 
 /// The largest page the service serves, and the default page size.
-pub const MAX_PAGE_SIZE: u32 = 250;
+pub const MAX_PAGE_SIZE: u32 = limits::LIST_ACCESS_REQUEST_STATUS_LIMIT_MAXIMUM as u32;
+
+/// Whether an item in `state` will not change any more.
+///
+/// `EXECUTING`, `PROVISIONING_VERIFICATION_PENDING` and states this crate
+/// does not know are not terminal, so that waiting on an unknown state ends
+/// at the deadline rather than too early.
+pub fn is_terminal(state: &RequestedItemState) -> bool {
+    matches!(
+        state,
+        RequestedItemState::RequestCompleted
+            | RequestedItemState::Cancelled
+            | RequestedItemState::Terminated
+            | RequestedItemState::Rejected
+            | RequestedItemState::ProvisioningFailed
+            | RequestedItemState::NotAllItemsProvisioned
+            | RequestedItemState::Error
+    )
+}
 
 /// A sortable field of the status list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,11 +68,11 @@ impl fmt::Display for StatusSort {
     }
 }
 
-/// A query over the status of requested items; from [`Client::statuses`].
+/// A query over the status of requested items; from `Client::statuses`.
 ///
 /// Parameters are checked when the query runs, before anything is sent:
 /// `requested_for`/`requested_by` exclude `regarding_identity`
-/// (`statuses.exclusive_identity`), the page size is 0 to 250
+/// (`statuses.exclusive_identity`), the page size is 0 to [`MAX_PAGE_SIZE`]
 /// (`statuses.limit`; at least 1 to walk pages, `pagination.limit`), the
 /// offset fits the API's 32-bit integer (`statuses.offset`), and a sort
 /// field appears once (`statuses.sort_unique`).
@@ -59,12 +82,12 @@ impl fmt::Display for StatusSort {
 /// use futures::TryStreamExt;
 /// use sailpoint_access::{Filter, StatusSort};
 ///
-/// let mut items = std::pin::pin!(client
+/// let mut items = client
 ///     .statuses()
 ///     .requested_for("me")
 ///     .filter(Filter::account_activity_item_id().eq("2c91..."))
 ///     .sort_desc(StatusSort::Created)
-///     .items());
+///     .items();
 /// while let Some(status) = items.try_next().await? {
 ///     println!("{:?} {:?}", status.name, status.state);
 /// }
@@ -73,7 +96,7 @@ impl fmt::Display for StatusSort {
 #[derive(Clone, Debug)]
 #[must_use = "a query does nothing until it is run"]
 pub struct StatusQuery {
-    pub(crate) client: Client,
+    engine: Engine,
     requested_for: Option<String>,
     requested_by: Option<String>,
     regarding_identity: Option<String>,
@@ -88,9 +111,9 @@ pub struct StatusQuery {
 }
 
 impl StatusQuery {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(engine: Engine) -> Self {
         Self {
-            client,
+            engine,
             requested_for: None,
             requested_by: None,
             regarding_identity: None,
@@ -153,7 +176,7 @@ impl StatusQuery {
         self
     }
 
-    /// Page size, 0 to 250 (default 250); always sent.
+    /// Page size, 0 to [`MAX_PAGE_SIZE`] (the default); always sent.
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = limit;
         self
@@ -200,36 +223,39 @@ impl StatusQuery {
             && (self.requested_for.is_some() || self.requested_by.is_some())
         {
             return Err(ValidationError::new(
-                "statuses.exclusive_identity",
+                Rule::StatusesExclusiveIdentity,
                 "regarding-identity with requested-for/requested-by",
-                "regarding-identity cannot be combined with requested-for or requested-by",
             ));
         }
         if self.limit > MAX_PAGE_SIZE {
-            return Err(ValidationError::new(
-                "statuses.limit",
+            return Err(ValidationError::with_message(
+                Rule::StatusesLimit,
                 self.limit,
-                "limit must be between 0 and 250",
+                format!("limit must be between 0 and {MAX_PAGE_SIZE}"),
             ));
         }
         if i32::try_from(self.offset).is_err() {
-            return Err(ValidationError::new(
-                "statuses.offset",
+            return Err(ValidationError::with_message(
+                Rule::StatusesOffset,
                 self.offset,
-                "offset must be between 0 and 2147483647",
+                format!("offset must be between 0 and {}", i32::MAX),
             ));
         }
         for (i, (field, _)) in self.sorters.iter().enumerate() {
             if self.sorters[..i].iter().any(|(f, _)| f == field) {
-                return Err(ValidationError::new(
-                    "statuses.sort_unique",
-                    field,
-                    "a field can be sorted on once",
-                ));
+                return Err(ValidationError::new(Rule::StatusesSortUnique, field));
             }
         }
         if let Some(filter) = &self.filter {
             filter.check()?;
+        }
+        Ok(())
+    }
+
+    fn validate_walk(&self) -> Result<(), ValidationError> {
+        self.validate()?;
+        if self.limit == 0 {
+            return Err(ValidationError::new(Rule::PaginationLimit, 0));
         }
         Ok(())
     }
@@ -242,52 +268,58 @@ impl StatusQuery {
     /// println!("{} of {:?}", page.items.len(), page.total);
     /// # Ok(()) }
     /// ```
-    pub async fn page(&self) -> Result<Page> {
-        self.validate()?;
-        self.fetch(self.offset, self.limit).await
+    pub fn page(&self) -> impl Future<Output = Result<Page>> + Send + 'static {
+        // Owned: the future holds its own copy of the query, so it can be spawned.
+        let query = self.clone();
+        async move {
+            query.validate()?;
+            query.fetch(query.offset, query.limit).await
+        }
     }
 
     /// One request, parameters assumed valid.
     pub(crate) async fn fetch(&self, offset: u32, limit: u32) -> Result<Page> {
-        let raw = &self.client.inner.raw;
+        let raw = self.engine.raw();
         let sorters = self.sorters_param();
         // Both fit: validated against i32 before any fetch.
         let (wire_limit, wire_offset) = (
             limit.min(MAX_PAGE_SIZE) as i32,
             offset.min(i32::MAX as u32) as i32,
         );
-        let value = execute(&self.client.inner, transport::LIST_STATUS, || {
-            let mut call = raw
-                .list_access_request_status()
-                .limit(wire_limit)
-                .offset(wire_offset);
-            if let Some(v) = &self.requested_for {
-                call = call.requested_for(v.as_str());
-            }
-            if let Some(v) = &self.requested_by {
-                call = call.requested_by(v.as_str());
-            }
-            if let Some(v) = &self.regarding_identity {
-                call = call.regarding_identity(v.as_str());
-            }
-            if let Some(v) = &self.assigned_to {
-                call = call.assigned_to(v.as_str());
-            }
-            if let Some(f) = &self.filter {
-                call = call.filters(f.as_str());
-            }
-            if let Some(s) = &sorters {
-                call = call.sorters(s.as_str());
-            }
-            if let Some(state) = &self.request_state {
-                call = call.request_state(state.clone());
-            }
-            if self.count {
-                call = call.count(true);
-            }
-            call.send()
-        })
-        .await?;
+        let value = self
+            .engine
+            .execute(&operations::LIST_ACCESS_REQUEST_STATUS, || {
+                let mut call = raw
+                    .list_access_request_status()
+                    .limit(wire_limit)
+                    .offset(wire_offset);
+                if let Some(v) = &self.requested_for {
+                    call = call.requested_for(v.as_str());
+                }
+                if let Some(v) = &self.requested_by {
+                    call = call.requested_by(v.as_str());
+                }
+                if let Some(v) = &self.regarding_identity {
+                    call = call.regarding_identity(v.as_str());
+                }
+                if let Some(v) = &self.assigned_to {
+                    call = call.assigned_to(v.as_str());
+                }
+                if let Some(f) = &self.filter {
+                    call = call.filters(f.as_str());
+                }
+                if let Some(s) = &sorters {
+                    call = call.sorters(s.as_str());
+                }
+                if let Some(state) = &self.request_state {
+                    call = call.request_state(state.clone());
+                }
+                if self.count {
+                    call = call.count(true);
+                }
+                call.send()
+            })
+            .await?;
         let total = value
             .headers()
             .get("x-total-count")
@@ -300,5 +332,71 @@ impl StatusQuery {
             limit,
             total,
         })
+    }
+
+    /// All pages, in order, as a stream that is `Unpin` and `Send + 'static`;
+    /// see [`PaginationStream`] for how the walk ends.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let mut pages = client.statuses().count(true).prefetch(2).pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} items at {} of {:?}", page.items.len(), page.offset, page.total);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pages(&self) -> PaginationStream<Page> {
+        match self.validate_walk() {
+            Err(e) => PaginationStream::failed(Error::from(e)),
+            Ok(()) => pages::walk(self.clone(), self.offset, self.limit, self.prefetch),
+        }
+    }
+
+    /// All statuses, in order, as a stream.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let mut names = Vec::new();
+    /// let mut items = client.statuses().requested_for("me").items();
+    /// while let Some(status) = items.try_next().await? {
+    ///     names.push(status.name.unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn items(&self) -> PaginationStream<RequestedItemStatus> {
+        self.pages().into_items()
+    }
+
+    /// Reads statuses until the end or until `max_items` are read. Without
+    /// prefetch no page beyond the one that reaches the cap is requested; with
+    /// prefetch, requests already in flight are dropped.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let first_thousand = client.statuses().requested_by("me").collect(1_000).await?;
+    /// assert!(first_thousand.len() <= 1_000);
+    /// # Ok(()) }
+    /// ```
+    pub fn collect(
+        &self,
+        max_items: usize,
+    ) -> impl Future<Output = Result<Vec<RequestedItemStatus>>> + Send + 'static {
+        let query = self.clone();
+        async move {
+            let mut out = Vec::new();
+            if max_items == 0 {
+                query.validate_walk()?;
+                return Ok(out);
+            }
+            let mut pages = query.pages();
+            while let Some(page) = pages.try_next().await? {
+                out.extend(page.items);
+                if out.len() >= max_items {
+                    out.truncate(max_items);
+                    break;
+                }
+            }
+            Ok(out)
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Where settings come from (environment, `config.json`) and base URL checks.
+//! Where the client's settings come from (environment variables, the
+//! SailPoint CLI's `config.json`) and the checks of a base URL.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -6,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::auth::{Credentials, SecretString};
+use crate::engine::auth::Credentials;
 use crate::error::{Error, Result};
 
 /// Environment variable with the tenant's API host, e.g. `https://acme.api.identitynow.com`.
@@ -56,10 +57,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
     let env_token = var(ENV_ACCESS_TOKEN);
 
     let env_credentials = match (env_id, env_secret) {
-        (Some(id), Some(secret)) => Some(Credentials::client_credentials(
-            id,
-            SecretString::new(secret),
-        )),
+        (Some(id), Some(secret)) => Some(Credentials::client_credentials(id, secret)),
         (Some(_), None) => {
             return Err(Error::config(format!(
                 "{ENV_CLIENT_ID} is set but {ENV_CLIENT_SECRET} is not"
@@ -70,7 +68,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
                 "{ENV_CLIENT_SECRET} is set but {ENV_CLIENT_ID} is not"
             )))
         }
-        (None, None) => env_token.map(|t| Credentials::access_token(SecretString::new(t))),
+        (None, None) => env_token.map(Credentials::access_token),
     };
 
     if let (Some(base_url), Some(credentials)) = (&env_base, &env_credentials) {
@@ -115,7 +113,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
     let credentials = match env_credentials {
         Some(c) => c,
         None => match (file_var(|f| &f.client_id), file_var(|f| &f.client_secret)) {
-            (Some(id), Some(secret)) => Credentials::client_credentials(id, SecretString::new(secret)),
+            (Some(id), Some(secret)) => Credentials::client_credentials(id, secret),
             _ => {
                 return Err(Error::config(format!(
                     "no credentials: set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_ACCESS_TOKEN}, \

@@ -1,0 +1,225 @@
+//! The operations the sandbox serves. Methods, paths and operation ids come
+//! from the generated `sailpoint_access_api::operations` table, so the
+//! router, the counters and the fault scopes never keep a copy of their own;
+//! only the token endpoint, which is not part of the spec, is described here.
+
+use std::fmt;
+
+use sailpoint_access_api::operations;
+use sailpoint_access_api::Operation as SpecOperation;
+
+/// The OAuth2 token endpoint, served beside the API as on a tenant host.
+const TOKEN_PATH: &str = "/oauth/token";
+/// Its method.
+const TOKEN_METHOD: &str = "POST";
+/// Its name in counters and messages.
+const TOKEN_ID: &str = "token";
+
+/// An operation the sandbox serves, for counters and for scoping faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// `POST /oauth/token`.
+    Token,
+    /// `createAccessRequest`.
+    CreateAccessRequest,
+    /// `cancelAccessRequest`.
+    CancelAccessRequest,
+    /// `getAccessRequestConfig`.
+    GetAccessRequestConfig,
+    /// `setAccessRequestConfig`.
+    SetAccessRequestConfig,
+    /// `listAccessRequestStatus`.
+    ListAccessRequestStatus,
+}
+
+impl Operation {
+    /// Every operation, the token endpoint first.
+    pub const ALL: [Operation; 6] = [
+        Operation::Token,
+        Operation::CreateAccessRequest,
+        Operation::CancelAccessRequest,
+        Operation::GetAccessRequestConfig,
+        Operation::SetAccessRequestConfig,
+        Operation::ListAccessRequestStatus,
+    ];
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The spec's description of this operation (method, path, replay
+    /// policy...), or `None` for the token endpoint, which the spec does not
+    /// describe.
+    ///
+    /// ```
+    /// use sailpoint_access_sandbox::Operation;
+    ///
+    /// let spec = Operation::CancelAccessRequest.spec().unwrap();
+    /// assert_eq!(spec.id, "cancelAccessRequest");
+    /// assert!(Operation::Token.spec().is_none());
+    /// ```
+    pub const fn spec(self) -> Option<&'static SpecOperation> {
+        match self {
+            Operation::Token => None,
+            Operation::CreateAccessRequest => Some(&operations::CREATE_ACCESS_REQUEST),
+            Operation::CancelAccessRequest => Some(&operations::CANCEL_ACCESS_REQUEST),
+            Operation::GetAccessRequestConfig => Some(&operations::GET_ACCESS_REQUEST_CONFIG),
+            Operation::SetAccessRequestConfig => Some(&operations::SET_ACCESS_REQUEST_CONFIG),
+            Operation::ListAccessRequestStatus => Some(&operations::LIST_ACCESS_REQUEST_STATUS),
+        }
+    }
+
+    /// The local operation for a spec operation, if the sandbox serves it.
+    pub fn from_spec(spec: &SpecOperation) -> Option<Operation> {
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.spec().is_some_and(|s| s.id == spec.id))
+    }
+
+    /// The HTTP method, upper case.
+    pub const fn method(self) -> &'static str {
+        match self.spec() {
+            Some(spec) => spec.method,
+            None => TOKEN_METHOD,
+        }
+    }
+
+    /// The path below the base URL, such as `/oauth/token`.
+    pub const fn path(self) -> &'static str {
+        match self.spec() {
+            Some(spec) => spec.path,
+            None => TOKEN_PATH,
+        }
+    }
+
+    /// The operation id as the spec names it (`createAccessRequest`, ...), or
+    /// `token` for the token endpoint.
+    pub const fn as_str(self) -> &'static str {
+        match self.spec() {
+            Some(spec) => spec.id,
+            None => TOKEN_ID,
+        }
+    }
+
+    /// The operation a method and path address, if any (a trailing `/` is
+    /// ignored).
+    pub(crate) fn route(method: &str, path: &str) -> Option<Operation> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.method() == method && op.path() == path)
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of [`Operation`]s a fault applies to.
+///
+/// ```
+/// use sailpoint_access_sandbox::{Operation, Operations};
+///
+/// let ops = Operations::only(Operation::CreateAccessRequest).with(Operation::CancelAccessRequest);
+/// assert!(ops.contains(Operation::CancelAccessRequest));
+/// assert!(!ops.contains(Operation::Token));
+/// assert!(Operations::API.contains(Operation::ListAccessRequestStatus));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operations(u8);
+
+impl Operations {
+    /// No operation.
+    pub const NONE: Operations = Operations(0);
+    /// Every operation, the token endpoint included.
+    pub const ALL: Operations = Operations((1 << Operation::ALL.len()) - 1);
+    /// The API operations, not the token endpoint (the default scope of
+    /// every fault, so that tests can always obtain a token).
+    pub const API: Operations = Operations(Operations::ALL.0 & !Operation::Token.bit());
+
+    /// Just `op`.
+    pub const fn only(op: Operation) -> Operations {
+        Operations(op.bit())
+    }
+
+    /// This set plus `op`.
+    pub const fn with(self, op: Operation) -> Operations {
+        Operations(self.0 | op.bit())
+    }
+
+    /// Whether `op` is in the set.
+    pub const fn contains(self, op: Operation) -> bool {
+        self.0 & op.bit() != 0
+    }
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Operations::API
+    }
+}
+
+impl From<Operation> for Operations {
+    fn from(op: Operation) -> Self {
+        Operations::only(op)
+    }
+}
+
+impl FromIterator<Operation> for Operations {
+    fn from_iter<I: IntoIterator<Item = Operation>>(iter: I) -> Self {
+        iter.into_iter().fold(Operations::NONE, Operations::with)
+    }
+}
+
+impl fmt::Debug for Operations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(Operation::ALL.iter().filter(|op| self.contains(**op)))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spec_operation_is_served_exactly_once() {
+        for spec in operations::ALL {
+            let op = Operation::from_spec(spec).expect("the sandbox serves every spec operation");
+            assert_eq!(op.spec(), Some(spec));
+            assert_eq!((op.method(), op.path()), (spec.method, spec.path));
+            assert_eq!(Operation::route(spec.method, spec.path), Some(op));
+        }
+        assert_eq!(Operation::ALL.len(), operations::ALL.len() + 1);
+        assert_eq!(
+            Operation::route("POST", "/oauth/token/"),
+            Some(Operation::Token)
+        );
+        assert_eq!(Operation::route("DELETE", "/oauth/token"), None);
+        assert_eq!(
+            Operation::CreateAccessRequest.as_str(),
+            "createAccessRequest"
+        );
+        assert_eq!(Operation::Token.to_string(), "token");
+    }
+
+    #[test]
+    fn operation_sets() {
+        assert!(!Operations::API.contains(Operation::Token));
+        assert!(Operation::ALL
+            .iter()
+            .all(|op| Operations::ALL.contains(*op)));
+        assert_eq!(
+            Operation::ALL.into_iter().collect::<Operations>(),
+            Operations::ALL
+        );
+        assert_eq!(Operations::API.with(Operation::Token), Operations::ALL);
+    }
+}

@@ -1,0 +1,173 @@
+//! The attempt loop: token, attempt timeout, classification, retries under the
+//! policy and the budget, the once-only 401 replay, and the tracing span.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use progenitor_client::{Error as RawError, ResponseValue};
+use sailpoint_access_api::types::ErrorResponse;
+use sailpoint_access_api::{Operation, Replay};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::engine::classify::{classify, Failure};
+use crate::engine::EngineInner;
+use crate::error::{Error, ErrorKind, Result, TimeoutPhase};
+
+/// Runs `call` (one generated-client request per invocation) under the
+/// engine's auth, timeout and retry policy.
+pub(crate) async fn execute<T, F, Fut>(
+    engine: &EngineInner,
+    op: &'static Operation,
+    mut call: F,
+) -> Result<ResponseValue<T>>
+where
+    T: DeserializeOwned,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>>,
+{
+    let span = tracing::debug_span!(
+        "sailpoint_access",
+        operation = op.name,
+        method = op.method,
+        path = op.path,
+        status = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    // Shared with the attempt loop so that a total timeout, which drops the
+    // loop, still reports how many attempts were made.
+    let attempts = AtomicU32::new(0);
+    let run =
+        attempt_loop(engine, op, &mut call, started, &span, &attempts).instrument(span.clone());
+    let result = match engine.timeouts.total {
+        Some(total) => match tokio::time::timeout(total, run).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(TimeoutPhase::Total, total)),
+        },
+        None => run.await,
+    };
+    let result = result.map_err(|e| {
+        e.with_attempts(attempts.load(Ordering::Relaxed))
+            .with_operation(op.name)
+            .scrubbed(&|text| engine.auth.scrub(text))
+    });
+    span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+    match &result {
+        Ok(_) => tracing::debug!(parent: &span, "call succeeded"),
+        Err(e) => tracing::debug!(parent: &span, error = %e, "call failed"),
+    }
+    result
+}
+
+async fn attempt_loop<T, F, Fut>(
+    engine: &EngineInner,
+    op: &'static Operation,
+    call: &mut F,
+    started: Instant,
+    span: &tracing::Span,
+    attempts: &AtomicU32,
+) -> Result<ResponseValue<T>>
+where
+    T: DeserializeOwned,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>>,
+{
+    let policy = &engine.retry;
+    let timeouts = engine.timeouts;
+    let mut attempt = 0u32;
+    let mut replayed_after_401 = false;
+    let mut maybe_delivered = false;
+    let mut spent = 0u32;
+    loop {
+        attempt += 1;
+        attempts.store(attempt, Ordering::Relaxed);
+        span.record("attempt", attempt);
+        let (failure, generation) = match engine.auth.ensure().await {
+            Err(error) => (Failure { sent: false, error }, None),
+            Ok(generation) => {
+                // Sending, the status, every byte of the body and the
+                // classification of a failure all fall inside one attempt timeout.
+                let exchange = async {
+                    match sailpoint_access_api::observe(call()).await {
+                        (Ok(value), _) => Ok(value),
+                        (Err(raw), meta) => {
+                            Err(classify::<T>(raw, meta, op, timeouts.connect).await)
+                        }
+                    }
+                };
+                let failure = match tokio::time::timeout(timeouts.attempt, exchange).await {
+                    Ok(Ok(value)) => {
+                        span.record("status", value.status().as_u16());
+                        engine.budget.deposit(spent);
+                        return Ok(value);
+                    }
+                    Ok(Err(failure)) => failure,
+                    Err(_) => Failure {
+                        error: Error::timeout(TimeoutPhase::Attempt, timeouts.attempt),
+                        sent: true,
+                    },
+                };
+                (failure, Some(generation))
+            }
+        };
+        let error = failure.error.with_possible_delivery(maybe_delivered);
+        if let Some(status) = error.status() {
+            span.record("status", status);
+        }
+
+        // A rejected token is replaced once and the request replayed once, even a
+        // submission: a 401 means the service did not act on it.
+        if let (ErrorKind::Unauthorized, Some(generation)) = (error.kind(), generation) {
+            if !replayed_after_401 && engine.auth.can_refresh() {
+                replayed_after_401 = true;
+                engine.auth.invalidate(generation);
+                tracing::debug!(attempt, "token rejected; refreshing and replaying once");
+                attempt -= 1;
+                continue;
+            }
+        }
+        maybe_delivered |= failure.sent;
+
+        let replayable = match op.replay {
+            Replay::Safe | Replay::SafeAlreadyDone => true,
+            // A 429 is answered before the service acts on the request.
+            _ => !failure.sent || error.kind() == ErrorKind::RateLimited,
+        };
+        if !(error.is_retryable() && replayable && attempt < policy.max_attempts()) {
+            return Err(error);
+        }
+        let wait = match (error.kind(), error.retry_after()) {
+            (ErrorKind::RateLimited, Some(after)) => {
+                if after > policy.max_retry_after() && !policy.waits_out_long_retry_after() {
+                    // Fail fast with the server's own figure rather than retry
+                    // early into another 429.
+                    return Err(error);
+                }
+                after
+            }
+            _ => policy.backoff(attempt),
+        };
+        if started.elapsed() + wait > policy.max_elapsed() {
+            return Err(error);
+        }
+        // A 429 says when to come back: waiting it out is the server's own
+        // pacing, not extra load on a failing service, so it costs nothing.
+        let cost = if error.kind() == ErrorKind::RateLimited {
+            Some(0)
+        } else {
+            engine
+                .budget
+                .withdraw(matches!(error.kind(), ErrorKind::Timeout(_)))
+        };
+        let Some(cost) = cost else {
+            tracing::debug!(attempt, error = %error, "retry budget exhausted; giving up");
+            return Err(error);
+        };
+        spent += cost;
+        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+        tokio::time::sleep(wait).await;
+    }
+}

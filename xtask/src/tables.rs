@@ -1,0 +1,378 @@
+//! The operation table and the limits of the spec, emitted as constants
+//! into the generated crate (`operations` and `limits` modules), so that the
+//! facade, the sandbox and the tooling read them instead of keeping copies.
+//!
+//! - Each operation's replay policy comes from its `x-replay` extension
+//!   (`safe`, `not-after-send`, `safe-already-done`); an operation without one
+//!   is an error, so a new operation cannot be added without deciding it.
+//! - Limits come from `minItems`/`maxItems`/`minimum`/`maximum` (and integer
+//!   `default`s of parameters) on component properties and operation
+//!   parameters, from `x-limits` on component schemas (rules the vendor states
+//!   in prose only), and from the document's `x-rate-limit`.
+
+use heck::ToShoutySnakeCase;
+use heck::ToSnakeCase;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use serde_json::Value;
+
+use crate::lint::{METHODS, REPLAY_VALUES};
+
+/// One operation as the table needs it.
+pub struct Op {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    pub success: u16,
+    pub replay: String,
+    pub deprecated: bool,
+}
+
+/// Every operation of `doc`, in path then method order.
+pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
+    let mut out = Vec::new();
+    let paths = doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .ok_or("the spec has no paths")?;
+    for (path, item) in paths {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{method} {path} has no operationId"))?
+                .to_owned();
+            let successes: Vec<u16> = op
+                .get("responses")
+                .and_then(Value::as_object)
+                .map(|r| {
+                    r.keys()
+                        .filter_map(|k| k.parse::<u16>().ok())
+                        .filter(|s| (200..300).contains(s))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let [success] = successes.as_slice() else {
+                return Err(format!(
+                    "{id}: expected exactly one 2xx response, found {successes:?}"
+                ));
+            };
+            let replay = op
+                .get("x-replay")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    format!("{id}: no x-replay (safe, not-after-send or safe-already-done)")
+                })?
+                .to_owned();
+            if !REPLAY_VALUES.contains(&replay.as_str()) {
+                return Err(format!("{id}: unknown x-replay {replay:?}"));
+            }
+            out.push(Op {
+                id,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                success: *success,
+                replay,
+                deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The `operations` and `limits` modules.
+pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
+    let ops = operations(doc)?;
+    let mut consts = Vec::new();
+    let mut names = Vec::new();
+    for op in &ops {
+        let name = ident(&op.id.to_shouty_snake_case());
+        let snake = op.id.to_snake_case();
+        let (id, method, path, success, deprecated) =
+            (&op.id, &op.method, &op.path, op.success, op.deprecated);
+        let replay = ident(match op.replay.as_str() {
+            "safe" => "Safe",
+            "not-after-send" => "NotAfterSend",
+            _ => "SafeAlreadyDone",
+        });
+        let doc = format!(" `{method} {path}` (`{id}`).");
+        consts.push(quote! {
+            #[doc = #doc]
+            pub const #name: Operation = Operation {
+                id: #id,
+                name: #snake,
+                method: #method,
+                path: #path,
+                success: #success,
+                replay: Replay::#replay,
+                deprecated: #deprecated,
+            };
+        });
+        names.push(name);
+    }
+    let limits = limits(doc)?;
+    Ok(quote! {
+        /// Every operation of the spec, as data (generated from `openapi/`).
+        pub mod operations {
+            use crate::{Operation, Replay};
+            #(#consts)*
+            /// All operations, sorted by path, then method.
+            pub const ALL: &[Operation] = &[#(#names),*];
+            /// The operation with this `operationId`.
+            pub fn by_id(id: &str) -> Option<&'static Operation> {
+                ALL.iter().find(|op| op.id == id)
+            }
+        }
+        /// Every limit the spec states, as constants (generated from `openapi/`).
+        pub mod limits {
+            #(#limits)*
+        }
+    })
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+fn limits(doc: &Value) -> Result<Vec<TokenStream>, String> {
+    let mut out = Vec::new();
+    let mut push = |name: String, ty: &str, value: i64, doc: String| -> Result<(), String> {
+        let name = ident(&name.to_shouty_snake_case());
+        let doc = format!(" {doc}");
+        let value = match ty {
+            "usize" => {
+                let v = usize::try_from(value).map_err(|_| format!("{name}: negative count"))?;
+                quote! { #v }
+            }
+            "u64" => {
+                let v = u64::try_from(value).map_err(|_| format!("{name}: negative value"))?;
+                quote! { #v }
+            }
+            _ => quote! { #value },
+        };
+        let ty = ident(ty);
+        out.push(quote! { #[doc = #doc] pub const #name: #ty = #value; });
+        Ok(())
+    };
+    if let Some(rate) = doc.get("x-rate-limit") {
+        for (key, what) in [
+            ("requests", "requests allowed per window"),
+            ("windowSeconds", "the window, in seconds"),
+        ] {
+            let v = rate
+                .get(key)
+                .and_then(Value::as_i64)
+                .ok_or_else(|| format!("x-rate-limit has no integer {key}"))?;
+            push(
+                format!("rate_limit_{key}"),
+                "u64",
+                v,
+                format!("The vendor's documented rate limit: {what} (`x-rate-limit.{key}`)."),
+            )?;
+        }
+    }
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (schema, body) in schemas.into_iter().flatten() {
+        if let Some(extra) = body.get("x-limits").and_then(Value::as_object) {
+            for (key, limit) in extra {
+                let v = limit
+                    .get("value")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| format!("{schema}.x-limits.{key} has no integer value"))?;
+                let text = limit
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                push(
+                    format!("{schema}_{key}"),
+                    "usize",
+                    v,
+                    format!("{text} (`{schema}` `x-limits.{key}`)"),
+                )?;
+            }
+        }
+        for (prop, schema_of) in body
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            keywords(schema_of, false, &mut |keyword, ty, v| {
+                push(
+                    format!("{schema}_{prop}_{keyword}"),
+                    ty,
+                    v,
+                    format!("`{keyword}` of `{schema}.{prop}`."),
+                )
+            })?;
+        }
+    }
+    for op in operations(doc)? {
+        let params = doc
+            .pointer(&format!(
+                "/paths/{}/{}/parameters",
+                op.path.replace('~', "~0").replace('/', "~1"),
+                op.method.to_lowercase()
+            ))
+            .and_then(Value::as_array);
+        for param in params.into_iter().flatten() {
+            let (Some(name), Some(schema)) = (
+                param.get("name").and_then(Value::as_str),
+                param.get("schema"),
+            ) else {
+                continue;
+            };
+            keywords(schema, true, &mut |keyword, ty, v| {
+                push(
+                    format!("{}_{}_{keyword}", op.id, name.replace('-', "_")),
+                    ty,
+                    v,
+                    format!("`{keyword}` of the `{name}` parameter of `{}`.", op.id),
+                )
+            })?;
+        }
+    }
+    Ok(out)
+}
+
+/// Calls `emit(keyword, type, value)` for each numeric bound of `schema`.
+fn keywords(
+    schema: &Value,
+    with_default: bool,
+    emit: &mut dyn FnMut(&str, &str, i64) -> Result<(), String>,
+) -> Result<(), String> {
+    for (keyword, ty) in [
+        ("minItems", "usize"),
+        ("maxItems", "usize"),
+        ("minimum", "i64"),
+        ("maximum", "i64"),
+        ("default", "i64"),
+    ] {
+        if keyword == "default" && !with_default {
+            continue;
+        }
+        if let Some(v) = schema.get(keyword).and_then(Value::as_i64) {
+            if keyword == "default" && schema.get("type").and_then(Value::as_str) != Some("integer")
+            {
+                continue;
+            }
+            emit(keyword, ty, v)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{self, SPEC_PATH};
+    use crate::test_support::{remove, set};
+    use serde_json::json;
+
+    /// A document with one well-formed operation.
+    fn one_operation() -> Value {
+        json!({"paths": {"/things": {"get": {
+            "operationId": "listThings",
+            "x-replay": "safe",
+            "responses": {"200": {"description": "ok"}, "404": {"description": "no"}}
+        }}}})
+    }
+
+    fn refusal(doc: &Value) -> String {
+        match operations(doc) {
+            Ok(ops) => panic!("accepted {} operation(s)", ops.len()),
+            Err(message) => message,
+        }
+    }
+
+    #[test]
+    fn a_well_formed_operation_is_read() {
+        let ops = operations(&one_operation()).unwrap();
+        let [op] = ops.as_slice() else {
+            panic!("one operation expected")
+        };
+        assert_eq!(
+            (op.id.as_str(), op.method.as_str(), op.path.as_str()),
+            ("listThings", "GET", "/things")
+        );
+        assert_eq!(
+            (op.success, op.replay.as_str(), op.deprecated),
+            (200, "safe", false)
+        );
+    }
+
+    #[test]
+    fn an_operation_without_x_replay_is_refused() {
+        let mut doc = one_operation();
+        remove(&mut doc, "/paths/~1things/get", "x-replay");
+        let message = refusal(&doc);
+        assert!(message.starts_with("listThings: no x-replay"), "{message}");
+        assert!(tokens(&doc).is_err(), "codegen refuses it too");
+
+        set(&mut doc, "/paths/~1things/get/x-replay", json!("twice"));
+        assert!(refusal(&doc).contains("unknown x-replay \"twice\""));
+    }
+
+    #[test]
+    fn an_operation_with_two_success_responses_is_refused() {
+        let mut doc = one_operation();
+        set(
+            &mut doc,
+            "/paths/~1things/get/responses/204",
+            json!({"description": "empty"}),
+        );
+        let message = refusal(&doc);
+        assert!(
+            message.contains("listThings: expected exactly one 2xx response, found [200, 204]"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_limits_include_the_list_maximum() {
+        let doc = spec::load_value(&spec::workspace_root().join(SPEC_PATH)).unwrap();
+        let list = operations(&doc)
+            .unwrap()
+            .into_iter()
+            .find(|op| op.id == "listAccessRequestStatus")
+            .expect("the spec lists statuses");
+        let at = format!(
+            "/paths/{}/{}/parameters",
+            list.path.replace('~', "~0").replace('/', "~1"),
+            list.method.to_lowercase()
+        );
+        let maximum = doc
+            .pointer(&at)
+            .and_then(Value::as_array)
+            .and_then(|params| params.iter().find(|p| p["name"] == "limit"))
+            .and_then(|p| p.pointer("/schema/maximum"))
+            .and_then(Value::as_i64)
+            .expect("the limit parameter has a maximum");
+        // The vendor's documented page size; the facade's paging relies on it.
+        assert_eq!(maximum, 250);
+
+        let consts: Vec<syn::ItemConst> = limits(&doc)
+            .unwrap()
+            .into_iter()
+            .map(|item| syn::parse2(item).expect("each limit is a const item"))
+            .collect();
+        let constant = consts
+            .iter()
+            .find(|c| c.ident == "LIST_ACCESS_REQUEST_STATUS_LIMIT_MAXIMUM")
+            .unwrap_or_else(|| {
+                let names: Vec<String> = consts.iter().map(|c| c.ident.to_string()).collect();
+                panic!("no constant for the list's maximum among {names:?}")
+            });
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(value),
+            ..
+        }) = &*constant.expr
+        else {
+            panic!("not an integer literal")
+        };
+        assert_eq!(value.base10_parse::<i64>().unwrap(), maximum);
+    }
+}
