@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
-use sailpoint_access::types::{AccessItemType, RequestedItemStatus};
-use sailpoint_access::{Client, ErrorKind, Filter, Item, RetryPolicy};
+use sailpoint_access::types::{
+    AccessItemType, AccessRequest, AccessRequestType, RequestedItemStatus,
+};
+use sailpoint_access::{Client, ErrorKind, Filter, Item, RetryPolicy, Timestamp};
 use sailpoint_access_sandbox::{Operation, Sandbox, SandboxHandle};
 use tokio::runtime::Runtime;
 
@@ -202,6 +204,84 @@ fn any_built_request_is_accepted_or_refused_before_sending_with_its_rule() {
         "accepted {accepted}, refused {refused}"
     );
     eprintln!("FIGURES builder-props: cases={} accepted={accepted} refused_before_sending={refused} rules={:?}", accepted + refused, rules_seen.lock().unwrap());
+}
+
+/// The body a spec describes, built by hand so that nothing validates it first.
+fn body(spec: &RequestSpec, now: chrono::DateTime<Utc>) -> AccessRequest {
+    let kind = [
+        AccessRequestType::GrantAccess,
+        AccessRequestType::RevokeAccess,
+        AccessRequestType::ModifyAccess,
+    ][usize::from(spec.kind)]
+    .clone();
+    AccessRequest {
+        request_type: Some(kind),
+        requested_for: spec.identities.clone(),
+        requested_items: spec
+            .items
+            .iter()
+            .map(|item| {
+                let kind = [
+                    AccessItemType::Role,
+                    AccessItemType::AccessProfile,
+                    AccessItemType::Entitlement,
+                ][usize::from(item.kind)]
+                .clone();
+                let mut value = Item::new(kind, item.id.clone());
+                if let Some(c) = &item.comment {
+                    value = value.comment(c.clone());
+                }
+                if let Some(d) = item.start_days {
+                    value = value.start_date(now + Duration::days(d));
+                }
+                if let Some(d) = item.remove_days {
+                    value = value.remove_date(now + Duration::days(d));
+                }
+                value.into()
+            })
+            .collect(),
+        client_metadata: spec.metadata.iter().cloned().collect(),
+        ..Default::default()
+    }
+}
+
+/// Both directions, rule by rule: the facade's validator and the sandbox's
+/// independent one agree on every generated body (accepted by both, or
+/// refused by both for the same [`Rule`]), and the sandbox's HTTP answer to
+/// the unvalidated body carries that rule's code.
+#[test]
+fn facade_and_sandbox_validators_agree_in_both_directions() {
+    let (rt, sandbox, client) = setup();
+    let agreed = std::sync::Mutex::new((0u32, 0u32));
+    proptest!(config(192), |(spec in request())| {
+        let now = Utc::now();
+        let body = body(&spec, now);
+        let at = Timestamp::from(now);
+        let facade = sailpoint_access::validate_access_request(&body, at).map_err(|v| v.rule);
+        let oracle = sailpoint_access_sandbox::validate_access_request(&body, at).map_err(|(rule, _)| rule);
+        prop_assert_eq!(facade, oracle, "{:?}", body);
+        // Through HTTP, without the facade's validation: the raw client.
+        let sent = rt.block_on(client.raw().create_access_request().body(body.clone()).send());
+        match (facade, sent) {
+            (Ok(()), Ok(response)) => {
+                prop_assert_eq!(response.status().as_u16(), 202);
+                agreed.lock().unwrap().0 += 1;
+            }
+            (Err(rule), Err(sailpoint_access::raw::Error::ErrorResponse(answer))) => {
+                prop_assert_eq!(answer.status().as_u16(), 400);
+                let code = answer.causes.first().and_then(|c| c.text.clone());
+                prop_assert_eq!(code.as_deref(), Some(rule.code()), "{:?}", answer.messages);
+                agreed.lock().unwrap().1 += 1;
+            }
+            (facade, sent) => prop_assert!(false, "facade {:?}, sandbox answered {:?}", facade, sent.map(|r| r.status())),
+        }
+    });
+    let (accepted, refused) = *agreed.lock().unwrap();
+    assert!(
+        accepted > 20 && refused > 20,
+        "accepted {accepted}, refused {refused}"
+    );
+    eprintln!("FIGURES validator-agreement: accepted_by_both={accepted} refused_by_both_same_rule={refused} statuses={}", sandbox.status_count());
 }
 
 /// Found by the builder property: the sandbox once panicked (and dropped the

@@ -41,46 +41,35 @@ fn check_limit(
     }
 }
 
-fn check_dates(
-    start: Option<&Timestamp>,
-    remove: Option<&Timestamp>,
-    now: Timestamp,
-    revoke: bool,
-) -> Result<(), ValidationError> {
-    if let Some(start) = start {
-        check(!revoke, Rule::RevokeNoStartDate, start)?;
-        check(*start > now, Rule::DatesStartInFuture, start)?;
-    }
-    if let Some(remove) = remove {
-        check(*remove > now, Rule::DatesRemoveInFuture, remove)?;
-    }
-    if let (Some(start), Some(remove)) = (start, remove) {
-        check(
-            start < remove,
-            Rule::DatesStartBeforeRemove,
-            format!("{start} .. {remove}"),
-        )?;
-    }
-    Ok(())
+/// What the rules read of one item, in either form.
+struct ItemView<'a> {
+    id: &'a str,
+    entitlement: bool,
+    comment: Option<&'a str>,
+    start: Option<&'a Timestamp>,
+    remove: Option<&'a Timestamp>,
 }
 
 /// Checks a request body against the documented rules, at time `now`.
 ///
-/// Each failure names its [`Rule`]:
-/// - `request.form`: either `requestedFor` + `requestedItems`, or
-///   `requestedForWithRequestedItems`, not both (the vendor's schema requires
-///   the first two while its prose says the per-identity form is used
-///   without them; this crate follows the prose); `request.type`: a known type.
-/// - `requested_for.non_empty`, `requested_for.id`, `requested_for.unique`.
-/// - `requested_items.count`, `item.id`.
-/// - `grant.entitlement_limits`: with any entitlement, limited entitlements
-///   and identities ([`MAX_ENTITLEMENTS`], [`MAX_IDENTITIES_WITH_ENTITLEMENTS`]).
-/// - `revoke.single_identity`, `revoke.single_entitlement`,
-///   `revoke.no_start_date`, `revoke.comment_required`.
-/// - `dates.start_in_future`, `dates.remove_in_future`, `dates.start_before_remove`.
-/// - `per_identity.grant_only`, `per_identity.identity_id`,
-///   `per_identity.unique_identity`, `per_identity.items_count`; in that form
-///   the entitlement limits apply per identity entry and to the number of entries.
+/// Each failure names its [`Rule`]; when several are broken, the first in
+/// this order is reported (the sandbox follows the same precedence, and a
+/// property test compares the two):
+/// 1. `request.type` (a known type); `request.form`: either `requestedFor` +
+///    `requestedItems`, or `requestedForWithRequestedItems`, not both (the
+///    vendor's schema requires the first two while its prose says the
+///    per-identity form is used without them; this crate follows the prose);
+/// 2. per-identity form: `per_identity.grant_only`, `requested_for.non_empty`,
+///    then per entry `per_identity.identity_id`, `per_identity.unique_identity`,
+///    `per_identity.items_count`; otherwise `requested_for.non_empty`,
+///    `requested_for.id`, `requested_for.unique`, `requested_items.count`;
+/// 3. `item.id`;
+/// 4. REVOKE_ACCESS: `revoke.single_identity`, `revoke.single_entitlement`,
+///    `revoke.no_start_date`, `revoke.comment_required`; otherwise, with any
+///    entitlement, `grant.entitlement_limits` ([`MAX_ENTITLEMENTS`] per
+///    identity, [`MAX_IDENTITIES_WITH_ENTITLEMENTS`] identities);
+/// 5. per item: `dates.start_in_future`, `dates.remove_in_future`,
+///    `dates.start_before_remove`.
 ///
 /// ```
 /// use sailpoint_access::{types, validate_access_request, Timestamp};
@@ -98,21 +87,77 @@ pub fn validate_access_request(
         .clone()
         .unwrap_or(AccessRequestType::GrantAccess);
     check(!kind.is_unknown(), Rule::RequestType, &kind)?;
-    let revoke = kind == AccessRequestType::RevokeAccess;
-    if let Some(entries) = &body.requested_for_with_requested_items {
-        check(
-            body.requested_for.is_empty() && body.requested_items.is_empty(),
-            Rule::RequestForm,
-            "requestedForWithRequestedItems with requestedFor/requestedItems",
-        )?;
-        check(
-            kind == AccessRequestType::GrantAccess,
-            Rule::PerIdentityGrantOnly,
-            &kind,
-        )?;
-        return validate_per_identity(entries, now);
+    let (identities, lists) = match &body.requested_for_with_requested_items {
+        Some(entries) => {
+            check(
+                body.requested_for.is_empty() && body.requested_items.is_empty(),
+                Rule::RequestForm,
+                "requestedForWithRequestedItems with requestedFor/requestedItems",
+            )?;
+            check(
+                kind == AccessRequestType::GrantAccess,
+                Rule::PerIdentityGrantOnly,
+                &kind,
+            )?;
+            per_identity_lists(entries)?
+        }
+        None => flat_lists(body)?,
+    };
+    let items = || lists.iter().flatten();
+    if let Some(item) = items().find(|i| i.id.trim().is_empty()) {
+        return Err(ValidationError::new(Rule::ItemId, format!("{:?}", item.id)));
     }
+    let entitlements = |list: &[ItemView<'_>]| list.iter().filter(|i| i.entitlement).count();
+    if kind == AccessRequestType::RevokeAccess {
+        check(identities == 1, Rule::RevokeSingleIdentity, identities)?;
+        let most = lists.iter().map(|l| entitlements(l)).max().unwrap_or(0);
+        check(most <= 1, Rule::RevokeSingleEntitlement, most)?;
+        if let Some(item) = items().find(|i| i.start.is_some()) {
+            return Err(ValidationError::new(Rule::RevokeNoStartDate, item.id));
+        }
+        if let Some(item) = items().find(|i| i.comment.is_none_or(|c| c.trim().is_empty())) {
+            return Err(ValidationError::new(Rule::RevokeCommentRequired, item.id));
+        }
+    } else {
+        let most = lists.iter().map(|l| entitlements(l)).max().unwrap_or(0);
+        if most > 0 {
+            check_limit(
+                most <= MAX_ENTITLEMENTS,
+                Rule::GrantEntitlementLimits,
+                most,
+                format!("at most {MAX_ENTITLEMENTS} entitlements per identity"),
+            )?;
+            check_limit(
+                identities <= MAX_IDENTITIES_WITH_ENTITLEMENTS,
+                Rule::GrantEntitlementLimits,
+                identities,
+                format!(
+                    "at most {MAX_IDENTITIES_WITH_ENTITLEMENTS} identities when entitlements are requested"
+                ),
+            )?;
+        }
+    }
+    for item in items() {
+        if let Some(start) = item.start {
+            check(*start > now, Rule::DatesStartInFuture, start)?;
+        }
+        if let Some(remove) = item.remove {
+            check(*remove > now, Rule::DatesRemoveInFuture, remove)?;
+        }
+        if let (Some(start), Some(remove)) = (item.start, item.remove) {
+            check(
+                start < remove,
+                Rule::DatesStartBeforeRemove,
+                format!("{start} .. {remove}"),
+            )?;
+        }
+    }
+    Ok(())
+}
 
+type Lists<'a> = (usize, Vec<Vec<ItemView<'a>>>);
+
+fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
     check(
         !body.requested_for.is_empty(),
         Rule::RequestedForNonEmpty,
@@ -127,84 +172,30 @@ pub fn validate_access_request(
         )?;
         check(seen.insert(id.as_str()), Rule::RequestedForUnique, id)?;
     }
-    let items = &body.requested_items;
+    let n = body.requested_items.len();
     check_limit(
-        (1..=MAX_ITEMS).contains(&items.len()),
+        (1..=MAX_ITEMS).contains(&n),
         Rule::RequestedItemsCount,
-        items.len(),
+        n,
         format!("between 1 and {MAX_ITEMS} items are required"),
     )?;
-    for item in items {
-        check(
-            !item.id.trim().is_empty(),
-            Rule::ItemId,
-            format!("{:?}", item.id),
-        )?;
-        check_dates(
-            item.start_date.as_ref(),
-            item.remove_date.as_ref(),
-            now,
-            revoke,
-        )?;
-    }
-    let entitlements = items
+    let items = body
+        .requested_items
         .iter()
-        .filter(|i| i.type_ == AccessItemType::Entitlement)
-        .count();
-    if revoke {
-        check(
-            body.requested_for.len() == 1,
-            Rule::RevokeSingleIdentity,
-            body.requested_for.len(),
-        )?;
-        check(
-            entitlements <= 1,
-            Rule::RevokeSingleEntitlement,
-            entitlements,
-        )?;
-        for item in items {
-            check(
-                item.comment
-                    .as_deref()
-                    .is_some_and(|c| !c.trim().is_empty()),
-                Rule::RevokeCommentRequired,
-                &item.id,
-            )?;
-        }
-    } else if entitlements > 0 {
-        entitlement_limits(entitlements, body.requested_for.len(), "per request")?;
-    }
-    Ok(())
+        .map(|i| ItemView {
+            id: &i.id,
+            entitlement: i.type_ == AccessItemType::Entitlement,
+            comment: i.comment.as_deref(),
+            start: i.start_date.as_ref(),
+            remove: i.remove_date.as_ref(),
+        })
+        .collect();
+    Ok((body.requested_for.len(), vec![items]))
 }
 
-fn entitlement_limits(
-    entitlements: usize,
-    identities: usize,
-    scope: &str,
-) -> Result<(), ValidationError> {
-    check_limit(
-        entitlements <= MAX_ENTITLEMENTS,
-        Rule::GrantEntitlementLimits,
-        entitlements,
-        format!("at most {MAX_ENTITLEMENTS} entitlements {scope}"),
-    )?;
-    check_limit(
-        identities <= MAX_IDENTITIES_WITH_ENTITLEMENTS,
-        Rule::GrantEntitlementLimits,
-        identities,
-        format!(
-            "at most {MAX_IDENTITIES_WITH_ENTITLEMENTS} identities when entitlements are requested"
-        ),
-    )
-}
-
-fn validate_per_identity(
-    entries: &[RequestedForDtoRef],
-    now: Timestamp,
-) -> Result<(), ValidationError> {
+fn per_identity_lists(entries: &[RequestedForDtoRef]) -> Result<Lists<'_>, ValidationError> {
     check(!entries.is_empty(), Rule::RequestedForNonEmpty, "[]")?;
     let mut seen = HashSet::new();
-    let mut any_entitlement = false;
     for entry in entries {
         let id = &entry.identity_id;
         check(
@@ -217,42 +208,31 @@ fn validate_per_identity(
             Rule::PerIdentityUniqueIdentity,
             id,
         )?;
-        let items = &entry.requested_items;
+        let n = entry.requested_items.len();
         check_limit(
-            (1..=MAX_ITEMS_PER_IDENTITY).contains(&items.len()),
+            (1..=MAX_ITEMS_PER_IDENTITY).contains(&n),
             Rule::PerIdentityItemsCount,
-            items.len(),
+            n,
             format!("between 1 and {MAX_ITEMS_PER_IDENTITY} items per identity are required"),
         )?;
-        let entitlements = items
-            .iter()
-            .filter(|i| i.type_ == AccessItemType::Entitlement)
-            .count();
-        any_entitlement |= entitlements > 0;
-        check_limit(
-            entitlements <= MAX_ENTITLEMENTS,
-            Rule::GrantEntitlementLimits,
-            entitlements,
-            format!("at most {MAX_ENTITLEMENTS} entitlements per identity"),
-        )?;
-        for item in items {
-            check(
-                !item.id.trim().is_empty(),
-                Rule::ItemId,
-                format!("{:?}", item.id),
-            )?;
-            check_dates(
-                item.start_date.as_ref(),
-                item.remove_date.as_ref(),
-                now,
-                false,
-            )?;
-        }
     }
-    if any_entitlement {
-        entitlement_limits(0, entries.len(), "per identity")?;
-    }
-    Ok(())
+    let lists = entries
+        .iter()
+        .map(|entry| {
+            entry
+                .requested_items
+                .iter()
+                .map(|i| ItemView {
+                    id: &i.id,
+                    entitlement: i.type_ == AccessItemType::Entitlement,
+                    comment: i.comment.as_deref(),
+                    start: i.start_date.as_ref(),
+                    remove: i.remove_date.as_ref(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok((entries.len(), lists))
 }
 
 /// Checks a cancellation: `cancel.account_activity_id` and `cancel.comment` must not be blank.
