@@ -26,6 +26,10 @@ pub const METHODS: [&str; 8] = [
 /// again once an attempt may have reached the server (see `tables`).
 pub const REPLAY_VALUES: [&str; 3] = ["safe", "not-after-send", "safe-already-done"];
 
+/// The values `x-family` may take on an operation: the API family it belongs
+/// to (`v3` below `/v3`, or the per-resource `versioned` family).
+pub const FAMILY_VALUES: [&str; 2] = ["v3", "versioned"];
+
 /// The component kinds whose entries must be reachable from `paths`.
 pub const CHECKED_COMPONENTS: [&str; 5] = [
     "schemas",
@@ -62,6 +66,8 @@ pub enum Rule {
     DuplicateParameter,
     /// An operation has no `x-replay`, or not one of [`REPLAY_VALUES`].
     Replay,
+    /// An operation has no `x-family`, or not one of [`FAMILY_VALUES`].
+    Family,
     /// An `x-limits` entry of a component schema is not a mapping with a
     /// non-negative integer `value` and a `description`.
     Limits,
@@ -84,6 +90,7 @@ impl Rule {
             Rule::PathParameter => "path-parameter",
             Rule::DuplicateParameter => "duplicate-parameter",
             Rule::Replay => "x-replay",
+            Rule::Family => "x-family",
             Rule::Limits => "x-limits",
             Rule::RateLimit => "x-rate-limit",
         }
@@ -156,6 +163,7 @@ pub fn lint(doc: &Value) -> Vec<Finding> {
     check_unused_components(doc, &mut findings);
     check_parameters(doc, &operations, &mut findings);
     check_replay(&operations, &mut findings);
+    check_family(&operations, &mut findings);
     check_limits(doc, &mut findings);
     check_rate_limit(doc, &mut findings);
     findings
@@ -896,6 +904,26 @@ fn check_replay(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
     }
 }
 
+fn check_family(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
+    let expected = FAMILY_VALUES.join(", ");
+    for operation in operations {
+        let at = pointer(&["paths", operation.path, operation.method, "x-family"]);
+        let problem = match operation.op.get("x-family") {
+            Some(Value::String(v)) if FAMILY_VALUES.contains(&v.as_str()) => continue,
+            Some(Value::String(v)) => format!("is \"{v}\", not one of {expected}"),
+            Some(other) => format!(
+                "is {}, expected a string, one of {expected}",
+                compact(other)
+            ),
+            None => format!(
+                "missing on {}; every operation must name its API family: one of {expected}",
+                operation.label
+            ),
+        };
+        findings.push(Finding::new(Rule::Family, at, problem));
+    }
+}
+
 fn check_limits(doc: &Value, findings: &mut Vec<Finding>) {
     let schemas = doc
         .pointer("/components/schemas")
@@ -1025,6 +1053,7 @@ mod tests {
                     "get": {
                         "operationId": "getItem",
                         "x-replay": "safe",
+                        "x-family": "v3",
                         "tags": ["Items"],
                         "parameters": [{"$ref": "#/components/parameters/Limit"}],
                         "responses": {
@@ -1042,6 +1071,7 @@ mod tests {
                     "put": {
                         "operationId": "putItem",
                         "x-replay": "not-after-send",
+                        "x-family": "versioned",
                         "tags": ["Items"],
                         "requestBody": {"$ref": "#/components/requestBodies/ItemBody"},
                         "responses": {
@@ -1414,6 +1444,35 @@ mod tests {
             "{f:#?}"
         );
         assert_eq!(f[0].location, at);
+    }
+
+    #[test]
+    fn operations_need_a_known_x_family() {
+        let at = "/paths/~1items~1{id}/get/x-family";
+        let mut doc = valid();
+        set(&mut doc, at, json!("versioned"));
+        assert!(lint(&doc).is_empty(), "{:#?}", lint(&doc));
+
+        set(&mut doc, at, json!("v1"));
+        let f = assert_only(&doc, Rule::Family, at);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(
+            f[0].message.contains("\"v1\", not one of v3, versioned"),
+            "{f:#?}"
+        );
+
+        set(&mut doc, at, json!(["v3"]));
+        let f = assert_only(&doc, Rule::Family, at);
+        assert!(f[0].message.contains("expected a string"), "{f:#?}");
+
+        remove(&mut doc, "/paths/~1items~1{id}/get", "x-family");
+        let f = assert_only(&doc, Rule::Family, at);
+        assert!(
+            f[0].message.contains("missing on GET /items/{id}"),
+            "{f:#?}"
+        );
+        assert_eq!(f[0].location, at);
+        assert_eq!(Rule::Family.name(), "x-family");
     }
 
     #[test]

@@ -24,13 +24,20 @@ Commands:
   lint-spec [PATH]      Structural checks of our spec (default: openapi/access-requests.yaml):
                         OpenAPI 3.0.x, unique operationIds with tags, every $ref
                         resolves, every 4xx/5xx uses the shared error schema, no
-                        unused component, and well-formed x-replay (every
-                        operation), x-limits and x-rate-limit. Exit 1 when
+                        unused component, and well-formed x-replay and x-family
+                        (every operation), x-limits and x-rate-limit. Exit 1 when
                         anything is found.
-  spec-diff OLD NEW     Semantic diff of two OpenAPI documents limited to the
-                        operations of openapi/access-requests.yaml, in its order:
-                        operations, parameters, properties, enum values, types and
+  spec-diff [--family F] OLD NEW
+                        Semantic diff of two OpenAPI documents limited to the
+                        operations of openapi/access-requests.yaml (of family F,
+                        v3 or versioned, if given), in its order: operations,
+                        parameters, properties, enum values, types and
                         required-ness that were added, removed or changed.
+                        Operations are matched by operationId, else by method and
+                        full path (server URL path + path key), so vendor bundles
+                        that name them differently still match. OLD or NEW may be
+                        our own spec, e.g. `--family versioned
+                        openapi/access-requests.yaml isc-access-requests-v1.2026-08.yaml`.
   bench [--quick] [--no-build-cost] [--out PATH]
                         Build crates/sailpoint-access-bench in release, run each
                         scenario (per-call overhead, pagination, memory, decode)
@@ -51,8 +58,13 @@ fn main() -> ExitCode {
         ["lint-spec"] => lint::run(&spec::workspace_root().join(spec::SPEC_PATH)),
         ["lint-spec", path] => lint::run(std::path::Path::new(path)),
         ["spec-diff", old, new] => {
-            spec_diff::run(std::path::Path::new(old), std::path::Path::new(new))
+            spec_diff::run(std::path::Path::new(old), std::path::Path::new(new), None)
         }
+        ["spec-diff", "--family", family, old, new] => spec_diff::run(
+            std::path::Path::new(old),
+            std::path::Path::new(new),
+            Some(family),
+        ),
         [] | ["help"] | ["--help"] | ["-h"] => {
             print!("{HELP}");
             Ok(())

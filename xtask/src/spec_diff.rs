@@ -15,6 +15,18 @@
 //!
 //! Path notation: `.name` is a property, `[]` the items of an array, `{*}` the
 //! values of a map (`additionalProperties`), `<oneOf #0>` an alternative.
+//!
+//! Operations are found in each document by our `operationId` first, then by
+//! method and full path (the path of the document's first server URL followed
+//! by the path key), so that a document naming an operation differently still
+//! matches: the vendor's versioned bundle calls our `closeAccessRequests`
+//! `closeAccessRequestV1` and our `bulkCancelAccessRequests`
+//! `cancelAccessRequestInBulkV1`, and its v3 bundles put `/v3` in the server
+//! URL where we put it in the paths. Both documents may be vendor bundles or
+//! one may be our own spec (`spec-diff --family versioned
+//! openapi/access-requests.yaml isc-access-requests-v1.2026-08.yaml` lists
+//! where our versioned operations depart from the vendor's description).
+//! `--family v3|versioned` restricts the diff to one family of our spec.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -30,7 +42,44 @@ use crate::tables;
 /// ([`SPEC_PATH`] under `root`) as [`tables::operations`] reads it, in the
 /// order the file lists them, which is the order they are reported in.
 /// Other operations in either document are ignored.
+#[cfg(test)]
 pub fn spec_operations(root: &Path) -> Result<Vec<String>, String> {
+    Ok(spec_targets(root, None)?
+        .into_iter()
+        .map(|t| t.id)
+        .collect())
+}
+
+/// One operation of our spec to look for: found by `id`, else by `method`
+/// and `path` (the full path below the host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Our `operationId`, under which changes are reported.
+    pub id: String,
+    /// Upper-case method.
+    pub method: String,
+    /// Our full path, such as `/v3/access-requests` or `/access-requests/v1`.
+    pub path: String,
+    /// `v3` or `versioned`.
+    pub family: String,
+}
+
+impl Target {
+    /// A target found by operationId only (no method and path to fall back on).
+    #[cfg(test)]
+    pub fn by_id(id: &str) -> Target {
+        Target {
+            id: id.to_owned(),
+            method: String::new(),
+            path: String::new(),
+            family: String::new(),
+        }
+    }
+}
+
+/// The operations of our spec ([`SPEC_PATH`] under `root`), in file order,
+/// optionally of one family only (`v3` or `versioned`).
+pub fn spec_targets(root: &Path, family: Option<&str>) -> Result<Vec<Target>, String> {
     let path = root.join(SPEC_PATH);
     let doc = spec::load_value(&path)?;
     let mut ops = tables::operations(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -42,7 +91,29 @@ pub fn spec_operations(root: &Path) -> Result<Vec<String>, String> {
             .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
             .unwrap_or(usize::MAX)
     });
-    Ok(ops.into_iter().map(|op| op.id).collect())
+    let prefix = server_path(&doc);
+    Ok(ops
+        .into_iter()
+        .filter(|op| family.is_none_or(|f| op.family == f))
+        .map(|op| Target {
+            path: format!("{prefix}{}", op.path),
+            id: op.id,
+            method: op.method,
+            family: op.family,
+        })
+        .collect())
+}
+
+/// The path part of the document's first server URL (`/v3` for
+/// `https://{tenant}.api.identitynow.com/v3`), without a trailing `/`; empty
+/// when there is none.
+fn server_path(doc: &Value) -> String {
+    let Some(url) = doc.pointer("/servers/0/url").and_then(Value::as_str) else {
+        return String::new();
+    };
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("", |at| &rest[at..]);
+    path.trim_end_matches('/').to_owned()
 }
 
 /// Schema keywords compared verbatim (absent and present differ). `type`,
@@ -135,18 +206,26 @@ impl fmt::Display for Change {
 /// the operations of our spec ([`spec_operations`]), grouped by kind, and a
 /// summary. Differences are not an error; only an unreadable document is
 /// (including our own spec, which names the operations).
-pub fn run(old: &Path, new: &Path) -> Result<(), String> {
-    let ids = spec_operations(&spec::workspace_root())?;
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+pub fn run(old: &Path, new: &Path, family: Option<&str>) -> Result<(), String> {
+    if let Some(f) = family {
+        if !crate::lint::FAMILY_VALUES.contains(&f) {
+            return Err(format!(
+                "unknown family {f:?}: expected one of {}",
+                crate::lint::FAMILY_VALUES.join(", ")
+            ));
+        }
+    }
+    let targets = spec_targets(&spec::workspace_root(), family)?;
+    let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
     let old_doc = load(old)?;
     let new_doc = load(new)?;
     println!("spec-diff: {} -> {}", old.display(), new.display());
     println!("operations: {}", ids.join(", "));
     for (path, doc) in [(old, &old_doc), (new, &new_doc)] {
-        let missing: Vec<&str> = ids
+        let missing: Vec<&str> = targets
             .iter()
-            .copied()
-            .filter(|id| find_operation(doc, id).is_none())
+            .filter(|t| find_target(doc, t).is_none())
+            .map(|t| t.id.as_str())
             .collect();
         if !missing.is_empty() {
             println!(
@@ -156,7 +235,7 @@ pub fn run(old: &Path, new: &Path) -> Result<(), String> {
             );
         }
     }
-    let changes = diff(&old_doc, &new_doc, &ids);
+    let changes = diff_targets(&old_doc, &new_doc, &targets);
     print!("{}", report(&changes));
     Ok(())
 }
@@ -204,10 +283,19 @@ pub fn report(changes: &[Change]) -> String {
 /// Compares the operations `ids` (see [`spec_operations`]) of two documents.
 /// Changes come in the order of `ids`, then parameters, request body and
 /// responses; identical lines are reported once.
+#[cfg(test)]
 pub fn diff(old: &Value, new: &Value, ids: &[&str]) -> Vec<Change> {
+    let targets: Vec<Target> = ids.iter().map(|id| Target::by_id(id)).collect();
+    diff_targets(old, new, &targets)
+}
+
+/// As [`diff`], finding each operation by operationId, else by method and
+/// full path ([`Target`]).
+pub fn diff_targets(old: &Value, new: &Value, targets: &[Target]) -> Vec<Change> {
     let mut changes = Vec::new();
-    for &id in ids {
-        match (find_operation(old, id), find_operation(new, id)) {
+    for target in targets {
+        let id = target.id.as_str();
+        match (find_target(old, target), find_target(new, target)) {
             (None, None) => {}
             (None, Some(n)) => changes.push(Change::new(
                 Kind::Added,
@@ -233,7 +321,8 @@ pub fn diff(old: &Value, new: &Value, ids: &[&str]) -> Vec<Change> {
 /// An operation found in a document.
 struct Operation<'a> {
     method: &'static str,
-    path: &'a str,
+    /// The full path: the server URL's path, then the path key.
+    path: String,
     op: &'a Map<String, Value>,
     item: &'a Map<String, Value>,
 }
@@ -242,6 +331,36 @@ impl Operation<'_> {
     fn label(&self) -> String {
         format!("{} {}", self.method.to_uppercase(), self.path)
     }
+}
+
+/// Finds `target` by operationId, else by method and full path.
+fn find_target<'a>(doc: &'a Value, target: &Target) -> Option<Operation<'a>> {
+    find_operation(doc, &target.id).or_else(|| {
+        if target.path.is_empty() {
+            return None;
+        }
+        find_by_route(doc, &target.method, &target.path)
+    })
+}
+
+/// Finds the operation at `method` and full `path`.
+fn find_by_route<'a>(doc: &'a Value, method: &str, path: &str) -> Option<Operation<'a>> {
+    let prefix = server_path(doc);
+    let paths = doc.get("paths")?.as_object()?;
+    let (key, item) = paths
+        .iter()
+        .find(|(key, _)| format!("{prefix}{key}") == path)?;
+    let item = deref(doc, item).and_then(Value::as_object)?;
+    let method = METHODS
+        .into_iter()
+        .find(|m| m.eq_ignore_ascii_case(method))?;
+    let op = item.get(method).and_then(Value::as_object)?;
+    Some(Operation {
+        method,
+        path: format!("{prefix}{key}"),
+        op,
+        item,
+    })
 }
 
 /// Follows a chain of `$ref`s (bounded); `None` if one does not resolve.
@@ -270,7 +389,7 @@ fn find_operation<'a>(doc: &'a Value, id: &str) -> Option<Operation<'a>> {
             if op.get("operationId").and_then(Value::as_str) == Some(id) {
                 return Some(Operation {
                     method,
-                    path,
+                    path: format!("{}{path}", server_path(doc)),
                     op,
                     item,
                 });

@@ -5,6 +5,8 @@
 //! - Each operation's replay policy comes from its `x-replay` extension
 //!   (`safe`, `not-after-send`, `safe-already-done`); an operation without one
 //!   is an error, so a new operation cannot be added without deciding it.
+//! - Each operation's API family comes from its `x-family` extension (`v3`,
+//!   `versioned`); a missing or unknown one is an error too.
 //! - Limits come from `minItems`/`maxItems`/`minimum`/`maximum` (and integer
 //!   `default`s of parameters) on component properties and operation
 //!   parameters, from `x-limits` on component schemas (rules the vendor states
@@ -16,7 +18,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use crate::lint::{METHODS, REPLAY_VALUES};
+use crate::lint::{FAMILY_VALUES, METHODS, REPLAY_VALUES};
 
 /// One operation as the table needs it.
 pub struct Op {
@@ -25,6 +27,8 @@ pub struct Op {
     pub path: String,
     pub success: u16,
     pub replay: String,
+    /// `v3` or `versioned`, from `x-family`.
+    pub family: String,
     pub deprecated: bool,
 }
 
@@ -68,8 +72,17 @@ pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
             if !REPLAY_VALUES.contains(&replay.as_str()) {
                 return Err(format!("{id}: unknown x-replay {replay:?}"));
             }
+            let family = op
+                .get("x-family")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{id}: no x-family (v3 or versioned)"))?
+                .to_owned();
+            if !FAMILY_VALUES.contains(&family.as_str()) {
+                return Err(format!("{id}: unknown x-family {family:?}"));
+            }
             out.push(Op {
                 id,
+                family,
                 method: method.to_uppercase(),
                 path: path.clone(),
                 success: *success,
@@ -96,7 +109,11 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
             "not-after-send" => "NotAfterSend",
             _ => "SafeAlreadyDone",
         });
-        let doc = format!(" `{method} {path}` (`{id}`).");
+        let family = ident(match op.family.as_str() {
+            "v3" => "V3",
+            _ => "Versioned",
+        });
+        let doc = format!(" `{method} {path}` (`{id}`, {} family).", op.family);
         consts.push(quote! {
             #[doc = #doc]
             pub const #name: Operation = Operation {
@@ -106,6 +123,7 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
                 path: #path,
                 success: #success,
                 replay: Replay::#replay,
+                family: Family::#family,
                 deprecated: #deprecated,
             };
         });
@@ -115,13 +133,17 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
     Ok(quote! {
         /// Every operation of the spec, as data (generated from `openapi/`).
         pub mod operations {
-            use crate::{Operation, Replay};
+            use crate::{Family, Operation, Replay};
             #(#consts)*
             /// All operations, sorted by path, then method.
             pub const ALL: &[Operation] = &[#(#names),*];
             /// The operation with this `operationId`.
             pub fn by_id(id: &str) -> Option<&'static Operation> {
                 ALL.iter().find(|op| op.id == id)
+            }
+            /// The operations of one family, in the order of [`ALL`].
+            pub fn of_family(family: Family) -> impl Iterator<Item = &'static Operation> {
+                ALL.iter().filter(move |op| op.family == family)
             }
         }
         /// Every limit the spec states, as constants (generated from `openapi/`).
@@ -277,6 +299,7 @@ mod tests {
         json!({"paths": {"/things": {"get": {
             "operationId": "listThings",
             "x-replay": "safe",
+            "x-family": "v3",
             "responses": {"200": {"description": "ok"}, "404": {"description": "no"}}
         }}}})
     }
@@ -302,6 +325,43 @@ mod tests {
             (op.success, op.replay.as_str(), op.deprecated),
             (200, "safe", false)
         );
+        assert_eq!(op.family, "v3");
+    }
+
+    #[test]
+    fn an_operation_without_a_known_x_family_is_refused() {
+        let mut doc = one_operation();
+        remove(&mut doc, "/paths/~1things/get", "x-family");
+        let message = refusal(&doc);
+        assert!(message.starts_with("listThings: no x-family"), "{message}");
+        assert!(tokens(&doc).is_err(), "codegen refuses it too");
+
+        set(&mut doc, "/paths/~1things/get/x-family", json!("v2"));
+        assert!(refusal(&doc).contains("unknown x-family \"v2\""));
+        set(&mut doc, "/paths/~1things/get/x-family", json!(3));
+        assert!(refusal(&doc).contains("no x-family"));
+
+        set(&mut doc, "/paths/~1things/get/x-family", json!("versioned"));
+        let tokens = tokens(&doc).unwrap().to_string();
+        assert!(tokens.contains("Family :: Versioned"), "{tokens}");
+    }
+
+    #[test]
+    fn our_spec_has_both_families() {
+        let doc = spec::load_value(&spec::workspace_root().join(SPEC_PATH)).unwrap();
+        let ops = operations(&doc).unwrap();
+        let family = |id: &str| {
+            ops.iter()
+                .find(|op| op.id == id)
+                .map(|op| op.family.clone())
+                .unwrap_or_else(|| panic!("{id} is not in the spec"))
+        };
+        assert_eq!(family("createAccessRequest"), "v3");
+        assert_eq!(family("createAccessRequestV1"), "versioned");
+        assert_eq!(family("closeAccessRequests"), "versioned");
+        assert!(ops
+            .iter()
+            .all(|op| (op.family == "v3") == op.path.starts_with("/v3/")));
     }
 
     #[test]

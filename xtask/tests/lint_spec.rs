@@ -17,6 +17,7 @@ paths:
     get:
       operationId: getThing
       x-replay: safe
+      x-family: v3
       tags: [Things]
       responses:
         "200":
@@ -58,6 +59,7 @@ paths:
     get:
       operationId: getThing
       x-replay: safe
+      x-family: v3
       parameters:
         - {name: limit, in: query, schema: {type: integer}}
         - {name: limit, in: query, schema: {type: integer}}
@@ -76,6 +78,7 @@ paths:
     post:
       operationId: getThing
       x-replay: not-after-send
+      x-family: v3
       tags: [Things]
       responses:
         "204": {description: done}
@@ -277,4 +280,31 @@ fn malformed_x_rate_limit_fails_at_its_pointers() {
         ],
         "{findings:?}"
     );
+}
+
+#[test]
+fn missing_or_unknown_x_family_fails_at_its_pointer() {
+    let (ok, findings) = lint_variant("lint-family-ok.yaml", "x-family: v3", "x-family: versioned");
+    assert!(ok, "{findings:?}");
+    for (name, to, why) in [
+        (
+            "lint-family-unknown.yaml",
+            "x-family: v2",
+            "\"v2\", not one of",
+        ),
+        (
+            "lint-family-missing.yaml",
+            "",
+            "missing on GET /things/{id}",
+        ),
+    ] {
+        let (ok, findings) = lint_variant(name, "x-family: v3", to);
+        assert!(!ok, "{findings:?}");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(
+            findings[0].starts_with("[x-family] /paths/~1things~1{id}/get/x-family: "),
+            "{findings:?}"
+        );
+        assert!(findings[0].contains(why), "{findings:?}");
+    }
 }

@@ -70,6 +70,185 @@ fn reference_bundles_report_known_changes() {
     assert!(stdout.contains("\nSummary: "), "{stdout}");
 }
 
+fn spec_diff_family(family: &str, old: &Path, new: &Path) -> (Output, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["spec-diff", "--family", family])
+        .arg(old)
+        .arg(new)
+        .output()
+        .expect("run xtask");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output, stdout)
+}
+
+/// Our versioned operations against the vendor's versioned bundle: every one
+/// is found (close and bulk cancel by method and path, since the bundle names
+/// them `closeAccessRequestV1` and `cancelAccessRequestInBulkV1`), and the
+/// differences are the documented departures of our spec.
+#[test]
+fn versioned_family_matches_its_vendor_bundle() {
+    let Some(dir) = std::env::var_os("SAILPOINT_REFERENCE_DIR") else {
+        println!("skipped: SAILPOINT_REFERENCE_DIR is not set");
+        return;
+    };
+    let bundle = PathBuf::from(dir).join("isc-access-requests-v1.2026-08.yaml");
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/access-requests.yaml");
+    let (output, stdout) = spec_diff_family("versioned", &ours, &bundle);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "operations: createAccessRequestV1, cancelAccessRequestV1, closeAccessRequests, \
+             bulkCancelAccessRequests, listAccessRequestStatusV1, getAccessRequestConfigV1, \
+             setAccessRequestConfigV1, getAccessRequestConfigV2, setAccessRequestConfigV2\n"
+        ),
+        "{stdout}"
+    );
+    // Only the versioned family, and every operation found in both.
+    assert!(!stdout.contains("createAccessRequest:"), "{stdout}");
+    assert!(!stdout.contains("note:"), "{stdout}");
+    assert!(!stdout.contains("operation added"), "{stdout}");
+    assert!(!stdout.contains("operation removed"), "{stdout}");
+    assert!(!stdout.contains("moved from"), "{stdout}");
+    // The limits the vendor states in prose only are schema limits here.
+    assert_line(
+        &stdout,
+        '~',
+        &[
+            "closeAccessRequests request body .accessRequestIds",
+            "maxItems 500 -> (none)",
+        ],
+    );
+    assert_line(
+        &stdout,
+        '~',
+        &[
+            "bulkCancelAccessRequests request body .accessRequestIds",
+            "maxItems 50 -> (none)",
+        ],
+    );
+    // The vendor's defaults, left to the service here.
+    assert_line(
+        &stdout,
+        '~',
+        &[
+            "closeAccessRequests request body .executionStatus",
+            "default (none) -> Terminated",
+        ],
+    );
+    assert_line(
+        &stdout,
+        '~',
+        &[
+            "requestedForWithRequestedItems[].identityType",
+            "default (none) -> HUMAN",
+        ],
+    );
+    // One superset status type: v3's approvalId stays, the bundle has none.
+    assert_line(
+        &stdout,
+        '-',
+        &[
+            "listAccessRequestStatusV1 200 [].approvalDetails[].approvalId",
+            "property removed",
+        ],
+    );
+    // The bundle's v1 document lacks v3's flat entitlement settings we keep.
+    assert_line(
+        &stdout,
+        '-',
+        &["getAccessRequestConfigV1 200 .entitlementRequestConfig.allowEntitlementRequest"],
+    );
+    // The new v1-only status properties are modelled: no `+` for them.
+    for property in ["[].identityType:", "[].jitDetails:", "[].form:"] {
+        assert!(
+            !stdout
+                .lines()
+                .any(|l| l.starts_with('+') && l.contains(property)),
+            "{property} is missing from our spec:\n{stdout}"
+        );
+    }
+    // The v2 document: no reminders block on either side.
+    assert!(!stdout.contains("getAccessRequestConfigV2 200 .approvalReminderAndEscalationConfig"));
+    assert!(stdout.contains("\nSummary: "), "{stdout}");
+}
+
+/// Our v3 operations against the newest v3 bundle, which puts `/v3` in its
+/// server URL rather than in its paths: no operation looks moved.
+#[test]
+fn v3_family_matches_its_vendor_bundle_despite_the_server_prefix() {
+    let Some(dir) = std::env::var_os("SAILPOINT_REFERENCE_DIR") else {
+        println!("skipped: SAILPOINT_REFERENCE_DIR is not set");
+        return;
+    };
+    let bundle = PathBuf::from(dir).join("isc-v3-access-requests.2026-08.yaml");
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/access-requests.yaml");
+    let (output, stdout) = spec_diff_family("v3", &ours, &bundle);
+    assert!(output.status.success(), "{stdout}");
+    assert!(!stdout.contains("V1"), "{stdout}");
+    assert!(!stdout.contains("moved from"), "{stdout}");
+    assert!(!stdout.contains("operation removed"), "{stdout}");
+    // The superset status type shows as our addition.
+    assert_line(
+        &stdout,
+        '-',
+        &[
+            "listAccessRequestStatus 200 [].identityType",
+            "property removed",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_family_is_an_error() {
+    let old = write("diff-family.yaml", OLD);
+    let (output, _) = spec_diff_family("v2", &old, &old);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown family \"v2\""), "{stderr}");
+}
+
+/// A document that names an operation differently is still matched, by
+/// method and full path (server URL path included).
+#[test]
+fn operations_are_matched_by_route_when_ids_differ() {
+    let old = write(
+        "diff-route-old.yaml",
+        r##"
+openapi: 3.0.1
+servers: [{url: "https://{tenant}.api.identitynow.com"}]
+paths:
+  /access-requests/v1/close:
+    post:
+      operationId: closeAccessRequestV1
+      responses: {"202": {description: ok}}
+"##,
+    );
+    let new = write(
+        "diff-route-new.yaml",
+        r##"
+openapi: 3.0.1
+servers: [{url: "https://{tenant}.api.identitynow.com/"}]
+paths:
+  /access-requests/v1/close:
+    post:
+      operationId: somethingElse
+      deprecated: true
+      responses: {"202": {description: ok}}
+"##,
+    );
+    let (output, stdout) = spec_diff_family("versioned", &old, &new);
+    assert!(output.status.success(), "{stdout}");
+    assert_line(&stdout, '~', &["closeAccessRequests: became deprecated"]);
+    assert!(
+        stdout.contains("note:"),
+        "the other operations are absent: {stdout}"
+    );
+}
+
 const OLD: &str = r##"
 openapi: 3.0.1
 paths:

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{self, Poll};
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
@@ -81,10 +82,78 @@ pub struct ResponseMeta {
     /// The response headers; kept only for non-success statuses (where `Retry-After`
     /// matters), empty otherwise to keep the success path free of copies.
     pub headers: HeaderMap,
+    /// What the response said about the deprecation of its operation, when
+    /// it said anything (on any status).
+    pub deprecation: Option<DeprecationNotice>,
+}
+
+/// The deprecation headers of a response: `Deprecation`, `Sunset`,
+/// `X-Deprecated` and a `Link` with `rel="deprecation"`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeprecationNotice {
+    /// `Deprecation` (a date, or `true`).
+    pub deprecation: Option<String>,
+    /// `Sunset`: when the operation stops being served.
+    pub sunset: Option<String>,
+    /// `X-Deprecated: true`.
+    pub x_deprecated: bool,
+    /// The target of a `Link: <...>; rel="deprecation"`.
+    pub link: Option<String>,
+}
+
+impl DeprecationNotice {
+    /// The notice in `headers`, if they carry one. Values are cut at 200
+    /// characters: they end up in logs.
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().chars().take(200).collect::<String>())
+                .filter(|v| !v.is_empty())
+        };
+        let link = headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find(|part| {
+                part.split(';').skip(1).any(|p| {
+                    p.trim().eq_ignore_ascii_case("rel=\"deprecation\"")
+                        || p.trim().eq_ignore_ascii_case("rel=deprecation")
+                })
+            })
+            .and_then(|part| {
+                let target = part.split(';').next()?.trim();
+                Some(
+                    target
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .chars()
+                        .take(200)
+                        .collect(),
+                )
+            });
+        let notice = Self {
+            deprecation: text("deprecation"),
+            sunset: text("sunset"),
+            x_deprecated: text("x-deprecated").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            link,
+        };
+        (notice != Self::default()).then_some(notice)
+    }
+}
+
+/// What one observed call records and allows: the last response's status and
+/// headers, and the most body bytes it may read.
+struct Slot {
+    meta: Option<ResponseMeta>,
+    limit: Option<u64>,
 }
 
 tokio::task_local! {
-    static LAST_RESPONSE: RefCell<Option<ResponseMeta>>;
+    static SLOT: RefCell<Slot>;
 }
 
 /// Runs `future` (typically one `send()` of the generated client) and returns its
@@ -99,13 +168,84 @@ tokio::task_local! {
 /// # }
 /// ```
 pub async fn observe<F: Future>(future: F) -> (F::Output, Option<ResponseMeta>) {
-    LAST_RESPONSE
-        .scope(RefCell::new(None), async move {
-            let output = future.await;
-            let meta = LAST_RESPONSE.with(|cell| cell.borrow_mut().take());
-            (output, meta)
-        })
-        .await
+    observe_limited(None, future).await
+}
+
+/// [`observe`], and no response body read by `future` may exceed `limit`
+/// bytes: reading more fails the body with [`BodyTooLarge`] (in the source
+/// chain of the generated client's `ResponseBodyError`), after at most
+/// `limit` bytes were buffered.
+pub async fn observe_limited<F: Future>(
+    limit: Option<u64>,
+    future: F,
+) -> (F::Output, Option<ResponseMeta>) {
+    SLOT.scope(RefCell::new(Slot { meta: None, limit }), async move {
+        let output = future.await;
+        let meta = SLOT.with(|cell| cell.borrow_mut().meta.take());
+        (output, meta)
+    })
+    .await
+}
+
+/// A response body was larger than the limit given to [`observe_limited`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyTooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+}
+
+impl fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response body exceeds the limit of {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+/// A body that fails once more than `left` bytes arrive, so that nothing
+/// above it buffers more than the limit.
+struct Capped {
+    inner: reqwest::Body,
+    left: u64,
+    limit: u64,
+}
+
+impl http_body::Body for Capped {
+    type Data = bytes::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut task::Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        let too_large = BodyTooLarge { limit: this.limit };
+        // A declared length over the limit fails before anything is read.
+        if http_body::Body::size_hint(&this.inner).lower() > this.left {
+            return Poll::Ready(Some(Err(Box::new(too_large))));
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if n > this.left {
+                    return Poll::Ready(Some(Err(Box::new(too_large))));
+                }
+                this.left -= n;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        http_body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::Body::size_hint(&self.inner)
+    }
 }
 
 impl ClientHooks<Context> for Client {
@@ -138,10 +278,39 @@ impl ClientHooks<Context> for Client {
             } else {
                 response.headers().clone()
             };
+            let deprecation = DeprecationNotice::from_headers(response.headers());
             // Outside `observe` there is no slot, and nothing to record.
-            let _ = LAST_RESPONSE
-                .try_with(|cell| *cell.borrow_mut() = Some(ResponseMeta { status, headers }));
+            let _ = SLOT.try_with(|cell| {
+                cell.borrow_mut().meta = Some(ResponseMeta {
+                    status,
+                    headers,
+                    deprecation,
+                });
+            });
         }
         Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client.execute(request).await?;
+        let limit = SLOT.try_with(|cell| cell.borrow().limit).ok().flatten();
+        let Some(limit) = limit else {
+            return Ok(response);
+        };
+        let response: http::Response<reqwest::Body> = response.into();
+        let (parts, body) = response.into_parts();
+        let capped = Capped {
+            inner: body,
+            left: limit,
+            limit,
+        };
+        Ok(reqwest::Response::from(http::Response::from_parts(
+            parts,
+            reqwest::Body::wrap(capped),
+        )))
     }
 }

@@ -19,9 +19,12 @@ mod timestamp;
 )]
 mod generated;
 
-pub use context::{observe, AuthorizationFuture, Authorize, Context, ResponseMeta};
+pub use context::{
+    observe, observe_limited, AuthorizationFuture, Authorize, BodyTooLarge, Context,
+    DeprecationNotice, ResponseMeta,
+};
 pub use generated::*;
-pub use operation::{Operation, Replay};
+pub use operation::{Family, Operation, Replay};
 pub use rules::Rule;
 pub use timestamp::{Timestamp, TimestampError};
 

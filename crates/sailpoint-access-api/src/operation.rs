@@ -32,6 +32,40 @@ impl Replay {
     }
 }
 
+/// The API family an operation belongs to.
+///
+/// Recorded in the spec as `x-family` on each operation. The vendor counts
+/// its rate limit per client id and per API version, so the families have
+/// separate budgets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Family {
+    /// The v3 API, with paths below `/v3` (`/v3/access-requests`, ...).
+    V3,
+    /// The per-resource versioned API, with the version last
+    /// (`/access-requests/v1`, `/access-request-config/v2`, ...).
+    Versioned,
+}
+
+impl Family {
+    /// Every family, in a stable order.
+    pub const ALL: [Family; 2] = [Family::V3, Family::Versioned];
+
+    /// The spec's spelling (`v3`, `versioned`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Family::V3 => "v3",
+            Family::Versioned => "versioned",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One operation of the spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -48,6 +82,8 @@ pub struct Operation {
     pub success: u16,
     /// Whether and how it may be replayed.
     pub replay: Replay,
+    /// The API family it belongs to.
+    pub family: Family,
     /// Whether the vendor marks it deprecated.
     pub deprecated: bool,
 }
@@ -55,5 +91,24 @@ pub struct Operation {
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations;
+
+    #[test]
+    fn every_operation_names_its_family() {
+        for op in operations::ALL {
+            let v3 = op.path.starts_with("/v3/");
+            assert_eq!(op.family == Family::V3, v3, "{op}");
+        }
+        assert_eq!(operations::CLOSE_ACCESS_REQUESTS.family, Family::Versioned);
+        assert_eq!(operations::of_family(Family::V3).count(), 5);
+        assert_eq!(operations::of_family(Family::Versioned).count(), 9);
+        assert_eq!(Family::V3.as_str(), "v3");
+        assert_eq!(Family::Versioned.to_string(), "versioned");
     }
 }

@@ -91,6 +91,12 @@ rules! {
     CancelAccountActivityId = "cancel.account_activity_id", "the account activity id cannot be blank";
     /// A cancel carries a comment.
     CancelComment = "cancel.comment", "a comment is required";
+    /// A close names between one and the documented maximum of access requests.
+    CloseIdsCount = "close.ids_count", "a close needs between one and the documented maximum of access request ids";
+    /// A bulk cancel names between one and the documented maximum of access requests.
+    BulkCancelIdsCount = "bulk_cancel.ids_count", "a bulk cancel needs between one and the documented maximum of access request ids";
+    /// A bulk cancel carries a comment.
+    BulkCancelComment = "bulk_cancel.comment", "a bulk cancel needs a comment";
     /// `regarding-identity` excludes `requested-for` and `requested-by`.
     StatusesExclusiveIdentity = "statuses.exclusive_identity", "regarding-identity cannot be combined with requested-for or requested-by";
     /// The page size is within the documented range.
@@ -101,6 +107,8 @@ rules! {
     StatusesSortUnique = "statuses.sort_unique", "a field can be sorted on once";
     /// An `in` filter lists at least one value.
     FilterInNonEmpty = "filter.in_non_empty", "`in` needs at least one value";
+    /// The versioned family's status list has no `in` for `accessRequestId`.
+    FilterVersionedOperator = "filter.versioned_operator", "the versioned family's status list does not accept `accessRequestId in`; use `eq`, or the v3 family";
     /// Walking pages needs a page size of at least one.
     PaginationLimit = "pagination.limit", "walking pages needs a limit of at least 1";
     /// Waiting needs at least one non-blank access request id.

@@ -87,6 +87,7 @@ async fn create_posts_the_body_and_decodes_the_tracking_response() {
             start_date: None,
             assignment_id: None,
             native_identity: None,
+            form_instance_id: None,
         }],
         ..Default::default()
     };

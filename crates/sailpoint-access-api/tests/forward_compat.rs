@@ -90,3 +90,39 @@ fn schemas_list_the_known_values() {
         "timestamps keep their format in the schema"
     );
 }
+
+#[test]
+fn unseen_values_in_the_versioned_shapes_decode_and_survive() {
+    let body = json!({
+        "identityType": "ROBOT",
+        "requestedFor": {"type": "WORKLOAD_IDENTITY", "id": "w-1"},
+        "jitDetails": [{"attributeName": "roles", "attributeValues": ["x"], "expiresIn": "PT1H"}],
+        "form": {"formInstanceId": "f", "formVersion": 3}
+    });
+    let status: types::RequestedItemStatus = serde_json::from_value(body).expect("decodes");
+    assert_eq!(
+        status.identity_type,
+        Some(types::IdentityType::Unknown("ROBOT".into()))
+    );
+    let encoded = serde_json::to_value(&status).expect("encodes");
+    assert_eq!(encoded["identityType"], "ROBOT");
+    assert_eq!(encoded["requestedFor"]["type"], "WORKLOAD_IDENTITY");
+    // These two components keep unknown properties (additionalProperties: {}).
+    assert_eq!(encoded["jitDetails"][0]["expiresIn"], "PT1H");
+    assert_eq!(encoded["form"]["formVersion"], 3);
+
+    let config: types::AccessRequestConfigV2 = serde_json::from_value(json!({
+        "entitlementRequestConfig": {"accessRequestConfig": {
+            "approvalSchemes": [{"approverType": "AI_AGENT"}],
+            "maxPermittedAccessDuration": {"value": 1, "timeUnit": "FORTNIGHTS"}
+        }}
+    }))
+    .expect("decodes");
+    let encoded = serde_json::to_value(&config).expect("encodes");
+    let access = &encoded["entitlementRequestConfig"]["accessRequestConfig"];
+    assert_eq!(access["approvalSchemes"][0]["approverType"], "AI_AGENT");
+    assert_eq!(
+        access["maxPermittedAccessDuration"]["timeUnit"],
+        "FORTNIGHTS"
+    );
+}

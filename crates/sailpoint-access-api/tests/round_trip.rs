@@ -161,6 +161,222 @@ fn status_fixtures_round_trip() {
     assert_eq!(sparse[0], types::RequestedItemStatus::default());
 }
 
+#[test]
+fn versioned_status_fixtures_round_trip() {
+    let statuses: Vec<types::RequestedItemStatus> = round_trip("statuses-v1.json");
+    let machine = &statuses[0];
+    assert_eq!(machine.id, None, "the versioned family may send a null id");
+    assert_eq!(machine.identity_type, Some(types::IdentityType::Machine));
+    assert!(matches!(
+        &machine.requested_for,
+        Some(types::RequestedForIdentities::One(r))
+            if r.type_ == Some(types::IdentityReferenceType::MachineIdentity)
+    ));
+    assert_eq!(machine.approval_details[0].approval_id, None);
+    let jit = &machine.jit_details.as_ref().expect("jitDetails")[0];
+    assert_eq!(jit.attribute_name.as_deref(), Some("groups"));
+    assert_eq!(
+        jit.extra["ttlHint"]["minutes"], 30,
+        "unknown JIT properties are kept"
+    );
+    let form = machine.form.as_ref().expect("form");
+    assert_eq!(
+        form.form_instance_id.as_deref(),
+        Some("9f3a1d2e-3f4a-5b6c-7d8e-9f0a1b2c3d4e")
+    );
+    let data = form.form_data.as_ref().expect("formData");
+    assert_eq!(data["platforms"][1], "GCP");
+    assert_eq!(data["budget"], 12.5);
+    assert_eq!(
+        form.extra["signature"]["by"], "ada",
+        "unknown form properties are kept"
+    );
+    assert_eq!(
+        machine.description.as_deref(),
+        Some("Admin rights on the build account")
+    );
+
+    let human = &statuses[1];
+    assert_eq!(human.identity_type, Some(types::IdentityType::Human));
+    assert_eq!(
+        (human.jit_details.as_ref(), human.form.as_ref()),
+        (None, None)
+    );
+
+    // Nothing is lost: the encoding equals the fixture minus its nulls.
+    let original = fixture("statuses-v1.json");
+    let encoded = serde_json::to_value(&statuses).expect("encodes");
+    assert_eq!(encoded, without_nulls(&original));
+}
+
+/// `value` with every null-valued property removed (an absent optional field
+/// means the same).
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn config_v2_fixtures_round_trip_with_unknown_properties() {
+    let documents: Vec<types::AccessRequestConfigV2> = round_trip("config-v2-full.json");
+    let full = &documents[0];
+    assert_eq!(full.machine_identity_access_request_enabled, Some(false));
+    assert!(full.gov_group_visibility_enabled);
+    assert_eq!(full.extra["settingFrom2030"]["nested"][2], 3);
+    let access = full
+        .entitlement_request_config
+        .as_ref()
+        .and_then(|e| e.access_request_config.as_ref())
+        .expect("accessRequestConfig");
+    let schemes = access.approval_schemes.as_ref().expect("approvalSchemes");
+    assert_eq!(schemes.len(), 5);
+    assert_eq!(schemes[4].extra["futureFlag"], "kept");
+    let duration = access
+        .max_permitted_access_duration
+        .as_ref()
+        .expect("duration");
+    assert_eq!(duration.value.map(|v| v.get()), Some(5));
+    assert_eq!(duration.time_unit, Some(types::AccessDurationUnit::Days));
+    // An empty list of revocation steps stays an empty list, not an absent one.
+    let encoded = serde_json::to_value(full).expect("encodes");
+    assert_eq!(
+        encoded["entitlementRequestConfig"]["revocationRequestConfig"]["approvalSchemes"],
+        serde_json::json!([])
+    );
+    // Absent stays absent (the vendor's default of true is the service's business).
+    let empty = serde_json::to_value(&documents[5]).expect("encodes");
+    assert!(
+        empty.get("machineIdentityAccessRequestEnabled").is_none(),
+        "{empty}"
+    );
+
+    // The type refuses what the schema does: a duration of zero or less.
+    for value in [0, -1] {
+        let bad = serde_json::json!({"entitlementRequestConfig": {"accessRequestConfig": {
+            "maxPermittedAccessDuration": {"value": value, "timeUnit": "DAYS"}}}});
+        assert!(serde_json::from_value::<types::AccessRequestConfigV2>(bad).is_err());
+    }
+}
+
+#[test]
+fn the_v1_configuration_decodes_into_the_shared_document() {
+    let config: types::AccessRequestConfig = round_trip("config-v1.json");
+    let on_behalf = config
+        .request_on_behalf_of_config
+        .as_ref()
+        .expect("present");
+    assert_eq!(
+        on_behalf.allow_request_on_behalf_of_for_machine_identity,
+        Some(true)
+    );
+    let entitlements = config.entitlement_request_config.as_ref().expect("present");
+    let access = entitlements
+        .access_request_config
+        .as_ref()
+        .expect("structured block");
+    assert_eq!(
+        access.approval_schemes.as_ref().expect("steps")[0].approver_type,
+        Some(types::EntitlementApproverType::Manager)
+    );
+    assert!(entitlements.revocation_request_config.is_some());
+    // A v3 document keeps its shape: none of the v1 additions appear.
+    let v3: types::AccessRequestConfig =
+        serde_json::from_value(fixture("config-full.json")).expect("decodes");
+    let encoded = serde_json::to_value(&v3).expect("encodes");
+    for absent in [
+        "allowRequestOnBehalfOfForMachineIdentity",
+        "allowRequestForMachineByOwner",
+    ] {
+        assert!(
+            encoded["requestOnBehalfOfConfig"].get(absent).is_none(),
+            "{encoded}"
+        );
+    }
+    assert!(encoded["entitlementRequestConfig"]
+        .get("accessRequestConfig")
+        .is_none());
+}
+
+#[test]
+fn versioned_request_bodies_round_trip() {
+    let creates: Vec<types::AccessRequest> = round_trip("create-request-v1.json");
+    assert_eq!(
+        creates[0].requested_items[0].form_instance_id.as_deref(),
+        Some("9f3a1d2e-3f4a-5b6c-7d8e-9f0a1b2c3d4e")
+    );
+    let per_identity = |i: usize| {
+        &creates[i]
+            .requested_for_with_requested_items
+            .as_ref()
+            .unwrap()[0]
+    };
+    assert_eq!(
+        per_identity(1).identity_type,
+        Some(types::IdentityType::Human)
+    );
+    assert_eq!(
+        per_identity(1).requested_items[0]
+            .form_instance_id
+            .as_deref(),
+        Some("f-1")
+    );
+    assert_eq!(
+        per_identity(2).identity_type,
+        Some(types::IdentityType::Machine)
+    );
+    assert_eq!(
+        per_identity(2).requested_items[0]
+            .native_identity
+            .as_deref(),
+        Some("CN=build-bot,OU=Machines")
+    );
+    // A v3 body built without the new fields does not send them.
+    let plain = serde_json::to_value(types::AccessRequest {
+        requested_for_with_requested_items: Some(vec![types::RequestedForDtoRef {
+            identity_id: "a".into(),
+            identity_type: None,
+            requested_items: Vec::new(),
+        }]),
+        ..Default::default()
+    })
+    .expect("encodes");
+    assert!(plain["requestedForWithRequestedItems"][0]
+        .get("identityType")
+        .is_none());
+
+    #[derive(serde::Deserialize, serde::Serialize, PartialEq, Debug)]
+    #[serde(rename_all = "camelCase")]
+    struct Bodies {
+        close: Vec<types::CloseAccessRequests>,
+        bulk_cancel: Vec<types::BulkCancelAccessRequests>,
+    }
+    let bodies: Bodies = round_trip("close-and-bulk-cancel-requests.json");
+    assert_eq!(
+        bodies.close[1].execution_status,
+        Some(types::CloseExecutionStatus::Completed)
+    );
+    assert_eq!(
+        bodies.close[3].completion_status, None,
+        "the service's default applies"
+    );
+    assert_eq!(bodies.bulk_cancel[0].access_request_ids.len(), 2);
+    assert!(
+        serde_json::from_value::<types::BulkCancelAccessRequests>(
+            serde_json::json!({"accessRequestIds": ["x"]})
+        )
+        .is_err(),
+        "the comment is required"
+    );
+}
+
 /// Each open enum's known values must all occur in the fixtures, so the tests
 /// above exercise every value both vendor descriptions list.
 #[test]
@@ -199,6 +415,11 @@ fn fixtures_cover_every_enum_value() {
         RequestedItemState,
         SodCheckState,
         SodPolicyType,
+        IdentityType,
+        CloseExecutionStatus,
+        CloseCompletionStatus,
+        EntitlementApproverType,
+        AccessDurationUnit,
     );
     assert!(
         missing.is_empty(),

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
+
+use sailpoint_access_api::Family;
 
 use crate::error::ApiError;
 use crate::faults::Action;
@@ -33,7 +35,50 @@ fn endpoint(op: Operation) -> MethodRouter<Arc<Shared>> {
         Operation::GetAccessRequestConfig => on(method, handlers::get_config),
         Operation::SetAccessRequestConfig => on(method, handlers::set_config),
         Operation::ListAccessRequestStatus => on(method, handlers::list_status),
+        Operation::CreateAccessRequestV1 => on(method, handlers::create_v1),
+        Operation::CancelAccessRequestV1 => on(method, handlers::cancel),
+        Operation::CloseAccessRequests => on(method, handlers::close),
+        Operation::BulkCancelAccessRequests => on(method, handlers::bulk_cancel),
+        Operation::ListAccessRequestStatusV1 => on(method, handlers::list_status_v1),
+        // One stored document behind the v3 and the v1 configuration.
+        Operation::GetAccessRequestConfigV1 => on(method, handlers::get_config),
+        Operation::SetAccessRequestConfigV1 => on(method, handlers::set_config),
+        Operation::GetAccessRequestConfigV2 => on(method, handlers::get_config_v2),
+        Operation::SetAccessRequestConfigV2 => on(method, handlers::set_config_v2),
     }
+}
+
+/// When the vendor deprecated the configuration operations of v3 and of the
+/// versioned family's v1 (2026-02-26), as an HTTP date.
+pub(crate) const DEPRECATED_ON: &str = "Thu, 26 Feb 2026 00:00:00 GMT";
+
+/// When a deprecated operation stops being served: two years after its
+/// deprecation for a per-resource version, and v3's announced switch-off
+/// (first quarter of 2029) for v3.
+const fn sunset(op: Operation) -> &'static str {
+    match op.family() {
+        Some(Family::V3) => "Mon, 01 Jan 2029 00:00:00 GMT",
+        _ => "Sat, 26 Feb 2028 00:00:00 GMT",
+    }
+}
+
+/// Adds the deprecation headers tenants send on every answer of an
+/// operation the spec marks deprecated: `Deprecation` and `Sunset` (HTTP
+/// dates), `Link` to the replacement with `rel="deprecation"`, and the
+/// vendor's documented `X-Deprecated: true`.
+fn announce_deprecation(op: Operation, response: &mut Response) {
+    if !op.spec().is_some_and(|spec| spec.deprecated) {
+        return;
+    }
+    // The replacement is the v2 document, whichever family was deprecated.
+    let successor = Operation::GetAccessRequestConfigV2.path();
+    let headers = response.headers_mut();
+    headers.insert("Deprecation", HeaderValue::from_static(DEPRECATED_ON));
+    headers.insert("Sunset", HeaderValue::from_static(sunset(op)));
+    if let Ok(link) = HeaderValue::from_str(&format!("<{successor}>; rel=\"deprecation\"")) {
+        headers.insert(header::LINK, link);
+    }
+    headers.insert("X-Deprecated", HeaderValue::from_static("true"));
 }
 
 /// The sandbox's routes behind the gate layer: one per operation, at the
@@ -51,11 +96,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Counts the request, applies the fault knobs, then checks the bearer token
-/// for API operations.
+/// for API operations; the answers of deprecated operations say so.
 async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let Some(op) = Operation::route(request.method().as_str(), request.uri().path()) else {
         return next.run(request).await;
     };
+    let mut response = gated(&shared, op, request, next).await;
+    announce_deprecation(op, &mut response);
+    response
+}
+
+async fn gated(shared: &Arc<Shared>, op: Operation, request: Request, next: Next) -> Response {
     shared.count(op);
     let key = request
         .headers()
@@ -73,7 +124,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             let kill = request.extensions().get::<ConnectionKill>().cloned();
             if after_processing {
                 // Process as usual (auth included), then lose the response.
-                let _ = authorized(&shared, op, request, next).await;
+                let _ = authorized(shared, op, request, next).await;
             } else {
                 // Read the whole request first, so the close is a clean FIN
                 // after the request rather than a reset in the middle of it.
@@ -97,7 +148,7 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
             return ApiError::server(status).into_response();
         }
     }
-    authorized(&shared, op, request, next).await
+    authorized(shared, op, request, next).await
 }
 
 /// Runs the handler if the operation needs no token or the token is valid.

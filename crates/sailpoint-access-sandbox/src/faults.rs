@@ -3,13 +3,19 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use sailpoint_access_api::limits;
+use sailpoint_access_api::{limits, Family};
 
 use crate::operation::{Operation, Operations};
 use crate::rng::SplitMix64;
 
 /// 429 `Rate Limit Exceeded` with `Retry-After` once a caller (keyed by its
-/// `Authorization` header) has made `max_requests` in the current fixed window.
+/// `Authorization` header) has made `max_requests` in the current fixed window
+/// of one API family.
+///
+/// As on a tenant, where the limit is counted per client id and per API
+/// version, each family ([`Operation::family`]) has a window of its own: a
+/// caller that exhausted its v3 budget can still call the versioned family,
+/// and the other way round. The token endpoint, outside both, has its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests allowed per window.
@@ -245,8 +251,8 @@ pub(crate) enum Action {
 pub(crate) struct FaultState {
     pub(crate) config: FaultConfig,
     rng: SplitMix64,
-    // Fixed windows per caller key: (window start, requests in it).
-    windows: HashMap<String, (Instant, u32)>,
+    // Fixed windows per family and caller key: (window start, requests in it).
+    windows: HashMap<(Option<Family>, String), (Instant, u32)>,
     // Connections dropped since the knobs were last set, for `times`.
     dropped: u32,
 }
@@ -294,7 +300,10 @@ impl FaultState {
         }
         if let Some(limit) = &self.config.rate_limit {
             if limit.operations.contains(op) {
-                let entry = self.windows.entry(key.to_owned()).or_insert((now, 0));
+                let entry = self
+                    .windows
+                    .entry((op.family(), key.to_owned()))
+                    .or_insert((now, 0));
                 if now.duration_since(entry.0) >= limit.window {
                     *entry = (now, 0);
                 }
@@ -384,6 +393,32 @@ mod tests {
             state.decide(op, "a", t0 + Duration::from_secs(10)).0,
             Action::Proceed
         );
+    }
+
+    #[test]
+    fn rate_limit_windows_are_per_family() {
+        let mut state = FaultState::new(
+            FaultConfig {
+                rate_limit: Some(RateLimit::new(1, Duration::from_secs(10)).on(Operations::ALL)),
+                ..FaultConfig::default()
+            },
+            1,
+        );
+        let t0 = Instant::now();
+        let v3 = Operation::ListAccessRequestStatus;
+        let versioned = Operation::ListAccessRequestStatusV1;
+        assert_eq!(state.decide(v3, "a", t0).0, Action::Proceed);
+        assert!(matches!(
+            state.decide(v3, "a", t0).0,
+            Action::RateLimited { .. }
+        ));
+        // Another family, another budget; within a family every operation shares it.
+        assert_eq!(state.decide(versioned, "a", t0).0, Action::Proceed);
+        assert!(matches!(
+            state.decide(Operation::CloseAccessRequests, "a", t0).0,
+            Action::RateLimited { .. }
+        ));
+        assert_eq!(state.decide(Operation::Token, "a", t0).0, Action::Proceed);
     }
 
     #[test]

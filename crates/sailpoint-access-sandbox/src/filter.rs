@@ -1,7 +1,8 @@
 //! The v3 collection filter syntax, for the fields and operators the status
 //! list documents:
 //!
-//! - `accessRequestId`: `eq ne gt ge lt le in sw`
+//! - `accessRequestId`: `eq ne gt ge lt le in sw` (the versioned family's
+//!   list refuses `in`, see `Filter::uses_in_on_access_request_id`)
 //! - `accountActivityItemId`: `eq ne gt ge lt le in sw isnull`
 //! - `created`: `eq ne gt ge lt le`, with a date-time (quoted or bare)
 //!
@@ -78,6 +79,14 @@ impl Filter {
         Ok(Filter {
             conditions: parser.conditions,
         })
+    }
+
+    /// Whether the filter uses `in` on `accessRequestId`, which the
+    /// versioned family's status list does not support (v3's does).
+    pub(crate) fn uses_in_on_access_request_id(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| matches!(c, Condition::In(StrField::AccessRequestId, _)))
     }
 
     /// Whether `status` satisfies every condition.

@@ -14,12 +14,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sailpoint_access_api::types::{
-    AccessRequest, AccessRequestConfig, AccessRequestResponse, AccessRequestTracking,
-    ApprovalScheme, ApprovalStatusDto, CancelAccessRequest, CommentDto, ManualWorkItemState,
-    OwnerReference, OwnerType, RequestedForIdentities, RequestedItemDetails, RequestedItemState,
-    RequestedItemStatus,
+    AccessRequest, AccessRequestConfig, AccessRequestConfigV2, AccessRequestItemForm,
+    AccessRequestResponse, AccessRequestTracking, ApprovalScheme, ApprovalStatusDto,
+    BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests, CommentDto,
+    IdentityReferenceType, IdentityType, ManualWorkItemState, OwnerReference, OwnerType,
+    RequestedForIdentities, RequestedItemDetails, RequestedItemState, RequestedItemStatus,
 };
-use sailpoint_access_api::Timestamp;
+use sailpoint_access_api::{Family, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::auth::token_endpoint;
@@ -32,8 +33,9 @@ use crate::tenant::{
     APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
 };
 use crate::validate::{
-    check_cancel, check_config, check_exclusive_identity, check_item_types, parse_limit,
-    parse_offset, validate, Item, LIST_LIMIT_DEFAULT,
+    check_bulk_cancel, check_cancel, check_close, check_config, check_config_v2,
+    check_exclusive_identity, check_item_types, parse_limit, parse_offset, validate, CloseError,
+    Item, CLOSE_DEFAULT_MESSAGE, LIST_LIMIT_DEFAULT,
 };
 
 type Body = Result<Bytes, BytesRejection>;
@@ -114,10 +116,48 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    submit(&shared, &headers, body, Family::V3)
+}
+
+pub(crate) async fn create_v1(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    submit(&shared, &headers, body, Family::Versioned)
+}
+
+/// A submission through either family: the same rules, one store. Only the
+/// versioned family reads `identityType` and `formInstanceId` (a v3 tenant
+/// ignores them); its statuses record them.
+fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> Response {
     respond((|| {
-        let request: AccessRequest = read_json(&headers, body)?;
+        let request: AccessRequest = read_json(headers, body)?;
         let now = Timestamp::now();
         check_item_types(&request).map_err(ApiError::bad_request)?;
+        let versioned = family != Family::V3;
+        // Per identity, whether it is a machine (per-identity form only).
+        let machines: HashMap<String, bool> = request
+            .requested_for_with_requested_items
+            .iter()
+            .flatten()
+            .map(|e| {
+                let machine = e.identity_type == Some(IdentityType::Machine);
+                (e.identity_id.clone(), machine)
+            })
+            .collect();
+        if let Some(kind) = request
+            .requested_for_with_requested_items
+            .iter()
+            .flatten()
+            .filter_map(|e| e.identity_type.as_ref())
+            .find(|t| versioned && t.is_unknown())
+        {
+            return Err(ApiError::bad_request(format!(
+                "Invalid identityType '{}': expected HUMAN or MACHINE.",
+                kind.as_str()
+            )));
+        }
         let validated = validate(request, now)?;
         let caller = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
         let approver = OwnerReference {
@@ -133,6 +173,11 @@ pub(crate) async fn create(
         let mut tracking = Vec::new();
         for (identity_id, items) in &validated.targets {
             let identity_name = store.name_of(identity_id).unwrap_or(identity_id).to_owned();
+            let machine = versioned && machines.get(identity_id).copied().unwrap_or(false);
+            let mut target = identity(identity_id, &identity_name);
+            if machine {
+                target.type_ = Some(IdentityReferenceType::MachineIdentity);
+            }
             for item in items {
                 let activity_id = store.ids.hex_id();
                 let approval_id = store.ids.hex_id();
@@ -162,10 +207,20 @@ pub(crate) async fn create(
                     created: Some(now),
                     modified: Some(now),
                     requester: Some(caller.clone()),
-                    requested_for: Some(RequestedForIdentities::One(identity(
-                        identity_id,
-                        &identity_name,
-                    ))),
+                    requested_for: Some(RequestedForIdentities::One(target.clone())),
+                    identity_type: versioned.then_some(if machine {
+                        IdentityType::Machine
+                    } else {
+                        IdentityType::Human
+                    }),
+                    form: item
+                        .form_instance_id
+                        .as_ref()
+                        .filter(|_| versioned)
+                        .map(|id| AccessRequestItemForm {
+                            form_instance_id: Some(id.clone()),
+                            ..AccessRequestItemForm::default()
+                        }),
                     requester_comment: item.comment.as_ref().map(|c| CommentDto {
                         comment: Some(c.clone()),
                         created: Some(now),
@@ -232,6 +287,64 @@ pub(crate) async fn cancel(
                 request.account_activity_id
             ))),
         }
+    })())
+}
+
+/// `POST /access-requests/v1/close`: 202 once the rules pass, whatever the
+/// ids name (unknown ones are accepted, as the vendor does).
+pub(crate) async fn close(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let request: CloseAccessRequests = read_json(&headers, body)?;
+        let outcome = check_close(&request).map_err(|e| match e {
+            CloseError::Rule(failure) => ApiError::from(failure),
+            CloseError::Schema(text) => ApiError::bad_request(text),
+        })?;
+        let message = request.message.as_deref().unwrap_or(CLOSE_DEFAULT_MESSAGE);
+        shared
+            .store_mut()
+            .close(&request.access_request_ids, &outcome, message);
+        Ok(json_bytes(StatusCode::ACCEPTED, b"{}".to_vec()))
+    })())
+}
+
+/// `POST /access-requests/v1/bulk-cancel`: 202 once the rules pass; the
+/// cancelable items of the named requests are cancelled, unknown ids and
+/// items past approval are left alone.
+pub(crate) async fn bulk_cancel(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let request: BulkCancelAccessRequests = read_json(&headers, body)?;
+        check_bulk_cancel(&request)?;
+        let by = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
+        shared
+            .store_mut()
+            .bulk_cancel(&request.access_request_ids, &request.comment, &by);
+        Ok(json_bytes(StatusCode::ACCEPTED, b"{}".to_vec()))
+    })())
+}
+
+pub(crate) async fn get_config_v2(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(StatusCode::OK, &shared.store().config_v2)
+}
+
+pub(crate) async fn set_config_v2(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    respond((|| {
+        let config: AccessRequestConfigV2 = read_json(&headers, body)?;
+        check_config_v2(&config).map_err(ApiError::bad_request)?;
+        let mut store = shared.store_mut();
+        store.config_v2 = config;
+        Ok(json_response(StatusCode::OK, &store.config_v2))
     })())
 }
 
@@ -340,11 +453,30 @@ pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<StatusQuery, ApiErro
 }
 
 pub(crate) async fn list_status(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    list(&shared, &uri, Family::V3)
+}
+
+pub(crate) async fn list_status_v1(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    list(&shared, &uri, Family::Versioned)
+}
+
+/// One page of the status list, in `family`'s shape.
+fn list(shared: &Shared, uri: &Uri, family: Family) -> Response {
     respond((|| {
         let query = parse_list_query(uri.query())?;
+        if family != Family::V3
+            && query
+                .filter
+                .as_ref()
+                .is_some_and(|f| f.uses_in_on_access_request_id())
+        {
+            return Err(ApiError::bad_request(
+                "Invalid filter: accessRequestId does not support the 'in' operator here.",
+            ));
+        }
         let page = shared
             .store()
-            .page(&query)
+            .page(&query, family)
             .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))?;
         // Some tenants refuse an offset that lands exactly on the end of a
         // list whose size is a multiple of the page size, instead of

@@ -22,13 +22,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sailpoint_access_api::types::{AccessRequestConfig, RequestedItemStatus};
+use sailpoint_access_api::types::{
+    AccessRequestConfig, AccessRequestConfigV2, RequestedItemStatus,
+};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{DropConnections, FaultConfig, Latency, RateLimit, ServerErrors, Stall};
 pub use operation::{Operation, Operations};
-pub use state::{default_config, ControlError};
+pub use state::{default_config, default_config_v2, ControlError};
 pub use tenant::{
     APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME,
@@ -63,6 +65,7 @@ pub struct SandboxBuilder {
     offset_quirk: bool,
     faults: FaultConfig,
     config: AccessRequestConfig,
+    config_v2: AccessRequestConfigV2,
 }
 
 impl Default for SandboxBuilder {
@@ -77,6 +80,7 @@ impl Default for SandboxBuilder {
             offset_quirk: true,
             faults: FaultConfig::default(),
             config: default_config(),
+            config_v2: default_config_v2(),
         }
     }
 }
@@ -132,9 +136,17 @@ impl SandboxBuilder {
         self
     }
 
-    /// The access request configuration the tenant starts with.
+    /// The access request configuration the tenant starts with (the document
+    /// of the v3 and the v1 configuration operations).
     pub fn config(mut self, config: AccessRequestConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// The second configuration document the tenant starts with
+    /// (`/access-request-config/v2`).
+    pub fn config_v2(mut self, config: AccessRequestConfigV2) -> Self {
+        self.config_v2 = config;
         self
     }
 
@@ -186,7 +198,7 @@ impl SandboxBuilder {
             addr: self.addr,
             source,
         })?;
-        let mut store = state::Store::new(self.seed, self.config);
+        let mut store = state::Store::new(self.seed, self.config, self.config_v2);
         if self.seed_statuses > 0 {
             let seeded = seed::generate(self.seed_statuses, self.seed, chrono::Utc::now());
             store.learn_names(seeded.names);
@@ -346,8 +358,9 @@ impl SandboxHandle {
         self.shared.received(op)
     }
 
-    /// `POST /v3/access-requests` calls answered 202: each is one submission
-    /// on a real tenant, so duplicates show here.
+    /// Submissions answered 202, through either family
+    /// (`createAccessRequest` and `createAccessRequestV1`): each is one
+    /// submission on a real tenant, so duplicates show here.
     pub fn access_requests_accepted(&self) -> u64 {
         self.shared.accepted_creates.load(Ordering::Relaxed)
     }
@@ -416,6 +429,48 @@ impl SandboxHandle {
     pub fn set_config_json(&self, config: serde_json::Value) -> Result<(), serde_json::Error> {
         let config: AccessRequestConfig = serde_json::from_value(config)?;
         self.shared.store_mut().config = config;
+        Ok(())
+    }
+
+    /// The stored second configuration document (`/access-request-config/v2`).
+    pub fn config_v2(&self) -> AccessRequestConfigV2 {
+        self.shared.store().config_v2.clone()
+    }
+
+    /// Replaces the second configuration document, bypassing the API's
+    /// validation.
+    pub fn set_config_v2(&self, config: AccessRequestConfigV2) {
+        self.shared.store_mut().config_v2 = config;
+    }
+
+    /// The stored second configuration document as the API serves it,
+    /// unknown properties included.
+    pub fn config_v2_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.shared.store().config_v2).unwrap_or_default()
+    }
+
+    /// Replaces the second configuration document with raw JSON; it must
+    /// decode as an `AccessRequestConfigV2`, and unknown properties are kept.
+    /// On error the stored document is unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = sailpoint_access_sandbox::Sandbox::builder().start().await?;
+    /// sandbox.set_config_v2_json(serde_json::json!({
+    ///     "machineIdentityAccessRequestEnabled": false,
+    ///     "futureSetting": {"x": 1}
+    /// }))?;
+    /// assert_eq!(sandbox.config_v2().machine_identity_access_request_enabled, Some(false));
+    /// assert_eq!(sandbox.config_v2_json()["futureSetting"]["x"], 1);
+    /// // The v3/v1 document is another one.
+    /// assert!(sandbox.config_json().get("futureSetting").is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_config_v2_json(&self, config: serde_json::Value) -> Result<(), serde_json::Error> {
+        let config: AccessRequestConfigV2 = serde_json::from_value(config)?;
+        self.shared.store_mut().config_v2 = config;
         Ok(())
     }
 

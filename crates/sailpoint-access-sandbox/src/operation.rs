@@ -6,7 +6,7 @@
 use std::fmt;
 
 use sailpoint_access_api::operations;
-use sailpoint_access_api::Operation as SpecOperation;
+use sailpoint_access_api::{Family, Operation as SpecOperation};
 
 /// The OAuth2 token endpoint, served beside the API as on a tenant host.
 const TOKEN_PATH: &str = "/oauth/token";
@@ -30,17 +30,44 @@ pub enum Operation {
     SetAccessRequestConfig,
     /// `listAccessRequestStatus`.
     ListAccessRequestStatus,
+    /// `createAccessRequestV1` (versioned family).
+    CreateAccessRequestV1,
+    /// `cancelAccessRequestV1` (versioned family).
+    CancelAccessRequestV1,
+    /// `closeAccessRequests` (versioned family).
+    CloseAccessRequests,
+    /// `bulkCancelAccessRequests` (versioned family).
+    BulkCancelAccessRequests,
+    /// `listAccessRequestStatusV1` (versioned family).
+    ListAccessRequestStatusV1,
+    /// `getAccessRequestConfigV1` (versioned family, deprecated).
+    GetAccessRequestConfigV1,
+    /// `setAccessRequestConfigV1` (versioned family, deprecated).
+    SetAccessRequestConfigV1,
+    /// `getAccessRequestConfigV2` (versioned family).
+    GetAccessRequestConfigV2,
+    /// `setAccessRequestConfigV2` (versioned family).
+    SetAccessRequestConfigV2,
 }
 
 impl Operation {
     /// Every operation, the token endpoint first.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 15] = [
         Operation::Token,
         Operation::CreateAccessRequest,
         Operation::CancelAccessRequest,
         Operation::GetAccessRequestConfig,
         Operation::SetAccessRequestConfig,
         Operation::ListAccessRequestStatus,
+        Operation::CreateAccessRequestV1,
+        Operation::CancelAccessRequestV1,
+        Operation::CloseAccessRequests,
+        Operation::BulkCancelAccessRequests,
+        Operation::ListAccessRequestStatusV1,
+        Operation::GetAccessRequestConfigV1,
+        Operation::SetAccessRequestConfigV1,
+        Operation::GetAccessRequestConfigV2,
+        Operation::SetAccessRequestConfigV2,
     ];
 
     pub(crate) const fn index(self) -> usize {
@@ -66,6 +93,34 @@ impl Operation {
             Operation::GetAccessRequestConfig => Some(&operations::GET_ACCESS_REQUEST_CONFIG),
             Operation::SetAccessRequestConfig => Some(&operations::SET_ACCESS_REQUEST_CONFIG),
             Operation::ListAccessRequestStatus => Some(&operations::LIST_ACCESS_REQUEST_STATUS),
+            Operation::CreateAccessRequestV1 => Some(&operations::CREATE_ACCESS_REQUEST_V1),
+            Operation::CancelAccessRequestV1 => Some(&operations::CANCEL_ACCESS_REQUEST_V1),
+            Operation::CloseAccessRequests => Some(&operations::CLOSE_ACCESS_REQUESTS),
+            Operation::BulkCancelAccessRequests => Some(&operations::BULK_CANCEL_ACCESS_REQUESTS),
+            Operation::ListAccessRequestStatusV1 => {
+                Some(&operations::LIST_ACCESS_REQUEST_STATUS_V1)
+            }
+            Operation::GetAccessRequestConfigV1 => Some(&operations::GET_ACCESS_REQUEST_CONFIG_V1),
+            Operation::SetAccessRequestConfigV1 => Some(&operations::SET_ACCESS_REQUEST_CONFIG_V1),
+            Operation::GetAccessRequestConfigV2 => Some(&operations::GET_ACCESS_REQUEST_CONFIG_V2),
+            Operation::SetAccessRequestConfigV2 => Some(&operations::SET_ACCESS_REQUEST_CONFIG_V2),
+        }
+    }
+
+    /// The API family of this operation, or `None` for the token endpoint.
+    ///
+    /// ```
+    /// use sailpoint_access_api::Family;
+    /// use sailpoint_access_sandbox::Operation;
+    ///
+    /// assert_eq!(Operation::CreateAccessRequest.family(), Some(Family::V3));
+    /// assert_eq!(Operation::CloseAccessRequests.family(), Some(Family::Versioned));
+    /// assert_eq!(Operation::Token.family(), None);
+    /// ```
+    pub const fn family(self) -> Option<Family> {
+        match self.spec() {
+            Some(spec) => Some(spec.family),
+            None => None,
         }
     }
 
@@ -110,8 +165,8 @@ impl Operation {
             .find(|op| op.method() == method && op.path() == path)
     }
 
-    const fn bit(self) -> u8 {
-        1 << self as u8
+    const fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
@@ -132,7 +187,7 @@ impl fmt::Display for Operation {
 /// assert!(Operations::API.contains(Operation::ListAccessRequestStatus));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Operations(u8);
+pub struct Operations(u32);
 
 impl Operations {
     /// No operation.
@@ -142,6 +197,27 @@ impl Operations {
     /// The API operations, not the token endpoint (the default scope of
     /// every fault, so that tests can always obtain a token).
     pub const API: Operations = Operations(Operations::ALL.0 & !Operation::Token.bit());
+    /// The operations of the v3 family.
+    pub const V3: Operations = Operations::family(Family::V3);
+    /// The operations of the versioned family.
+    pub const VERSIONED: Operations = Operations::family(Family::Versioned);
+
+    /// The operations of `family`.
+    pub const fn family(family: Family) -> Operations {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Operation::ALL.len() {
+            let op = Operation::ALL[i];
+            if let Some(spec) = op.spec() {
+                // `Family` is not `const`-comparable; compare its spelling.
+                if same(spec.family.as_str(), family.as_str()) {
+                    bits |= op.bit();
+                }
+            }
+            i += 1;
+        }
+        Operations(bits)
+    }
 
     /// Just `op`.
     pub const fn only(op: Operation) -> Operations {
@@ -157,6 +233,22 @@ impl Operations {
     pub const fn contains(self, op: Operation) -> bool {
         self.0 & op.bit() != 0
     }
+}
+
+/// String equality in a `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl Default for Operations {
@@ -221,5 +313,29 @@ mod tests {
             Operations::ALL
         );
         assert_eq!(Operations::API.with(Operation::Token), Operations::ALL);
+    }
+
+    #[test]
+    fn family_sets_split_the_api_operations() {
+        for op in Operation::ALL {
+            let family = op.family();
+            assert_eq!(
+                Operations::V3.contains(op),
+                family == Some(Family::V3),
+                "{op}"
+            );
+            assert_eq!(
+                Operations::VERSIONED.contains(op),
+                family == Some(Family::Versioned),
+                "{op}"
+            );
+        }
+        let both: Operations = Operation::ALL
+            .into_iter()
+            .filter(|op| op.family().is_some())
+            .collect();
+        assert_eq!(both, Operations::API);
+        assert!(Operations::VERSIONED.contains(Operation::CloseAccessRequests));
+        assert!(!Operations::VERSIONED.contains(Operation::CreateAccessRequest));
     }
 }

@@ -1,18 +1,21 @@
 //! The tenant's data: requested-item statuses, the access request config, and
 //! the lifecycle transitions tests drive.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestConfig, AccessRequestPhaseResult, AccessRequestPhaseState,
-    AccessRequestPhases, ApprovalReminderAndEscalationConfig, CancelledRequestDetails,
-    EntitlementRequestConfig, ErrorMessageDto, IdentityReference, IdentityReferenceType,
-    LocaleOrigin, ManualWorkItemState, RequestOnBehalfOfConfig, RequestedForIdentities,
-    RequestedItemState, RequestedItemStatus,
+    AccessDuration, AccessDurationUnit, AccessItemType, AccessRequestConfig, AccessRequestConfigV2,
+    AccessRequestPhaseResult, AccessRequestPhaseState, AccessRequestPhases,
+    ApprovalReminderAndEscalationConfig, CancelledRequestDetails, EntitlementAccessRequestConfig,
+    EntitlementApprovalScheme, EntitlementApproverType, EntitlementRequestConfig,
+    EntitlementRequestConfigV2, EntitlementRevocationRequestConfig, ErrorMessageDto,
+    IdentityReference, IdentityReferenceType, IdentityType, LocaleOrigin, ManualWorkItemState,
+    RequestOnBehalfOfConfig, RequestedForIdentities, RequestedItemState, RequestedItemStatus,
 };
-use sailpoint_access_api::Timestamp;
+use sailpoint_access_api::{Family, Timestamp};
 
 use crate::filter::Filter;
 use crate::rng::SplitMix64;
@@ -163,7 +166,11 @@ pub(crate) struct Page {
 pub(crate) struct Store {
     records: Vec<RequestedItemStatus>,
     by_activity_id: HashMap<String, usize>,
+    /// The document of the v3 and v1 configuration operations (one store
+    /// behind both, as on a tenant).
     pub(crate) config: AccessRequestConfig,
+    /// The second configuration document (`/access-request-config/v2`).
+    pub(crate) config_v2: AccessRequestConfigV2,
     pub(crate) ids: SplitMix64,
     names: HashMap<String, String>,
     // Orderings of `records` per sort spec, built on first use and dropped on
@@ -179,11 +186,16 @@ pub(crate) struct Store {
 const MATCH_CACHE_ENTRIES: usize = 64;
 
 impl Store {
-    pub(crate) fn new(seed: u64, config: AccessRequestConfig) -> Self {
+    pub(crate) fn new(
+        seed: u64,
+        config: AccessRequestConfig,
+        config_v2: AccessRequestConfigV2,
+    ) -> Self {
         Self {
             records: Vec::new(),
             by_activity_id: HashMap::new(),
             config,
+            config_v2,
             ids: SplitMix64::new(seed),
             names: HashMap::new(),
             sorted: Mutex::new(HashMap::new()),
@@ -311,7 +323,12 @@ impl Store {
 
     /// Filters, sorts and slices without cloning records: one linear pass
     /// (plus a sort) the first time a query is seen, then O(limit) per page.
-    pub(crate) fn page(&self, query: &StatusQuery) -> Result<Page, serde_json::Error> {
+    /// Each family sees the records in its own shape ([`family_view`]).
+    pub(crate) fn page(
+        &self,
+        query: &StatusQuery,
+        family: Family,
+    ) -> Result<Page, serde_json::Error> {
         let n = self.records.len();
         let (page, total): (Vec<usize>, usize) = if query.restricts() {
             let found = self.matching(query);
@@ -334,7 +351,10 @@ impl Store {
             };
             (page, n)
         };
-        let items: Vec<&RequestedItemStatus> = page.iter().map(|&i| &self.records[i]).collect();
+        let items: Vec<Cow<'_, RequestedItemStatus>> = page
+            .iter()
+            .map(|&i| family_view(&self.records[i], family))
+            .collect();
         Ok(Page {
             body: serde_json::to_vec(&items)?,
             total,
@@ -436,23 +456,145 @@ impl Store {
         if !status.cancelable {
             return Err(CancelError::NotCancelable(Self::describe(status)));
         }
+        cancel_status(status, comment, by, Timestamp::now());
+        Ok(())
+    }
+
+    /// The indices of the records of these access requests.
+    fn of_requests(&self, access_request_ids: &[String]) -> Vec<usize> {
+        let wanted: HashSet<&str> = access_request_ids.iter().map(String::as_str).collect();
+        self.records
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.access_request_id
+                    .as_deref()
+                    .is_some_and(|id| wanted.contains(id))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Cancels every cancelable item of these access requests; the others,
+    /// and ids no record has, are left alone. Returns how many items were
+    /// cancelled.
+    pub(crate) fn bulk_cancel(
+        &mut self,
+        access_request_ids: &[String],
+        comment: &str,
+        by: &IdentityReference,
+    ) -> usize {
         let now = Timestamp::now();
-        status.cancelable = false;
-        status.state = Some(RequestedItemState::Cancelled);
-        status.modified = Some(now);
-        status.cancelled_request_details = Some(CancelledRequestDetails {
-            comment: Some(comment.to_owned()),
-            modified: Some(now),
-            owner: Some(by),
-        });
-        decide_approval(status, ManualWorkItemState::Cancelled, now);
-        for p in status.access_request_phases.iter_mut().flatten() {
-            if p.state == Some(AccessRequestPhaseState::Executing) {
-                p.state = Some(AccessRequestPhaseState::Cancelled);
-                p.finished = Some(now);
+        let mut cancelled = 0;
+        for i in self.of_requests(access_request_ids) {
+            let status = &mut self.records[i];
+            if status.cancelable {
+                cancel_status(status, comment, by.clone(), now);
+                cancelled += 1;
             }
         }
-        Ok(())
+        if cancelled > 0 {
+            self.changed();
+        }
+        cancelled
+    }
+
+    /// Ends every still-open item of these access requests in `outcome`,
+    /// with `message` as a warning; items already in a final state, and ids
+    /// no record has, are left alone, so closing twice changes nothing.
+    /// Returns how many items were closed.
+    pub(crate) fn close(
+        &mut self,
+        access_request_ids: &[String],
+        outcome: &RequestedItemState,
+        message: &str,
+    ) -> usize {
+        let now = Timestamp::now();
+        let mut closed = 0;
+        for i in self.of_requests(access_request_ids) {
+            let status = &mut self.records[i];
+            let open = matches!(
+                status.state,
+                None | Some(RequestedItemState::Executing)
+                    | Some(RequestedItemState::ProvisioningVerificationPending)
+            );
+            if !open {
+                continue;
+            }
+            status.state = Some(outcome.clone());
+            status.cancelable = false;
+            status.modified = Some(now);
+            status
+                .error_messages
+                .get_or_insert_with(Vec::new)
+                .push(vec![ErrorMessageDto {
+                    locale: Some("en-US".to_owned()),
+                    locale_origin: Some(LocaleOrigin::Default),
+                    text: Some(message.to_owned()),
+                }]);
+            decide_approval(status, ManualWorkItemState::Cancelled, now);
+            let result = if *outcome == RequestedItemState::RequestCompleted {
+                AccessRequestPhaseResult::Successful
+            } else {
+                AccessRequestPhaseResult::Failed
+            };
+            finish_phase(status, now, result);
+            closed += 1;
+        }
+        if closed > 0 {
+            self.changed();
+        }
+        closed
+    }
+}
+
+/// A record as one family's status list serves it. Records are stored in
+/// the superset shape; the v3 list leaves out what only the versioned family
+/// sends (`identityType`, `jitDetails`, `form`), and the versioned list fills
+/// in `identityType` (HUMAN for requests without one, as the vendor does) and
+/// leaves out `approvalDetails[].approvalId`, which it does not send.
+pub(crate) fn family_view(
+    status: &RequestedItemStatus,
+    family: Family,
+) -> Cow<'_, RequestedItemStatus> {
+    if family == Family::V3 {
+        if status.identity_type.is_none() && status.jit_details.is_none() && status.form.is_none() {
+            return Cow::Borrowed(status);
+        }
+        let mut v3 = status.clone();
+        v3.identity_type = None;
+        v3.jit_details = None;
+        v3.form = None;
+        return Cow::Owned(v3);
+    }
+    let mut versioned = status.clone();
+    versioned.identity_type.get_or_insert(IdentityType::Human);
+    for approval in &mut versioned.approval_details {
+        approval.approval_id = None;
+    }
+    Cow::Owned(versioned)
+}
+
+fn cancel_status(
+    status: &mut RequestedItemStatus,
+    comment: &str,
+    by: IdentityReference,
+    now: Timestamp,
+) {
+    status.cancelable = false;
+    status.state = Some(RequestedItemState::Cancelled);
+    status.modified = Some(now);
+    status.cancelled_request_details = Some(CancelledRequestDetails {
+        comment: Some(comment.to_owned()),
+        modified: Some(now),
+        owner: Some(by),
+    });
+    decide_approval(status, ManualWorkItemState::Cancelled, now);
+    for p in status.access_request_phases.iter_mut().flatten() {
+        if p.state == Some(AccessRequestPhaseState::Executing) {
+            p.state = Some(AccessRequestPhaseState::Cancelled);
+            p.finished = Some(now);
+        }
     }
 }
 
@@ -531,6 +673,8 @@ pub fn default_config() -> AccessRequestConfig {
         request_on_behalf_of_config: Some(RequestOnBehalfOfConfig {
             allow_request_on_behalf_of_anyone_by_anyone: true,
             allow_request_on_behalf_of_employee_by_manager: true,
+            allow_request_on_behalf_of_for_machine_identity: None,
+            allow_request_for_machine_by_owner: None,
             extra: serde_json::Map::new(),
         }),
         approval_reminder_and_escalation_config: Some(ApprovalReminderAndEscalationConfig {
@@ -545,6 +689,52 @@ pub fn default_config() -> AccessRequestConfig {
             request_comments_required: false,
             denied_comments_required: false,
             grant_request_approval_schemes: Some("sourceOwner".to_owned()),
+            access_request_config: None,
+            revocation_request_config: None,
+            extra: serde_json::Map::new(),
+        }),
+        extra: serde_json::Map::new(),
+    }
+}
+
+/// The second configuration document a fresh tenant has.
+pub fn default_config_v2() -> AccessRequestConfigV2 {
+    let step = |approver_type| EntitlementApprovalScheme {
+        approver_type: Some(approver_type),
+        approver_id: None,
+        extra: serde_json::Map::new(),
+    };
+    AccessRequestConfigV2 {
+        approvals_must_be_external: false,
+        reauthorization_enabled: false,
+        gov_group_visibility_enabled: false,
+        machine_identity_access_request_enabled: Some(true),
+        request_on_behalf_of_config: Some(RequestOnBehalfOfConfig {
+            allow_request_on_behalf_of_anyone_by_anyone: true,
+            allow_request_on_behalf_of_employee_by_manager: true,
+            allow_request_on_behalf_of_for_machine_identity: Some(true),
+            allow_request_for_machine_by_owner: Some(false),
+            extra: serde_json::Map::new(),
+        }),
+        entitlement_request_config: Some(EntitlementRequestConfigV2 {
+            access_request_config: Some(EntitlementAccessRequestConfig {
+                approval_schemes: Some(vec![step(EntitlementApproverType::SourceOwner)]),
+                request_comment_required: false,
+                denial_comment_required: false,
+                reauthorization_required: false,
+                require_end_date: false,
+                max_permitted_access_duration: Some(AccessDuration {
+                    value: std::num::NonZeroU32::new(90),
+                    time_unit: Some(AccessDurationUnit::Days),
+                    extra: serde_json::Map::new(),
+                }),
+                form_definition_id: None,
+                extra: serde_json::Map::new(),
+            }),
+            revocation_request_config: Some(EntitlementRevocationRequestConfig {
+                approval_schemes: Some(Vec::new()),
+                extra: serde_json::Map::new(),
+            }),
             extra: serde_json::Map::new(),
         }),
         extra: serde_json::Map::new(),

@@ -11,8 +11,10 @@ use std::collections::{HashMap, HashSet};
 
 use sailpoint_access_api::limits;
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequest, AccessRequestConfig, AccessRequestItem, AccessRequestType,
-    CancelAccessRequest, RequestedItemDtoRef,
+    AccessItemType, AccessRequest, AccessRequestConfig, AccessRequestConfigV2, AccessRequestItem,
+    AccessRequestType, BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests,
+    CloseCompletionStatus, CloseExecutionStatus, EntitlementApprovalScheme,
+    EntitlementApproverType, RequestedItemDtoRef, RequestedItemState,
 };
 use sailpoint_access_api::{Rule, Timestamp};
 
@@ -32,6 +34,8 @@ pub(crate) struct Item {
     pub(crate) client_metadata: HashMap<String, String>,
     pub(crate) start_date: Option<Timestamp>,
     pub(crate) remove_date: Option<Timestamp>,
+    /// Read by the versioned family only.
+    pub(crate) form_instance_id: Option<String>,
 }
 
 impl From<AccessRequestItem> for Item {
@@ -43,6 +47,7 @@ impl From<AccessRequestItem> for Item {
             client_metadata: i.client_metadata,
             start_date: i.start_date,
             remove_date: i.remove_date,
+            form_instance_id: i.form_instance_id,
         }
     }
 }
@@ -56,6 +61,7 @@ impl From<RequestedItemDtoRef> for Item {
             client_metadata: i.client_metadata,
             start_date: i.start_date,
             remove_date: i.remove_date,
+            form_instance_id: i.form_instance_id,
         }
     }
 }
@@ -463,6 +469,94 @@ pub(crate) fn check_cancel(request: &CancelAccessRequest) -> Result<(), Failure>
     Ok(())
 }
 
+/// The rules of `POST /access-requests/v1/close`: 1 to
+/// `limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS` ids (the
+/// vendor states the bound in prose). Returns the state the still-open
+/// items end in, from `executionStatus` and `completionStatus` (defaults:
+/// Terminated, Failure), or a plain 400 text for a value outside their enums.
+pub(crate) fn check_close(request: &CloseAccessRequests) -> Result<RequestedItemState, CloseError> {
+    let n = request.access_request_ids.len();
+    let range = limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MIN_ITEMS
+        ..=limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
+    if !range.contains(&n) {
+        return Err(CloseError::Rule((
+            Rule::CloseIdsCount,
+            format!(
+                "accessRequestIds has {n} ids; between {} and {} are accepted.",
+                range.start(),
+                range.end()
+            ),
+        )));
+    }
+    let execution = request
+        .execution_status
+        .clone()
+        .unwrap_or(CloseExecutionStatus::Terminated);
+    let completion = request
+        .completion_status
+        .clone()
+        .unwrap_or(CloseCompletionStatus::Failure);
+    if execution.is_unknown() {
+        return Err(CloseError::Schema(format!(
+            "Invalid executionStatus '{}': expected Terminated or Completed.",
+            execution.as_str()
+        )));
+    }
+    if completion.is_unknown() {
+        return Err(CloseError::Schema(format!(
+            "Invalid completionStatus '{}': expected Success, Incomplete or Failure.",
+            completion.as_str()
+        )));
+    }
+    Ok(match (execution, completion) {
+        (CloseExecutionStatus::Completed, CloseCompletionStatus::Success) => {
+            RequestedItemState::RequestCompleted
+        }
+        (CloseExecutionStatus::Completed, CloseCompletionStatus::Incomplete) => {
+            RequestedItemState::NotAllItemsProvisioned
+        }
+        (CloseExecutionStatus::Completed, _) => RequestedItemState::ProvisioningFailed,
+        _ => RequestedItemState::Terminated,
+    })
+}
+
+/// Why a close was refused: a documented rule, or a value outside the schema.
+#[derive(Debug)]
+pub(crate) enum CloseError {
+    Rule(Failure),
+    Schema(String),
+}
+
+/// The message a close without one leaves on the requests (the vendor's default).
+pub(crate) const CLOSE_DEFAULT_MESSAGE: &str =
+    "The IdentityNow Administrator manually closed this request.";
+
+/// The rules of `POST /access-requests/v1/bulk-cancel`: 1 to
+/// `limits::BULK_CANCEL_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS` ids,
+/// then a comment.
+pub(crate) fn check_bulk_cancel(request: &BulkCancelAccessRequests) -> Result<(), Failure> {
+    let n = request.access_request_ids.len();
+    let range = limits::BULK_CANCEL_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MIN_ITEMS
+        ..=limits::BULK_CANCEL_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
+    if !range.contains(&n) {
+        return broken(
+            Rule::BulkCancelIdsCount,
+            format!(
+                "accessRequestIds has {n} ids; between {} and {} are accepted.",
+                range.start(),
+                range.end()
+            ),
+        );
+    }
+    if request.comment.trim().is_empty() {
+        return broken(
+            Rule::BulkCancelComment,
+            "comment is required to cancel access requests.",
+        );
+    }
+    Ok(())
+}
+
 /// `regarding-identity` excludes `requested-for` and `requested-by`.
 pub(crate) fn check_exclusive_identity(
     regarding: bool,
@@ -546,6 +640,67 @@ pub(crate) fn check_config(config: &AccessRequestConfig) -> Result<(), String> {
     Ok(())
 }
 
+/// The checks the second configuration document must pass beyond its schema
+/// (which, such as `maxPermittedAccessDuration.value >= 1`, is enforced while
+/// decoding): approver types and time units the service knows, and an
+/// `approverId` for the approver types that need one. Not documented rules:
+/// the error is the text of a plain 400.
+pub(crate) fn check_config_v2(config: &AccessRequestConfigV2) -> Result<(), String> {
+    let Some(entitlements) = &config.entitlement_request_config else {
+        return Ok(());
+    };
+    let access = entitlements.access_request_config.as_ref();
+    let steps = access
+        .and_then(|a| a.approval_schemes.as_deref())
+        .into_iter()
+        .flatten()
+        .chain(
+            entitlements
+                .revocation_request_config
+                .as_ref()
+                .and_then(|r| r.approval_schemes.as_deref())
+                .into_iter()
+                .flatten(),
+        );
+    for EntitlementApprovalScheme {
+        approver_type,
+        approver_id,
+        ..
+    } in steps
+    {
+        let Some(kind) = approver_type else {
+            return Err("Each approval scheme needs an approverType.".to_owned());
+        };
+        if kind.is_unknown() {
+            return Err(format!(
+                "Invalid approverType '{}': expected ENTITLEMENT_OWNER, SOURCE_OWNER, MANAGER, GOVERNANCE_GROUP or WORKFLOW.",
+                kind.as_str()
+            ));
+        }
+        let needs_id = matches!(
+            kind,
+            EntitlementApproverType::GovernanceGroup | EntitlementApproverType::Workflow
+        );
+        if needs_id && approver_id.as_deref().is_none_or(|id| id.trim().is_empty()) {
+            return Err(format!(
+                "approverType {} needs an approverId.",
+                kind.as_str()
+            ));
+        }
+    }
+    if let Some(unit) = access
+        .and_then(|a| a.max_permitted_access_duration.as_ref())
+        .and_then(|d| d.time_unit.as_ref())
+        .filter(|u| u.is_unknown())
+    {
+        return Err(format!(
+            "Invalid timeUnit '{}': expected HOURS, DAYS, WEEKS or MONTHS.",
+            unit.as_str()
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,6 +713,7 @@ mod tests {
             comment: Some("why".to_owned()),
             assignment_id: None,
             native_identity: None,
+            form_instance_id: None,
             client_metadata: HashMap::new(),
             start_date: None,
             remove_date: None,
@@ -598,6 +754,8 @@ mod tests {
             start_date: None,
             remove_date: None,
             account_selection: None,
+            native_identity: None,
+            form_instance_id: None,
         }
     }
 
@@ -608,6 +766,7 @@ mod tests {
                     .into_iter()
                     .map(|(id, items)| RequestedForDtoRef {
                         identity_id: id.to_owned(),
+                        identity_type: None,
                         requested_items: items,
                     })
                     .collect(),

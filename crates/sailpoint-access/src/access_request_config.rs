@@ -1,9 +1,11 @@
 //! The tenant's access request configuration: read, replace, read-modify-write,
 //! and strict loading of a document from a file.
 
+use std::future::Future;
+
 use sailpoint_access_api::operations;
-use sailpoint_access_api::types::AccessRequestConfig;
-use sailpoint_access_api::Rule;
+use sailpoint_access_api::types::{AccessRequestConfig, AccessRequestConfigV2};
+use sailpoint_access_api::{Family, Rule};
 use serde_json::{Map, Value};
 
 use crate::engine::Engine;
@@ -15,8 +17,9 @@ use crate::error::{Error, Result, ValidationError};
 /// the `extra` maps of [`AccessRequestConfig`] and its parts, and sent back
 /// unchanged, so [`update`](Self::update) never resets them.
 ///
-/// The vendor marks these operations deprecated (2026-02-26) in favour of a
-/// newer API version; they are still served.
+/// Deprecated by the vendor (2026-02-26) in both families in favour of the
+/// v2 document (`Client::access_request_config_v2`); still served. The
+/// client's family picks `/v3/access-request-config` or `/access-request-config/v1`.
 #[derive(Clone, Debug)]
 pub struct AccessRequestConfigs {
     engine: Engine,
@@ -35,15 +38,9 @@ impl AccessRequestConfigs {
     /// println!("{}", cfg.approvals_must_be_external);
     /// # Ok(()) }
     /// ```
-    pub async fn get(&self) -> Result<AccessRequestConfig> {
-        let raw = self.engine.raw();
-        let value = self
-            .engine
-            .execute(&operations::GET_ACCESS_REQUEST_CONFIG, || {
-                raw.get_access_request_config().send()
-            })
-            .await?;
-        Ok(value.into_inner())
+    pub fn get(&self) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static {
+        // Owned: the future holds its own engine handle, so it can be spawned.
+        get(self.engine.clone())
     }
 
     /// Replaces the whole configuration and returns what the service stored.
@@ -58,15 +55,11 @@ impl AccessRequestConfigs {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set(&self, config: AccessRequestConfig) -> Result<AccessRequestConfig> {
-        let raw = self.engine.raw();
-        let value = self
-            .engine
-            .execute(&operations::SET_ACCESS_REQUEST_CONFIG, || {
-                raw.set_access_request_config().body(config.clone()).send()
-            })
-            .await?;
-        Ok(value.into_inner())
+    pub fn set(
+        &self,
+        config: AccessRequestConfig,
+    ) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static {
+        set(self.engine.clone(), config)
     }
 
     /// Reads the configuration, applies `change`, and writes it back: fields
@@ -80,14 +73,64 @@ impl AccessRequestConfigs {
     /// client.access_request_config().update(|cfg| cfg.reauthorization_enabled = true).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn update<F>(&self, change: F) -> Result<AccessRequestConfig>
+    pub fn update<F>(
+        &self,
+        change: F,
+    ) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static
     where
-        F: FnOnce(&mut AccessRequestConfig),
+        F: FnOnce(&mut AccessRequestConfig) + Send + 'static,
     {
-        let mut config = self.get().await?;
-        change(&mut config);
-        self.set(config).await
+        let engine = self.engine.clone();
+        async move {
+            let mut config = get(engine.clone()).await?;
+            change(&mut config);
+            set(engine, config).await
+        }
     }
+}
+
+async fn get(engine: Engine) -> Result<AccessRequestConfig> {
+    let raw = engine.raw();
+    let value = match engine.family() {
+        Family::Versioned => {
+            engine
+                .execute(&operations::GET_ACCESS_REQUEST_CONFIG_V1, || {
+                    raw.get_access_request_config_v1().send()
+                })
+                .await?
+        }
+        _ => {
+            engine
+                .execute(&operations::GET_ACCESS_REQUEST_CONFIG, || {
+                    raw.get_access_request_config().send()
+                })
+                .await?
+        }
+    };
+    Ok(value.into_inner())
+}
+
+async fn set(engine: Engine, config: AccessRequestConfig) -> Result<AccessRequestConfig> {
+    let raw = engine.raw();
+    let value = match engine.family() {
+        Family::Versioned => {
+            engine
+                .execute(&operations::SET_ACCESS_REQUEST_CONFIG_V1, || {
+                    raw.set_access_request_config_v1()
+                        .body(config.clone())
+                        .send()
+                })
+                .await?
+        }
+        _ => {
+            engine
+                .execute(&operations::SET_ACCESS_REQUEST_CONFIG, || {
+                    raw.set_access_request_config().body(config.clone()).send()
+                })
+                .await?
+        }
+    };
+    Ok(value.into_inner())
 }
 
 /// Reads a configuration document written by a person (a file), refusing
@@ -140,4 +183,79 @@ pub fn config_from_json_strict(text: &str) -> Result<AccessRequestConfig> {
         )
         .into())
     }
+}
+
+/// The v2 access request configuration (`/access-request-config/v2`, the
+/// versioned family only); from `Client::access_request_config_v2`. A
+/// different document from the v3/v1 one: approval schemes per access type,
+/// comment rules, end dates and the longest permitted duration, revocation
+/// settings, machine identities. Unknown properties are kept and sent back.
+#[derive(Clone, Debug)]
+pub struct AccessRequestConfigsV2 {
+    engine: Engine,
+}
+
+impl AccessRequestConfigsV2 {
+    pub(crate) fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+
+    /// Reads the v2 configuration.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let cfg = client.access_request_config_v2().get().await?;
+    /// println!("{:?}", cfg.machine_identity_access_request_enabled);
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static {
+        get_v2(self.engine.clone())
+    }
+
+    /// Replaces the whole v2 configuration; prefer [`update`](Self::update).
+    pub fn set(
+        &self,
+        config: AccessRequestConfigV2,
+    ) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static {
+        set_v2(self.engine.clone(), config)
+    }
+
+    /// Read, apply `change`, write back: fields the closure does not touch,
+    /// unknown ones included, keep their values. Not atomic.
+    pub fn update<F>(
+        &self,
+        change: F,
+    ) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static
+    where
+        F: FnOnce(&mut AccessRequestConfigV2) + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        async move {
+            let mut config = get_v2(engine.clone()).await?;
+            change(&mut config);
+            set_v2(engine, config).await
+        }
+    }
+}
+
+async fn get_v2(engine: Engine) -> Result<AccessRequestConfigV2> {
+    let raw = engine.raw();
+    let value = engine
+        .execute(&operations::GET_ACCESS_REQUEST_CONFIG_V2, || {
+            raw.get_access_request_config_v2().send()
+        })
+        .await?;
+    Ok(value.into_inner())
+}
+
+async fn set_v2(engine: Engine, config: AccessRequestConfigV2) -> Result<AccessRequestConfigV2> {
+    let raw = engine.raw();
+    let value = engine
+        .execute(&operations::SET_ACCESS_REQUEST_CONFIG_V2, || {
+            raw.set_access_request_config_v2()
+                .body(config.clone())
+                .send()
+        })
+        .await?;
+    Ok(value.into_inner())
 }

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use sailpoint_access_api as raw;
 use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse};
+use sailpoint_access_api::{DeprecationNotice, Family};
 
-use crate::access_request_config::AccessRequestConfigs;
+use crate::access_request_config::{AccessRequestConfigs, AccessRequestConfigsV2};
 use crate::access_requests::AccessRequests;
+use crate::cancel_requests::CancelRequests;
 use crate::dedupe::{self, Submission};
 use crate::engine::auth::Credentials;
 use crate::engine::retry::RetryPolicy;
-use crate::engine::{settings, Engine, EngineSettings, Timeouts};
+use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
 use crate::statuses::StatusQuery;
 use crate::wait::WaitUntilDone;
@@ -102,6 +104,11 @@ impl Client {
         ClientBuilder::from_env_map(env, dir)?.build()
     }
 
+    /// The API family this client's shared operations go to.
+    pub fn family(&self) -> Family {
+        self.engine.family()
+    }
+
     /// The normalized base URL (scheme, host, optional path prefix; no `/v3`).
     pub fn base_url(&self) -> &str {
         self.engine.base_url()
@@ -120,6 +127,23 @@ impl Client {
     /// ```
     pub fn raw(&self) -> &raw::Client {
         self.engine.raw()
+    }
+
+    /// The deprecation notices responses have carried so far (`Deprecation`,
+    /// `Sunset`, `X-Deprecated`, `Link: <...>; rel="deprecation"`), by
+    /// operation name. The first notice of each operation is also logged as
+    /// a `tracing` warning.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// client.access_request_config().get().await?;
+    /// for (operation, notice) in client.deprecations() {
+    ///     eprintln!("{operation} is deprecated; sunset {:?}", notice.sunset);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn deprecations(&self) -> Vec<(&'static str, DeprecationNotice)> {
+        self.engine.deprecations()
     }
 
     /// Submitting and cancelling access requests.
@@ -146,6 +170,46 @@ impl Client {
     /// ```
     pub fn access_request_config(&self) -> AccessRequestConfigs {
         AccessRequestConfigs::new(self.engine.clone())
+    }
+
+    /// The v2 access request configuration (always the versioned family).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// client
+    ///     .access_request_config_v2()
+    ///     .update(|cfg| cfg.machine_identity_access_request_enabled = Some(false))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn access_request_config_v2(&self) -> AccessRequestConfigsV2 {
+        AccessRequestConfigsV2::new(self.engine.clone())
+    }
+
+    /// Cancels any number of access requests (bulk cancel, in calls of at
+    /// most 50 ids, always the versioned family) and re-reads their statuses
+    /// to report which were really cancelled; see [`CancelRequests`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let report = client.cancel_requests(["2c91...a", "2c91...b"], "project ended").send().await?;
+    /// println!("{} cancelled in {} call(s)", report.cancelled().count(), report.cancel_calls);
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel_requests<I, S>(
+        &self,
+        access_request_ids: I,
+        comment: impl Into<String>,
+    ) -> CancelRequests
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        CancelRequests::new(
+            self.engine.clone(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+            comment.into(),
+        )
     }
 
     /// A query over the status of requested items; see [`StatusQuery`].
@@ -227,10 +291,21 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
+    max_response_bytes: Option<u64>,
+    max_status_bytes: Option<u64>,
+    family: Option<Family>,
     retry: Option<RetryPolicy>,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
 }
+
+/// Default limit of a whole call.
+const DEFAULT_TOTAL: Duration = Duration::from_secs(60);
+/// Default cap of a response body other than a page of statuses: 8 MiB.
+const DEFAULT_MAX_BODY: u64 = 8 << 20;
+/// Default cap per status on a page (a page of `limit` statuses may have
+/// `limit` times this, plus the body cap): 64 KiB.
+const DEFAULT_MAX_STATUS: u64 = 64 << 10;
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -240,6 +315,9 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
             .field("total_timeout", &self.total_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_status_bytes", &self.max_status_bytes)
+            .field("family", &self.family)
             .field("retry", &self.retry)
             .field("app_name", &self.app_name)
             .field("http", &self.http.as_ref().map(|_| "<custom>"))
@@ -274,7 +352,8 @@ impl ClientBuilder {
         let resolved = settings::resolve(env, dir)?;
         Ok(Self::default()
             .base_url(resolved.base_url)
-            .credentials(resolved.credentials))
+            .credentials(resolved.credentials)
+            .family(resolved.family))
     }
 
     /// The tenant's API host, such as `https://acme.api.identitynow.com`; a
@@ -311,16 +390,44 @@ impl ClientBuilder {
         self
     }
 
-    /// Limit for one attempt, from sending to the decoded body (default 30 s).
+    /// Limit for one attempt, from sending to the last byte of the decoded
+    /// body, headers and body alike, so a server that trickles its answer
+    /// cannot hold a call longer (default 30 s). A token request is one
+    /// attempt with the same limit.
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = Some(timeout);
         self
     }
 
-    /// Limit for a whole call, retries and waits included (default: none
-    /// beyond the retry policy's `max_elapsed`).
+    /// Limit for a whole call: token fetches, every attempt and every wait
+    /// between attempts included (default 60 s). This is the documented
+    /// worst case of any call of the client.
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest response body read, in bytes, for every response but a
+    /// page of statuses (default 8 MiB). A larger body fails the call with
+    /// `ErrorKind::ResponseTooLarge` after at most this much was buffered.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// The allowance per status on a page (default 64 KiB): a page of
+    /// `limit` statuses may be `limit` times this plus `max_response_bytes`.
+    pub fn max_status_bytes(mut self, bytes: u64) -> Self {
+        self.max_status_bytes = Some(bytes);
+        self
+    }
+
+    /// The API family the operations that exist in both go to (default
+    /// [`Family::V3`]; `SAIL_API_FAMILY=versioned` in [`Client::from_env`]).
+    /// Close, bulk cancel and the v2 configuration exist only in the
+    /// versioned family and always use it.
+    pub fn family(mut self, family: Family) -> Self {
+        self.family = Some(family);
         self
     }
 
@@ -361,8 +468,13 @@ impl ClientBuilder {
             timeouts: Timeouts {
                 connect: self.connect_timeout.unwrap_or(Duration::from_secs(10)),
                 attempt: self.attempt_timeout.unwrap_or(Duration::from_secs(30)),
-                total: self.total_timeout,
+                total: Some(self.total_timeout.unwrap_or(DEFAULT_TOTAL)),
             },
+            body_limits: BodyLimits {
+                max_body: self.max_response_bytes.unwrap_or(DEFAULT_MAX_BODY),
+                max_status: self.max_status_bytes.unwrap_or(DEFAULT_MAX_STATUS),
+            },
+            family: self.family.unwrap_or(Family::V3),
             retry: self.retry.unwrap_or_default(),
             app_name: self.app_name,
             http: self.http,

@@ -54,6 +54,13 @@ pub enum ErrorKind {
     Transport(TransportKind),
     /// A response did not have the expected shape; see [`Error::decode`].
     Decode,
+    /// A response body was larger than the client allows; see
+    /// [`Error::size_limit`]. Nothing beyond the limit was buffered.
+    ResponseTooLarge,
+    /// The pages of a walk contradict each other: a page larger than its
+    /// `limit`, items repeated from an earlier page (a server ignoring
+    /// `offset`), or an end that contradicts the announced total.
+    Paging,
 }
 
 /// Which time limit a [`ErrorKind::Timeout`] hit.
@@ -146,6 +153,7 @@ struct Inner {
     api: Option<ApiError>,
     retry_after: Option<Duration>,
     limit: Option<Duration>,
+    size_limit: Option<u64>,
     validation: Option<ValidationError>,
     decode: Option<DecodeError>,
     message: Option<String>,
@@ -165,6 +173,7 @@ impl Error {
                 api: None,
                 retry_after: None,
                 limit: None,
+                size_limit: None,
                 validation: None,
                 decode: None,
                 message: None,
@@ -227,6 +236,11 @@ impl Error {
     /// The limit a [`ErrorKind::Timeout`] hit.
     pub fn time_limit(&self) -> Option<Duration> {
         self.inner.limit
+    }
+
+    /// The body size limit a [`ErrorKind::ResponseTooLarge`] hit, in bytes.
+    pub fn size_limit(&self) -> Option<u64> {
+        self.inner.size_limit
     }
 
     /// How many attempts the call made, the first included: more than 1 when
@@ -296,6 +310,18 @@ impl Error {
         let mut e = Self::new(ErrorKind::Transport(kind));
         e.inner.message = Some(message.into());
         e.inner.before_send = matches!(kind, TransportKind::Dns | TransportKind::Connect);
+        e
+    }
+
+    pub(crate) fn too_large(limit: u64) -> Self {
+        let mut e = Self::new(ErrorKind::ResponseTooLarge);
+        e.inner.size_limit = Some(limit);
+        e
+    }
+
+    pub(crate) fn paging(message: impl Into<String>) -> Self {
+        let mut e = Self::new(ErrorKind::Paging);
+        e.inner.message = Some(message.into());
         e
     }
 
@@ -490,6 +516,20 @@ impl fmt::Display for Error {
                 if let Some(d) = &i.decode {
                     write!(f, "{d}")?;
                 }
+            }
+            ErrorKind::ResponseTooLarge => {
+                write!(
+                    f,
+                    "response too large: the body exceeds the limit of {} bytes",
+                    i.size_limit.unwrap_or(0)
+                )?;
+            }
+            ErrorKind::Paging => {
+                write!(
+                    f,
+                    "inconsistent pages: {}",
+                    i.message.as_deref().unwrap_or("")
+                )?;
             }
             kind => {
                 f.write_str(match kind {

@@ -42,6 +42,8 @@ use crate::error::ValidationError;
 pub struct Filter {
     expr: String,
     error: Option<ValidationError>,
+    /// Uses an operator only the v3 family serves (`accessRequestId in`).
+    v3_only: bool,
 }
 
 impl Filter {
@@ -65,12 +67,18 @@ impl Filter {
         self.expr.push_str(" and ");
         self.expr.push_str(&other.expr);
         self.error = self.error.or(other.error);
+        self.v3_only |= other.v3_only;
         self
     }
 
     /// The expression as sent in the `filters` query parameter.
     pub fn as_str(&self) -> &str {
         &self.expr
+    }
+
+    /// Whether only the v3 family serves this expression.
+    pub(crate) fn v3_only(&self) -> bool {
+        self.v3_only
     }
 
     pub(crate) fn check(&self) -> Result<(), ValidationError> {
@@ -84,6 +92,7 @@ impl Filter {
         Filter {
             expr: format!("{field} {op} {value}"),
             error: None,
+            v3_only: false,
         }
     }
 
@@ -99,6 +108,7 @@ impl Filter {
         Filter {
             expr: format!("{field} in ({})", quoted.join(",")),
             error,
+            v3_only: field == "accessRequestId",
         }
     }
 }
@@ -182,6 +192,7 @@ impl AccountActivityItemIdField {
         Filter {
             expr: "accountActivityItemId isnull".to_owned(),
             error: None,
+            v3_only: false,
         }
     }
 }

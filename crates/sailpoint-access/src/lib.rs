@@ -2,6 +2,7 @@
 
 mod access_request_config;
 mod access_requests;
+mod cancel_requests;
 mod client;
 mod dedupe;
 mod engine;
@@ -17,16 +18,20 @@ mod wait;
 pub use sailpoint_access_api as raw;
 /// The request and response types of the API.
 pub use sailpoint_access_api::types;
-pub use sailpoint_access_api::{Rule, Timestamp};
+pub use sailpoint_access_api::{DeprecationNotice, Family, Rule, Timestamp};
 /// Secrets are kept in [`SecretString`] (zeroized on drop, never printed);
 /// [`ExposeSecret`] reads one.
 pub use secrecy::{ExposeSecret, SecretString};
 
-pub use access_request_config::{config_from_json_strict, AccessRequestConfigs};
-pub use access_requests::{
-    validate_access_request, validate_cancel, AccessRequests, Cancel, Cancelled, Item, PerIdentity,
-    PerIdentityItem, SubmitRequest, MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
+pub use access_request_config::{
+    config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2,
 };
+pub use access_requests::{
+    validate_access_request, validate_cancel, AccessRequests, BulkCancel, Cancel, Cancelled, Close,
+    Item, PerIdentity, PerIdentityItem, SubmitRequest, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS,
+    MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
+};
+pub use cancel_requests::{CancelOutcome, CancelReport, CancelRequests};
 pub use client::{Client, ClientBuilder};
 pub use dedupe::Submission;
 pub use engine::auth::Credentials;
@@ -43,6 +48,7 @@ pub use wait::WaitUntilDone;
 /// the file [`Client::from_env`] reads.
 pub mod settings {
     pub use crate::engine::settings::{
-        CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET,
+        CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
+        ENV_CLIENT_SECRET,
     };
 }

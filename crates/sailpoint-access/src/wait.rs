@@ -8,7 +8,6 @@ use sailpoint_access_api::Rule;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, TimeoutPhase, ValidationError};
-use crate::filter::Filter;
 use crate::statuses::{is_terminal, StatusQuery};
 
 /// The most statuses one poll reads: a bound on memory whatever the server sends.
@@ -17,8 +16,9 @@ const MAX_STATUSES_PER_POLL: usize = 100_000;
 /// Polls statuses until every item of the given access requests is terminal;
 /// from `Client::wait_until_done` or `Client::wait_until_done_for`.
 ///
-/// Uses the `accessRequestId` filter, which tenants serve since 2026, with one
-/// query per poll for all the ids. The poll interval doubles from `first` up
+/// Uses the `accessRequestId` filter, which tenants serve since 2026: on v3
+/// one query per poll for up to 50 ids, on the versioned family (which has
+/// no `in` for that field) one query per id. The poll interval doubles from `first` up
 /// to `max`. An id with no status yet (the list is eventually consistent)
 /// counts as not done. The deadline is kept to within one attempt: a poll
 /// still running when it passes is abandoned.
@@ -77,18 +77,21 @@ impl WaitUntilDone {
         }
         let started = Instant::now();
         let mut interval = self.first_interval;
-        let query = StatusQuery::new(self.engine.clone())
-            .filter(Filter::access_request_id().in_(&self.ids));
+        let query = StatusQuery::new(self.engine.clone());
         let mut polls = 0u32;
         let mut last: Vec<RequestedItemStatus> = Vec::new();
         loop {
             polls += 1;
             let remaining = self.deadline.saturating_sub(started.elapsed());
-            let statuses =
-                match tokio::time::timeout(remaining, query.collect(MAX_STATUSES_PER_POLL)).await {
-                    Ok(result) => result?,
-                    Err(_) => return Err(self.timed_out(polls, last)),
-                };
+            let statuses = match tokio::time::timeout(
+                remaining,
+                query.of_requests(&self.ids, MAX_STATUSES_PER_POLL),
+            )
+            .await
+            {
+                Ok(result) => result?.0,
+                Err(_) => return Err(self.timed_out(polls, last)),
+            };
             let seen: HashSet<&str> = statuses
                 .iter()
                 .filter_map(|s| s.access_request_id.as_deref())

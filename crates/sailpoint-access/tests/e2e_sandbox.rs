@@ -35,6 +35,7 @@ fn item(kind: AccessItemType, id: &str) -> AccessRequestItem {
         remove_date: None,
         assignment_id: None,
         native_identity: None,
+        form_instance_id: None,
     }
 }
 

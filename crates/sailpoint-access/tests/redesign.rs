@@ -192,6 +192,33 @@ async fn handles_futures_and_streams_are_owned_send_and_unpin() {
         .role("r-1");
     let sent = tokio::spawn(submit.send()).await.unwrap().unwrap();
     assert_eq!(sent.new_requests.len(), 1);
+    let body = client
+        .access_requests()
+        .grant()
+        .for_identity(ALICE)
+        .role("r-2")
+        .build()
+        .unwrap();
+    let sent = tokio::spawn(client.access_requests().submit(body))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent.new_requests.len(), 1);
+    let config = tokio::spawn(client.access_request_config().get())
+        .await
+        .unwrap()
+        .unwrap();
+    let flipped = !config.auto_approval_enabled;
+    let updated = tokio::spawn(
+        client
+            .access_request_config()
+            .update(move |cfg| cfg.auto_approval_enabled = flipped),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(updated.auto_approval_enabled, flipped);
+    assert_eq!(sandbox.config().auto_approval_enabled, flipped);
     drop(client);
     let cancel = sandbox_client(&sandbox, quick_retry(2))
         .access_requests()

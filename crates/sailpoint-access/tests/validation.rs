@@ -189,6 +189,7 @@ async fn grant_with_entitlements_allows_25_entitlements_and_10_identities() {
     // 25 entitlements is the item cap as well; the entitlement rule is checked per identity in the per-identity form.
     let per = |n: usize| RequestedForDtoRef {
         identity_id: "a".into(),
+        identity_type: None,
         requested_items: (0..n)
             .map(|i| dto(AccessItemType::Entitlement, &format!("e{i}")))
             .collect(),
@@ -327,6 +328,8 @@ fn dto(kind: AccessItemType, id: &str) -> RequestedItemDtoRef {
         account_selection: None,
         client_metadata: Default::default(),
         comment: None,
+        form_instance_id: None,
+        native_identity: None,
         remove_date: None,
         start_date: None,
     }
@@ -337,6 +340,7 @@ async fn per_identity_form_rules() {
     let env = Env::new().await;
     let entry = |who: &str| RequestedForDtoRef {
         identity_id: who.into(),
+        identity_type: None,
         requested_items: vec![dto(AccessItemType::Role, "r")],
     };
     submit_case(

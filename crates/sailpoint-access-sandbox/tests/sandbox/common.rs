@@ -80,6 +80,7 @@ pub fn item(kind: AccessItemType, id: &str) -> AccessRequestItem {
         comment: Some("needed for the quarter close".to_owned()),
         assignment_id: None,
         native_identity: None,
+        form_instance_id: None,
         client_metadata: Default::default(),
         start_date: None,
         remove_date: None,

@@ -11,3 +11,4 @@ mod listing;
 mod operations;
 mod throughput;
 mod validation;
+mod versioned;

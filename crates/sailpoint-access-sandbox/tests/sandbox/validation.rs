@@ -203,6 +203,7 @@ async fn missing_fields_bad_enums_and_dates() {
     // Both request forms at once, and the per-identity form outside GRANT.
     let per_identity = vec![RequestedForDtoRef {
         identity_id: "a".to_owned(),
+        identity_type: None,
         requested_items: vec![RequestedItemDtoRef {
             type_: AccessItemType::Role,
             id: "r".to_owned(),
@@ -211,6 +212,8 @@ async fn missing_fields_bad_enums_and_dates() {
             start_date: None,
             remove_date: None,
             account_selection: None,
+            native_identity: None,
+            form_instance_id: None,
         }],
     }];
     refused(
@@ -392,6 +395,8 @@ async fn duplicate_and_per_identity_rules_name_their_codes() {
         start_date: None,
         remove_date: None,
         account_selection: None,
+        native_identity: None,
+        form_instance_id: None,
     };
     let per_identity = |entries: Vec<(&str, Vec<RequestedItemDtoRef>)>| AccessRequest {
         requested_for_with_requested_items: Some(
@@ -399,6 +404,7 @@ async fn duplicate_and_per_identity_rules_name_their_codes() {
                 .into_iter()
                 .map(|(id, items)| RequestedForDtoRef {
                     identity_id: id.to_owned(),
+                    identity_type: None,
                     requested_items: items,
                 })
                 .collect(),

@@ -34,6 +34,7 @@ impl Item {
             assignment_id: None,
             client_metadata: HashMap::new(),
             comment: None,
+            form_instance_id: None,
             native_identity: None,
             remove_date: None,
             start_date: None,
@@ -128,6 +129,7 @@ impl PerIdentity {
     pub fn new(identity_id: impl Into<String>) -> Self {
         PerIdentity(RequestedForDtoRef {
             identity_id: identity_id.into(),
+            identity_type: None,
             requested_items: Vec::new(),
         })
     }
@@ -171,6 +173,8 @@ impl PerIdentityItem {
             account_selection: None,
             client_metadata: HashMap::new(),
             comment: None,
+            form_instance_id: None,
+            native_identity: None,
             remove_date: None,
             start_date: None,
         })

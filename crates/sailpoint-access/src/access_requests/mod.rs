@@ -3,9 +3,12 @@
 //! before sending (`validate`).
 
 mod cancel;
+mod close;
 mod item;
 mod submit;
 mod validate;
+
+use std::future::Future;
 
 use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse, AccessRequestType};
 
@@ -13,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 
 pub use cancel::{Cancel, Cancelled};
+pub use close::{BulkCancel, Close, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
 pub use item::{Item, PerIdentity, PerIdentityItem};
 pub use submit::SubmitRequest;
 pub use validate::{
@@ -110,8 +114,12 @@ impl AccessRequests {
     /// client.access_requests().submit(body).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn submit(&self, body: AccessRequest) -> Result<AccessRequestResponse> {
-        submit::send_validated(self.engine.clone(), body).await
+    pub fn submit(
+        &self,
+        body: AccessRequest,
+    ) -> impl Future<Output = Result<AccessRequestResponse>> + Send + 'static {
+        // Owned: the future holds its own engine handle, so it can be spawned.
+        submit::send_validated(self.engine.clone(), body)
     }
 
     /// Starts the cancellation of a pending request, by its account activity
@@ -137,6 +145,32 @@ impl AccessRequests {
         Cancel::new(
             self.engine.clone(),
             account_activity_id.into(),
+            comment.into(),
+        )
+    }
+
+    /// Closes access requests at any stage (versioned family only); see [`Close`].
+    pub fn close<I, S>(&self, access_request_ids: I) -> Close
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Close::new(
+            self.engine.clone(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// Cancels up to [`MAX_BULK_CANCEL_IDS`] access requests in one call
+    /// (versioned family only); see [`BulkCancel`].
+    pub fn bulk_cancel<I, S>(&self, access_request_ids: I, comment: impl Into<String>) -> BulkCancel
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        BulkCancel::new(
+            self.engine.clone(),
+            access_request_ids.into_iter().map(Into::into).collect(),
             comment.into(),
         )
     }

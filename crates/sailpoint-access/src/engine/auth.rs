@@ -79,6 +79,7 @@ pub(crate) struct TokenSource {
     refresh: tokio::sync::Mutex<u64>,
     attempt_timeout: Duration,
     connect_timeout: Duration,
+    max_body: u64,
     /// The credential in every form the client itself produces, for scrubbing.
     secrets: Vec<String>,
     /// The same for the last few tokens fetched.
@@ -119,6 +120,7 @@ impl TokenSource {
         http: reqwest::Client,
         attempt_timeout: Duration,
         connect_timeout: Duration,
+        max_body: u64,
     ) -> Result<Self> {
         let mut secrets = Vec::new();
         let current = match &credentials {
@@ -152,6 +154,7 @@ impl TokenSource {
             refresh: tokio::sync::Mutex::new(0),
             attempt_timeout,
             connect_timeout,
+            max_body,
             secrets,
             tokens: RwLock::new(Vec::new()),
         })
@@ -268,7 +271,7 @@ impl TokenSource {
             ("client_secret", client_secret.expose_secret()),
         ];
         let exchange = async {
-            let response = self
+            let mut response = self
                 .http
                 .post(&self.token_url)
                 .form(&form)
@@ -277,11 +280,18 @@ impl TokenSource {
                 .map_err(|e| crate::engine::classify::reqwest_error(e, self.connect_timeout))?;
             let status = response.status().as_u16();
             let retry_after = crate::engine::retry::retry_after(response.headers());
-            // The whole body, inside the attempt timeout.
-            let body = response
-                .bytes()
+            // The whole body, inside the attempt timeout, and never more than the cap.
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| crate::engine::classify::reqwest_error(e, self.connect_timeout))?;
+                .map_err(|e| crate::engine::classify::reqwest_error(e, self.connect_timeout))?
+            {
+                if (body.len() + chunk.len()) as u64 > self.max_body {
+                    return Err(Error::too_large(self.max_body));
+                }
+                body.extend_from_slice(&chunk);
+            }
             Ok::<_, Error>((status, retry_after, body))
         };
         let (status, retry_after, body) =
@@ -337,12 +347,28 @@ impl TokenSource {
     }
 }
 
-/// The forms in which the client itself may put `secret` on the wire.
+/// The forms in which `secret` may come back: as the client sends it (raw,
+/// and form-urlencoded in the token request), and with every byte but
+/// letters and digits percent-encoded, as a server may re-encode it.
 fn forms(secret: &str) -> Vec<String> {
-    let encoded: String = form_urlencoded(secret);
     let mut out = vec![secret.to_owned()];
-    if encoded != secret {
-        out.push(encoded);
+    for encoded in [form_urlencoded(secret), percent_encoded(secret)] {
+        if !out.contains(&encoded) {
+            out.push(encoded);
+        }
+    }
+    out
+}
+
+/// Every byte but ASCII letters and digits as `%XX`.
+fn percent_encoded(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
     out
 }
@@ -487,6 +513,7 @@ mod tests {
             reqwest::Client::new(),
             Duration::from_secs(1),
             Duration::from_secs(1),
+            1 << 20,
         )
         .unwrap();
         let text = source.scrub("echo p@ss word/1 and P%40SS+WORD%2F1 and p%40ss+word%2f1");

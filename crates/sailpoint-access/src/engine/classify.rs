@@ -36,7 +36,10 @@ pub(crate) async fn classify<T: DeserializeOwned>(
             }
         }
         RawError::ResponseBodyError(e) | RawError::InvalidUpgrade(e) => Failure {
-            error: reqwest_error(e, connect).with_before_send(false),
+            error: match body_limit(&e) {
+                Some(limit) => Error::too_large(limit),
+                None => reqwest_error(e, connect).with_before_send(false),
+            },
             sent: true,
         },
         RawError::ErrorResponse(value) => {
@@ -137,6 +140,18 @@ pub(crate) fn decode_error<T: DeserializeOwned>(body: &[u8], op: &Operation) -> 
             )
         }
     }
+}
+
+/// The limit, when `e` is a body cut by `observe_limited`'s cap.
+pub(crate) fn body_limit(e: &reqwest::Error) -> Option<u64> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(too_large) = s.downcast_ref::<sailpoint_access_api::BodyTooLarge>() {
+            return Some(too_large.limit);
+        }
+        source = s.source();
+    }
+    None
 }
 
 fn path_or_root(path: String) -> String {

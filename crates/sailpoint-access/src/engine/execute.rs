@@ -20,6 +20,7 @@ use crate::error::{Error, ErrorKind, Result, TimeoutPhase};
 pub(crate) async fn execute<T, F, Fut>(
     engine: &EngineInner,
     op: &'static Operation,
+    max_body: u64,
     mut call: F,
 ) -> Result<ResponseValue<T>>
 where
@@ -40,8 +41,8 @@ where
     // Shared with the attempt loop so that a total timeout, which drops the
     // loop, still reports how many attempts were made.
     let attempts = AtomicU32::new(0);
-    let run =
-        attempt_loop(engine, op, &mut call, started, &span, &attempts).instrument(span.clone());
+    let run = attempt_loop(engine, op, max_body, &mut call, started, &span, &attempts)
+        .instrument(span.clone());
     let result = match engine.timeouts.total {
         Some(total) => match tokio::time::timeout(total, run).await {
             Ok(r) => r,
@@ -52,7 +53,6 @@ where
     let result = result.map_err(|e| {
         e.with_attempts(attempts.load(Ordering::Relaxed))
             .with_operation(op.name)
-            .scrubbed(&|text| engine.auth.scrub(text))
     });
     span.record("elapsed_ms", started.elapsed().as_millis() as u64);
     match &result {
@@ -65,6 +65,7 @@ where
 async fn attempt_loop<T, F, Fut>(
     engine: &EngineInner,
     op: &'static Operation,
+    max_body: u64,
     call: &mut F,
     started: Instant,
     span: &tracing::Span,
@@ -91,11 +92,14 @@ where
                 // Sending, the status, every byte of the body and the
                 // classification of a failure all fall inside one attempt timeout.
                 let exchange = async {
-                    match sailpoint_access_api::observe(call()).await {
-                        (Ok(value), _) => Ok(value),
-                        (Err(raw), meta) => {
-                            Err(classify::<T>(raw, meta, op, timeouts.connect).await)
-                        }
+                    let (result, meta) =
+                        sailpoint_access_api::observe_limited(Some(max_body), call()).await;
+                    if let Some(notice) = meta.as_ref().and_then(|m| m.deprecation.as_ref()) {
+                        engine.note_deprecation(op, notice);
+                    }
+                    match result {
+                        Ok(value) => Ok(value),
+                        Err(raw) => Err(classify::<T>(raw, meta, op, timeouts.connect).await),
                     }
                 };
                 let failure = match tokio::time::timeout(timeouts.attempt, exchange).await {
@@ -113,7 +117,11 @@ where
                 (failure, Some(generation))
             }
         };
-        let error = failure.error.with_possible_delivery(maybe_delivered);
+        // Scrubbed before anything logs it: a server may echo credentials.
+        let error = failure
+            .error
+            .with_possible_delivery(maybe_delivered)
+            .scrubbed(&|text| engine.auth.scrub(text));
         if let Some(status) = error.status() {
             span.record("status", status);
         }

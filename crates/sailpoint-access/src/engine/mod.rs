@@ -14,15 +14,16 @@ mod execute;
 pub(crate) mod retry;
 pub(crate) mod settings;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use progenitor_client::{Error as RawError, ResponseValue};
 use sailpoint_access_api as raw;
 use sailpoint_access_api::types::ErrorResponse;
-use sailpoint_access_api::Operation;
+use sailpoint_access_api::{DeprecationNotice, Family, Operation};
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
@@ -40,11 +41,31 @@ pub(crate) struct Timeouts {
     pub total: Option<Duration>,
 }
 
+/// The most bytes a response body may have.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BodyLimits {
+    /// Any response but a page of statuses (and the token response).
+    pub max_body: u64,
+    /// Per status on a page: a page's cap is this times its `limit`, plus `max_body`.
+    pub max_status: u64,
+}
+
+impl BodyLimits {
+    /// The cap of a page of `limit` statuses.
+    pub(crate) fn page(&self, limit: u32) -> u64 {
+        self.max_status
+            .saturating_mul(u64::from(limit))
+            .saturating_add(self.max_body)
+    }
+}
+
 /// What the engine is built from.
 pub(crate) struct EngineSettings {
     pub base_url: String,
     pub credentials: Credentials,
     pub timeouts: Timeouts,
+    pub body_limits: BodyLimits,
+    pub family: Family,
     pub retry: RetryPolicy,
     pub app_name: Option<String>,
     pub http: Option<reqwest::Client>,
@@ -60,7 +81,28 @@ pub(crate) struct EngineInner {
     pub retry: RetryPolicy,
     pub budget: RetryBudget,
     pub timeouts: Timeouts,
+    pub body_limits: BodyLimits,
+    pub family: Family,
     pub base_url: String,
+    /// The deprecation notices seen, per operation.
+    pub deprecations: Mutex<BTreeMap<&'static str, DeprecationNotice>>,
+}
+
+impl EngineInner {
+    /// Records what a response said about its operation's deprecation; the
+    /// first notice of each operation is logged as a warning.
+    pub(crate) fn note_deprecation(&self, op: &'static Operation, notice: &DeprecationNotice) {
+        let mut seen = self.deprecations.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.insert(op.name, notice.clone()).is_none() {
+            tracing::warn!(
+                operation = op.name,
+                deprecation = notice.deprecation.as_deref().unwrap_or(""),
+                sunset = notice.sunset.as_deref().unwrap_or(""),
+                link = notice.link.as_deref().unwrap_or(""),
+                "the service marks this operation deprecated"
+            );
+        }
+    }
 }
 
 impl fmt::Debug for Engine {
@@ -70,6 +112,7 @@ impl fmt::Debug for Engine {
             .field("auth", &self.0.auth)
             .field("retry", &self.0.retry)
             .field("timeouts", &self.0.timeouts)
+            .field("family", &self.0.family)
             .finish()
     }
 }
@@ -108,6 +151,7 @@ impl Engine {
             http.clone(),
             timeouts.attempt,
             timeouts.connect,
+            settings.body_limits.max_body,
         )?);
         let context = raw::Context::with_authorizer(Arc::new(CacheAuthorizer(auth.clone())));
         let raw = raw::Client::new_with_client(&base_url, http, context);
@@ -117,7 +161,10 @@ impl Engine {
             budget: settings.retry.new_budget(),
             retry: settings.retry,
             timeouts,
+            body_limits: settings.body_limits,
+            family: settings.family,
             base_url,
+            deprecations: Mutex::new(BTreeMap::new()),
         })))
     }
 
@@ -142,6 +189,41 @@ impl Engine {
         F: FnMut() -> Fut,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>>,
     {
-        execute::execute(&self.0, op, call).await
+        execute::execute(&self.0, op, self.0.body_limits.max_body, call).await
+    }
+
+    /// Every deprecation notice seen so far, by operation name.
+    pub(crate) fn deprecations(&self) -> Vec<(&'static str, DeprecationNotice)> {
+        let seen = self
+            .0
+            .deprecations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        seen.iter().map(|(op, n)| (*op, n.clone())).collect()
+    }
+
+    /// The API family the operations of both families go to.
+    pub(crate) fn family(&self) -> Family {
+        self.0.family
+    }
+
+    /// The body limits.
+    pub(crate) fn body_limits(&self) -> BodyLimits {
+        self.0.body_limits
+    }
+
+    /// [`execute`](Self::execute) with bodies capped at `max_body` bytes.
+    pub(crate) async fn execute_limited<T, F, Fut>(
+        &self,
+        op: &'static Operation,
+        max_body: u64,
+        call: F,
+    ) -> Result<ResponseValue<T>>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>>,
+    {
+        execute::execute(&self.0, op, max_body, call).await
     }
 }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use sailpoint_access_api::Family;
+
 use crate::engine::auth::Credentials;
 use crate::error::{Error, Result};
 
@@ -18,6 +20,9 @@ pub const ENV_CLIENT_ID: &str = "SAIL_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "SAIL_CLIENT_SECRET";
 /// Environment variable with a ready bearer token.
 pub const ENV_ACCESS_TOKEN: &str = "SAIL_ACCESS_TOKEN";
+/// Environment variable choosing the API family: `v3` (the default) or
+/// `versioned` (the per-resource paths such as `/access-requests/v1`).
+pub const ENV_API_FAMILY: &str = "SAIL_API_FAMILY";
 /// The file the SailPoint CLI writes for SDKs, read from the working directory.
 pub const CONFIG_FILE: &str = "config.json";
 
@@ -35,6 +40,22 @@ struct ConfigFile {
 pub(crate) struct Resolved {
     pub base_url: String,
     pub credentials: Credentials,
+    pub family: Family,
+}
+
+/// Reads `SAIL_API_FAMILY`; absent or empty is v3.
+pub(crate) fn family(env: &HashMap<String, String>) -> Result<Family> {
+    match env
+        .get(ENV_API_FAMILY)
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => Ok(Family::V3),
+        Some(v) if v.is_empty() || v == "v3" => Ok(Family::V3),
+        Some(v) if v == "versioned" => Ok(Family::Versioned),
+        Some(v) => Err(Error::config(format!(
+            "{ENV_API_FAMILY} is {v:?}; expected \"v3\" or \"versioned\""
+        ))),
+    }
 }
 
 /// Resolves the base URL and credentials.
@@ -75,6 +96,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
         return Ok(Resolved {
             base_url: normalize_base_url(base_url)?,
             credentials: credentials.clone(),
+            family: family(env)?,
         });
     }
 
@@ -126,6 +148,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
     Ok(Resolved {
         base_url: normalize_base_url(&base_url)?,
         credentials,
+        family: family(env)?,
     })
 }
 

@@ -7,13 +7,16 @@ use std::fmt;
 use std::future::Future;
 
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, operations, Family, Rule};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::filter::Filter;
 
 pub use pages::{Page, PaginationStream};
+
+/// Ids per `accessRequestId in (...)` query: keeps the query string short.
+const IDS_PER_QUERY: usize = 50;
 
 /// The largest page the service serves, and the default page size.
 pub const MAX_PAGE_SIZE: u32 = limits::LIST_ACCESS_REQUEST_STATUS_LIMIT_MAXIMUM as u32;
@@ -248,8 +251,41 @@ impl StatusQuery {
         }
         if let Some(filter) = &self.filter {
             filter.check()?;
+            if filter.v3_only() && self.engine.family() == Family::Versioned {
+                return Err(ValidationError::new(
+                    Rule::FilterVersionedOperator,
+                    filter.as_str(),
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// The statuses of the given access requests, in as few calls as the
+    /// client's family allows: v3 takes up to 50 ids per `accessRequestId in`
+    /// query; the versioned family, which has no `in` there, one `eq` query
+    /// per id. At most `max_each` statuses are read per query.
+    pub(crate) async fn of_requests(
+        &self,
+        ids: &[String],
+        max_each: usize,
+    ) -> Result<(Vec<RequestedItemStatus>, usize)> {
+        let filters: Vec<Filter> = match self.engine.family() {
+            Family::Versioned => ids
+                .iter()
+                .map(|id| Filter::access_request_id().eq(id))
+                .collect(),
+            _ => ids
+                .chunks(IDS_PER_QUERY)
+                .map(|chunk| Filter::access_request_id().in_(chunk))
+                .collect(),
+        };
+        let mut out = Vec::new();
+        let calls = filters.len();
+        for filter in filters {
+            out.extend(self.clone().filter(filter).collect(max_each).await?);
+        }
+        Ok((out, calls))
     }
 
     fn validate_walk(&self) -> Result<(), ValidationError> {
@@ -286,13 +322,12 @@ impl StatusQuery {
             limit.min(MAX_PAGE_SIZE) as i32,
             offset.min(i32::MAX as u32) as i32,
         );
-        let value = self
-            .engine
-            .execute(&operations::LIST_ACCESS_REQUEST_STATUS, || {
-                let mut call = raw
-                    .list_access_request_status()
-                    .limit(wire_limit)
-                    .offset(wire_offset);
+        let cap = self.engine.body_limits().page(limit);
+        // The two families' list builders take the same parameters; one
+        // macro sets them on either, so the list of parameters is written once.
+        macro_rules! with_params {
+            ($call:expr) => {{
+                let mut call = $call.limit(wire_limit).offset(wire_offset);
                 if let Some(v) = &self.requested_for {
                     call = call.requested_for(v.as_str());
                 }
@@ -318,8 +353,24 @@ impl StatusQuery {
                     call = call.count(true);
                 }
                 call.send()
-            })
-            .await?;
+            }};
+        }
+        let value = match self.engine.family() {
+            Family::Versioned => {
+                self.engine
+                    .execute_limited(&operations::LIST_ACCESS_REQUEST_STATUS_V1, cap, || {
+                        with_params!(raw.list_access_request_status_v1())
+                    })
+                    .await?
+            }
+            _ => {
+                self.engine
+                    .execute_limited(&operations::LIST_ACCESS_REQUEST_STATUS, cap, || {
+                        with_params!(raw.list_access_request_status())
+                    })
+                    .await?
+            }
+        };
         let total = value
             .headers()
             .get("x-total-count")

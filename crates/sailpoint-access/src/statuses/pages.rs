@@ -3,14 +3,24 @@
 //! The walk ends on the first short page. A full page followed by an empty
 //! page, or by `400 "Specified offset is invalid."` (which the service sends
 //! for an offset equal to the total when the total is a multiple of the page
-//! size), ends it cleanly with everything read so far. With `count(true)` the
-//! walk also stops once `X-Total-Count` items are read.
+//! size), ends it cleanly with everything read so far.
+//!
+//! The server is not trusted: a page with more items than its `limit`, a
+//! page that repeats items of the page before it (a server that ignores
+//! `offset` would otherwise be walked forever) or within itself, an
+//! "offset is invalid" answer while `X-Total-Count` says more items remain,
+//! and a walk that reaches the largest offset the API accepts all end the
+//! walk with [`ErrorKind::Paging`]. `X-Total-Count` is a hint: the walk never
+//! stops on it alone, and a walk that ends with a different count says so in
+//! a `tracing` warning (the list may change while it is walked).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::future::FutureExt;
+use std::collections::HashSet;
+
 use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
 use sailpoint_access_api::types::RequestedItemStatus;
 use tracing::Instrument;
@@ -139,6 +149,55 @@ struct Walk<S> {
     fetches: Pin<Box<S>>,
     first: bool,
     done: bool,
+    /// Items read so far, and the largest total announced.
+    read: u64,
+    total: Option<u64>,
+    /// Keys of the previous page's items: only what the repeat check needs.
+    previous: HashSet<String>,
+}
+
+impl<S> Walk<S> {
+    /// Checks `page` against the limit and the page before it.
+    fn check(&mut self, page: &Page) -> Result<()> {
+        if page.items.len() as u64 > u64::from(page.limit) {
+            return Err(Error::paging(format!(
+                "the page at offset {} has {} items, more than its limit of {}",
+                page.offset,
+                page.items.len(),
+                page.limit
+            )));
+        }
+        let mut keys = HashSet::with_capacity(page.items.len());
+        for key in page
+            .items
+            .iter()
+            .filter_map(|s| s.account_activity_item_id.as_deref())
+        {
+            if self.previous.contains(key) || !keys.insert(key.to_owned()) {
+                return Err(Error::paging(format!(
+                    "the page at offset {} repeats item {key:?}: the server does not honour offset",
+                    page.offset
+                )));
+            }
+        }
+        self.previous = keys;
+        self.read += page.items.len() as u64;
+        if let Some(total) = page.total {
+            self.total = Some(self.total.map_or(total, |t| t.max(total)));
+        }
+        Ok(())
+    }
+
+    /// The walk ended cleanly: warn when the count differs from the hint.
+    fn finish(&self) {
+        if let Some(total) = self.total.filter(|t| *t != self.read) {
+            tracing::warn!(
+                read = self.read,
+                total,
+                "the walk read a different number of items than X-Total-Count announced"
+            );
+        }
+    }
 }
 
 /// The pages of `query` from `start`, `limit` at a time, with up to
@@ -168,24 +227,58 @@ pub(super) fn walk(
         fetches: Box::pin(fetches),
         first: true,
         done: false,
+        read: 0,
+        total: None,
+        previous: HashSet::new(),
     };
     PaginationStream::new(stream::unfold(walk, |mut walk| async move {
         if walk.done {
             return None;
         }
         let first = std::mem::replace(&mut walk.first, false);
-        match walk.fetches.next().await? {
+        let Some(fetched) = walk.fetches.next().await else {
+            walk.done = true;
+            return Some((
+                Err(Error::paging(format!(
+                    "the walk reached the largest offset the API accepts ({}) without an end",
+                    i32::MAX
+                ))),
+                walk,
+            ));
+        };
+        match fetched {
             Ok(page) => {
-                let read = u64::from(page.offset) + page.items.len() as u64;
-                let short = (page.items.len() as u64) < u64::from(page.limit);
-                walk.done = short || page.total.is_some_and(|total| read >= total);
+                if let Err(e) = walk.check(&page) {
+                    walk.done = true;
+                    return Some((Err(e), walk));
+                }
+                walk.done = (page.items.len() as u64) < u64::from(page.limit);
                 if page.items.is_empty() && !first {
                     // An empty page after a full one: the end, nothing to yield.
+                    walk.finish();
                     return None;
+                }
+                if walk.done {
+                    walk.finish();
                 }
                 Some((Ok(page), walk))
             }
-            Err(e) if !first && is_past_end(&e) => None,
+            Err(e) if !first && is_past_end(&e) => match walk.total {
+                Some(total) if walk.read < total => {
+                    walk.done = true;
+                    let read = walk.read;
+                    Some((
+                        Err(Error::paging(format!(
+                            "the service refused the next offset as past the end, yet it announced {total} items and {read} arrived"
+                        ))),
+                        walk,
+                    ))
+                }
+                _ => {
+                    walk.finish();
+                    None
+                }
+            },
             Err(e) => {
                 walk.done = true;
                 Some((Err(e), walk))

@@ -2,6 +2,8 @@
 //! clients pointed at them, and captured `tracing` output.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod hostile;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,156 @@
+//! Closing requests at any stage, and cancelling up to 50 in one call: both
+//! exist only in the versioned family and always use it.
+
+use sailpoint_access_api::types::{
+    BulkCancelAccessRequests, CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
+};
+use sailpoint_access_api::{limits, operations, Rule};
+
+use crate::engine::Engine;
+use crate::error::{Result, ValidationError};
+
+/// Most ids one close may carry.
+pub const MAX_CLOSE_IDS: usize = limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
+/// Most ids one bulk cancel may carry.
+pub const MAX_BULK_CANCEL_IDS: usize =
+    limits::BULK_CANCEL_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
+
+fn check_ids(ids: &[String], max: usize, rule: Rule) -> Result<(), ValidationError> {
+    if ids.is_empty() || ids.len() > max {
+        return Err(ValidationError::with_message(
+            rule,
+            ids.len(),
+            format!("between 1 and {max} access request ids are required"),
+        ));
+    }
+    if let Some(blank) = ids.iter().find(|id| id.trim().is_empty()) {
+        return Err(ValidationError::with_message(
+            rule,
+            format!("{blank:?}"),
+            "access request ids cannot be blank",
+        ));
+    }
+    Ok(())
+}
+
+/// Closes access requests at any stage (`POST /access-requests/v1/close`);
+/// from `AccessRequests::close`. The service answers 202 even for unknown
+/// ids: re-read their statuses to confirm.
+///
+/// ```no_run
+/// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+/// use sailpoint_access::types::{CloseCompletionStatus, CloseExecutionStatus};
+///
+/// client
+///     .access_requests()
+///     .close(["2c91...req"])
+///     .execution_status(CloseExecutionStatus::Terminated)
+///     .completion_status(CloseCompletionStatus::Failure)
+///     .message("the contractor left")
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a close does nothing until `send` is awaited"]
+pub struct Close {
+    engine: Engine,
+    body: CloseAccessRequests,
+}
+
+impl Close {
+    pub(crate) fn new(engine: Engine, ids: Vec<String>) -> Self {
+        Self {
+            engine,
+            body: CloseAccessRequests {
+                access_request_ids: ids,
+                completion_status: None,
+                execution_status: None,
+                message: None,
+            },
+        }
+    }
+
+    /// How the requests ended (the service's default: `Terminated`).
+    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
+        self.body.execution_status = Some(status);
+        self
+    }
+
+    /// Whether they succeeded (the service's default: `Failure`).
+    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
+        self.body.completion_status = Some(status);
+        self
+    }
+
+    /// Why they were closed.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.body.message = Some(message.into());
+        self
+    }
+
+    /// Validates (`close.ids_count`: 1 to [`MAX_CLOSE_IDS`] non-blank ids)
+    /// and sends. Safe to replay: closing a closed request changes nothing.
+    pub async fn send(self) -> Result<()> {
+        check_ids(
+            &self.body.access_request_ids,
+            MAX_CLOSE_IDS,
+            Rule::CloseIdsCount,
+        )?;
+        let raw = self.engine.raw();
+        let body = self.body;
+        self.engine
+            .execute(&operations::CLOSE_ACCESS_REQUESTS, || {
+                raw.close_access_requests().body(body.clone()).send()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Cancels up to [`MAX_BULK_CANCEL_IDS`] access requests in one call
+/// (`POST /access-requests/v1/bulk-cancel`); from `AccessRequests::bulk_cancel`.
+/// For more ids, and to learn which were really cancelled (the service
+/// answers 202 even for unknown ids), use `Client::cancel_requests`.
+#[derive(Clone, Debug)]
+#[must_use = "a cancellation does nothing until `send` is awaited"]
+pub struct BulkCancel {
+    engine: Engine,
+    body: BulkCancelAccessRequests,
+}
+
+impl BulkCancel {
+    pub(crate) fn new(engine: Engine, ids: Vec<String>, comment: String) -> Self {
+        Self {
+            engine,
+            body: BulkCancelAccessRequests {
+                access_request_ids: ids,
+                comment,
+            },
+        }
+    }
+
+    /// Validates (`bulk_cancel.ids_count`, `bulk_cancel.comment`) and sends.
+    pub async fn send(self) -> Result<()> {
+        check_ids(
+            &self.body.access_request_ids,
+            MAX_BULK_CANCEL_IDS,
+            Rule::BulkCancelIdsCount,
+        )?;
+        if self.body.comment.trim().is_empty() {
+            return Err(ValidationError::new(
+                Rule::BulkCancelComment,
+                format!("{:?}", self.body.comment),
+            )
+            .into());
+        }
+        let raw = self.engine.raw();
+        let body = self.body;
+        self.engine
+            .execute(&operations::BULK_CANCEL_ACCESS_REQUESTS, || {
+                raw.bulk_cancel_access_requests().body(body.clone()).send()
+            })
+            .await?;
+        Ok(())
+    }
+}
