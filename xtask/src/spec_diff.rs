@@ -1,5 +1,5 @@
 //! `cargo xtask spec-diff OLD NEW`: a semantic diff of two OpenAPI documents,
-//! limited to the operations of our spec ([`spec_operations`]).
+//! limited to the operations of our spec (`spec_operations`).
 //!
 //! Meant for maintainers when the vendor publishes a new spec: it lists what
 //! a client would notice (operations, OAuth scopes, parameters, properties,
