@@ -203,7 +203,7 @@ impl fmt::Display for Change {
 }
 
 /// Entry point of `cargo xtask spec-diff OLD NEW`: prints the differences in
-/// the operations of our spec ([`spec_operations`]), grouped by kind, and a
+/// the operations of our spec (`spec_operations`), grouped by kind, and a
 /// summary. Differences are not an error; only an unreadable document is
 /// (including our own spec, which names the operations).
 pub fn run(old: &Path, new: &Path, family: Option<&str>) -> Result<(), String> {
