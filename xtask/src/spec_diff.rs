@@ -280,7 +280,7 @@ pub fn report(changes: &[Change]) -> String {
     out
 }
 
-/// Compares the operations `ids` (see [`spec_operations`]) of two documents.
+/// Compares the operations `ids` (see `spec_operations`) of two documents.
 /// Changes come in the order of `ids`, then parameters, request body and
 /// responses; identical lines are reported once.
 #[cfg(test)]
@@ -289,7 +289,7 @@ pub fn diff(old: &Value, new: &Value, ids: &[&str]) -> Vec<Change> {
     diff_targets(old, new, &targets)
 }
 
-/// As [`diff`], finding each operation by operationId, else by method and
+/// As `diff`, finding each operation by operationId, else by method and
 /// full path ([`Target`]).
 pub fn diff_targets(old: &Value, new: &Value, targets: &[Target]) -> Vec<Change> {
     let mut changes = Vec::new();
@@ -1124,7 +1124,7 @@ mod tests {
     use crate::test_support::{remove, set};
     use serde_json::json;
 
-    /// The operations of [`doc`] the tests compare, in the order they expect
+    /// The operations of `doc` the tests compare, in the order they expect
     /// them reported (`somethingElse` is left out on purpose).
     const FIXTURE_OPERATIONS: [&str; 5] = [
         "createAccessRequest",
