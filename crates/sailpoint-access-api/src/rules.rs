@@ -109,6 +109,8 @@ rules! {
     FilterInNonEmpty = "filter.in_non_empty", "`in` needs at least one value";
     /// The versioned family's status list has no `in` for `accessRequestId`.
     FilterVersionedOperator = "filter.versioned_operator", "the versioned family's status list does not accept `accessRequestId in`; use `eq`, or the v3 family";
+    /// A bulk plan lists the same identity and item twice.
+    BulkDuplicateRow = "bulk.duplicate_row", "the same identity and item appear in an earlier row";
     /// Walking pages needs a page size of at least one.
     PaginationLimit = "pagination.limit", "walking pages needs a limit of at least 1";
     /// Waiting needs at least one non-blank access request id.

@@ -158,6 +158,7 @@ async fn authorized(shared: &Shared, op: Operation, request: Request, next: Next
         if let Err(e) = checked {
             return e.into_response();
         }
+        shared.tick();
     }
     next.run(request).await
 }

@@ -86,6 +86,7 @@ impl ApiError {
         let code = match status.as_u16() {
             502 => "502 Bad Gateway",
             503 => "503 Service Unavailable",
+            504 => "504 Gateway Timeout",
             _ => "500.0 Internal Fault",
         };
         Self::detailed(

@@ -53,23 +53,58 @@ impl RateLimit {
     }
 }
 
-/// A share of requests answered 500, 502 or 503 (chosen at random) instead of
-/// being processed.
+/// The statuses [`ServerErrors`] answers unless told otherwise.
+pub const DEFAULT_SERVER_ERROR_STATUSES: [u16; 3] = [500, 502, 503];
+
+/// A share of requests answered with a 5xx instead of being processed: by
+/// default 500, 502 or 503, chosen at random; [`statuses`](Self::statuses)
+/// or [`only`](Self::only) say which.
+///
+/// ```
+/// use sailpoint_access_sandbox::{ServerErrors, DEFAULT_SERVER_ERROR_STATUSES};
+///
+/// assert_eq!(ServerErrors::new(0.5).statuses, DEFAULT_SERVER_ERROR_STATUSES);
+/// // Every failure a 503, as a tenant under maintenance answers.
+/// assert_eq!(ServerErrors::new(1.0).only(503).statuses, [503]);
+/// assert_eq!(ServerErrors::new(1.0).statuses(&[502, 504]).statuses, [502, 504]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerErrors {
     /// Probability in `0.0..=1.0`.
     pub ratio: f64,
     /// Operations affected.
     pub operations: Operations,
+    /// The statuses answered, one chosen at random (seeded) per failure. An
+    /// empty list means the default mix; a number that is not an HTTP
+    /// status is answered 500. Meant for 5xx: other codes are sent as
+    /// given, in the server-error body.
+    pub statuses: Vec<u16>,
 }
 
 impl ServerErrors {
-    /// `ratio` of API requests fail.
+    /// `ratio` of API requests fail with 500, 502 or 503.
     pub fn new(ratio: f64) -> Self {
         Self {
             ratio,
             operations: Operations::API,
+            statuses: DEFAULT_SERVER_ERROR_STATUSES.to_vec(),
         }
+    }
+
+    /// Fails with these statuses (one at random per failure) instead of the
+    /// default mix; an empty slice restores the default.
+    pub fn statuses(mut self, statuses: &[u16]) -> Self {
+        self.statuses = if statuses.is_empty() {
+            DEFAULT_SERVER_ERROR_STATUSES.to_vec()
+        } else {
+            statuses.to_vec()
+        };
+        self
+    }
+
+    /// Fails always with `status`.
+    pub fn only(self, status: u16) -> Self {
+        self.statuses(&[status])
     }
 
     /// The same ratio on other operations.
@@ -323,7 +358,12 @@ impl FaultState {
         }
         if let Some(e) = &self.config.server_errors {
             if e.operations.contains(op) && self.rng.chance(e.ratio) {
-                let status = [500, 502, 503][self.rng.below(3) as usize];
+                let statuses: &[u16] = if e.statuses.is_empty() {
+                    &DEFAULT_SERVER_ERROR_STATUSES
+                } else {
+                    &e.statuses
+                };
+                let status = statuses[self.rng.below(statuses.len() as u64) as usize];
                 return (Action::ServerError(status), latency);
             }
         }
@@ -444,5 +484,46 @@ mod tests {
         for code in [500, 502, 503] {
             assert!(a.contains(&Action::ServerError(code)));
         }
+    }
+
+    #[test]
+    fn server_errors_answer_the_statuses_they_are_given() {
+        let decide = |errors: ServerErrors| {
+            let mut state = FaultState::new(
+                FaultConfig {
+                    server_errors: Some(errors),
+                    ..FaultConfig::default()
+                },
+                9,
+            );
+            (0..200)
+                .map(|_| {
+                    match state
+                        .decide(Operation::CreateAccessRequest, "", Instant::now())
+                        .0
+                    {
+                        Action::ServerError(code) => code,
+                        other => panic!("{other:?}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(decide(ServerErrors::new(1.0).only(503))
+            .iter()
+            .all(|&c| c == 503));
+        let two = decide(ServerErrors::new(1.0).statuses(&[502, 504]));
+        assert!(two.iter().all(|&c| c == 502 || c == 504));
+        assert!(two.contains(&502) && two.contains(&504));
+        // An empty list, even set by hand, is the default mix.
+        let mut empty = ServerErrors::new(1.0);
+        empty.statuses.clear();
+        let mixed = decide(empty);
+        for code in DEFAULT_SERVER_ERROR_STATUSES {
+            assert!(mixed.contains(&code));
+        }
+        assert_eq!(
+            ServerErrors::new(1.0).statuses(&[]).statuses,
+            DEFAULT_SERVER_ERROR_STATUSES
+        );
     }
 }

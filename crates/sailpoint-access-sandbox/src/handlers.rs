@@ -95,7 +95,7 @@ fn read_json<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, 
 
 /// A stable 32-bit hash of what was requested for one identity, like the
 /// service's `attributesHash`.
-fn attributes_hash(identity: &str, items: &[Item]) -> i64 {
+fn attributes_hash(identity: &str, items: &[&Item]) -> i64 {
     let mut hash: u32 = 0x811C_9DC5;
     let mut feed = |s: &str| {
         for b in s.bytes().chain([0]) {
@@ -109,6 +109,17 @@ fn attributes_hash(identity: &str, items: &[Item]) -> i64 {
         feed(&item.id);
     }
     i64::from(hash)
+}
+
+/// The items of a tracking entry.
+fn details(items: &[&Item]) -> Vec<RequestedItemDetails> {
+    items
+        .iter()
+        .map(|i| RequestedItemDetails {
+            id: Some(i.id.clone()),
+            type_: Some(i.kind.clone()),
+        })
+        .collect()
 }
 
 pub(crate) async fn create(
@@ -167,18 +178,55 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
         };
 
         let mut store = shared.store_mut();
-        // One id per submission: every item of it shares it.
-        let access_request_id = store.ids.hex_id();
+        // One id per submission: every item of it shares it. Drawn only
+        // when the submission creates something.
+        let mut access_request_id = None;
         let mut statuses = Vec::new();
         let mut tracking = Vec::new();
+        let mut existing = Vec::new();
         for (identity_id, items) in &validated.targets {
+            // An item still open for this identity is not requested again:
+            // the answer names the request it belongs to instead.
+            let mut fresh: Vec<&Item> = Vec::new();
+            let mut already: Vec<&Item> = Vec::new();
+            let mut already_ids: Vec<String> = Vec::new();
+            for item in items {
+                match store.open_duplicate(
+                    identity_id,
+                    &validated.request_type,
+                    &item.kind,
+                    &item.id,
+                ) {
+                    Some(id) => {
+                        if !already_ids.iter().any(|known| known == id) {
+                            already_ids.push(id.to_owned());
+                        }
+                        already.push(item);
+                    }
+                    None => fresh.push(item),
+                }
+            }
+            if !already.is_empty() {
+                existing.push(AccessRequestTracking {
+                    requested_for: Some(identity_id.clone()),
+                    requested_items_details: details(&already),
+                    attributes_hash: Some(attributes_hash(identity_id, &already)),
+                    access_request_ids: already_ids,
+                });
+            }
+            if fresh.is_empty() {
+                continue;
+            }
+            let access_request_id = access_request_id
+                .get_or_insert_with(|| store.ids.hex_id())
+                .clone();
             let identity_name = store.name_of(identity_id).unwrap_or(identity_id).to_owned();
             let machine = versioned && machines.get(identity_id).copied().unwrap_or(false);
             let mut target = identity(identity_id, &identity_name);
             if machine {
                 target.type_ = Some(IdentityReferenceType::MachineIdentity);
             }
-            for item in items {
+            for &item in &fresh {
                 let activity_id = store.ids.hex_id();
                 let approval_id = store.ids.hex_id();
                 let mut metadata: HashMap<String, String> = validated.client_metadata.clone();
@@ -237,15 +285,9 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
             }
             tracking.push(AccessRequestTracking {
                 requested_for: Some(identity_id.clone()),
-                requested_items_details: items
-                    .iter()
-                    .map(|i| RequestedItemDetails {
-                        id: Some(i.id.clone()),
-                        type_: Some(i.kind.clone()),
-                    })
-                    .collect(),
-                attributes_hash: Some(attributes_hash(identity_id, items)),
-                access_request_ids: vec![access_request_id.clone()],
+                requested_items_details: details(&fresh),
+                attributes_hash: Some(attributes_hash(identity_id, &fresh)),
+                access_request_ids: vec![access_request_id],
             });
         }
         store.insert(statuses);
@@ -255,7 +297,7 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
             StatusCode::ACCEPTED,
             &AccessRequestResponse {
                 new_requests: tracking,
-                existing_requests: Vec::new(),
+                existing_requests: existing,
             },
         ))
     })())
@@ -476,7 +518,7 @@ fn list(shared: &Shared, uri: &Uri, family: Family) -> Response {
         }
         let page = shared
             .store()
-            .page(&query, family)
+            .page(&query, family, Timestamp::now())
             .map_err(|_| ApiError::server(StatusCode::INTERNAL_SERVER_ERROR))?;
         // Some tenants refuse an offset that lands exactly on the end of a
         // list whose size is a multiple of the page size, instead of

@@ -6,6 +6,7 @@ mod error;
 mod faults;
 pub mod filter;
 mod handlers;
+mod lifecycle;
 mod operation;
 mod rng;
 mod seed;
@@ -28,7 +29,11 @@ use sailpoint_access_api::types::{
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{DropConnections, FaultConfig, Latency, RateLimit, ServerErrors, Stall};
+pub use faults::{
+    DropConnections, FaultConfig, Latency, RateLimit, ServerErrors, Stall,
+    DEFAULT_SERVER_ERROR_STATUSES,
+};
+pub use lifecycle::AutoLifecycle;
 pub use operation::{Operation, Operations};
 pub use state::{default_config, default_config_v2, ControlError};
 pub use tenant::{
@@ -66,6 +71,8 @@ pub struct SandboxBuilder {
     faults: FaultConfig,
     config: AccessRequestConfig,
     config_v2: AccessRequestConfigV2,
+    visibility_delay: Duration,
+    auto_lifecycle: Option<AutoLifecycle>,
 }
 
 impl Default for SandboxBuilder {
@@ -81,6 +88,8 @@ impl Default for SandboxBuilder {
             faults: FaultConfig::default(),
             config: default_config(),
             config_v2: default_config_v2(),
+            visibility_delay: Duration::ZERO,
+            auto_lifecycle: None,
         }
     }
 }
@@ -150,6 +159,27 @@ impl SandboxBuilder {
         self
     }
 
+    /// Keeps a new status out of both families' status lists until `delay`
+    /// after its creation, as a tenant's search index lags behind its
+    /// writes (default zero: listed at once). The status exists meanwhile:
+    /// it is cancelled by id, counted in
+    /// [`SandboxHandle::access_requests_accepted`], returned by
+    /// [`SandboxHandle::status`] and [`SandboxHandle::statuses`], and blocks
+    /// a duplicate submission; only the lists (and their `X-Total-Count`)
+    /// leave it out.
+    pub fn visibility_delay(mut self, delay: Duration) -> Self {
+        self.visibility_delay = delay;
+        self
+    }
+
+    /// Moves items through approval and provisioning by themselves, on the
+    /// schedule of `auto` (see [`AutoLifecycle`]); default off, items stay
+    /// pending until a test moves them.
+    pub fn auto_lifecycle(mut self, auto: AutoLifecycle) -> Self {
+        self.auto_lifecycle = Some(auto);
+        self
+    }
+
     /// Replaces every fault knob at once.
     pub fn faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;
@@ -162,7 +192,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Answers a share of requests with 500, 502 or 503.
+    /// Answers a share of requests with 500, 502 or 503, or the statuses
+    /// [`ServerErrors::statuses`] names.
     pub fn server_errors(mut self, errors: ServerErrors) -> Self {
         self.faults.server_errors = Some(errors);
         self
@@ -204,6 +235,9 @@ impl SandboxBuilder {
             store.learn_names(seeded.names);
             store.insert(seeded.statuses);
         }
+        store.visibility_delay = self.visibility_delay;
+        let auto = self.auto_lifecycle.is_some();
+        store.set_auto_lifecycle(self.auto_lifecycle, sailpoint_access_api::Timestamp::now());
         let shared = Arc::new(Shared::new(
             store,
             faults::FaultState::new(self.faults, self.seed),
@@ -216,6 +250,7 @@ impl SandboxBuilder {
             self.offset_quirk,
         ));
         let (stop, stopped) = oneshot::channel();
+        shared.auto_lifecycle.store(auto, Ordering::Relaxed);
         let task = tokio::spawn(server::serve(
             listener,
             app::router(shared.clone()),
@@ -474,13 +509,82 @@ impl SandboxHandle {
         Ok(())
     }
 
-    /// The status with this `accountActivityItemId`.
+    /// How long a new status stays out of the lists
+    /// ([`SandboxBuilder::visibility_delay`]).
+    pub fn visibility_delay(&self) -> Duration {
+        self.shared.store().visibility_delay
+    }
+
+    /// Changes how long a new status stays out of the lists; it applies to
+    /// every status from now on, those already stored included.
+    pub fn set_visibility_delay(&self, delay: Duration) {
+        self.shared.store_mut().visibility_delay = delay;
+    }
+
+    /// The lifecycle that runs by itself, if one is set.
+    pub fn auto_lifecycle(&self) -> Option<AutoLifecycle> {
+        self.shared.store().auto_lifecycle().cloned()
+    }
+
+    /// Sets (or, with `None`, stops) the lifecycle that runs by itself. The
+    /// clock of items already stored starts now: a pending item created an
+    /// hour ago is approved `approve_after` from now, not at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use sailpoint_access_api::types::RequestedItemState;
+    /// use sailpoint_access_sandbox::{AutoLifecycle, Sandbox};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = Sandbox::builder().seed_statuses(50).start().await?;
+    /// sandbox.set_auto_lifecycle(Some(AutoLifecycle::immediate()));
+    /// // Read lazily: every item that was waiting is provisioned now.
+    /// assert!(sandbox
+    ///     .statuses()
+    ///     .iter()
+    ///     .all(|s| s.state != Some(RequestedItemState::Executing)
+    ///         || s.approval_details.is_empty()));
+    /// sandbox.set_auto_lifecycle(None);
+    /// assert_eq!(sandbox.auto_lifecycle(), None);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_auto_lifecycle(&self, auto: Option<AutoLifecycle>) {
+        let on = auto.is_some();
+        self.shared
+            .store_mut()
+            .set_auto_lifecycle(auto, sailpoint_access_api::Timestamp::now());
+        self.shared.auto_lifecycle.store(on, Ordering::Relaxed);
+    }
+
+    /// Approves every item waiting for its approval, as [`approve`](Self::approve)
+    /// does one; returns how many were approved.
+    pub fn approve_all_pending(&self) -> usize {
+        self.shared.tick();
+        self.shared.store_mut().approve_all_pending()
+    }
+
+    /// Completes provisioning of every approved item, as
+    /// [`provision`](Self::provision) does one; returns how many were
+    /// provisioned.
+    pub fn provision_all_approved(&self) -> usize {
+        self.shared.tick();
+        self.shared.store_mut().provision_all_approved()
+    }
+
+    /// The status with this `accountActivityItemId`, visible in the lists
+    /// or not yet.
     pub fn status(&self, account_activity_item_id: &str) -> Option<RequestedItemStatus> {
+        self.shared.tick();
         self.shared.store().get(account_activity_item_id).cloned()
     }
 
-    /// Every status, in storage order (a copy: meant for small stores).
+    /// Every status, in storage order, visible in the lists or not yet (a
+    /// copy: meant for small stores).
     pub fn statuses(&self) -> Vec<RequestedItemStatus> {
+        self.shared.tick();
         self.shared.store().all().to_vec()
     }
 
@@ -514,6 +618,7 @@ impl SandboxHandle {
         &self,
         account_activity_item_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.tick();
         self.shared.store_mut().approve(account_activity_item_id)
     }
 
@@ -522,6 +627,7 @@ impl SandboxHandle {
         &self,
         account_activity_item_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.tick();
         self.shared.store_mut().reject(account_activity_item_id)
     }
 
@@ -530,6 +636,7 @@ impl SandboxHandle {
         &self,
         account_activity_item_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.tick();
         self.shared.store_mut().provision(account_activity_item_id)
     }
 
@@ -539,6 +646,7 @@ impl SandboxHandle {
         &self,
         account_activity_item_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
+        self.shared.tick();
         self.shared.store_mut().fail(account_activity_item_id)
     }
 

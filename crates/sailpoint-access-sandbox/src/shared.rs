@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use sailpoint_access_api::Timestamp;
+
 use crate::auth::{Settings, Tokens};
 use crate::faults::FaultState;
 use crate::operation::Operation;
@@ -19,6 +21,9 @@ pub(crate) struct Shared {
     pub(crate) offset_quirk: AtomicBool,
     received: [AtomicU64; Operation::ALL.len()],
     pub(crate) accepted_creates: AtomicU64,
+    /// Whether the store has a lifecycle that runs by itself, so requests
+    /// without one skip the write lock of [`Shared::tick`].
+    pub(crate) auto_lifecycle: AtomicBool,
 }
 
 // A panic while a lock is held must not wedge the sandbox for the rest of a
@@ -39,6 +44,7 @@ impl Shared {
             offset_quirk: AtomicBool::new(offset_quirk),
             received: Default::default(),
             accepted_creates: AtomicU64::new(0),
+            auto_lifecycle: AtomicBool::new(false),
         }
     }
 
@@ -66,6 +72,15 @@ impl Shared {
         self.settings
             .write()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Brings the store up to date with the lifecycle that runs by itself
+    /// (if any): called before every API request is handled and whenever
+    /// the handle reads statuses.
+    pub(crate) fn tick(&self) {
+        if self.auto_lifecycle.load(Ordering::Relaxed) {
+            self.store_mut().advance(Timestamp::now());
+        }
     }
 
     /// Counts one request for `op`.

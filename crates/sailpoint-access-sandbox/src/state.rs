@@ -5,10 +5,11 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use sailpoint_access_api::types::{
     AccessDuration, AccessDurationUnit, AccessItemType, AccessRequestConfig, AccessRequestConfigV2,
-    AccessRequestPhaseResult, AccessRequestPhaseState, AccessRequestPhases,
+    AccessRequestPhaseResult, AccessRequestPhaseState, AccessRequestPhases, AccessRequestType,
     ApprovalReminderAndEscalationConfig, CancelledRequestDetails, EntitlementAccessRequestConfig,
     EntitlementApprovalScheme, EntitlementApproverType, EntitlementRequestConfig,
     EntitlementRequestConfigV2, EntitlementRevocationRequestConfig, ErrorMessageDto,
@@ -18,6 +19,7 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::{Family, Timestamp};
 
 use crate::filter::Filter;
+use crate::lifecycle::{after, before, selected, AutoLifecycle, Draw};
 use crate::rng::SplitMix64;
 use crate::sort::{compare, SortKey};
 
@@ -162,10 +164,78 @@ pub(crate) struct Page {
     pub(crate) empty: bool,
 }
 
+/// What makes two requested items the same request on a tenant: the
+/// identity, the request type, the item type and the item id.
+type Identity = (String, String, String, String);
+
+fn identity_key(
+    identity: &str,
+    request_type: Option<&AccessRequestType>,
+    kind: &AccessItemType,
+    id: &str,
+) -> Identity {
+    // A status without a request type is a grant, the service's default.
+    let request_type = request_type.unwrap_or(&AccessRequestType::GrantAccess);
+    (
+        identity.to_owned(),
+        request_type.as_str().to_owned(),
+        kind.as_str().to_owned(),
+        id.to_owned(),
+    )
+}
+
+/// The identities a status was requested for.
+fn requested_for_ids(s: &RequestedItemStatus) -> Vec<&str> {
+    match &s.requested_for {
+        Some(RequestedForIdentities::One(r)) => r.id.as_deref().into_iter().collect(),
+        Some(RequestedForIdentities::Many(rs)) => {
+            rs.iter().filter_map(|r| r.id.as_deref()).collect()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The keys under which `s` is found as a possible duplicate.
+fn identity_keys(s: &RequestedItemStatus) -> Vec<Identity> {
+    let (Some(kind), Some(id)) = (&s.type_, &s.id) else {
+        return Vec::new();
+    };
+    requested_for_ids(s)
+        .into_iter()
+        .map(|who| identity_key(who, s.request_type.as_ref(), kind, id))
+        .collect()
+}
+
+/// Whether an item is still open: not in a final state. Such an item blocks
+/// a second request for the same identity and item, and can be closed.
+pub(crate) fn is_open(s: &RequestedItemStatus) -> bool {
+    matches!(
+        s.state,
+        None | Some(RequestedItemState::Executing)
+            | Some(RequestedItemState::ProvisioningVerificationPending)
+    )
+}
+
 /// Statuses, config, and the id generator.
 pub(crate) struct Store {
     records: Vec<RequestedItemStatus>,
     by_activity_id: HashMap<String, usize>,
+    /// Records by [`Identity`], for duplicate detection: a superset (a
+    /// replaced record may leave a stale entry), checked on lookup.
+    by_identity: HashMap<Identity, Vec<u32>>,
+    /// The newest `created` of any record, so lists skip the visibility
+    /// filter when nothing is recent enough to be hidden.
+    latest_created: Option<Timestamp>,
+    /// How long after its creation a status stays out of the lists.
+    pub(crate) visibility_delay: Duration,
+    /// The lifecycle that runs by itself, when set.
+    auto: Option<AutoLifecycle>,
+    /// When `auto` was set: older items start their clock then.
+    auto_since: Timestamp,
+    /// Records `auto` may still move (open when last looked at).
+    auto_queue: Vec<u32>,
+    /// The sandbox seed, for the lifecycle's reject and fail draws.
+    seed: u64,
     /// The document of the v3 and v1 configuration operations (one store
     /// behind both, as on a tenant).
     pub(crate) config: AccessRequestConfig,
@@ -196,6 +266,13 @@ impl Store {
             by_activity_id: HashMap::new(),
             config,
             config_v2,
+            by_identity: HashMap::new(),
+            latest_created: None,
+            visibility_delay: Duration::ZERO,
+            auto: None,
+            auto_since: Timestamp::now(),
+            auto_queue: Vec::new(),
+            seed,
             ids: SplitMix64::new(seed),
             names: HashMap::new(),
             sorted: Mutex::new(HashMap::new()),
@@ -245,12 +322,34 @@ impl Store {
                     id
                 }
             };
-            match self.by_activity_id.get(&id) {
-                Some(&index) => self.records[index] = status,
+            if let Some(created) = status.created {
+                self.latest_created = Some(self.latest_created.map_or(created, |t| t.max(created)));
+            }
+            let (index, replaced) = match self.by_activity_id.get(&id) {
+                Some(&index) => {
+                    self.records[index] = status;
+                    (index, true)
+                }
                 None => {
                     self.by_activity_id.insert(id.clone(), self.records.len());
                     self.records.push(status);
+                    (self.records.len() - 1, false)
                 }
+            };
+            let record = &self.records[index];
+            let position = index as u32;
+            // A new record is in no list yet; only a replaced one needs a check.
+            for key in identity_keys(record) {
+                let entries = self.by_identity.entry(key).or_default();
+                if !replaced || !entries.contains(&position) {
+                    entries.push(position);
+                }
+            }
+            if self.auto.is_some()
+                && is_open(record)
+                && (!replaced || !self.auto_queue.contains(&position))
+            {
+                self.auto_queue.push(position);
             }
             ids.push(id);
         }
@@ -321,16 +420,56 @@ impl Store {
         found
     }
 
+    /// The `created` before which statuses are visible at `now`, when the
+    /// visibility delay may hide any (`None`: every status is listed).
+    fn visible_before(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.visibility_delay.is_zero() {
+            return None;
+        }
+        let cutoff = before(now, self.visibility_delay);
+        self.latest_created.filter(|&t| t > cutoff).map(|_| cutoff)
+    }
+
     /// Filters, sorts and slices without cloning records: one linear pass
     /// (plus a sort) the first time a query is seen, then O(limit) per page.
     /// Each family sees the records in its own shape ([`family_view`]).
+    /// While the visibility delay hides recent statuses, each page filters
+    /// the matching records again (they are not hidden for long).
     pub(crate) fn page(
         &self,
         query: &StatusQuery,
         family: Family,
+        now: Timestamp,
     ) -> Result<Page, serde_json::Error> {
         let n = self.records.len();
-        let (page, total): (Vec<usize>, usize) = if query.restricts() {
+        let (page, total): (Vec<usize>, usize) = if let Some(cutoff) = self.visible_before(now) {
+            let visible = |i: &u32| {
+                self.records[*i as usize]
+                    .created
+                    .is_none_or(|created| created <= cutoff)
+            };
+            let found: Vec<u32> = if query.restricts() {
+                self.matching(query)
+                    .iter()
+                    .copied()
+                    .filter(visible)
+                    .collect()
+            } else if query.sorters.is_empty() {
+                (0..n as u32).filter(visible).collect()
+            } else {
+                self.order(&query.sorters)
+                    .iter()
+                    .copied()
+                    .filter(visible)
+                    .collect()
+            };
+            let start = query.offset.min(found.len());
+            let end = query.offset.saturating_add(query.limit).min(found.len());
+            (
+                found[start..end].iter().map(|&i| i as usize).collect(),
+                found.len(),
+            )
+        } else if query.restricts() {
             let found = self.matching(query);
             let start = query.offset.min(found.len());
             let end = query.offset.saturating_add(query.limit).min(found.len());
@@ -390,9 +529,7 @@ impl Store {
                 current: Self::describe(status),
             });
         }
-        let now = Timestamp::now();
-        status.modified = Some(now);
-        apply(status, now);
+        apply(status, Timestamp::now());
         Ok(status.clone())
     }
 
@@ -400,47 +537,157 @@ impl Store {
         &mut self,
         activity_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
-        self.transition(activity_id, "approve", pending_approval, |s, now| {
-            decide_approval(s, ManualWorkItemState::Approved, now);
-            s.cancelable = false;
-            finish_phase(s, now, AccessRequestPhaseResult::Successful);
-            s.access_request_phases
-                .get_or_insert_with(Vec::new)
-                .push(phase("PROVISIONING_PHASE", now));
-        })
+        self.transition(activity_id, "approve", pending_approval, approve_status)
     }
 
     pub(crate) fn reject(
         &mut self,
         activity_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
-        self.transition(activity_id, "reject", pending_approval, |s, now| {
-            decide_approval(s, ManualWorkItemState::Rejected, now);
-            s.cancelable = false;
-            s.state = Some(RequestedItemState::Rejected);
-            finish_phase(s, now, AccessRequestPhaseResult::Failed);
-        })
+        self.transition(activity_id, "reject", pending_approval, reject_status)
     }
 
     pub(crate) fn provision(
         &mut self,
         activity_id: &str,
     ) -> Result<RequestedItemStatus, ControlError> {
-        self.transition(activity_id, "provision", approved_executing, |s, now| {
-            s.state = Some(RequestedItemState::RequestCompleted);
-            finish_phase(s, now, AccessRequestPhaseResult::Successful);
-        })
+        self.transition(
+            activity_id,
+            "provision",
+            approved_executing,
+            provision_status,
+        )
     }
 
     pub(crate) fn fail(&mut self, activity_id: &str) -> Result<RequestedItemStatus, ControlError> {
-        self.transition(activity_id, "fail", approved_executing, |s, now| {
-            s.state = Some(RequestedItemState::ProvisioningFailed);
-            s.error_messages = Some(vec![vec![ErrorMessageDto {
-                locale: Some("en-US".to_owned()),
-                locale_origin: Some(LocaleOrigin::Default),
-                text: Some("The source rejected the provisioning request (sandbox).".to_owned()),
-            }]]);
-            finish_phase(s, now, AccessRequestPhaseResult::Failed);
+        self.transition(activity_id, "fail", approved_executing, fail_status)
+    }
+
+    /// Applies `apply` to every record `allowed` admits; returns how many.
+    fn apply_all(
+        &mut self,
+        allowed: impl Fn(&RequestedItemStatus) -> bool,
+        apply: impl Fn(&mut RequestedItemStatus, Timestamp),
+    ) -> usize {
+        let now = Timestamp::now();
+        let mut moved = 0;
+        for status in self.records.iter_mut().filter(|s| allowed(s)) {
+            apply(status, now);
+            moved += 1;
+        }
+        if moved > 0 {
+            self.changed();
+        }
+        moved
+    }
+
+    /// Approves every item waiting for its approval; returns how many.
+    pub(crate) fn approve_all_pending(&mut self) -> usize {
+        self.apply_all(pending_approval, approve_status)
+    }
+
+    /// Provisions every approved item; returns how many.
+    pub(crate) fn provision_all_approved(&mut self) -> usize {
+        self.apply_all(approved_executing, provision_status)
+    }
+
+    /// The lifecycle that runs by itself, if set.
+    pub(crate) fn auto_lifecycle(&self) -> Option<&AutoLifecycle> {
+        self.auto.as_ref()
+    }
+
+    /// Sets or clears the lifecycle that runs by itself. Items already
+    /// stored start their clock at `now`.
+    pub(crate) fn set_auto_lifecycle(&mut self, auto: Option<AutoLifecycle>, now: Timestamp) {
+        self.auto_queue = if auto.is_some() {
+            (0..self.records.len() as u32)
+                .filter(|&i| is_open(&self.records[i as usize]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.auto = auto;
+        self.auto_since = now;
+    }
+
+    /// Applies every transition of the lifecycle that runs by itself that
+    /// is due at `now`, each stamped with the time it was due. Returns how
+    /// many transitions were applied.
+    pub(crate) fn advance(&mut self, now: Timestamp) -> usize {
+        let Some(auto) = self.auto.clone() else {
+            return 0;
+        };
+        // With auto-approval on, the tenant approves without waiting.
+        let approve_after = if self.config.auto_approval_enabled {
+            Duration::ZERO
+        } else {
+            auto.approve_after
+        };
+        let (since, seed) = (self.auto_since, self.seed);
+        let mut queue = std::mem::take(&mut self.auto_queue);
+        let records = &mut self.records;
+        let mut moved = 0;
+        queue.retain(|&i| {
+            let status = &mut records[i as usize];
+            let id = status.account_activity_item_id.clone().unwrap_or_default();
+            if pending_approval(status) {
+                let clock = status.created.map_or(since, |c| c.max(since));
+                let Some(due) = after(clock, approve_after).filter(|&due| due <= now) else {
+                    return true;
+                };
+                moved += 1;
+                if selected(seed, &id, Draw::Reject, auto.reject_ratio) {
+                    reject_status(status, due);
+                    return false;
+                }
+                approve_status(status, due);
+            }
+            if approved_executing(status) {
+                let approved = status
+                    .approval_details
+                    .iter()
+                    .filter_map(|a| a.modified)
+                    .max();
+                let clock = approved.map_or(since, |c| c.max(since));
+                let Some(due) = after(clock, auto.provision_after).filter(|&due| due <= now) else {
+                    return true;
+                };
+                moved += 1;
+                if selected(seed, &id, Draw::Fail, auto.fail_ratio) {
+                    fail_status(status, due);
+                } else {
+                    provision_status(status, due);
+                }
+                return false;
+            }
+            // Final, or waiting on something the lifecycle does not drive
+            // (no approval at all, provisioning verification): done with it.
+            false
+        });
+        self.auto_queue = queue;
+        if moved > 0 {
+            self.changed();
+        }
+        moved
+    }
+
+    /// The access request id of an open status requested for `identity`
+    /// with this request type, item type and item id, if there is one.
+    pub(crate) fn open_duplicate(
+        &self,
+        identity: &str,
+        request_type: &AccessRequestType,
+        kind: &AccessItemType,
+        id: &str,
+    ) -> Option<&str> {
+        let key = identity_key(identity, Some(request_type), kind, id);
+        self.by_identity.get(&key)?.iter().find_map(|&i| {
+            let s = &self.records[i as usize];
+            if is_open(s) && identity_keys(s).contains(&key) {
+                s.access_request_id.as_deref()
+            } else {
+                None
+            }
         })
     }
 
@@ -513,12 +760,7 @@ impl Store {
         let mut closed = 0;
         for i in self.of_requests(access_request_ids) {
             let status = &mut self.records[i];
-            let open = matches!(
-                status.state,
-                None | Some(RequestedItemState::Executing)
-                    | Some(RequestedItemState::ProvisioningVerificationPending)
-            );
-            if !open {
+            if !is_open(status) {
                 continue;
             }
             status.state = Some(outcome.clone());
@@ -596,6 +838,41 @@ fn cancel_status(
             p.finished = Some(now);
         }
     }
+}
+
+fn approve_status(s: &mut RequestedItemStatus, now: Timestamp) {
+    s.modified = Some(now);
+    decide_approval(s, ManualWorkItemState::Approved, now);
+    s.cancelable = false;
+    finish_phase(s, now, AccessRequestPhaseResult::Successful);
+    s.access_request_phases
+        .get_or_insert_with(Vec::new)
+        .push(phase("PROVISIONING_PHASE", now));
+}
+
+fn reject_status(s: &mut RequestedItemStatus, now: Timestamp) {
+    s.modified = Some(now);
+    decide_approval(s, ManualWorkItemState::Rejected, now);
+    s.cancelable = false;
+    s.state = Some(RequestedItemState::Rejected);
+    finish_phase(s, now, AccessRequestPhaseResult::Failed);
+}
+
+fn provision_status(s: &mut RequestedItemStatus, now: Timestamp) {
+    s.modified = Some(now);
+    s.state = Some(RequestedItemState::RequestCompleted);
+    finish_phase(s, now, AccessRequestPhaseResult::Successful);
+}
+
+fn fail_status(s: &mut RequestedItemStatus, now: Timestamp) {
+    s.modified = Some(now);
+    s.state = Some(RequestedItemState::ProvisioningFailed);
+    s.error_messages = Some(vec![vec![ErrorMessageDto {
+        locale: Some("en-US".to_owned()),
+        locale_origin: Some(LocaleOrigin::Default),
+        text: Some("The source rejected the provisioning request (sandbox).".to_owned()),
+    }]]);
+    finish_phase(s, now, AccessRequestPhaseResult::Failed);
 }
 
 fn pending_approval(s: &RequestedItemStatus) -> bool {

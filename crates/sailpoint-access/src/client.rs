@@ -12,9 +12,11 @@ use sailpoint_access_api::{DeprecationNotice, Family};
 
 use crate::access_request_config::{AccessRequestConfigs, AccessRequestConfigsV2};
 use crate::access_requests::AccessRequests;
+use crate::bulk::{BulkSubmit, Plan};
 use crate::cancel_requests::CancelRequests;
 use crate::dedupe::{self, Submission};
 use crate::engine::auth::Credentials;
+use crate::engine::pace::RateLimit;
 use crate::engine::retry::RetryPolicy;
 use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
@@ -193,7 +195,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// let report = client.cancel_requests(["2c91...a", "2c91...b"], "project ended").send().await?;
-    /// println!("{} cancelled in {} call(s)", report.cancelled().count(), report.cancel_calls);
+    /// println!("{} cancelled in {} call(s)", report.cancelled().count(), report.change_calls);
     /// # Ok(()) }
     /// ```
     pub fn cancel_requests<I, S>(
@@ -205,11 +207,61 @@ impl Client {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        CancelRequests::new(
+        CancelRequests::cancel(
             self.engine.clone(),
             access_request_ids.into_iter().map(Into::into).collect(),
             comment.into(),
         )
+    }
+
+    /// Cancels the requests of the non-terminal statuses `query` finds (for
+    /// example pending, requested by me, created before a date); with
+    /// `dry_run(true)` lists them and sends nothing. See [`CancelRequests`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// use sailpoint_access::{types::RequestStateFilter, Filter, Timestamp};
+    ///
+    /// let cutoff: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
+    /// let stale = client
+    ///     .statuses()
+    ///     .requested_by("me")
+    ///     .request_state(RequestStateFilter::Executing)
+    ///     .filter(Filter::created().lt(cutoff));
+    /// let preview = client.cancel_matching(stale.clone(), "stale").dry_run(true).send().await?;
+    /// println!("would cancel {} request(s)", preview.outcomes.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel_matching(
+        &self,
+        query: StatusQuery,
+        comment: impl Into<String>,
+    ) -> CancelRequests {
+        CancelRequests::cancel_matching(self.engine.clone(), query, comment.into())
+    }
+
+    /// Closes any number of access requests (in calls of at most 500 ids,
+    /// always the versioned family) and re-reads their statuses to report
+    /// which really ended; see [`CancelRequests`].
+    pub fn close_requests<I, S>(&self, access_request_ids: I) -> CancelRequests
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        CancelRequests::close(
+            self.engine.clone(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// Closes the requests of the non-terminal statuses `query` finds.
+    pub fn close_matching(&self, query: StatusQuery) -> CancelRequests {
+        CancelRequests::close_matching(self.engine.clone(), query)
+    }
+
+    /// Runs a bulk plan: see the [`bulk`](crate::bulk) module.
+    pub fn bulk_submit(&self, plan: Plan) -> BulkSubmit {
+        BulkSubmit::new(self.engine.clone(), plan)
     }
 
     /// A query over the status of requested items; see [`StatusQuery`].
@@ -294,6 +346,7 @@ pub struct ClientBuilder {
     max_response_bytes: Option<u64>,
     max_status_bytes: Option<u64>,
     family: Option<Family>,
+    rate_limit: Option<Option<RateLimit>>,
     retry: Option<RetryPolicy>,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
@@ -318,6 +371,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_status_bytes", &self.max_status_bytes)
             .field("family", &self.family)
+            .field("rate_limit", &self.rate_limit)
             .field("retry", &self.retry)
             .field("app_name", &self.app_name)
             .field("http", &self.http.as_ref().map(|_| "<custom>"))
@@ -431,6 +485,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Client-side pacing: every call of the client (and of its clones) is
+    /// spaced to stay under `limit`, per API family (default
+    /// [`RateLimit::vendor_default`], 100 requests per 10 s). `None` turns
+    /// pacing off. A 429 pauses every caller of the family until its
+    /// `Retry-After` and slows the pace by a tenth.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::standard`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
@@ -475,6 +539,7 @@ impl ClientBuilder {
                 max_status: self.max_status_bytes.unwrap_or(DEFAULT_MAX_STATUS),
             },
             family: self.family.unwrap_or(Family::V3),
+            rate_limit: self.rate_limit.unwrap_or(Some(RateLimit::vendor_default())),
             retry: self.retry.unwrap_or_default(),
             app_name: self.app_name,
             http: self.http,

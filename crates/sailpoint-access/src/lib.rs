@@ -2,6 +2,7 @@
 
 mod access_request_config;
 mod access_requests;
+pub mod bulk;
 mod cancel_requests;
 mod client;
 mod dedupe;
@@ -35,6 +36,7 @@ pub use cancel_requests::{CancelOutcome, CancelReport, CancelRequests};
 pub use client::{Client, ClientBuilder};
 pub use dedupe::Submission;
 pub use engine::auth::Credentials;
+pub use engine::pace::RateLimit;
 pub use engine::retry::RetryPolicy;
 pub use engine::USER_AGENT;
 pub use error::{

@@ -158,14 +158,20 @@ fn the_base_url_is_checked() {
 
 #[test]
 fn the_builder_requires_base_url_and_credentials() {
-    let err = Client::builder().access_token("t").build().unwrap_err();
+    let err = Client::builder()
+        .rate_limit(None)
+        .access_token("t")
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("no base URL"), "{err}");
     let err = Client::builder()
+        .rate_limit(None)
         .base_url("https://a.example")
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("no credentials"), "{err}");
     let err = Client::builder()
+        .rate_limit(None)
         .base_url("https://a.example")
         .client_credentials("", "s")
         .build()

@@ -437,6 +437,7 @@ async fn a_stalled_response_times_out_within_the_bound() {
         ..Default::default()
     });
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(sandbox.base_url())
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
         .retry(RetryPolicy::disabled())

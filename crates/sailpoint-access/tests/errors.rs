@@ -275,6 +275,7 @@ async fn create_is_retried_when_the_connection_is_refused() {
         .unwrap()
         .port();
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(format!("http://127.0.0.1:{port}"))
         .access_token(TOKEN)
         .retry(fast_retry())
@@ -360,6 +361,7 @@ async fn attempt_timeout_is_a_timeout_and_is_retried_for_reads() {
             .body("{}");
     });
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN)
         .retry(fast_retry().with_max_attempts(2))
@@ -382,6 +384,7 @@ async fn total_timeout_bounds_the_whole_call() {
         then.into_inner().status(503);
     });
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN)
         .retry(

@@ -22,6 +22,7 @@ const MARGIN: Duration = Duration::from_millis(700);
 
 fn token_client(base: &str, retry: RetryPolicy) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(base)
         .client_credentials(CLIENT_ID, CLIENT_SECRET)
         .retry(retry)
@@ -32,6 +33,7 @@ fn token_client(base: &str, retry: RetryPolicy) -> Client {
 
 fn static_token_client(base: &str, retry: RetryPolicy) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(base)
         .access_token(TOKEN)
         .retry(retry)
@@ -155,6 +157,7 @@ async fn with_retries_every_call_ends_within_the_total_timeout() {
     let server = hostile::start(|_| Reply::Stall).await;
     let total = Duration::from_millis(800);
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(&server.base_url)
         .client_credentials(CLIENT_ID, CLIENT_SECRET)
         .retry(quick_retry(10))
@@ -183,6 +186,7 @@ async fn with_retries_every_call_ends_within_the_total_timeout() {
 async fn the_default_total_deadline_is_sixty_seconds() {
     // Documented worst case; checked through Debug, since waiting a minute is no test.
     let client = Client::builder()
+        .rate_limit(None)
         .base_url("https://acme.api.identitynow.com")
         .access_token(TOKEN)
         .build()
@@ -213,6 +217,7 @@ async fn oversized_and_endless_bodies_are_cut_at_the_cap() {
     .await;
     let cap = 1 << 20;
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(&server.base_url)
         .access_token(TOKEN)
         .retry(quick_retry(3))
@@ -505,6 +510,7 @@ async fn paging_refuses_ignored_offsets_oversized_pages_and_contradicted_totals(
 async fn the_waiter_keeps_its_deadline_against_a_stalled_list() {
     let server = hostile::start(|_| Reply::Stall).await;
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(&server.base_url)
         .access_token(TOKEN)
         .attempt_timeout(Duration::from_secs(30))

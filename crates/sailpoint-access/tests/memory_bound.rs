@@ -37,6 +37,7 @@ async fn an_endless_body_does_not_grow_the_client() {
     })
     .await;
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(&server.base_url)
         .access_token(TOKEN)
         .retry(RetryPolicy::disabled())

@@ -84,10 +84,12 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
     assert_clean(&logs, "tracing output");
 
     let builder = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .client_credentials(CLIENT_ID, CLIENT_SECRET);
     assert_clean(&format!("{builder:?}"), "builder debug");
     let builder = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN);
     assert_clean(&format!("{builder:?}"), "builder debug");

@@ -270,6 +270,7 @@ async fn transport_errors_keep_their_kind_cause_and_operation() {
         .unwrap()
         .port();
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(format!("http://127.0.0.1:{port}"))
         .access_token(TOKEN)
         .retry(RetryPolicy::disabled())

@@ -106,6 +106,7 @@ async fn a_429_storm_of_500_calls_all_succeed_and_honour_retry_after() {
 
 fn httpmock_client(server: &MockServer, attempts: u32) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(common::TOKEN)
         .retry(
@@ -485,6 +486,7 @@ async fn stalled_responses_time_out_within_the_bound() {
     let token = sandbox.issue_token();
     let client = |retry: RetryPolicy| {
         Client::builder()
+            .rate_limit(None)
             .base_url(sandbox.base_url())
             .access_token(token.clone())
             .attempt_timeout(BOUND)
@@ -537,6 +539,7 @@ async fn stalled_responses_time_out_within_the_bound() {
 
     // A stalled token endpoint.
     let oauth = Client::builder()
+        .rate_limit(None)
         .base_url(sandbox.base_url())
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
         .attempt_timeout(BOUND)
@@ -550,6 +553,7 @@ async fn stalled_responses_time_out_within_the_bound() {
 
     // A total limit cuts retries short and still reports the attempts made.
     let total = Client::builder()
+        .rate_limit(None)
         .base_url(sandbox.base_url())
         .access_token(token.clone())
         .attempt_timeout(BOUND)

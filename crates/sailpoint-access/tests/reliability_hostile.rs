@@ -114,6 +114,7 @@ async fn serve(
             .body(body);
     });
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN)
         .retry(RetryPolicy::disabled())
@@ -286,6 +287,7 @@ async fn unknown_enum_values_and_properties_are_kept_or_ignored() {
             .body(body);
     });
     let client = Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN)
         .build()
@@ -344,6 +346,7 @@ async fn hostile_error_responses_keep_their_kind_and_stay_short() {
                 .body("{}");
         });
         let client = Client::builder()
+            .rate_limit(None)
             .base_url(server.base_url())
             .access_token(TOKEN)
             .retry(RetryPolicy::disabled())

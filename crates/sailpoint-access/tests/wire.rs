@@ -45,6 +45,7 @@ async fn user_agent_carries_the_app_suffix() {
         then.ok(&AccessRequestConfig::default());
     });
     let client = sailpoint_access::Client::builder()
+        .rate_limit(None)
         .base_url(format!("{}/v3/", server.base_url()))
         .access_token(TOKEN)
         .app_name("my-app/2.0")

@@ -1,7 +1,10 @@
 //! The standalone binary: prints its base URL and credentials, then serves.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sailpoint_access_api::operations;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sailpoint-access-sandbox");
 
@@ -91,4 +94,257 @@ fn binary_help_and_bad_options() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown option --frobnicate"));
     let bad = Command::new(BIN).args(["--port", "http"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The binary, killed when dropped (a failed assertion must not leave it
+/// running).
+struct Running {
+    child: Child,
+    base: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Starts the binary on a free port with `args`, and reads its banner.
+    async fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(BIN)
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let banner = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::task::spawn_blocking(move || {
+                let mut lines = Vec::new();
+                for line in BufReader::new(stdout).lines() {
+                    let line = line.unwrap();
+                    let done = line.starts_with("Press Ctrl-C");
+                    lines.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                lines
+            }),
+        )
+        .await
+        .expect("banner in time")
+        .unwrap();
+        let base = banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("SAIL_BASE_URL=").map(str::to_owned))
+            .unwrap_or_else(|| panic!("base URL in {banner:?}"));
+        Running {
+            child,
+            base,
+            banner,
+        }
+    }
+
+    async fn token(&self, http: &reqwest::Client) -> String {
+        let token: serde_json::Value = http
+            .post(format!("{}/oauth/token", self.base))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", sailpoint_access_sandbox::DEFAULT_CLIENT_ID),
+                (
+                    "client_secret",
+                    sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
+                ),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        token["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn grant_body() -> serde_json::Value {
+    serde_json::json!({
+        "requestedFor": ["identity-1"],
+        "requestType": "GRANT_ACCESS",
+        "requestedItems": [{"type": "ROLE", "id": "role-1", "comment": "bench"}]
+    })
+}
+
+#[tokio::test]
+async fn binary_rate_limit_and_lifecycle_flags_take_effect() {
+    let running = Running::start(&[
+        "--rate-limit",
+        "3",
+        "--rate-window-ms",
+        "60000",
+        "--auto-approve-ms",
+        "0",
+        "--auto-provision-ms",
+        "0",
+    ])
+    .await;
+    assert!(
+        running.banner.iter().any(|l| l.contains("lifecycle:")),
+        "{:?}",
+        running.banner
+    );
+    let http = http();
+    let token = running.token(&http).await;
+    let url = |path: &str| format!("{}{path}", running.base);
+    let created = http
+        .post(url(operations::CREATE_ACCESS_REQUEST.path))
+        .bearer_auth(&token)
+        .json(&grant_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    // Provisioned by itself, and listed so.
+    let listed: Vec<serde_json::Value> = http
+        .get(url(operations::LIST_ACCESS_REQUEST_STATUS.path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["state"], "REQUEST_COMPLETED");
+    // The third v3 request of the window is the last one allowed.
+    let third = http
+        .get(url(operations::GET_ACCESS_REQUEST_CONFIG.path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 200);
+    let fourth = http
+        .get(url(operations::GET_ACCESS_REQUEST_CONFIG.path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fourth.status(), 429);
+    let retry_after: u64 = fourth.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn binary_server_error_latency_and_visibility_flags_take_effect() {
+    let running = Running::start(&[
+        "--server-errors",
+        "1",
+        "--server-error-status",
+        "503",
+        "--latency-ms",
+        "150",
+    ])
+    .await;
+    let http = http();
+    let token = running.token(&http).await;
+    let started = Instant::now();
+    let response = http
+        .get(format!(
+            "{}{}",
+            running.base,
+            operations::LIST_ACCESS_REQUEST_STATUS_V1.path
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    drop(running);
+
+    let running = Running::start(&["--visibility-delay-ms", "3600000"]).await;
+    let token = running.token(&http).await;
+    let url = |path: &str| format!("{}{path}", running.base);
+    let created = http
+        .post(url(operations::CREATE_ACCESS_REQUEST_V1.path))
+        .bearer_auth(&token)
+        .json(&grant_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 202);
+    let listed = http
+        .get(format!(
+            "{}?count=true",
+            url(operations::LIST_ACCESS_REQUEST_STATUS.path)
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.headers()["x-total-count"], "0");
+    // It exists all the same: submitting it again finds it pending.
+    let again: serde_json::Value = http
+        .post(url(operations::CREATE_ACCESS_REQUEST.path))
+        .bearer_auth(&token)
+        .json(&grant_body())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // An empty list is left out of the body, as the generated type does.
+    assert!(
+        again["newRequests"].as_array().is_none_or(Vec::is_empty),
+        "{again}"
+    );
+    assert_eq!(again["existingRequests"][0]["requestedFor"], "identity-1");
+}
+
+#[test]
+fn binary_help_documents_the_benchmark_flags_and_refuses_bad_values() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--latency-ms",
+        "--rate-limit",
+        "--rate-window-ms",
+        "--server-errors",
+        "--server-error-status",
+        "--no-offset-quirk",
+        "--visibility-delay-ms",
+        "--auto-approve-ms",
+        "--auto-provision-ms",
+    ] {
+        assert!(text.contains(flag), "{flag} in --help");
+    }
+    for bad in [
+        &["--server-errors", "1.5"][..],
+        &["--server-errors", "1", "--server-error-status", "404"],
+        &["--server-error-status", "503"],
+        &["--rate-window-ms", "100"],
+        &["--auto-reject-ratio", "0.1"],
+        &["--latency-ms"],
+    ] {
+        let out = Command::new(BIN).args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
 }

@@ -127,6 +127,38 @@ async fn server_errors_follow_the_ratio_deterministically() {
 }
 
 #[tokio::test]
+async fn server_errors_answer_the_chosen_status() {
+    let s = setup(Sandbox::builder().server_errors(ServerErrors::new(1.0).only(503))).await;
+    for _ in 0..10 {
+        let response = s
+            .get(sailpoint_access_api::operations::GET_ACCESS_REQUEST_CONFIG.path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        let body: ErrorResponse = response.json().await.unwrap();
+        assert_eq!(body.detail_code.as_deref(), Some("503 Service Unavailable"));
+    }
+    // Changed at runtime to another set; the token endpoint is never hit.
+    s.sandbox.set_faults(FaultConfig {
+        server_errors: Some(ServerErrors::new(1.0).statuses(&[502, 504])),
+        ..FaultConfig::default()
+    });
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        let response = s
+            .get(sailpoint_access_api::operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
+            .send()
+            .await
+            .unwrap();
+        seen.push(response.status().as_u16());
+    }
+    assert!(seen.iter().all(|c| *c == 502 || *c == 504), "{seen:?}");
+    assert!(seen.contains(&502) && seen.contains(&504), "{seen:?}");
+    assert!(!fetch_token(&s.http, &s.sandbox).await.is_empty());
+}
+
+#[tokio::test]
 async fn faults_apply_only_to_their_operations() {
     let s = setup(Sandbox::builder().server_errors(
         ServerErrors::new(1.0).on(Operations::only(Operation::CreateAccessRequest)),

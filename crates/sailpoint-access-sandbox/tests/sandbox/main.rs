@@ -5,10 +5,12 @@ mod common;
 
 mod auth;
 mod binary;
+mod duplicates;
 mod faults;
 mod lifecycle;
 mod listing;
 mod operations;
 mod throughput;
+mod timing;
 mod validation;
 mod versioned;

@@ -89,6 +89,7 @@ where
         let (failure, generation) = match engine.auth.ensure().await {
             Err(error) => (Failure { sent: false, error }, None),
             Ok(generation) => {
+                engine.pacer.acquire(op.family).await;
                 // Sending, the status, every byte of the body and the
                 // classification of a failure all fall inside one attempt timeout.
                 let exchange = async {
@@ -149,6 +150,7 @@ where
         }
         let wait = match (error.kind(), error.retry_after()) {
             (ErrorKind::RateLimited, Some(after)) => {
+                engine.pacer.back_off(op.family, after);
                 if after > policy.max_retry_after() && !policy.waits_out_long_retry_after() {
                     // Fail fast with the server's own figure rather than retry
                     // early into another 429.

@@ -11,6 +11,7 @@
 pub(crate) mod auth;
 pub(crate) mod classify;
 mod execute;
+pub(crate) mod pace;
 pub(crate) mod retry;
 pub(crate) mod settings;
 
@@ -28,6 +29,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use auth::{CacheAuthorizer, Credentials, TokenSource};
+use pace::{Pacer, RateLimit};
 use retry::{RetryBudget, RetryPolicy};
 
 /// The `User-Agent` this crate sends, before any application suffix.
@@ -66,6 +68,7 @@ pub(crate) struct EngineSettings {
     pub timeouts: Timeouts,
     pub body_limits: BodyLimits,
     pub family: Family,
+    pub rate_limit: Option<RateLimit>,
     pub retry: RetryPolicy,
     pub app_name: Option<String>,
     pub http: Option<reqwest::Client>,
@@ -83,6 +86,7 @@ pub(crate) struct EngineInner {
     pub timeouts: Timeouts,
     pub body_limits: BodyLimits,
     pub family: Family,
+    pub pacer: Pacer,
     pub base_url: String,
     /// The deprecation notices seen, per operation.
     pub deprecations: Mutex<BTreeMap<&'static str, DeprecationNotice>>,
@@ -163,6 +167,7 @@ impl Engine {
             timeouts,
             body_limits: settings.body_limits,
             family: settings.family,
+            pacer: Pacer::new(settings.rate_limit),
             base_url,
             deprecations: Mutex::new(BTreeMap::new()),
         })))

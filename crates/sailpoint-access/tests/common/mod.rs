@@ -49,6 +49,7 @@ pub fn client(server: &MockServer) -> Client {
 
 pub fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .client_credentials(CLIENT_ID, CLIENT_SECRET)
         .retry(retry)
@@ -60,6 +61,7 @@ pub fn client_with(server: &MockServer, retry: RetryPolicy) -> Client {
 /// A client with a static token and no retries, for status mapping tests.
 pub fn static_client(server: &MockServer, retry: RetryPolicy) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(server.base_url())
         .access_token(TOKEN)
         .retry(retry)
@@ -83,6 +85,7 @@ pub fn statuses(range: std::ops::Range<usize>) -> Vec<RequestedItemStatus> {
 /// A client of `sandbox` using its client credentials.
 pub fn sandbox_client(sandbox: &SandboxHandle, retry: RetryPolicy) -> Client {
     Client::builder()
+        .rate_limit(None)
         .base_url(sandbox.base_url())
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
         .retry(retry)

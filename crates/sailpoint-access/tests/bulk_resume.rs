@@ -1,0 +1,217 @@
+//! Crash and resume: a child process runs a bulk submission against the
+//! sandbox and is killed (SIGKILL) at random instants, again and again; each
+//! re-run resumes from the journal. At the end the sandbox holds every row
+//! exactly once: 0 duplicates, 0 lost.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sailpoint_access::bulk::{plan, BulkRow, JsonlJournal, PlanLimits, RowOutcome};
+use sailpoint_access::types::{AccessItemType, AccessRequestType, RequestedForIdentities};
+use sailpoint_access::{Client, RetryPolicy};
+use sailpoint_access_sandbox::{Latency, Operations, Sandbox};
+
+const CHILD: &str = "BULK_RESUME_CHILD";
+
+fn rows() -> Vec<BulkRow> {
+    (0..300)
+        .flat_map(|i| {
+            let who = format!("identity-{i:04}");
+            let mut v = vec![
+                BulkRow::new(&who, AccessItemType::Role, "role-employee").comment("onboarding")
+            ];
+            if i % 4 == 0 {
+                v.push(BulkRow::new(
+                    &who,
+                    AccessItemType::Entitlement,
+                    format!("ent-{i}"),
+                ));
+            }
+            v
+        })
+        .collect()
+}
+
+/// The sandbox's visibility delay, and the grace period that covers it.
+const VISIBILITY: Duration = Duration::from_millis(150);
+
+fn grace() -> Duration {
+    VISIBILITY * 4
+}
+
+fn limits() -> PlanLimits {
+    // Small requests, so a run has many of them to be killed between.
+    PlanLimits::default()
+        .with_max_identities(3)
+        .with_max_identities_with_entitlements(2)
+}
+
+/// The child: runs (or resumes) the submission; exit 0 when every row is
+/// accounted for, 3 otherwise. Does nothing unless started by the parent.
+#[test]
+fn child_process() {
+    let Ok(base) = std::env::var(CHILD) else {
+        return;
+    };
+    let journal = std::env::var("BULK_RESUME_JOURNAL").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let code = rt.block_on(async {
+        let client = Client::builder()
+            .rate_limit(None)
+            .base_url(&base)
+            .client_credentials(
+                std::env::var("BULK_ID").unwrap(),
+                std::env::var("BULK_SECRET").unwrap(),
+            )
+            .retry(
+                RetryPolicy::standard()
+                    .with_max_attempts(3)
+                    .with_backoff(Duration::from_millis(5), Duration::from_millis(20)),
+            )
+            .build()
+            .unwrap();
+        let p = plan(AccessRequestType::GrantAccess, rows(), limits());
+        let report = client
+            .bulk_submit(p)
+            .run_id("resume-test")
+            .journal(JsonlJournal::open(&journal).unwrap())
+            .concurrency(3)
+            // Longer than the sandbox's visibility delay: a key still not
+            // listed after it was never received, so resending is safe here.
+            .reconcile_grace(grace())
+            .resend_unknown(true)
+            .send()
+            .await
+            .unwrap();
+        if report.count(RowOutcome::Unknown) + report.count(RowOutcome::Failed) == 0 {
+            0
+        } else {
+            eprintln!("child: {:?}", report.totals);
+            3
+        }
+    });
+    std::process::exit(code);
+}
+
+#[test]
+fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(
+            Sandbox::builder()
+                .latency(Latency::new(Duration::from_millis(8)).on(Operations::API))
+                .visibility_delay(VISIBILITY)
+                .start(),
+        )
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("bulk-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("run.jsonl");
+    let _ = std::fs::remove_file(&journal);
+    let exe = std::env::current_exe().unwrap();
+    let spawn = || {
+        Command::new(&exe)
+            .args([
+                "--exact",
+                "child_process",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CHILD, sandbox.base_url())
+            .env("BULK_RESUME_JOURNAL", &journal)
+            .env("BULK_ID", sandbox.client_id())
+            .env("BULK_SECRET", sandbox.client_secret())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let spawn_loud = || {
+        Command::new(&exe)
+            .args([
+                "--exact",
+                "child_process",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CHILD, sandbox.base_url())
+            .env("BULK_RESUME_JOURNAL", &journal)
+            .env("BULK_ID", sandbox.client_id())
+            .env("BULK_SECRET", sandbox.client_secret())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    let mut kills = 0;
+    let mut finished = false;
+    // Kill at random instants until the run gets through on its own; bounded
+    // in count and time.
+    for round in 0..60 {
+        let mut child = spawn();
+        let wait = Duration::from_millis(fastrand::u64(20..250));
+        std::thread::sleep(wait);
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "round {round}: child exited {status}");
+                finished = true;
+                break;
+            }
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            break;
+        }
+    }
+    if !finished {
+        let status = spawn_loud().wait().unwrap();
+        assert!(
+            status.success(),
+            "the final run did not account for every row: {status}"
+        );
+    }
+    let statuses = sandbox.statuses();
+    let mut per_row: HashMap<(String, String), usize> = HashMap::new();
+    for s in &statuses {
+        let who = match &s.requested_for {
+            Some(RequestedForIdentities::One(one)) => one.id.clone().unwrap_or_default(),
+            other => panic!("{other:?}"),
+        };
+        *per_row
+            .entry((who, s.id.clone().unwrap_or_default()))
+            .or_default() += 1;
+    }
+    let expected = rows();
+    let duplicates = per_row.values().filter(|&&n| n > 1).count();
+    let lost = expected
+        .iter()
+        .filter(|r| !per_row.contains_key(&(r.identity.clone(), r.item_id.clone())))
+        .count();
+    let requests = plan(AccessRequestType::GrantAccess, rows(), limits())
+        .requests
+        .len();
+    eprintln!(
+        "FIGURES bulk-resume: rows={} requests={requests} kills={kills} statuses={} duplicates={duplicates} lost={lost} accepted_requests={}",
+        expected.len(),
+        statuses.len(),
+        sandbox.access_requests_accepted()
+    );
+    assert!(kills >= 5, "the child was killed only {kills} times");
+    assert_eq!(duplicates, 0);
+    assert_eq!(lost, 0);
+    assert_eq!(statuses.len(), expected.len());
+    assert_eq!(
+        sandbox.access_requests_accepted() as usize,
+        requests,
+        "no request accepted twice"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
