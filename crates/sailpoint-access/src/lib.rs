@@ -50,7 +50,7 @@ pub use wait::WaitUntilDone;
 /// the file [`Client::from_env`] reads.
 pub mod settings {
     pub use crate::engine::settings::{
-        CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
+        CLI_CONFIG, CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
         ENV_CLIENT_SECRET,
     };
 }

@@ -112,8 +112,10 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
     let journal = dir.join("run.jsonl");
     let _ = std::fs::remove_file(&journal);
     let exe = std::env::current_exe().unwrap();
-    let spawn = || {
-        Command::new(&exe)
+    // A quiet child for the runs that are killed, a loud one for the last.
+    let spawn_child = |loud: bool| {
+        let mut command = Command::new(&exe);
+        command
             .args([
                 "--exact",
                 "child_process",
@@ -124,28 +126,14 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
             .env(CHILD, sandbox.base_url())
             .env("BULK_RESUME_JOURNAL", &journal)
             .env("BULK_ID", sandbox.client_id())
-            .env("BULK_SECRET", sandbox.client_secret())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+            .env("BULK_SECRET", sandbox.client_secret());
+        if !loud {
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+        command.spawn().unwrap()
     };
-    let spawn_loud = || {
-        Command::new(&exe)
-            .args([
-                "--exact",
-                "child_process",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env(CHILD, sandbox.base_url())
-            .env("BULK_RESUME_JOURNAL", &journal)
-            .env("BULK_ID", sandbox.client_id())
-            .env("BULK_SECRET", sandbox.client_secret())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || spawn_child(false);
+    let spawn_loud = || spawn_child(true);
     let started = Instant::now();
     let mut kills = 0;
     let mut finished = false;

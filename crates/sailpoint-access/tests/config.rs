@@ -178,3 +178,39 @@ fn the_builder_requires_base_url_and_credentials() {
         .unwrap_err();
     assert!(err.to_string().contains("client id"), "{err}");
 }
+
+#[test]
+fn the_sailpoint_cli_config_gives_the_base_url_of_its_active_environment() {
+    let home = std::env::temp_dir().join(format!("sail-home-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".sailpoint")).unwrap();
+    std::fs::write(
+        home.join(".sailpoint/config.yaml"),
+        "authtype: pat\nactiveenvironment: acme\nenvironments:\n  other:\n    baseurl: https://other.api.identitynow.com\n  acme:\n    baseurl: https://acme.api.identitynow.com\n    tenanturl: https://acme.identitynow.com\n",
+    )
+    .unwrap();
+    let empty = std::env::temp_dir().join(format!("sail-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let vars = env(&[
+        ("HOME", home.to_str().unwrap()),
+        ("SAIL_CLIENT_ID", "id"),
+        ("SAIL_CLIENT_SECRET", "secret"),
+    ]);
+    let client = Client::from_env_map(&vars, &empty).unwrap();
+    assert_eq!(client.base_url(), "https://acme.api.identitynow.com");
+    // SAIL_BASE_URL still wins.
+    let mut vars = vars;
+    vars.insert(
+        "SAIL_BASE_URL".into(),
+        "https://env.api.identitynow.com".into(),
+    );
+    assert_eq!(
+        Client::from_env_map(&vars, &empty).unwrap().base_url(),
+        "https://env.api.identitynow.com"
+    );
+    // Without credentials in the environment, the YAML file alone is not enough.
+    let vars = env(&[("HOME", home.to_str().unwrap())]);
+    let err = Client::from_env_map(&vars, &empty).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    let _ = std::fs::remove_dir_all(&home);
+    let _ = std::fs::remove_dir_all(&empty);
+}

@@ -333,8 +333,16 @@ fn the_facade_never_writes_files() {
         // choice; it holds idempotency keys, ids and error texts (scrubbed),
         // and never touches a credential.
         if path.ends_with("bulk/journal.rs") {
-            for word in ["Credentials", "SecretString", "expose_secret", "TokenSource"] {
-                assert!(!code.contains(word), "the journal must not handle credentials: {word}");
+            for word in [
+                "Credentials",
+                "SecretString",
+                "expose_secret",
+                "TokenSource",
+            ] {
+                assert!(
+                    !code.contains(word),
+                    "the journal must not handle credentials: {word}"
+                );
             }
             continue;
         }

@@ -8,6 +8,36 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::Timestamp;
 
+/// The modifiers both item types share: the two wire types name these
+/// fields alike, so one definition serves both.
+macro_rules! common_modifiers {
+    () => {
+        /// The justification (required by the service for revocations).
+        pub fn comment(mut self, comment: impl Into<String>) -> Self {
+            self.0.comment = Some(comment.into());
+            self
+        }
+
+        /// When the access ends (sunset); must be in the future.
+        pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
+            self.0.remove_date = Some(at.into());
+            self
+        }
+
+        /// When the access starts (sunrise); in the future, not for revocations.
+        pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
+            self.0.start_date = Some(at.into());
+            self
+        }
+
+        /// A caller-defined pair stored on the item.
+        pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+            self.0.client_metadata.insert(key.into(), value.into());
+            self
+        }
+    };
+}
+
 /// One requested item (a role, an access profile or an entitlement) with its
 /// comment, dates and metadata; add it with `SubmitRequest::item`.
 ///
@@ -56,23 +86,7 @@ impl Item {
         Self::new(AccessItemType::Entitlement, id)
     }
 
-    /// The justification (required by the service for revocations).
-    pub fn comment(mut self, comment: impl Into<String>) -> Self {
-        self.0.comment = Some(comment.into());
-        self
-    }
-
-    /// When the access ends (sunset); must be in the future.
-    pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.0.remove_date = Some(at.into());
-        self
-    }
-
-    /// When the access starts (sunrise); in the future, not for revocations.
-    pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.0.start_date = Some(at.into());
-        self
-    }
+    common_modifiers!();
 
     /// For revoking an entitlement: the account, by its native identity.
     pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
@@ -83,12 +97,6 @@ impl Item {
     /// For revoking a role: which assignment.
     pub fn assignment_id(mut self, assignment_id: impl Into<String>) -> Self {
         self.0.assignment_id = Some(assignment_id.into());
-        self
-    }
-
-    /// A caller-defined pair stored on the item.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.0.client_metadata.insert(key.into(), value.into());
         self
     }
 
@@ -195,27 +203,5 @@ impl PerIdentityItem {
         Self::new(AccessItemType::Entitlement, id)
     }
 
-    /// The justification.
-    pub fn comment(mut self, comment: impl Into<String>) -> Self {
-        self.0.comment = Some(comment.into());
-        self
-    }
-
-    /// When the access ends; must be in the future.
-    pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.0.remove_date = Some(at.into());
-        self
-    }
-
-    /// When the access starts; must be in the future.
-    pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.0.start_date = Some(at.into());
-        self
-    }
-
-    /// A caller-defined pair stored on the item.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.0.client_metadata.insert(key.into(), value.into());
-        self
-    }
+    common_modifiers!();
 }

@@ -36,6 +36,51 @@ struct ConfigFile {
     client_secret: Option<String>,
 }
 
+/// The SailPoint CLI's configuration, below the home directory.
+pub const CLI_CONFIG: &str = ".sailpoint/config.yaml";
+
+/// The base URL of the SailPoint CLI's active environment, from
+/// `$HOME/.sailpoint/config.yaml` (`activeenvironment`, then
+/// `environments.<name>.baseurl`); its secrets are not read (the CLI keeps
+/// them in the system keyring), so credentials still come from the
+/// environment. Keys are matched ignoring case. No file: `None`.
+pub(crate) fn cli_base_url(env: &HashMap<String, String>) -> Result<Option<String>> {
+    let Some(home) = env.get("HOME").or_else(|| env.get("USERPROFILE")) else {
+        return Ok(None);
+    };
+    let path = Path::new(home).join(CLI_CONFIG);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::config(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let doc: serde_norway::Value = serde_norway::from_str(&text)
+        .map_err(|e| Error::config(format!("{} is not valid YAML: {e}", path.display())))?;
+    fn get<'a>(value: &'a serde_norway::Value, key: &str) -> Option<&'a serde_norway::Value> {
+        value.as_mapping()?.iter().find_map(|(k, v)| {
+            k.as_str()
+                .filter(|k| k.eq_ignore_ascii_case(key))
+                .map(|_| v)
+        })
+    }
+    let Some(active) = get(&doc, "activeenvironment").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let url = get(&doc, "environments")
+        .and_then(|envs| get(envs, active))
+        .and_then(|e| get(e, "baseurl"))
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    Ok(url)
+}
+
 /// Settings resolved from the environment and `config.json`.
 pub(crate) struct Resolved {
     pub base_url: String,
@@ -124,14 +169,15 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
             .map(str::to_owned)
     };
 
-    let base_url = env_base
-        .or_else(|| file_var(|f| &f.base_url))
-        .ok_or_else(|| {
+    let base_url = match env_base.or_else(|| file_var(|f| &f.base_url)) {
+        Some(url) => url,
+        None => cli_base_url(env)?.ok_or_else(|| {
             Error::config(format!(
-                "no base URL: set {ENV_BASE_URL} or BaseURL in {}",
+                "no base URL: set {ENV_BASE_URL}, BaseURL in {}, or an active environment in ~/{CLI_CONFIG}",
                 path.display()
             ))
-        })?;
+        })?,
+    };
     let credentials = match env_credentials {
         Some(c) => c,
         None => match (file_var(|f| &f.client_id), file_var(|f| &f.client_secret)) {
