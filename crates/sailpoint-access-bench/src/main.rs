@@ -9,13 +9,21 @@
 //! sailpoint-access-bench pagination-bare [--statuses 100000] [--runs 7]
 //! sailpoint-access-bench memory --statuses N [--base-url URL]
 //! sailpoint-access-bench decode [--iters 300] [--pages 4]
-//! sailpoint-access-bench serve --seed-statuses N
+//! sailpoint-access-bench bulk-grant [--quick] [--rows 10000] [--limit 100] [--window-ms 1000]
+//!     [--latency-ms 100] [--concurrency 16] [--runs 3] [--naive-runs 1]
+//! sailpoint-access-bench rate-ceiling [--quick] [--statuses 40000] [--prefetch 8] [--rows 20000]
+//!     [--limit 100] [--window-ms 2000] [--latency-ms 100] [--concurrency 16] [--runs 3]
+//! sailpoint-access-bench serve --seed-statuses N [--limit N --window-ms W] [--latency-ms L]
 //! ```
+//!
+//! `--quick` (bulk-grant, rate-ceiling) shrinks the defaults to a smoke run;
+//! options given with it still win.
 
 // The only unsafe code of the workspace: a `GlobalAlloc` impl forwarding to `System`.
 #[allow(unsafe_code)]
 mod alloc;
 mod bare;
+mod ratelimit;
 mod scenarios;
 mod stats;
 
@@ -27,7 +35,10 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// `--key value` options of one scenario.
+/// Options that take no value.
+const FLAGS: [&str; 1] = ["quick"];
+
+/// `--key value` options of one scenario, and the flags in `FLAGS`.
 pub(crate) struct Args {
     values: HashMap<String, String>,
 }
@@ -40,6 +51,10 @@ impl Args {
             let key = flag
                 .strip_prefix("--")
                 .ok_or_else(|| format!("expected --option, got {flag}"))?;
+            if FLAGS.contains(&key) {
+                values.insert(key.to_owned(), "1".to_owned());
+                continue;
+            }
             let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
             values.insert(key.to_owned(), value.clone());
         }
@@ -53,6 +68,11 @@ impl Args {
         }
     }
 
+    /// Whether a flag (an option without a value, see `FLAGS`) was given.
+    pub(crate) fn flag(&self, key: &str) -> bool {
+        self.values.contains_key(key)
+    }
+
     pub(crate) fn text(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(String::as_str)
     }
@@ -61,7 +81,7 @@ impl Args {
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((scenario, rest)) = raw.split_first() else {
-        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|serve> [--option value]...");
+        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|bulk-grant|rate-ceiling|serve> [--option value]...");
         return ExitCode::from(2);
     };
     if scenario == "memory" {
@@ -79,6 +99,8 @@ fn main() -> ExitCode {
                 "pagination-bare" => scenarios::pagination_bare(&args).await,
                 "memory" => scenarios::memory(&args).await,
                 "decode" => scenarios::decode(&args).await,
+                "bulk-grant" => ratelimit::bulk_grant(&args).await,
+                "rate-ceiling" => ratelimit::rate_ceiling(&args).await,
                 "serve" => scenarios::serve(&args).await,
                 other => Err(format!("unknown scenario {other}").into()),
             }

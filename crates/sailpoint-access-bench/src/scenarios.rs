@@ -8,19 +8,22 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use sailpoint_access::Client;
 use sailpoint_access_api::types::RequestedItemStatus;
-use sailpoint_access_sandbox::{Latency, Sandbox, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
+use sailpoint_access_sandbox::{
+    Latency, RateLimit as SandboxRateLimit, Sandbox, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+};
 use serde_json::json;
 
 use crate::bare::Bare;
 use crate::stats::Out;
 use crate::{alloc, Args, BoxError};
 
-const PAGE: usize = 250;
+pub(crate) const PAGE: usize = 250;
 // Fixed so every run serves the same data.
-const SEED: u64 = 7;
+pub(crate) const SEED: u64 = 7;
 
 fn facade(base_url: &str) -> Result<Client, BoxError> {
     Ok(Client::builder()
+        .rate_limit(None)
         .base_url(base_url)
         .client_credentials(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         .build()?)
@@ -39,7 +42,7 @@ async fn timed<T, F: std::future::Future<Output = Result<T, BoxError>>>(
 }
 
 /// Walks every status with `items()`; returns how many were read.
-async fn walk_items(client: &Client, prefetch: usize) -> Result<usize, BoxError> {
+pub(crate) async fn walk_items(client: &Client, prefetch: usize) -> Result<usize, BoxError> {
     let mut items = pin!(client
         .statuses()
         .limit(PAGE as u32)
@@ -217,7 +220,7 @@ pub async fn pagination_bare(args: &Args) -> Result<(), BoxError> {
 }
 
 /// `VmHWM` and `VmRSS` of this process, in KiB.
-fn rss_kib() -> Result<(u64, u64), BoxError> {
+pub(crate) fn rss_kib() -> Result<(u64, u64), BoxError> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let field = |name: &str| -> Result<u64, BoxError> {
         let line = status
@@ -232,15 +235,21 @@ fn rss_kib() -> Result<(u64, u64), BoxError> {
 
 /// A sandbox in a child process (this binary's `serve`), so that its store
 /// does not count towards our RSS. It exits when our end of its stdin closes.
-struct ServerChild {
+pub(crate) struct ServerChild {
     child: std::process::Child,
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl ServerChild {
     fn start(statuses: usize) -> Result<Self, BoxError> {
+        Self::start_with(statuses, &[])
+    }
+
+    /// With more `serve` options (`--limit`, `--window-ms`, `--latency-ms`).
+    pub(crate) fn start_with(statuses: usize, extra: &[String]) -> Result<Self, BoxError> {
         let mut child = Command::new(std::env::current_exe()?)
             .args(["serve", "--seed-statuses", &statuses.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -373,14 +382,21 @@ pub async fn decode(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The sandbox for `memory`: prints its base URL, serves until stdin closes.
+/// The sandbox for `memory` and `bulk-grant`: prints its base URL, serves
+/// until stdin closes. `--limit N --window-ms W` enforces N API requests per
+/// W ms (429 past it), `--latency-ms L` adds L ms to every API response.
 pub async fn serve(args: &Args) -> Result<(), BoxError> {
     let statuses = args.num("seed-statuses", 0)?;
-    let sandbox = Sandbox::builder()
-        .seed(SEED)
-        .seed_statuses(statuses)
-        .start()
-        .await?;
+    let mut builder = Sandbox::builder().seed(SEED).seed_statuses(statuses);
+    if let Some(limit) = args.text("limit") {
+        let window = Duration::from_millis(args.num("window-ms", 1000)? as u64);
+        builder = builder.rate_limit(SandboxRateLimit::new(limit.parse()?, window));
+    }
+    let latency_ms = args.num("latency-ms", 0)?;
+    if latency_ms > 0 {
+        builder = builder.latency(Latency::new(Duration::from_millis(latency_ms as u64)));
+    }
+    let sandbox = builder.start().await?;
     println!("{}", sandbox.base_url());
     tokio::task::spawn_blocking(|| {
         let mut sink = Vec::new();

@@ -141,3 +141,83 @@ fn decode_reports_typed_and_value_throughput() {
         assert_series(&lines, name, 3);
     }
 }
+
+/// A series whose samples may be zero (counts of 429s, waits).
+fn assert_count_series(lines: &[Value], name: &str, n: u64) -> f64 {
+    let s = find(lines, "series", name);
+    assert_eq!(s["n"], n, "{name}");
+    for key in ["median", "min", "max"] {
+        let v = s[key].as_f64().unwrap_or_else(|| panic!("{name}.{key}"));
+        assert!(v.is_finite() && v >= 0.0, "{name}.{key} = {v}");
+    }
+    s["median"].as_f64().unwrap_or_default()
+}
+
+#[test]
+fn bulk_grant_quick_reports_planned_and_both_naive_baselines() {
+    let lines = run(&["bulk-grant", "--quick"]);
+    let rows = assert_value(&lines, "rows");
+    assert_eq!(rows, 300.0);
+    assert!(assert_value(&lines, "hires") > 0.0);
+    assert!(assert_value(&lines, "allowed_per_s") > 0.0);
+    let bound = assert_value(&lines, "plan.lower_bound");
+    assert_eq!(assert_value(&lines, "plan.requests"), bound);
+    assert_eq!(assert_value(&lines, "naive.requests"), rows);
+    assert_value(&lines, "rss_reset");
+    for phase in ["planned", "naive_unpaced", "naive_paced"] {
+        for what in [
+            "wall_s",
+            "requests",
+            "rate_per_s",
+            "rate_ratio",
+            "rss_hwm_kib",
+        ] {
+            assert_series(&lines, &format!("{phase}.{what}"), 1);
+        }
+        for what in [
+            "responses_429",
+            "wait_429_s",
+            "other_retries",
+            "dedupe_calls",
+        ] {
+            assert_count_series(&lines, &format!("{phase}.{what}"), 1);
+        }
+        let submitted = assert_count_series(&lines, &format!("{phase}.rows_submitted"), 1);
+        assert_eq!(submitted, rows, "{phase}: every row submitted");
+    }
+    // Counts, not timings: the planner sends its plan plus one de-duplication
+    // walk; the naive baseline one request per row and no walk.
+    let planned = assert_count_series(&lines, "planned.requests", 1);
+    assert_eq!(
+        planned,
+        bound + assert_count_series(&lines, "planned.dedupe_calls", 1)
+    );
+    assert_eq!(assert_count_series(&lines, "naive_paced.requests", 1), rows);
+    assert_eq!(
+        assert_count_series(&lines, "naive_paced.dedupe_calls", 1),
+        0.0
+    );
+}
+
+#[test]
+fn rate_ceiling_quick_reports_each_phase() {
+    let lines = run(&["rate-ceiling", "--quick", "--runs", "2"]);
+    assert!(assert_value(&lines, "allowed_per_s") > 0.0);
+    for phase in ["walk_paced", "walk_unpaced", "bulk_paced", "bulk_unpaced"] {
+        for what in ["requests", "rate_per_s", "rate_ratio", "wall_s"] {
+            assert_series(&lines, &format!("{phase}.{what}"), 2);
+        }
+        assert_count_series(&lines, &format!("{phase}.responses_429"), 2);
+        assert_count_series(&lines, &format!("{phase}.wait_429_s"), 2);
+    }
+}
+
+#[test]
+fn quick_is_a_flag_that_other_options_override() {
+    let lines = run(&["bulk-grant", "--quick", "--rows", "40", "--naive-runs", "0"]);
+    assert_eq!(assert_value(&lines, "rows"), 40.0);
+    assert_series(&lines, "planned.wall_s", 1);
+    assert!(lines
+        .iter()
+        .all(|l| l["name"].as_str().is_none_or(|n| !n.starts_with("naive_"))));
+}

@@ -353,12 +353,18 @@ impl BulkSubmit {
                     record(journal, intent)?;
                     let result = match handle.submit(request.body.clone()).await {
                         Ok(answer) => {
-                            let ids = answer
+                            // One tracking entry per identity: the same id repeats.
+                            let mut ids: Vec<String> = Vec::new();
+                            for id in answer
                                 .new_requests
                                 .iter()
                                 .chain(&answer.existing_requests)
-                                .flat_map(|t| t.access_request_ids.iter().cloned())
-                                .collect();
+                                .flat_map(|t| t.access_request_ids.iter())
+                            {
+                                if !ids.contains(id) {
+                                    ids.push(id.clone());
+                                }
+                            }
                             (RequestResult::Accepted, ids, None)
                         }
                         Err(e) => (classify(&e), vec![], Some(e.to_string())),

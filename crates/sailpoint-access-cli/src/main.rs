@@ -1,0 +1,141 @@
+//! `sail-access`: a command line for SailPoint Identity Security Cloud
+//! access requests, on top of the `sailpoint-access` client. See `--help`
+//! and the README's "Command line" section.
+
+mod change;
+mod cli;
+mod config;
+mod error;
+mod plan_file;
+mod sandbox;
+mod status;
+mod submit;
+mod table;
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use sailpoint_access::{settings, Client, ClientBuilder};
+
+use cli::{ApiFamily, Cli, Command};
+use error::{CliError, CliResult};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sail-access: error: {e}");
+            e.code
+        }
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code)
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn run(cli: Cli) -> CliResult {
+    if let Command::Completions { shell } = cli.command {
+        let mut command = Cli::command();
+        clap_complete::generate(shell, &mut command, "sail-access", &mut std::io::stdout());
+        return Ok(error::OK);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Submit(args) => {
+                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                submit::run(&client, args).await
+            }
+            Command::Status(args) => {
+                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                status::run(&client, args).await
+            }
+            Command::Cancel(args) => {
+                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                change::cancel(&client, args).await
+            }
+            Command::Close(args) => {
+                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                change::close(&client, args).await
+            }
+            Command::Config(command) => {
+                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                config::run(&client, command).await
+            }
+            Command::Completions { .. } => Ok(error::OK),
+        }
+    })
+}
+
+/// The client: flags over the SAIL_* variables over config.json, resolved
+/// by the library itself (the flags are laid over the variables).
+fn client(
+    base_url: &Option<String>,
+    client_id: &Option<String>,
+    family: Option<ApiFamily>,
+) -> Result<Client, CliError> {
+    let mut env: HashMap<String, String> = std::env::vars().collect();
+    if let Some(url) = base_url {
+        env.insert(settings::ENV_BASE_URL.to_owned(), url.clone());
+    }
+    if let Some(id) = client_id {
+        env.insert(settings::ENV_CLIENT_ID.to_owned(), id.clone());
+    }
+    if let Some(family) = family {
+        let name = match family {
+            ApiFamily::V3 => "v3",
+            ApiFamily::Versioned => "versioned",
+        };
+        env.insert(settings::ENV_API_FAMILY.to_owned(), name.to_owned());
+    }
+    let dir = std::env::current_dir()
+        .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;
+    let builder = ClientBuilder::from_env_map(&env, &dir)?;
+    Ok(builder
+        .app_name(concat!("sail-access/", env!("CARGO_PKG_VERSION")))
+        .build()?)
+}
+
+/// Asks `question` on stderr and reads the answer from a terminal; refuses
+/// without a terminal unless `yes`.
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::usage(format!(
+            "{question}: refusing without --yes, since stdin is not a terminal"
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::usage("not confirmed: nothing was changed"))
+    }
+}

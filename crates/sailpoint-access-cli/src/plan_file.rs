@@ -1,0 +1,319 @@
+//! Reading a plan file: CSV or JSON lines, each row with its line number.
+//! A row that does not parse is refused with its line and the reason, and
+//! never stops the others.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Read};
+
+use sailpoint_access::bulk::BulkRow;
+use sailpoint_access::types::AccessItemType;
+use sailpoint_access::Timestamp;
+
+use crate::cli::PlanFormat;
+
+/// The rule code of a row that cannot be read at all.
+pub const RULE_PARSE: &str = "plan.parse";
+/// The rule code of an item type the CLI does not know.
+pub const RULE_ITEM_TYPE: &str = "plan.item_type";
+/// The rule code of a date that is not RFC 3339.
+pub const RULE_DATE: &str = "plan.date";
+/// The rule code of a metadata column that is not `k=v;k2=v2`.
+pub const RULE_METADATA: &str = "plan.metadata";
+/// The rule code of a missing required column value.
+pub const RULE_REQUIRED: &str = "plan.required";
+
+/// One row of the file that could not become a `BulkRow`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// 1-based line in the file.
+    pub line: u64,
+    /// Rule code.
+    pub rule: &'static str,
+    /// Why, naming the value.
+    pub message: String,
+    /// What could be read of the row, for the report.
+    pub identity: String,
+    /// The item type as written.
+    pub item_type: String,
+    /// The item id as written.
+    pub item_id: String,
+}
+
+/// The rows read, each with its line, and the rows refused.
+#[derive(Debug, Default)]
+pub struct PlanFile {
+    /// Parsed rows and their lines, in file order.
+    pub rows: Vec<(u64, BulkRow)>,
+    /// Rows refused while reading.
+    pub bad: Vec<BadRow>,
+}
+
+/// Reads `input` in `format`. Fails only when the file as a whole cannot
+/// be read (no header, not UTF-8 at all, i/o).
+pub fn read(input: impl Read, format: PlanFormat) -> Result<PlanFile, String> {
+    match format {
+        PlanFormat::Csv => read_csv(input),
+        PlanFormat::Jsonl => read_jsonl(input),
+    }
+}
+
+const COLUMNS: [&str; 7] = [
+    "identity", "type", "id", "comment", "start", "end", "metadata",
+];
+
+fn read_csv(input: impl Read) -> Result<PlanFile, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(input);
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        .clone();
+    let index = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let unknown: Vec<&str> = headers
+        .iter()
+        .filter(|h| !COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h)))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown CSV column(s) {}: the header is {}",
+            unknown.join(", "),
+            COLUMNS.join(",")
+        ));
+    }
+    let (Some(i_identity), Some(i_type), Some(i_id)) =
+        (index("identity"), index("type"), index("id"))
+    else {
+        return Err(format!(
+            "the CSV header must name identity, type and id (columns: {})",
+            COLUMNS.join(",")
+        ));
+    };
+    let i_comment = index("comment");
+    let i_start = index("start");
+    let i_end = index("end");
+    let i_metadata = index("metadata");
+    let mut out = PlanFile::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                out.bad.push(BadRow {
+                    line,
+                    rule: RULE_PARSE,
+                    message: format!("not a CSV row: {e}"),
+                    identity: String::new(),
+                    item_type: String::new(),
+                    item_id: String::new(),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let identity = field(Some(i_identity)).unwrap_or_default().to_owned();
+        let kind = field(Some(i_type)).unwrap_or_default().to_owned();
+        let item_id = field(Some(i_id)).unwrap_or_default().to_owned();
+        let bad = |rule: &'static str, message: String| BadRow {
+            line,
+            rule,
+            message,
+            identity: identity.clone(),
+            item_type: kind.clone(),
+            item_id: item_id.clone(),
+        };
+        let mut missing = Vec::new();
+        for (name, value) in [("identity", &identity), ("type", &kind), ("id", &item_id)] {
+            if value.is_empty() {
+                missing.push(name);
+            }
+        }
+        if !missing.is_empty() {
+            out.bad.push(bad(
+                RULE_REQUIRED,
+                format!("missing {}", missing.join(", ")),
+            ));
+            continue;
+        }
+        let item_type = match item_type(&kind) {
+            Ok(t) => t,
+            Err(m) => {
+                out.bad.push(bad(RULE_ITEM_TYPE, m));
+                continue;
+            }
+        };
+        let mut row = BulkRow::new(identity.clone(), item_type, item_id.clone());
+        if let Some(c) = field(i_comment) {
+            row = row.comment(c);
+        }
+        match (date("start", field(i_start)), date("end", field(i_end))) {
+            (Ok(start), Ok(end)) => {
+                if let Some(s) = start {
+                    row = row.start_date(s);
+                }
+                if let Some(e) = end {
+                    row = row.remove_date(e);
+                }
+            }
+            (Err(m), _) | (_, Err(m)) => {
+                out.bad.push(bad(RULE_DATE, m));
+                continue;
+            }
+        }
+        match metadata(field(i_metadata).unwrap_or_default()) {
+            Ok(pairs) => {
+                for (k, v) in pairs {
+                    row = row.metadata(k, v);
+                }
+            }
+            Err(m) => {
+                out.bad.push(bad(RULE_METADATA, m));
+                continue;
+            }
+        }
+        out.rows.push((line, row));
+    }
+    Ok(out)
+}
+
+fn read_jsonl(input: impl Read) -> Result<PlanFile, String> {
+    let mut out = PlanFile::default();
+    let reader = std::io::BufReader::new(input);
+    for (n, line) in reader.lines().enumerate() {
+        let line_no = n as u64 + 1;
+        let text = line.map_err(|e| format!("cannot read line {line_no}: {e}"))?;
+        let text = text.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                out.bad.push(BadRow {
+                    line: line_no,
+                    rule: RULE_PARSE,
+                    message: format!("not JSON: {e}"),
+                    identity: String::new(),
+                    item_type: String::new(),
+                    item_id: String::new(),
+                });
+                continue;
+            }
+        };
+        let text_of = |k: &str| {
+            value
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match serde_json::from_value::<BulkRow>(value.clone()) {
+            Ok(row) => out.rows.push((line_no, row)),
+            Err(e) => out.bad.push(BadRow {
+                line: line_no,
+                rule: RULE_PARSE,
+                message: format!("not a plan row: {e}"),
+                identity: text_of("identity"),
+                item_type: text_of("item_type"),
+                item_id: text_of("item_id"),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// `role`, `access_profile`, `entitlement`, in any case, with `-` or `_`.
+pub fn item_type(text: &str) -> Result<AccessItemType, String> {
+    match text.to_ascii_uppercase().replace('-', "_").as_str() {
+        "ROLE" => Ok(AccessItemType::Role),
+        "ACCESS_PROFILE" => Ok(AccessItemType::AccessProfile),
+        "ENTITLEMENT" => Ok(AccessItemType::Entitlement),
+        _ => Err(format!(
+            "unknown item type {text:?}: expected role, access_profile or entitlement"
+        )),
+    }
+}
+
+fn date(column: &str, text: Option<&str>) -> Result<Option<Timestamp>, String> {
+    match text {
+        None => Ok(None),
+        Some(t) => t.parse::<Timestamp>().map(Some).map_err(|_| {
+            format!("{column} {t:?} is not an RFC 3339 date-time (such as 2026-07-01T00:00:00Z)")
+        }),
+    }
+}
+
+/// `k=v;k2=v2` (empty: none).
+pub fn metadata(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                if out
+                    .insert(k.trim().to_owned(), v.trim().to_owned())
+                    .is_some()
+                {
+                    return Err(format!("metadata key {:?} appears twice", k.trim()));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "metadata {pair:?} is not key=value (pairs are separated by ';')"
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_and_bad_rows_keep_their_lines() {
+        let text = "identity,type,id,comment,start,end,metadata\n\
+                    alice,role,r1,,,,team=a;cost=1\n\
+                    bob,group,g1,,,,\n\
+                    carol,ENTITLEMENT,e1,,yesterday,,\n\
+                    ,role,r1,,,,\n\
+                    dave,access_profile,p1,hi,,,broken\n\
+                    erin,Access_Profile,p1,,,,\n";
+        let plan = read(text.as_bytes(), PlanFormat::Csv).unwrap();
+        let lines: Vec<u64> = plan.rows.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 7]);
+        assert_eq!(plan.rows[0].1.metadata.len(), 2);
+        let bad: Vec<(u64, &str)> = plan.bad.iter().map(|b| (b.line, b.rule)).collect();
+        assert_eq!(
+            bad,
+            [
+                (3, RULE_ITEM_TYPE),
+                (4, RULE_DATE),
+                (5, RULE_REQUIRED),
+                (6, RULE_METADATA)
+            ]
+        );
+    }
+
+    #[test]
+    fn jsonl_bad_lines_are_refused_alone() {
+        let text = "{\"identity\":\"a\",\"item_type\":\"ROLE\",\"item_id\":\"r\"}\n\n{oops\n\
+                    {\"identity\":\"b\",\"item_id\":\"r\"}\n";
+        let plan = read(text.as_bytes(), PlanFormat::Jsonl).unwrap();
+        assert_eq!(plan.rows.len(), 1);
+        assert_eq!(plan.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [3, 4]);
+    }
+
+    #[test]
+    fn unknown_columns_fail_the_file() {
+        let err = read("identity,kind,id\n".as_bytes(), PlanFormat::Csv).unwrap_err();
+        assert!(err.contains("kind"), "{err}");
+    }
+}

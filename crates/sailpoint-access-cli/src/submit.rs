@@ -1,0 +1,499 @@
+//! `sail-access submit`: plan a file, send it through the library's bulk
+//! submit (journal, resume, dedupe, pacing), report every row.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sailpoint_access::bulk::{
+    plan, BulkRow, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult, RowOutcome,
+};
+use sailpoint_access::types::AccessRequestType;
+use sailpoint_access::Client;
+use serde::Serialize;
+
+use crate::cli::{PlanFormat, ReportOutput, RequestKind, SubmitArgs};
+use crate::error::{self, CliError, CliResult};
+use crate::plan_file::{self, BadRow};
+use crate::table;
+
+/// One row of the final report, with its line in the plan file.
+#[derive(Debug, Serialize)]
+struct ReportRow {
+    line: u64,
+    identity: String,
+    item_type: String,
+    item_id: String,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    access_request_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    final_state: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    run_id: String,
+    rows: Vec<ReportRow>,
+    totals: BTreeMap<&'static str, usize>,
+    requests_planned: usize,
+    requests_sent: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct DryRunRequest {
+    number: usize,
+    lines: Vec<u64>,
+    body: sailpoint_access::types::AccessRequest,
+}
+
+#[derive(Debug, Serialize)]
+struct DryRunRefused {
+    line: u64,
+    rule: String,
+    message: String,
+    identity: String,
+    item_type: String,
+    item_id: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DryRun {
+    dry_run: bool,
+    request_type: AccessRequestType,
+    requests: Vec<DryRunRequest>,
+    refused: Vec<DryRunRefused>,
+    lower_bound: usize,
+}
+
+fn outcome_name(o: RowOutcome) -> &'static str {
+    match o {
+        RowOutcome::Submitted => "submitted",
+        RowOutcome::Skipped => "skipped",
+        RowOutcome::Refused => "refused",
+        RowOutcome::Failed => "failed",
+        RowOutcome::Unknown => "unknown",
+        _ => "other",
+    }
+}
+
+fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
+    if let Some(f) = args.format {
+        return Ok(f);
+    }
+    let ext = args
+        .plan
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => Ok(PlanFormat::Csv),
+        Some("jsonl" | "ndjson") => Ok(PlanFormat::Jsonl),
+        _ => Err(CliError::usage(format!(
+            "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
+            args.plan.display()
+        ))),
+    }
+}
+
+fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    File::open(path)
+        .map(|f| Box::new(f) as Box<dyn Read>)
+        .map_err(|e| CliError::usage(format!("cannot read the plan {}: {e}", path.display())))
+}
+
+/// The journal, counting outcomes on the progress bar.
+struct Progress<J> {
+    inner: J,
+    bar: ProgressBar,
+}
+
+impl<J: Journal> Journal for Progress<J> {
+    fn record(&mut self, entry: &JournalEntry) -> std::io::Result<()> {
+        self.inner.record(entry)?;
+        if let JournalEntry::Outcome { .. } = entry {
+            self.bar.inc(1);
+        }
+        Ok(())
+    }
+
+    fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
+        self.inner.entries()
+    }
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} requests {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
+    let format = format_of(&args)?;
+    let file = plan_file::read(open(&args.plan)?, format)
+        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    let request_type = match args.kind {
+        RequestKind::Grant => AccessRequestType::GrantAccess,
+        RequestKind::Revoke => AccessRequestType::RevokeAccess,
+        RequestKind::Modify => AccessRequestType::ModifyAccess,
+    };
+    let lines: Vec<u64> = file.rows.iter().map(|(l, _)| *l).collect();
+    let rows: Vec<BulkRow> = file.rows.into_iter().map(|(_, r)| r).collect();
+    let mut limits = PlanLimits::default();
+    if let Some(n) = args.max_identities {
+        limits = limits.with_max_identities(n);
+    }
+    let plan = plan(request_type.clone(), rows, limits);
+    let refused: BTreeMap<usize, (String, String)> = plan
+        .refused
+        .iter()
+        .map(|r| (r.row, (r.rule.clone(), r.message.clone())))
+        .collect();
+    for bad in &file.bad {
+        eprintln!("line {}: refused ({}): {}", bad.line, bad.rule, bad.message);
+    }
+    for r in &plan.refused {
+        eprintln!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
+    }
+    if args.dry_run {
+        return dry_run(&args, &plan, &lines, &file.bad);
+    }
+
+    let journal_path = args.journal.clone();
+    if let Some(path) = &journal_path {
+        let used = std::fs::metadata(path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false);
+        if used && !args.resume {
+            return Err(CliError::usage(format!(
+                "the journal {} already records a run: pass --resume to continue it, or choose another file",
+                path.display()
+            )));
+        }
+    }
+    let bar = progress_bar(plan.requests.len());
+    let mut submit = client
+        .bulk_submit(plan.clone())
+        .concurrency(args.concurrency)
+        .skip_pending(!args.no_skip_pending)
+        .reconcile_grace(Duration::from_secs(args.reconcile_grace))
+        .resend_unknown(args.resend_unknown);
+    if let Some(path) = &journal_path {
+        let inner = JsonlJournal::open(path).map_err(|e| {
+            CliError::usage(format!("cannot open the journal {}: {e}", path.display()))
+        })?;
+        let done = inner
+            .entries()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| {
+                        matches!(
+                            e,
+                            JournalEntry::Outcome {
+                                result: RequestResult::Accepted | RequestResult::Failed,
+                                ..
+                            }
+                        )
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        bar.set_position(done.min(plan.requests.len()) as u64);
+        submit = submit.journal(Progress {
+            inner,
+            bar: bar.clone(),
+        });
+    } else {
+        submit = submit.journal(Progress {
+            inner: sailpoint_access::bulk::MemoryJournal::default(),
+            bar: bar.clone(),
+        });
+    }
+    if let Some(secs) = args.wait {
+        submit = submit.wait(Duration::from_secs(secs));
+    }
+    let result = submit.send().await;
+    bar.finish_and_clear();
+    let report = result?;
+
+    let mut out_rows: Vec<ReportRow> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let (rule, detail) = match refused.get(&r.row) {
+                Some((rule, message)) => (Some(rule.clone()), Some(message.clone())),
+                None => (None, r.detail.clone()),
+            };
+            ReportRow {
+                line: lines.get(r.row).copied().unwrap_or_default(),
+                identity: r.identity.clone(),
+                item_type: r.item_type.clone(),
+                item_id: r.item_id.clone(),
+                outcome: outcome_name(r.outcome),
+                rule,
+                detail,
+                request: r.request,
+                access_request_ids: {
+                    let mut ids = r.access_request_ids.clone();
+                    ids.sort();
+                    ids.dedup();
+                    ids
+                },
+                final_state: r.final_state.clone(),
+            }
+        })
+        .collect();
+    out_rows.extend(file.bad.iter().map(|b| ReportRow {
+        line: b.line,
+        identity: b.identity.clone(),
+        item_type: b.item_type.clone(),
+        item_id: b.item_id.clone(),
+        outcome: "refused",
+        rule: Some(b.rule.to_owned()),
+        detail: Some(b.message.clone()),
+        request: None,
+        access_request_ids: Vec::new(),
+        final_state: None,
+    }));
+    out_rows.sort_by_key(|r| r.line);
+    let mut totals: BTreeMap<&'static str, usize> =
+        ["submitted", "skipped", "refused", "failed", "unknown"]
+            .into_iter()
+            .map(|k| (k, 0))
+            .collect();
+    for r in &out_rows {
+        *totals.entry(r.outcome).or_default() += 1;
+    }
+    let partial = totals["failed"] + totals["unknown"] > 0;
+    let summary = totals
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let full = Report {
+        run_id: report.run_id.clone(),
+        rows: out_rows,
+        totals,
+        requests_planned: plan.requests.len(),
+        requests_sent: report.requests_sent,
+    };
+    let mut stdout = std::io::stdout().lock();
+    match args.output {
+        ReportOutput::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &full).map_err(std::io::Error::other)?;
+            writeln!(stdout)?;
+        }
+        ReportOutput::Table => {
+            let rows: Vec<Vec<String>> = full
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.line.to_string(),
+                        r.identity.clone(),
+                        r.item_type.clone(),
+                        r.item_id.clone(),
+                        r.outcome.to_owned(),
+                        r.access_request_ids.join(","),
+                        r.final_state.clone().unwrap_or_default(),
+                        match (&r.rule, &r.detail) {
+                            (Some(rule), Some(d)) => format!("{rule}: {d}"),
+                            (None, Some(d)) => d.clone(),
+                            (Some(rule), None) => rule.clone(),
+                            (None, None) => String::new(),
+                        },
+                    ]
+                })
+                .collect();
+            table::write(
+                &mut stdout,
+                &[
+                    "LINE",
+                    "IDENTITY",
+                    "TYPE",
+                    "ITEM",
+                    "OUTCOME",
+                    "ACCESS REQUEST",
+                    "STATE",
+                    "DETAIL",
+                ],
+                &rows,
+            )?;
+        }
+    }
+    drop(stdout);
+    eprintln!(
+        "run {}: {summary} ({} request(s) sent of {} planned)",
+        full.run_id, full.requests_sent, full.requests_planned
+    );
+    Ok(if partial { error::PARTIAL } else { error::OK })
+}
+
+fn dry_run(
+    args: &SubmitArgs,
+    plan: &sailpoint_access::bulk::Plan,
+    lines: &[u64],
+    bad: &[BadRow],
+) -> CliResult {
+    let mut refused: Vec<DryRunRefused> = plan
+        .refused
+        .iter()
+        .map(|r| {
+            let row = &plan.rows[r.row];
+            DryRunRefused {
+                line: lines[r.row],
+                rule: r.rule.clone(),
+                message: r.message.clone(),
+                identity: row.identity.clone(),
+                item_type: row.item_type.as_str().to_owned(),
+                item_id: row.item_id.clone(),
+            }
+        })
+        .chain(bad.iter().map(|b| DryRunRefused {
+            line: b.line,
+            rule: b.rule.to_owned(),
+            message: b.message.clone(),
+            identity: b.identity.clone(),
+            item_type: b.item_type.clone(),
+            item_id: b.item_id.clone(),
+        }))
+        .collect();
+    refused.sort_by_key(|r| r.line);
+    let doc = DryRun {
+        dry_run: true,
+        request_type: plan.request_type.clone(),
+        requests: plan
+            .requests
+            .iter()
+            .map(|r| DryRunRequest {
+                number: r.number,
+                lines: r.rows.iter().map(|&i| lines[i]).collect(),
+                body: r.body.clone(),
+            })
+            .collect(),
+        refused,
+        lower_bound: plan.lower_bound,
+    };
+    let mut stdout = std::io::stdout().lock();
+    match args.output {
+        ReportOutput::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &doc).map_err(std::io::Error::other)?;
+            writeln!(stdout)?;
+        }
+        ReportOutput::Table => {
+            let rows: Vec<Vec<String>> = plan
+                .requests
+                .iter()
+                .zip(&doc.requests)
+                .map(|(r, d)| {
+                    let identities: std::collections::BTreeSet<&str> = r
+                        .rows
+                        .iter()
+                        .map(|&i| plan.rows[i].identity.as_str())
+                        .collect();
+                    let form = if r.body.requested_for_with_requested_items.is_some() {
+                        "per-identity"
+                    } else {
+                        "flat"
+                    };
+                    vec![
+                        r.number.to_string(),
+                        form.to_owned(),
+                        identities.len().to_string(),
+                        r.rows.len().to_string(),
+                        compact_lines(&d.lines),
+                    ]
+                })
+                .collect();
+            table::write(
+                &mut stdout,
+                &["REQUEST", "FORM", "IDENTITIES", "ROWS", "LINES"],
+                &rows,
+            )?;
+            if !doc.refused.is_empty() {
+                writeln!(stdout)?;
+                let rows: Vec<Vec<String>> = doc
+                    .refused
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.line.to_string(),
+                            r.rule.clone(),
+                            r.identity.clone(),
+                            r.item_id.clone(),
+                            r.message.clone(),
+                        ]
+                    })
+                    .collect();
+                table::write(
+                    &mut stdout,
+                    &["LINE", "RULE", "IDENTITY", "ITEM", "MESSAGE"],
+                    &rows,
+                )?;
+            }
+        }
+    }
+    drop(stdout);
+    eprintln!(
+        "dry run: {} request(s) planned (lower bound {}), {} row(s) refused; nothing was sent",
+        doc.requests.len(),
+        doc.lower_bound,
+        doc.refused.len()
+    );
+    Ok(error::OK)
+}
+
+/// `2-5,7,9-10`.
+fn compact_lines(lines: &[u64]) -> String {
+    let mut sorted = lines.to_vec();
+    sorted.sort_unstable();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn compact_lines_joins_runs() {
+        assert_eq!(super::compact_lines(&[2, 3, 4, 7, 9, 10]), "2-4,7,9-10");
+        assert_eq!(super::compact_lines(&[]), "");
+    }
+}

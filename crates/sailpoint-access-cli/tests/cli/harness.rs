@@ -1,0 +1,204 @@
+//! A sandbox in the test process, and the binary as a bounded child.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sailpoint_access_sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sail-access");
+/// The longest any one child may run.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// A sandbox served by its own runtime, for as long as the test holds it.
+pub struct Tenant {
+    pub handle: SandboxHandle,
+    pub dir: PathBuf,
+    _rt: tokio::runtime::Runtime,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh, empty directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "sail-access-{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+impl Tenant {
+    pub fn start(name: &str) -> Self {
+        Self::start_with(name, |b| b)
+    }
+
+    pub fn start_with(name: &str, f: impl FnOnce(SandboxBuilder) -> SandboxBuilder) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let builder = f(Sandbox::builder().port(0));
+        let handle = rt.block_on(builder.start()).expect("sandbox");
+        Self {
+            handle,
+            dir: temp_dir(name),
+            _rt: rt,
+        }
+    }
+
+    /// The binary, with this tenant's variables and nothing else of SAIL_*.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_remove("SAIL_ACCESS_TOKEN")
+            .env_remove("SAIL_API_FAMILY")
+            .env("SAIL_BASE_URL", self.handle.base_url())
+            .env("SAIL_CLIENT_ID", self.handle.client_id())
+            .env("SAIL_CLIENT_SECRET", self.handle.client_secret())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.command(args))
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    /// Statuses per (identity, item id, request type) in the tenant.
+    pub fn counts(&self) -> BTreeMap<(String, String, String), usize> {
+        let mut out = BTreeMap::new();
+        for s in self.handle.statuses() {
+            let identity = match &s.requested_for {
+                Some(sailpoint_access::types::RequestedForIdentities::One(one)) => {
+                    one.id.clone().unwrap_or_default()
+                }
+                Some(sailpoint_access::types::RequestedForIdentities::Many(many)) => many
+                    .iter()
+                    .filter_map(|r| r.id.clone())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                None => String::new(),
+            };
+            let kind = s
+                .request_type
+                .as_ref()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default();
+            *out.entry((identity, s.id.clone().unwrap_or_default(), kind))
+                .or_default() += 1;
+        }
+        out
+    }
+}
+
+/// What a child did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+fn output(o: Output) -> Run {
+    Run {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// Runs `cmd` to its end, killing it (and failing) after [`LIMIT`].
+pub fn run(mut cmd: Command) -> Run {
+    let child = cmd.spawn().expect("spawn sail-access");
+    wait(child, LIMIT)
+}
+
+/// Waits for `child`, killing it (and failing) after `limit`.
+pub fn wait(mut child: Child, limit: Duration) -> Run {
+    let started = Instant::now();
+    // Read the pipes on threads so that a chatty child cannot block.
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(o) = out.as_mut() {
+            let _ = std::io::Read::read_to_end(o, &mut s);
+        }
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(e) = err.as_mut() {
+            let _ = std::io::Read::read_to_end(e, &mut s);
+        }
+        s
+    });
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return output(Output {
+                status,
+                stdout: out_t.join().unwrap_or_default(),
+                stderr: err_t.join().unwrap_or_default(),
+            });
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "sail-access ran longer than {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&err_t.join().unwrap_or_default())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs with `input` on stdin.
+#[allow(dead_code)]
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
+    cmd.stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    wait(child, LIMIT)
+}

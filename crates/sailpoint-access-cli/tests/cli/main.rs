@@ -1,0 +1,10 @@
+//! End-to-end tests of the `sail-access` binary: each runs the real binary
+//! as a child process against a sandbox tenant served by the test process
+//! on loopback, and every child is bounded in time.
+
+mod harness;
+
+mod config;
+mod misc;
+mod status_change;
+mod submit;
