@@ -19,6 +19,7 @@ use super::plan::{Plan, PlannedRequest};
 use crate::access_requests::AccessRequests;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::filter::Filter;
 use crate::statuses::{is_terminal, StatusQuery};
 
 /// The request-level `clientMetadata` key holding a request's idempotency key.
@@ -277,10 +278,21 @@ impl BulkSubmit {
 
         // Requests that may have reached the service: look them up by key.
         if !to_reconcile.is_empty() {
+            let since = entries
+                .iter()
+                .filter_map(|e| match e {
+                    JournalEntry::Intent { key, at, .. } if key.starts_with(&run_id) => {
+                        chrono::DateTime::parse_from_rfc3339(at).ok()
+                    }
+                    _ => None,
+                })
+                .min()
+                .map(|at| at.with_timezone(&chrono::Utc));
             let found = reconcile(
                 &engine,
                 &run_id,
                 &to_reconcile,
+                since.map(lookback),
                 grace,
                 &mut report.reconcile_calls,
             )
@@ -337,6 +349,7 @@ impl BulkSubmit {
         }
 
         // Submit, each intent durable before its request leaves.
+        let submitting_since = chrono::Utc::now();
         let handle = AccessRequests::new(engine.clone());
         let sent: Vec<(usize, Settled)> = stream::iter(to_send)
             .map(|request| {
@@ -397,8 +410,15 @@ impl BulkSubmit {
         }
         // Answers lost in this run: look once more before calling them unknown.
         if !lost.is_empty() {
-            let found =
-                reconcile(&engine, &run_id, &lost, grace, &mut report.reconcile_calls).await?;
+            let found = reconcile(
+                &engine,
+                &run_id,
+                &lost,
+                Some(lookback(submitting_since)),
+                grace,
+                &mut report.reconcile_calls,
+            )
+            .await?;
             for number in lost {
                 let key = key(&run_id, number);
                 if let Some(ids) = found.get(&key) {
@@ -465,6 +485,11 @@ impl BulkSubmit {
         }
         Ok(report)
     }
+}
+
+/// `at`, less a margin for the skew between this machine's clock and the service's.
+fn lookback(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
+    Timestamp::from(at - chrono::Duration::minutes(5))
 }
 
 fn lock<'a>(journal: &'a Mutex<Box<dyn Journal>>) -> std::sync::MutexGuard<'a, Box<dyn Journal>> {
@@ -678,6 +703,7 @@ async fn reconcile(
     engine: &Engine,
     run_id: &str,
     numbers: &[usize],
+    since: Option<Timestamp>,
     grace: Duration,
     calls: &mut usize,
 ) -> Result<HashMap<String, Vec<String>>> {
@@ -685,10 +711,15 @@ async fn reconcile(
     let started = Instant::now();
     let mut found: HashMap<String, Vec<String>> = HashMap::new();
     loop {
-        let mut pages = StatusQuery::new(engine.clone())
+        let mut query = StatusQuery::new(engine.clone())
             .requested_by("me")
-            .sort_desc(crate::statuses::StatusSort::Created)
-            .pages();
+            .sort_desc(crate::statuses::StatusSort::Created);
+        // Only what was created since the earliest intent: the walk's cost
+        // follows the run, not the tenant's history.
+        if let Some(since) = &since {
+            query = query.filter(Filter::created().ge(since.clone()));
+        }
+        let mut pages = query.pages();
         while let Some(page) = pages.try_next().await? {
             *calls += 1;
             for status in page.items {
