@@ -466,4 +466,41 @@ pub struct SandboxArgs {
     /// (turns the automatic lifecycle on).
     #[arg(long, value_name = "MS")]
     pub auto_provision_ms: Option<u64>,
+    /// Add this many milliseconds to every API response.
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
+    /// Answer 429 past this many requests per window (per token and family).
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// The rate limit's window.
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 10_000,
+        requires = "rate_limit"
+    )]
+    pub rate_window_ms: u64,
+    /// Answer this share of API requests (0 to 1) with a server error.
+    #[arg(long, value_name = "RATIO", value_parser = ratio)]
+    pub server_errors: Option<f64>,
+    /// The status of those server errors (default: a mix of 500, 502, 503).
+    #[arg(long, value_name = "STATUS", requires = "server_errors", value_parser = clap::value_parser!(u16).range(500..600))]
+    pub server_error_status: Option<u16>,
+    /// List new statuses only this many milliseconds after their creation.
+    #[arg(long, value_name = "MS")]
+    pub visibility_delay_ms: Option<u64>,
+    /// Answer an empty page instead of 400 "Specified offset is invalid."
+    #[arg(long)]
+    pub no_offset_quirk: bool,
+}
+
+fn ratio(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not between 0 and 1"))
+    }
 }

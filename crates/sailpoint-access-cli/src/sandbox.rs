@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use sailpoint_access_sandbox::{AutoLifecycle, Sandbox};
+use sailpoint_access_sandbox::{AutoLifecycle, Latency, RateLimit, Sandbox, ServerErrors};
 
 use crate::cli::SandboxArgs;
 use crate::error::{self, CliError, CliResult};
@@ -17,6 +17,28 @@ pub async fn run(args: SandboxArgs) -> CliResult {
             Duration::from_millis(args.auto_approve_ms.unwrap_or(0)),
             Duration::from_millis(args.auto_provision_ms.unwrap_or(0)),
         ));
+    }
+    if let Some(ms) = args.latency_ms {
+        builder = builder.latency(Latency::new(Duration::from_millis(ms)));
+    }
+    if let Some(n) = args.rate_limit {
+        builder = builder.rate_limit(RateLimit::new(
+            n,
+            Duration::from_millis(args.rate_window_ms),
+        ));
+    }
+    if let Some(share) = args.server_errors {
+        let mut errors = ServerErrors::new(share);
+        if let Some(status) = args.server_error_status {
+            errors = errors.only(status);
+        }
+        builder = builder.server_errors(errors);
+    }
+    if let Some(ms) = args.visibility_delay_ms {
+        builder = builder.visibility_delay(Duration::from_millis(ms));
+    }
+    if args.no_offset_quirk {
+        builder = builder.offset_quirk(false);
     }
     let sandbox = builder.start().await.map_err(|e| {
         let cause = std::error::Error::source(&e)

@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{run, wait, Tenant, BIN};
 
-#[test]
-fn sandbox_prints_its_variables_and_serves_until_interrupted() {
-    let dir = crate::harness::temp_dir("sandbox");
+/// Starts `sail-access sandbox` with `args` and reads its three export lines.
+fn start_sandbox(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (std::process::Child, Vec<(String, String)>) {
     let mut child = Command::new(BIN)
-        .args(["sandbox", "--port", "0", "--seed-statuses", "12"])
-        .current_dir(&dir)
+        .arg("sandbox")
+        .args(args)
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -38,6 +41,13 @@ fn sandbox_prints_its_variables_and_serves_until_interrupted() {
             vars.push((k.to_owned(), v.to_owned()));
         }
     }
+    (child, vars)
+}
+
+#[test]
+fn sandbox_prints_its_variables_and_serves_until_interrupted() {
+    let dir = crate::harness::temp_dir("sandbox");
+    let (mut child, vars) = start_sandbox(&dir, &["--port", "0", "--seed-statuses", "12"]);
     let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
@@ -73,6 +83,51 @@ fn sandbox_prints_its_variables_and_serves_until_interrupted() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
+    let dir = crate::harness::temp_dir("sandbox-faults");
+    let (mut child, vars) = start_sandbox(
+        &dir,
+        &[
+            "--port",
+            "0",
+            "--server-errors",
+            "1",
+            "--server-error-status",
+            "503",
+            "--latency-ms",
+            "20",
+        ],
+    );
+    assert_eq!(vars.len(), 3);
+    let mut status = Command::new(BIN);
+    status
+        .args(["status", "-o", "jsonl"])
+        .current_dir(&dir)
+        .env_remove("SAIL_ACCESS_TOKEN")
+        .envs(vars.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let failed = run(status);
+    failed.expect(1);
+    assert!(failed.stderr.contains("503"), "{}", failed.stderr);
+    let _ = child.kill();
+    let _ = child.wait();
+    for bad in [
+        &["--server-errors", "1.5"][..],
+        &["--server-error-status", "404"][..],
+        &["--rate-window-ms", "10"][..],
+    ] {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("sandbox")
+            .args(bad)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        run(cmd).expect(2);
+    }
 }
 
 #[test]
