@@ -717,7 +717,7 @@ async fn reconcile(
         // Only what was created since the earliest intent: the walk's cost
         // follows the run, not the tenant's history.
         if let Some(since) = &since {
-            query = query.filter(Filter::created().ge(since.clone()));
+            query = query.filter(Filter::created().ge(*since));
         }
         let mut pages = query.pages();
         while let Some(page) = pages.try_next().await? {
