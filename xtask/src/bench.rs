@@ -11,10 +11,15 @@ use serde_json::Value;
 
 use crate::spec::workspace_root;
 
+mod peers;
+
 const BIN: &str = "sailpoint-access-bench";
 
 struct Options {
     quick: bool,
+    /// `--peers`: only the peers section (this SDK against the Python and
+    /// TypeScript SDKs), spliced into the existing file.
+    peers: bool,
     build_cost: bool,
     out: Option<PathBuf>,
 }
@@ -73,6 +78,7 @@ impl Counts {
 fn parse(args: &[&str]) -> Result<Options, String> {
     let mut options = Options {
         quick: false,
+        peers: false,
         build_cost: true,
         out: None,
     };
@@ -80,6 +86,7 @@ fn parse(args: &[&str]) -> Result<Options, String> {
     while let Some(arg) = iter.next() {
         match *arg {
             "--quick" => options.quick = true,
+            "--peers" => options.peers = true,
             "--no-build-cost" => options.build_cost = false,
             "--out" => {
                 let path = iter.next().ok_or("--out needs a path")?;
@@ -91,6 +98,10 @@ fn parse(args: &[&str]) -> Result<Options, String> {
     // A smoke run never measures build cost, and never overwrites the real figures.
     if options.quick {
         options.build_cost = false;
+    }
+    // The peers need installs from the package registries: never in a smoke run.
+    if options.quick && options.peers {
+        return Err("bench: --peers and --quick do not go together".into());
     }
     Ok(options)
 }
@@ -422,6 +433,23 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         "release build",
     )?;
     let bin = target_dir(&root).join("release").join(BIN);
+    if options.peers {
+        let section = peers::section(&root, &target_dir(&root), &bin);
+        let m = machine();
+        let section = format!(
+            "{section}Peers run on {}: {} ({} logical cores), {}, Linux {}.\n",
+            now(),
+            m.cpu,
+            m.cores,
+            m.memory,
+            m.kernel
+        );
+        let old = std::fs::read_to_string(&out_path).unwrap_or_default();
+        std::fs::write(&out_path, peers::splice(&old, &section))
+            .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+        eprintln!("bench: wrote the peers section of {}", out_path.display());
+        return Ok(());
+    }
     let machine = machine();
     let date = now();
     let load_start = load();
@@ -518,6 +546,13 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         build: build.as_ref(),
     }
     .render()?;
+    // The peers need installs from the package registries: a smoke run leaves them out.
+    let report = if options.quick {
+        report
+    } else {
+        let section = peers::section(&root, &target_dir(&root), &bin);
+        peers::splice(&report, &format!("{section}Peers run on {}.\n", now()))
+    };
     std::fs::write(&out_path, report)
         .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
     eprintln!("bench: wrote {}", out_path.display());

@@ -38,13 +38,16 @@ Commands:
                         that name them differently still match. OLD or NEW may be
                         our own spec, e.g. `--family versioned
                         openapi/access-requests.yaml isc-access-requests-v1.2026-08.yaml`.
-  bench [--quick] [--no-build-cost] [--out PATH]
+  bench [--quick] [--no-build-cost] [--peers] [--out PATH]
                         Build crates/sailpoint-access-bench in release, run each
-                        scenario (per-call overhead, pagination, memory, decode)
-                        in its own process against the sandbox, time clean and
-                        incremental builds and codegen, and write BENCHMARKS.md.
-                        --quick: small counts, no build cost, written to
-                        target/BENCHMARKS-quick.md unless --out is given.
+                        scenario (per-call overhead, pagination, memory, decode,
+                        bulk grant, rate ceiling) in its own process against the
+                        sandbox, time clean and incremental builds and codegen,
+                        compare with the official Python and TypeScript SDKs
+                        (installed under target/peers), and write BENCHMARKS.md.
+                        --peers: only the peers, updating their section.
+                        --quick: small counts, no build cost, no peers, written
+                        to target/BENCHMARKS-quick.md unless --out is given.
   help, --help, -h      Show this text.
 ";
 

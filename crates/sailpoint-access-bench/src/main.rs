@@ -14,6 +14,8 @@
 //! sailpoint-access-bench rate-ceiling [--quick] [--statuses 40000] [--prefetch 8] [--rows 20000]
 //!     [--limit 100] [--window-ms 2000] [--latency-ms 100] [--concurrency 16] [--runs 3]
 //! sailpoint-access-bench serve --seed-statuses N [--limit N --window-ms W] [--latency-ms L]
+//!     [--no-offset-quirk]
+//! sailpoint-access-bench peer-walk --base-url URL --expected N [--prefetch P]
 //! ```
 //!
 //! `--quick` (bulk-grant, rate-ceiling) shrinks the defaults to a smoke run;
@@ -36,7 +38,7 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Options that take no value.
-const FLAGS: [&str; 1] = ["quick"];
+const FLAGS: [&str; 2] = ["quick", "no-offset-quirk"];
 
 /// `--key value` options of one scenario, and the flags in `FLAGS`.
 pub(crate) struct Args {
@@ -81,7 +83,7 @@ impl Args {
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((scenario, rest)) = raw.split_first() else {
-        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|bulk-grant|rate-ceiling|serve> [--option value]...");
+        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|bulk-grant|rate-ceiling|serve|peer-walk> [--option value]...");
         return ExitCode::from(2);
     };
     if scenario == "memory" {
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
                 "bulk-grant" => ratelimit::bulk_grant(&args).await,
                 "rate-ceiling" => ratelimit::rate_ceiling(&args).await,
                 "serve" => scenarios::serve(&args).await,
+                "peer-walk" => scenarios::peer_walk(&args).await,
                 other => Err(format!("unknown scenario {other}").into()),
             }
         })

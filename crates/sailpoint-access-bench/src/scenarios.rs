@@ -384,7 +384,8 @@ pub async fn decode(args: &Args) -> Result<(), BoxError> {
 
 /// The sandbox for `memory` and `bulk-grant`: prints its base URL, serves
 /// until stdin closes. `--limit N --window-ms W` enforces N API requests per
-/// W ms (429 past it), `--latency-ms L` adds L ms to every API response.
+/// W ms (429 past it), `--latency-ms L` adds L ms to every API response,
+/// `--no-offset-quirk` answers an empty page past the end instead of 400.
 pub async fn serve(args: &Args) -> Result<(), BoxError> {
     let statuses = args.num("seed-statuses", 0)?;
     let mut builder = Sandbox::builder().seed(SEED).seed_statuses(statuses);
@@ -396,6 +397,9 @@ pub async fn serve(args: &Args) -> Result<(), BoxError> {
     if latency_ms > 0 {
         builder = builder.latency(Latency::new(Duration::from_millis(latency_ms as u64)));
     }
+    if args.flag("no-offset-quirk") {
+        builder = builder.offset_quirk(false);
+    }
     let sandbox = builder.start().await?;
     println!("{}", sandbox.base_url());
     tokio::task::spawn_blocking(|| {
@@ -404,5 +408,55 @@ pub async fn serve(args: &Args) -> Result<(), BoxError> {
     })
     .await?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Our side of the peers comparison: walks every status of an external
+/// sandbox (`--base-url`, started by `serve`) with `items()`, pages of 250,
+/// and prints one `{"peer": …}` line in the shape the peer scripts print
+/// (`peers/walk.py`, `peers/walk.mjs`). The token is fetched before the clock.
+pub async fn peer_walk(args: &Args) -> Result<(), BoxError> {
+    let started_process = Instant::now();
+    let base_url = args.text("base-url").ok_or("--base-url is required")?;
+    let expected = args.num("expected", 0)?;
+    let prefetch = args.num("prefetch", 0)?;
+    let client = facade(base_url)?;
+    let mut errors = Vec::new();
+    let mut items = 0;
+    let mut walk_s = None;
+    match client.access_request_config().get().await {
+        Err(e) => errors.push(json!({ "kind": "token", "message": e.to_string() })),
+        Ok(_) => {
+            let started = Instant::now();
+            match walk_items(&client, prefetch).await {
+                Ok(n) => items = n,
+                Err(e) => errors.push(json!({ "kind": "walk", "message": e.to_string() })),
+            }
+            walk_s = Some(started.elapsed().as_secs_f64());
+        }
+    }
+    let outcome = if errors.is_empty() && items == expected {
+        "clean"
+    } else if items == 0 {
+        "failed"
+    } else {
+        "lost"
+    };
+    let (hwm, _) = rss_kib()?;
+    println!(
+        "{}",
+        json!({
+            "peer": "ours",
+            "mode": format!("prefetch {prefetch}"),
+            "version": env!("CARGO_PKG_VERSION"),
+            "expected": expected,
+            "items": items,
+            "errors": errors,
+            "outcome": outcome,
+            "walk_s": walk_s,
+            "process_s": started_process.elapsed().as_secs_f64(),
+            "self_max_rss_kib": hwm,
+        })
+    );
     Ok(())
 }

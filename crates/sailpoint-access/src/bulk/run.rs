@@ -134,7 +134,7 @@ type Settled = (RequestResult, Vec<String>, Option<String>);
 #[derive(Clone, Debug, Default)]
 struct Known {
     intent: bool,
-    outcome: Option<(RequestResult, Vec<String>, Option<String>)>,
+    outcome: Option<Settled>,
 }
 
 impl BulkSubmit {
@@ -239,22 +239,16 @@ impl BulkSubmit {
             run_id: run_id.clone(),
             ..Default::default()
         };
-        let mut results: HashMap<usize, (RequestResult, Vec<String>, Option<String>)> =
-            HashMap::new();
+        let mut results: HashMap<usize, Settled> = HashMap::new();
         let mut to_send: Vec<PlannedRequest> = Vec::new();
         let mut to_reconcile: Vec<usize> = Vec::new();
         for request in &plan.requests {
             match known.get(&request.number) {
                 Some(Known {
-                    outcome: Some((RequestResult::Accepted | RequestResult::Failed, ..)),
+                    outcome: Some(settled @ (RequestResult::Accepted | RequestResult::Failed, ..)),
                     ..
                 }) => {
-                    let (r, ids, e) = known[&request.number].outcome.clone().unwrap_or((
-                        RequestResult::Unknown,
-                        vec![],
-                        None,
-                    ));
-                    results.insert(request.number, (r, ids, e));
+                    results.insert(request.number, settled.clone());
                 }
                 Some(Known {
                     outcome: Some((RequestResult::NotSent, ..)),
