@@ -8,10 +8,25 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::Timestamp;
 
-/// The modifiers both item types share: the two wire types name these
-/// fields alike, so one definition serves both.
+/// The constructors and modifiers both item types share: the two wire types
+/// name these fields alike, so one definition serves both.
 macro_rules! common_modifiers {
     () => {
+        /// A role.
+        pub fn role(id: impl Into<String>) -> Self {
+            Self::new(AccessItemType::Role, id)
+        }
+
+        /// An access profile.
+        pub fn access_profile(id: impl Into<String>) -> Self {
+            Self::new(AccessItemType::AccessProfile, id)
+        }
+
+        /// An entitlement.
+        pub fn entitlement(id: impl Into<String>) -> Self {
+            Self::new(AccessItemType::Entitlement, id)
+        }
+
         /// The justification (required by the service for revocations).
         pub fn comment(mut self, comment: impl Into<String>) -> Self {
             self.0.comment = Some(comment.into());
@@ -69,21 +84,6 @@ impl Item {
             remove_date: None,
             start_date: None,
         })
-    }
-
-    /// A role.
-    pub fn role(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::Role, id)
-    }
-
-    /// An access profile.
-    pub fn access_profile(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::AccessProfile, id)
-    }
-
-    /// An entitlement.
-    pub fn entitlement(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::Entitlement, id)
     }
 
     common_modifiers!();
@@ -186,21 +186,6 @@ impl PerIdentityItem {
             remove_date: None,
             start_date: None,
         })
-    }
-
-    /// A role.
-    pub fn role(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::Role, id)
-    }
-
-    /// An access profile.
-    pub fn access_profile(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::AccessProfile, id)
-    }
-
-    /// An entitlement.
-    pub fn entitlement(id: impl Into<String>) -> Self {
-        Self::new(AccessItemType::Entitlement, id)
     }
 
     common_modifiers!();
