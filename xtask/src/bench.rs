@@ -306,12 +306,143 @@ fn touch(path: &Path) -> Result<(), String> {
 
 struct BuildCost {
     rows: Vec<(String, String, Duration)>,
+    /// Clean builds of an application that depends on the facade alone, one
+    /// per TLS provider feature.
+    apps: Vec<AppBuild>,
     generated_lines: usize,
     spec_bytes: u64,
+    load: [String; 2],
+}
+
+/// The clean builds of one application crate (see [`app_crate`]).
+struct AppBuild {
+    provider: &'static str,
+    /// Packages in its normal and build dependency tree, itself included.
+    packages: usize,
+    /// Seconds, in the order they ran.
+    times: Vec<f64>,
+}
+
+impl AppBuild {
+    fn median(&self) -> f64 {
+        median(&mut self.times.clone())
+    }
+}
+
+/// The TLS provider features an application can choose, default first.
+const PROVIDERS: [&str; 2] = ["aws-lc-rs", "ring"];
+
+/// Writes, under `dir`, an application crate that depends on the facade
+/// only (with one provider feature) and builds a client, as a user's first
+/// `cargo build` would. It starts from the workspace's lockfile, so that it
+/// builds the same versions, and has a `[workspace]` of its own, so that
+/// cargo does not take it for a member of ours.
+fn app_crate(root: &Path, dir: &Path, provider: &str) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("cannot write the {provider} application crate: {e}");
+    std::fs::create_dir_all(dir.join("src")).map_err(io)?;
+    let facade = root.join("crates/sailpoint-access");
+    let manifest = format!(
+        "[package]\nname = \"bench-app-{provider}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+         publish = false\n\n[workspace]\n\n[dependencies]\nsailpoint-access = {{ path = {:?}, \
+         default-features = false, features = [\"{provider}\"] }}\n",
+        facade.display().to_string()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io)?;
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() {\n    let client = sailpoint_access::Client::builder()\n        \
+         .base_url(\"https://tenant.api.identitynow.com\")\n        \
+         .access_token(\"token\")\n        .build();\n    \
+         println!(\"{}\", client.is_ok());\n}\n",
+    )
+    .map_err(io)?;
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
+    Ok(())
+}
+
+/// The number of distinct packages in a crate's normal and build tree.
+fn package_count(manifest: &Path) -> Result<usize, String> {
+    let out = cargo()
+        .args([
+            "tree",
+            "--offline",
+            "--quiet",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .output()
+        .map_err(|e| format!("cargo tree: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo tree {}: {}",
+            manifest.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let packages: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)").trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(packages.len())
+}
+
+/// Clean builds of the application crates, in the order A B B A (and so on)
+/// so that a drift in the machine's load falls on both alike.
+fn app_builds(root: &Path, base: &Path, rounds: usize) -> Result<Vec<AppBuild>, String> {
+    let mut apps = Vec::new();
+    for provider in PROVIDERS {
+        let dir = base.join(format!("app-{provider}"));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .map_err(|e| format!("cannot clean {}: {e}", dir.display()))?;
+        }
+        app_crate(root, &dir, provider)?;
+        apps.push(AppBuild {
+            provider,
+            packages: package_count(&dir.join("Cargo.toml"))?,
+            times: Vec::new(),
+        });
+    }
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..apps.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let dir = base.join(format!("app-{}", apps[i].provider));
+            let target = dir.join("target");
+            if target.exists() {
+                std::fs::remove_dir_all(&target)
+                    .map_err(|e| format!("cannot clean {}: {e}", target.display()))?;
+            }
+            eprintln!(
+                "bench: clean build of an application using the facade with `{}` (round {})",
+                apps[i].provider,
+                round + 1
+            );
+            let mut command = cargo();
+            command
+                .current_dir(&dir)
+                .env("CARGO_TARGET_DIR", &target)
+                .args(["build", "--offline", "--quiet"]);
+            let t = run_checked(
+                &mut command,
+                &format!("{} application build", apps[i].provider),
+            )?;
+            apps[i].times.push(t.as_secs_f64());
+        }
+    }
+    Ok(apps)
 }
 
 /// (5) Clean and incremental builds in target dirs of their own, and codegen.
 fn build_cost(root: &Path) -> Result<BuildCost, String> {
+    let load_start = load();
     let mut rows = Vec::new();
     let target = target_dir(root);
     let ws_dir = target.join("bench-build/workspace");
@@ -382,6 +513,8 @@ fn build_cost(root: &Path) -> Result<BuildCost, String> {
         Duration::from_secs_f64(median(&mut times)),
     ));
 
+    let apps = app_builds(root, &target.join("bench-build"), 2)?;
+
     eprintln!("bench: codegen");
     let xtask = std::env::current_exe().map_err(|e| format!("no current exe: {e}"))?;
     let mut times = Vec::new();
@@ -408,8 +541,10 @@ fn build_cost(root: &Path) -> Result<BuildCost, String> {
         .unwrap_or(0);
     Ok(BuildCost {
         rows,
+        apps,
         generated_lines,
         spec_bytes,
+        load: [load_start, load()],
     })
 }
 
@@ -575,6 +710,64 @@ struct Report<'a> {
     build: Option<&'a Result<BuildCost, String>>,
 }
 
+/// The clean builds of an application using the facade, per TLS provider.
+fn app_table(md: &mut String, b: &BuildCost) {
+    let Some(default) = b.apps.first() else {
+        return;
+    };
+    let base = default.median();
+    md.push_str(
+        "Clean build of an application whose only dependency is the facade \
+         (`cargo build`, dev profile, empty target dir), per TLS provider feature:\n\n\
+         | Feature | Packages built | Rounds, s | Median, s | ÷ default |\n\
+         |---|---:|---|---:|---:|\n",
+    );
+    for app in &b.apps {
+        let rounds: Vec<String> = app.times.iter().map(|t| format!("{t:.1}")).collect();
+        let _ = writeln!(
+            md,
+            "| `{}`{} | {} | {} | {:.1} | {:.2} |",
+            app.provider,
+            if app.provider == default.provider {
+                " (default)"
+            } else {
+                ""
+            },
+            app.packages,
+            rounds.join(", "),
+            app.median(),
+            app.median() / base
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nLoad when the builds started: {}; when they ended: {}.\n",
+        b.load[0], b.load[1]
+    );
+}
+
+/// The summary row of the build cost: the lighter provider against the default.
+fn build_summary(md: &mut String, build: Option<&Result<BuildCost, String>>) {
+    let Some(Ok(b)) = build else {
+        return;
+    };
+    let (Some(default), Some(ring)) = (
+        b.apps.iter().find(|a| a.provider == PROVIDERS[0]),
+        b.apps.iter().find(|a| a.provider == "ring"),
+    ) else {
+        return;
+    };
+    let ratio = ring.median() / default.median();
+    let _ = writeln!(
+        md,
+        "| 5 | clean build of an application using the facade, `ring` feature | {:.1} s | \
+         default (`aws-lc-rs`) {:.1} s | {ratio:.2} | < 1 (lighter) | {} |",
+        ring.median(),
+        default.median(),
+        met(ratio < 1.0)
+    );
+}
+
 fn series_table(md: &mut String, rows: &[(&str, &Series)]) {
     md.push_str("| Series | Unit | n | Median | p1 | p25 | p75 | p99 | Min | Max |\n");
     md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -705,6 +898,7 @@ impl Report<'_> {
             "| 4 | decode a page as `Vec<RequestedItemStatus>` | {} MB/s | `serde_json::Value` {} MB/s | {:.2} | ≥ 1 (not slower) | {} |",
             num(typed.median), num(value.median), decode_ratio.median, met(decode_ratio.median >= 1.0)
         );
+        build_summary(&mut md, self.build);
         self.rate_summary(&mut md)?;
         md.push('\n');
 
@@ -786,7 +980,13 @@ impl Report<'_> {
         );
         md.push_str(
             "5. **Build cost**: dev profile, in target directories of their own under \
-             `target/bench-build/`, while the rest of the machine is doing whatever it does.\n",
+             `target/bench-build/`, while the rest of the machine is doing whatever it does. \
+             The application builds stand for a user's first build: a crate outside the \
+             workspace (its own `[workspace]`, the workspace's lockfile copied so that the \
+             versions are the same) with `sailpoint-access` as its only dependency, \
+             `default-features = false` and one provider feature, and a `main` that builds a \
+             client; `cargo build --offline` in an empty target dir, 2 rounds in the order \
+             A B B A, so that a drift in load falls on both.\n",
         );
         self.rate_method(&mut md)?;
         md.push('\n');
@@ -881,6 +1081,7 @@ impl Report<'_> {
                      `generated.rs` {} lines.\n",
                     b.spec_bytes, b.generated_lines
                 );
+                app_table(&mut md, b);
             }
         }
         self.rate_figures(&mut md)?;

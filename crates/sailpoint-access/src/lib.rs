@@ -38,6 +38,7 @@ pub use dedupe::Submission;
 pub use engine::auth::Credentials;
 pub use engine::pace::RateLimit;
 pub use engine::retry::RetryPolicy;
+pub use engine::tls::{install_tls_provider, TLS_PROVIDER};
 pub use engine::USER_AGENT;
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Result, TimeoutPhase, TransportKind, ValidationError,

@@ -14,6 +14,7 @@ mod execute;
 pub(crate) mod pace;
 pub(crate) mod retry;
 pub(crate) mod settings;
+pub(crate) mod tls;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -138,6 +139,7 @@ impl Engine {
                     Some(app) => format!("{USER_AGENT} {app}"),
                     None => USER_AGENT.to_owned(),
                 };
+                tls::install_tls_provider();
                 reqwest::Client::builder()
                     .user_agent(user_agent)
                     .connect_timeout(timeouts.connect)
