@@ -548,7 +548,11 @@ fn build_cost(root: &Path) -> Result<BuildCost, String> {
     })
 }
 
+/// Stands in the header for the run's wall time, known only at the end.
+const ELAPSED: &str = "{elapsed}";
+
 pub fn run(args: &[&str]) -> Result<(), String> {
+    let started = Instant::now();
     let options = parse(args)?;
     let counts = Counts::new(options.quick);
     let root = workspace_root();
@@ -572,7 +576,8 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         let section = peers::section(&root, &target_dir(&root), &bin);
         let m = machine();
         let section = format!(
-            "{section}Peers run on {}: {} ({} logical cores), {}, Linux {}.\n",
+            "{section}Peers run on {} by `cargo xtask bench --peers`, apart from the other \
+             sections: {} ({} logical cores), {}, Linux {}.\n",
             now(),
             m.cpu,
             m.cores,
@@ -688,6 +693,8 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         let section = peers::section(&root, &target_dir(&root), &bin);
         peers::splice(&report, &format!("{section}Peers run on {}.\n", now()))
     };
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    let report = report.replacen(ELAPSED, &format!("{minutes:.0} minutes"), 1);
     std::fs::write(&out_path, report)
         .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
     eprintln!("bench: wrote {}", out_path.display());
@@ -841,13 +848,18 @@ impl Report<'_> {
         let _ = writeln!(md, "# Benchmarks\n");
         let _ = writeln!(
             md,
-            "Written by `cargo xtask bench{}` on {}. Every figure is measured against a baseline \
-             from the same run; medians with spread, never single runs. Regenerate with \
-             `cargo xtask bench` (about 10 minutes, most of it the build-cost section; \
-             `--no-build-cost` skips that, `--quick` is a smoke run written to \
+            "Written by `cargo xtask bench{}` on {}, in one run of {ELAPSED} ({}). Every figure is measured against a baseline from the same run; \
+             medians with spread, never single runs. Regenerate with `cargo xtask bench` \
+             (`--no-build-cost` skips the clean builds, the longest section; `--peers` reruns \
+             only the peers section; `--quick` is a smoke run written to \
              `target/BENCHMARKS-quick.md`).\n",
             if self.quick { " --quick" } else { "" },
-            self.date
+            self.date,
+            if self.quick {
+                "a smoke run: no peers"
+            } else {
+                "every section below, the peers included"
+            }
         );
         if self.quick {
             md.push_str("> **Quick run**: small counts, figures are indicative only.\n\n");

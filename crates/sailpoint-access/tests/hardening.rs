@@ -13,7 +13,7 @@ use common::*;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use sailpoint_access::types::AccessRequestConfig;
-use sailpoint_access::{Client, Error, ErrorKind, Item, RetryPolicy, TimeoutPhase};
+use sailpoint_access::{Client, Error, ErrorKind, Item, RetryPolicy, TimeoutPhase, TransportKind};
 use serde_json::json;
 
 const ATTEMPT: Duration = Duration::from_millis(300);
@@ -531,5 +531,60 @@ async fn the_waiter_keeps_its_deadline_against_a_stalled_list() {
         "FIGURES hardening-wait: deadline_ms={} took_ms={}",
         deadline.as_millis(),
         took.as_millis()
+    );
+}
+
+/// An `https://` base URL whose server does not speak TLS, or stops in the
+/// middle of the handshake: a TLS transport error before anything was sent,
+/// or a timeout within the attempt bound; never a hang or a panic.
+#[tokio::test]
+async fn a_failed_or_stalled_tls_handshake_is_a_bounded_transport_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = plain.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 512];
+                let _ = socket.read(&mut hello).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let client = static_token_client(&format!("https://{plain_addr}"), RetryPolicy::disabled());
+    let err = client.access_request_config().get().await.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Transport(TransportKind::Tls),
+        "{err:?}"
+    );
+    assert!(err.before_send(), "{err:?}");
+
+    // Accepts, reads the ClientHello and never answers: held until the test ends.
+    let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = silent.accept().await {
+            let mut hello = [0u8; 512];
+            let _ = socket.read(&mut hello).await;
+            held.push(socket);
+        }
+    });
+    let client = static_token_client(&format!("https://{silent_addr}"), RetryPolicy::disabled());
+    let started = Instant::now();
+    let err = client.access_request_config().get().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout(_)),
+        "a stalled handshake must time out, got {err:?}"
+    );
+    assert!(
+        took < ATTEMPT + MARGIN,
+        "the stalled handshake took {took:?}, bound {ATTEMPT:?}"
     );
 }

@@ -31,6 +31,8 @@ const PYTHON: [(&str, &str); 2] = [
 struct Entry {
     sdk: String,
     how: String,
+    /// `how` in a few words, for the short table.
+    short: &'static str,
     program: Vec<String>,
     ours_sequential: bool,
 }
@@ -259,6 +261,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
         Entry {
             sdk: "sailpoint-access {version} (this SDK)".into(),
             how: "`statuses().limit(250).items()`, sequential".into(),
+            short: "its stream, sequential",
             program: vec![
                 bin_s.clone(),
                 "peer-walk".into(),
@@ -270,6 +273,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
         Entry {
             sdk: "sailpoint-access {version} (this SDK)".into(),
             how: "same, `.prefetch(8)`".into(),
+            short: "its stream, prefetch 8",
             program: vec![bin_s, "peer-walk".into(), "--prefetch".into(), "8".into()],
             ours_sequential: false,
         },
@@ -287,6 +291,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
                 entries.push(Entry {
                     sdk: format!("Python `sailpoint` {version}"),
                     how: format!("{family}, `Paginator.paginate(…, 10**9, limit=250)`"),
+                    short: "its paginator",
                     program: vec![
                         py.clone(),
                         walk_py.clone(),
@@ -300,6 +305,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
                     how: "workaround: own loop over `…_without_preload_content`, each item \
                           `RequestedItemStatus.from_dict`, refused items skipped, 400 past the end taken as the end"
                         .into(),
+                    short: "workaround loop",
                     program: vec![py, walk_py.clone(), "--mode".into(), "tolerant".into()],
                     ours_sequential: false,
                 });
@@ -315,13 +321,14 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
         }
         Ok((prefix, version)) => {
             let mjs = scripts.join("walk.mjs").display().to_string();
-            for (mode, how) in [
-                ("paginator", "`new Configuration()` from the environment, `Paginator.paginate(api, api.listAccessRequestStatus, {limit: 0}, 250)`"),
-                ("token-supplied", "same paginator; token fetched by the script (form-urlencoded) and passed as `accessToken`"),
+            for (mode, short, how) in [
+                ("paginator", "its paginator", "`new Configuration()` from the environment, `Paginator.paginate(api, api.listAccessRequestStatus, {limit: 0}, 250)`"),
+                ("token-supplied", "its paginator, token supplied", "same paginator; token fetched by the script (form-urlencoded) and passed as `accessToken`"),
             ] {
                 entries.push(Entry {
                     sdk: format!("TypeScript `sailpoint-api-client` {version}"),
                     how: how.into(),
+                    short,
                     program: vec!["node".into(), mjs.clone(), "--mode".into(), mode.into()],
                     ours_sequential: false,
                 });
@@ -359,6 +366,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
                 let mut entry_cmd = Entry {
                     sdk: entry.sdk.clone(),
                     how: entry.how.clone(),
+                    short: entry.short,
                     program: entry.program.clone(),
                     ours_sequential: entry.ours_sequential,
                 };
@@ -429,6 +437,7 @@ fn render(
     if !not_measured.is_empty() {
         md.push('\n');
     }
+    in_short(md, entries, results);
     for (q, title) in [
         "Offset quirk on (as the service)",
         "Offset quirk off (`--no-offset-quirk`)",
@@ -495,6 +504,52 @@ fn render(
     );
 }
 
+/// One line per SDK and way of walking, both sandboxes side by side: what
+/// came back and how fast against ours. The tables below have the detail.
+fn in_short(md: &mut String, entries: &[Entry], results: &[[Vec<Walk>; 2]]) {
+    md.push_str(
+        "In short (outcome over the rounds; items/s as a ratio to this SDK's sequential walk \
+         against the same sandbox):\n\n\
+         | SDK | How | As the service (offset quirk on) | Offset quirk off |\n\
+         |---|---|---|---|\n",
+    );
+    let ours: Vec<Option<f64>> = (0..2)
+        .map(|q| {
+            entries
+                .iter()
+                .position(|e| e.ours_sequential)
+                .and_then(|i| med_of(results[i][q].iter().map(rate)))
+        })
+        .collect();
+    for (entry, res) in entries.iter().zip(results) {
+        let cell = |q: usize| {
+            let runs = &res[q];
+            let mut outcomes: Vec<&str> = runs.iter().map(|w| w.outcome.as_str()).collect();
+            outcomes.dedup();
+            let items = med_of(runs.iter().map(|w| Some(w.items as f64))).unwrap_or(0.0);
+            let mut text = format!("{}, {items:.0} of {STATUSES}", outcomes.join("/"));
+            if let (Some(r), Some(o)) = (med_of(runs.iter().map(rate)), ours[q]) {
+                let _ = write!(text, ", {:.3}x", r / o);
+            }
+            text
+        };
+        let version = res
+            .iter()
+            .flatten()
+            .find_map(|w| w.version.clone())
+            .unwrap_or_else(|| "?".into());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            entry.sdk.replace("{version}", &version),
+            entry.short,
+            cell(0),
+            cell(1)
+        );
+    }
+    md.push('\n');
+}
+
 /// Replaces the `## Peers` section of `md` (up to the next `## ` heading),
 /// or appends it.
 pub(super) fn splice(md: &str, section: &str) -> String {
@@ -536,6 +591,53 @@ mod tests {
         assert_eq!(w.version.as_deref(), Some("0.1.0"));
         assert_eq!(parse_walk(out, "").unwrap().rss_kib, Some(7.0));
         assert!(parse_walk("nothing", "").is_err());
+    }
+
+    #[test]
+    fn the_short_table_puts_both_sandboxes_side_by_side() {
+        let entry = |sdk: &str, short: &'static str, ours: bool| Entry {
+            sdk: sdk.into(),
+            how: String::new(),
+            short,
+            program: Vec::new(),
+            ours_sequential: ours,
+        };
+        let walk = |items: usize, walk_s: Option<f64>, outcome: &str| Walk {
+            items: items as u64,
+            walk_s,
+            outcome: outcome.into(),
+            version: Some("9.9".into()),
+            ..Walk::default()
+        };
+        let entries = [
+            entry("ours {version}", "its stream, sequential", true),
+            entry("peer", "its paginator", false),
+        ];
+        let results = vec![
+            [
+                vec![walk(STATUSES, Some(0.1), "clean"); 3],
+                vec![walk(STATUSES, Some(0.2), "clean"); 3],
+            ],
+            [
+                vec![walk(0, None, "failed"); 3],
+                vec![walk(STATUSES, Some(0.4), "clean"); 3],
+            ],
+        ];
+        let mut md = String::new();
+        in_short(&mut md, &entries, &results);
+        let n = STATUSES;
+        assert!(
+            md.contains(&format!(
+                "| ours 9.9 | its stream, sequential | clean, {n} of {STATUSES}, 1.000x | clean, {n} of {STATUSES}, 1.000x |"
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "| peer | its paginator | failed, 0 of {STATUSES} | clean, {n} of {STATUSES}, 0.500x |"
+            )),
+            "{md}"
+        );
     }
 
     #[test]

@@ -206,7 +206,16 @@ fn transport_kind(e: &reqwest::Error) -> TransportKind {
         "name or service not known",
     ]) {
         TransportKind::Dns
-    } else if said(&["certificate", "tls", "handshake"]) {
+    } else if said(&[
+        "certificate",
+        "tls",
+        "handshake",
+        // rustls' own words for a peer that does not speak TLS or breaks it.
+        "corrupt message",
+        "peer is incompatible",
+        "peer misbehaved",
+        "received fatal alert",
+    ]) {
         TransportKind::Tls
     } else if e.is_connect() || matches!(io_kind, Some(std::io::ErrorKind::ConnectionRefused)) {
         TransportKind::Connect
