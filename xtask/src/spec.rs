@@ -24,6 +24,11 @@ pub fn load_value(path: &Path) -> Result<serde_json::Value, String> {
     serde_norway::from_str(&text).map_err(|e| format!("{} is not valid YAML: {e}", path.display()))
 }
 
+/// The keys of a path item that hold operations.
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
 /// The `(path, method)` of every operation under `paths`, in the order the
 /// file lists them. [`load_value`] cannot tell: its JSON maps are sorted by
 /// key, so this reads the file again into an order-keeping YAML value.
@@ -39,7 +44,7 @@ pub fn operation_order(path: &Path) -> Result<Vec<(String, String)>, String> {
             continue;
         };
         for method in item.keys().filter_map(serde_norway::Value::as_str) {
-            if crate::lint::METHODS.contains(&method) {
+            if METHODS.contains(&method) {
                 out.push((key.to_owned(), method.to_owned()));
             }
         }

@@ -29,8 +29,8 @@ pub const TLS_PROVIDER: &str = if cfg!(feature = "aws-lc-rs") {
 /// Built with `ring` alone, reqwest finds no provider of its own, and
 /// building a client would panic; this installs ring as the process-wide
 /// default when nothing is installed yet. The client builder calls it; call
-/// it yourself before building a `reqwest::Client` for
-/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client). With
+/// it yourself before building a `reqwest::Client` to hand to
+/// `ClientBuilder::http_client`. With
 /// the `aws-lc-rs` feature it does nothing: reqwest falls back to aws-lc-rs.
 ///
 /// ```
