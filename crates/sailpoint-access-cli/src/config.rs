@@ -187,6 +187,17 @@ async fn current(client: &Client, v2: bool) -> Result<Value, CliError> {
     value.map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))
 }
 
+/// Lays `patch` over `cfg` as JSON. A result that no longer decodes leaves
+/// `cfg` as it was; the check after the write reports what did not apply.
+fn overlay<T: Serialize + serde::de::DeserializeOwned>(cfg: &mut T, patch: &Value) {
+    if let Ok(mut v) = serde_json::to_value(&*cfg) {
+        merge(&mut v, patch);
+        if let Ok(next) = serde_json::from_value(v) {
+            *cfg = next;
+        }
+    }
+}
+
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
     serde_json::from_value(value)
         .map_err(|e| CliError::usage(format!("the merged configuration is not valid: {e}")))
@@ -257,14 +268,7 @@ pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
                 let patch = wanted.clone();
                 let out = client
                     .access_request_config_v2()
-                    .update(move |cfg| {
-                        if let Ok(mut v) = serde_json::to_value(&*cfg) {
-                            merge(&mut v, &patch);
-                            if let Ok(next) = serde_json::from_value(v) {
-                                *cfg = next;
-                            }
-                        }
-                    })
+                    .update(move |cfg| overlay(cfg, &patch))
                     .await?;
                 serde_json::to_value(out)
             } else {
@@ -272,14 +276,7 @@ pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
                 let patch = wanted.clone();
                 let out = client
                     .access_request_config()
-                    .update(move |cfg| {
-                        if let Ok(mut v) = serde_json::to_value(&*cfg) {
-                            merge(&mut v, &patch);
-                            if let Ok(next) = serde_json::from_value(v) {
-                                *cfg = next;
-                            }
-                        }
-                    })
+                    .update(move |cfg| overlay(cfg, &patch))
                     .await?;
                 serde_json::to_value(out)
             }

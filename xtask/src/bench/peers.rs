@@ -28,6 +28,7 @@ const PYTHON: [(&str, &str); 2] = [
 ];
 
 /// One way of walking: a label and the command line.
+#[derive(Clone)]
 struct Entry {
     sdk: String,
     how: String,
@@ -363,13 +364,7 @@ pub(super) fn section(root: &Path, target: &Path, bin: &Path) -> String {
                     entry.sdk,
                     entry.how
                 );
-                let mut entry_cmd = Entry {
-                    sdk: entry.sdk.clone(),
-                    how: entry.how.clone(),
-                    short: entry.short,
-                    program: entry.program.clone(),
-                    ours_sequential: entry.ours_sequential,
-                };
+                let mut entry_cmd = entry.clone();
                 entry_cmd
                     .program
                     .extend(["--expected".into(), STATUSES.to_string()]);
@@ -403,6 +398,14 @@ fn rate(w: &Walk) -> Option<f64> {
 fn med_of(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let mut v: Vec<f64> = values.flatten().collect();
     (!v.is_empty()).then(|| median(&mut v))
+}
+
+/// This SDK's sequential items/s against sandbox `q`: what ratios divide by.
+fn ours_rate(entries: &[Entry], results: &[[Vec<Walk>; 2]], q: usize) -> Option<f64> {
+    entries
+        .iter()
+        .position(|e| e.ours_sequential)
+        .and_then(|i| med_of(results[i][q].iter().map(rate)))
 }
 
 fn render(
@@ -448,10 +451,7 @@ fn render(
         let _ = writeln!(md, "### {title}\n");
         md.push_str("| SDK | How | Items/s (median) | Ratio to ours (sequential) | Peak RSS, KiB | Items read of N, per round | Outcome | Problems seen |\n");
         md.push_str("|---|---|---:|---:|---:|---|---|---|\n");
-        let ours = entries
-            .iter()
-            .position(|e| e.ours_sequential)
-            .and_then(|i| med_of(results[i][q].iter().map(rate)));
+        let ours = ours_rate(entries, results, q);
         for (entry, res) in entries.iter().zip(results) {
             let runs = &res[q];
             let r = med_of(runs.iter().map(rate));
@@ -513,14 +513,10 @@ fn in_short(md: &mut String, entries: &[Entry], results: &[[Vec<Walk>; 2]]) {
          | SDK | How | As the service (offset quirk on) | Offset quirk off |\n\
          |---|---|---|---|\n",
     );
-    let ours: Vec<Option<f64>> = (0..2)
-        .map(|q| {
-            entries
-                .iter()
-                .position(|e| e.ours_sequential)
-                .and_then(|i| med_of(results[i][q].iter().map(rate)))
-        })
-        .collect();
+    let ours = [
+        ours_rate(entries, results, 0),
+        ours_rate(entries, results, 1),
+    ];
     for (entry, res) in entries.iter().zip(results) {
         let cell = |q: usize| {
             let runs = &res[q];

@@ -196,7 +196,8 @@ impl Engine {
         F: FnMut() -> Fut,
         Fut: Future<Output = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>>,
     {
-        execute::execute(&self.0, op, self.0.body_limits.max_body, call).await
+        self.execute_limited(op, self.0.body_limits.max_body, call)
+            .await
     }
 
     /// Every deprecation notice seen so far, by operation name.
