@@ -10,6 +10,7 @@ use std::task::{self, Poll};
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::ResponseBuilderExt;
 use reqwest::StatusCode;
 
 use crate::Client;
@@ -167,24 +168,46 @@ tokio::task_local! {
 /// }
 /// # }
 /// ```
-pub async fn observe<F: Future>(future: F) -> (F::Output, Option<ResponseMeta>) {
-    observe_limited(None, future).await
+pub fn observe<F: Future>(future: F) -> impl Future<Output = (F::Output, Option<ResponseMeta>)> {
+    observe_limited(None, future)
 }
 
 /// [`observe`], and no response body read by `future` may exceed `limit`
 /// bytes: reading more fails the body with [`BodyTooLarge`] (in the source
 /// chain of the generated client's `ResponseBodyError`), after at most
 /// `limit` bytes were buffered.
-pub async fn observe_limited<F: Future>(
+///
+/// Neither this nor [`observe`] is an `async fn`, and the wrapped future is
+/// polled in place: an `async` wrapper keeps its argument beside the future
+/// it awaits, which made this one three times the size of the request it
+/// wraps, and every move of it a copy of kilobytes.
+pub fn observe_limited<F: Future>(
     limit: Option<u64>,
     future: F,
-) -> (F::Output, Option<ResponseMeta>) {
-    SLOT.scope(RefCell::new(Slot { meta: None, limit }), async move {
-        let output = future.await;
+) -> impl Future<Output = (F::Output, Option<ResponseMeta>)> {
+    SLOT.scope(
+        RefCell::new(Slot { meta: None, limit }),
+        Recorded { future },
+    )
+}
+
+pin_project_lite::pin_project! {
+    /// `future`, and then what the hooks recorded in the slot, taken while the
+    /// slot is still in scope.
+    struct Recorded<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Recorded<F> {
+    type Output = (F::Output, Option<ResponseMeta>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut task::Context<'_>) -> Poll<Self::Output> {
+        let output = std::task::ready!(self.project().future.poll(cx));
         let meta = SLOT.with(|cell| cell.borrow_mut().meta.take());
-        (output, meta)
-    })
-    .await
+        Poll::Ready((output, meta))
+    }
 }
 
 /// A response body was larger than the limit given to [`observe_limited`].
@@ -301,8 +324,17 @@ impl ClientHooks<Context> for Client {
         let Some(limit) = limit else {
             return Ok(response);
         };
+        // The round trip through `http::Response` drops the URL, and reqwest
+        // would parse a placeholder URL for every response instead: carry the
+        // real one over (cheaper, and `Response::url()` stays true).
+        let url = response.url().clone();
         let response: http::Response<reqwest::Body> = response.into();
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        if let Ok(mut carrier) = http::Response::builder().url(url).body(()) {
+            parts
+                .extensions
+                .extend(std::mem::take(carrier.extensions_mut()));
+        }
         let capped = Capped {
             inner: body,
             left: limit,

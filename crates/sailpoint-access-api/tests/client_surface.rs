@@ -227,3 +227,31 @@ async fn observe_recovers_the_status_of_an_undecodable_documented_response() {
     // Outside `observe` the hook records nothing and the call behaves the same.
     assert!(client.get_access_request_config().send().await.is_err());
 }
+
+#[tokio::test]
+async fn observing_a_request_costs_its_slot_not_a_second_copy_of_the_request() {
+    // A future whose state is large across an await, as a request's is.
+    let big = async {
+        let buffer = [7u8; 4096];
+        tokio::task::yield_now().await;
+        buffer.iter().map(|&b| u64::from(b)).sum::<u64>()
+    };
+    let alone = std::mem::size_of_val(&big);
+    assert!(
+        alone >= 4096,
+        "the probe future holds its buffer ({alone} bytes)"
+    );
+    let observed = sailpoint_access_api::observe_limited(Some(1 << 20), big);
+    let wrapped = std::mem::size_of_val(&observed);
+    // An `async` wrapper would hold the request twice (>= 8 KiB here).
+    assert!(
+        wrapped < alone + 1024,
+        "observe_limited is {wrapped} bytes around a {alone}-byte future"
+    );
+    let (output, meta) = observed.await;
+    assert_eq!(output, 7 * 4096);
+    assert!(
+        meta.is_none(),
+        "no request was sent, so nothing was recorded"
+    );
+}
