@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 /// `#/components/schemas/`.
 pub const ERROR_SCHEMA: &str = "ErrorResponse";
 
-pub use crate::spec::METHODS;
+use crate::spec::METHODS;
 
 /// The values `x-replay` may take on an operation: whether a retry may send it
 /// again once an attempt may have reached the server (see `tables`).

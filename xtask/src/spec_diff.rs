@@ -34,7 +34,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::lint::{resolve_ref, METHODS};
+use crate::lint::resolve_ref;
+use crate::spec::METHODS;
 use crate::spec::{self, SPEC_PATH};
 use crate::tables;
 

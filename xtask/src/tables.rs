@@ -18,7 +18,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use crate::lint::{FAMILY_VALUES, METHODS, REPLAY_VALUES};
+use crate::lint::{FAMILY_VALUES, REPLAY_VALUES};
+use crate::spec::METHODS;
 
 /// One operation as the table needs it.
 pub struct Op {
