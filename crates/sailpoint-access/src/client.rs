@@ -10,18 +10,18 @@ use sailpoint_access_api as raw;
 use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse};
 use sailpoint_access_api::{DeprecationNotice, Family};
 
-use crate::access_request_config::{AccessRequestConfigs, AccessRequestConfigsV2};
-use crate::access_requests::AccessRequests;
-use crate::bulk::{BulkSubmit, Plan};
-use crate::cancel_requests::CancelRequests;
-use crate::dedupe::{self, Submission};
 use crate::engine::auth::Credentials;
 use crate::engine::pace::RateLimit;
 use crate::engine::retry::RetryPolicy;
 use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
-use crate::statuses::StatusQuery;
-use crate::wait::WaitUntilDone;
+use crate::jobs::bulk::{BulkSubmit, Plan};
+use crate::jobs::cancel_many::CancelRequests;
+use crate::jobs::pending::{self, Submission};
+use crate::jobs::wait::WaitUntilDone;
+use crate::ops::access_requests::AccessRequests;
+use crate::ops::config::{AccessRequestConfigs, AccessRequestConfigsV2};
+use crate::ops::statuses::StatusQuery;
 
 /// A client for the Access Requests API.
 ///
@@ -330,7 +330,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn submit_unless_pending(&self, body: AccessRequest) -> Result<Submission> {
-        dedupe::submit_unless_pending(self.engine.clone(), body).await
+        pending::submit_unless_pending(self.engine.clone(), body).await
     }
 }
 

@@ -146,40 +146,60 @@ pub struct Error {
     inner: Box<Inner>,
 }
 
+/// The parts every error has, and the one [`Detail`] its kind carries.
 struct Inner {
     kind: ErrorKind,
     operation: Option<&'static str>,
     attempts: u32,
-    api: Option<ApiError>,
-    retry_after: Option<Duration>,
-    limit: Option<Duration>,
-    size_limit: Option<u64>,
-    validation: Option<ValidationError>,
-    decode: Option<DecodeError>,
-    message: Option<String>,
-    after_possible_delivery: bool,
-    before_send: bool,
-    pending: Option<Vec<RequestedItemStatus>>,
+    delivery: Delivery,
+    detail: Detail,
     source: Option<Source>,
 }
 
+/// What is known about whether the request reached the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Delivery {
+    /// This attempt certainly did not leave the client.
+    before_send: bool,
+    /// An earlier attempt of the same call may have reached the server.
+    after_possible_delivery: bool,
+}
+
+/// What an error knows beyond its kind: exactly one of these, so that no
+/// error can carry, say, an API body and a validation failure at once.
+#[derive(Debug)]
+enum Detail {
+    /// The service answered with an error status.
+    Api {
+        api: ApiError,
+        retry_after: Option<Duration>,
+    },
+    /// A rule was broken before sending.
+    Validation(ValidationError),
+    /// A response did not decode.
+    Decode(DecodeError),
+    /// A time limit was hit.
+    TimeLimit(Duration),
+    /// A waiter's deadline passed with these statuses still pending.
+    Wait {
+        limit: Duration,
+        pending: Vec<RequestedItemStatus>,
+    },
+    /// A body exceeded this many bytes.
+    SizeLimit(u64),
+    /// A text from the client itself (configuration, transport, paging).
+    Message(String),
+}
+
 impl Error {
-    fn new(kind: ErrorKind) -> Self {
+    fn new(kind: ErrorKind, detail: Detail) -> Self {
         Self {
             inner: Box::new(Inner {
                 kind,
                 operation: None,
                 attempts: 0,
-                api: None,
-                retry_after: None,
-                limit: None,
-                size_limit: None,
-                validation: None,
-                decode: None,
-                message: None,
-                after_possible_delivery: false,
-                before_send: false,
-                pending: None,
+                delivery: Delivery::default(),
+                detail,
                 source: None,
             }),
         }
@@ -211,36 +231,48 @@ impl Error {
 
     /// The HTTP status the service answered with, when there was a response.
     pub fn status(&self) -> Option<u16> {
-        match (&self.inner.api, &self.inner.decode) {
-            (Some(api), _) => Some(api.status),
-            (None, Some(decode)) => decode.status,
+        match &self.inner.detail {
+            Detail::Api { api, .. } => Some(api.status),
+            Detail::Decode(decode) => decode.status,
             _ => None,
         }
     }
 
     /// The service's tracking id for this failure, to quote to support.
     pub fn tracking_id(&self) -> Option<&str> {
-        self.inner.api.as_ref()?.tracking_id.as_deref()
+        self.api_error()?.tracking_id.as_deref()
     }
 
     /// The details of the error response, when the service sent one.
     pub fn api_error(&self) -> Option<&ApiError> {
-        self.inner.api.as_ref()
+        match &self.inner.detail {
+            Detail::Api { api, .. } => Some(api),
+            _ => None,
+        }
     }
 
     /// The wait the service asked for in `Retry-After`, when it sent a readable one.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.inner.retry_after
+        match &self.inner.detail {
+            Detail::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 
     /// The limit a [`ErrorKind::Timeout`] hit.
     pub fn time_limit(&self) -> Option<Duration> {
-        self.inner.limit
+        match &self.inner.detail {
+            Detail::TimeLimit(limit) | Detail::Wait { limit, .. } => Some(*limit),
+            _ => None,
+        }
     }
 
     /// The body size limit a [`ErrorKind::ResponseTooLarge`] hit, in bytes.
     pub fn size_limit(&self) -> Option<u64> {
-        self.inner.size_limit
+        match &self.inner.detail {
+            Detail::SizeLimit(limit) => Some(*limit),
+            _ => None,
+        }
     }
 
     /// How many attempts the call made, the first included: more than 1 when
@@ -260,75 +292,90 @@ impl Error {
 
     /// The rule a request broke, when it was refused before sending.
     pub fn validation(&self) -> Option<&ValidationError> {
-        self.inner.validation.as_ref()
+        match &self.inner.detail {
+            Detail::Validation(v) => Some(v),
+            _ => None,
+        }
     }
 
     /// Where and why a response did not decode.
     pub fn decode(&self) -> Option<&DecodeError> {
-        self.inner.decode.as_ref()
+        match &self.inner.detail {
+            Detail::Decode(d) => Some(d),
+            _ => None,
+        }
     }
 
     /// True when the request certainly did not reach the server (a refused
     /// connection, a failed DNS lookup, a refused token request).
     pub fn before_send(&self) -> bool {
-        self.inner.before_send
+        self.inner.delivery.before_send
     }
 
     /// True when an earlier attempt of the same call may have reached the
     /// server: what this error reports may be the answer to a replay.
     pub fn after_possible_delivery(&self) -> bool {
-        self.inner.after_possible_delivery
+        self.inner.delivery.after_possible_delivery
     }
 
     /// For a waiter's [`TimeoutPhase::Wait`]: the statuses that were not yet
     /// terminal at the last poll.
     pub fn pending(&self) -> Option<&[RequestedItemStatus]> {
-        self.inner.pending.as_deref()
+        match &self.inner.detail {
+            Detail::Wait { pending, .. } => Some(pending),
+            _ => None,
+        }
+    }
+
+    /// The client's own text for a configuration, transport or paging error.
+    fn message(&self) -> Option<&str> {
+        match &self.inner.detail {
+            Detail::Message(m) => Some(m),
+            _ => None,
+        }
     }
 
     // ---- construction, for the layers above ----
 
     pub(crate) fn validation_failed(error: ValidationError) -> Self {
-        let mut e = Self::new(ErrorKind::Validation);
-        e.inner.validation = Some(error);
-        e
+        Self::new(ErrorKind::Validation, Detail::Validation(error))
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        let mut e = Self::new(ErrorKind::Configuration);
-        e.inner.message = Some(message.into());
-        e
+        Self::new(ErrorKind::Configuration, Detail::Message(message.into()))
     }
 
     pub(crate) fn timeout(phase: TimeoutPhase, after: Duration) -> Self {
-        let mut e = Self::new(ErrorKind::Timeout(phase));
-        e.inner.limit = Some(after);
-        e
+        Self::new(ErrorKind::Timeout(phase), Detail::TimeLimit(after))
+    }
+
+    /// A waiter's deadline `after` passed with `pending` not yet terminal.
+    pub(crate) fn wait_timeout(after: Duration, pending: Vec<RequestedItemStatus>) -> Self {
+        Self::new(
+            ErrorKind::Timeout(TimeoutPhase::Wait),
+            Detail::Wait {
+                limit: after,
+                pending,
+            },
+        )
     }
 
     pub(crate) fn transport(kind: TransportKind, message: impl Into<String>) -> Self {
-        let mut e = Self::new(ErrorKind::Transport(kind));
-        e.inner.message = Some(message.into());
-        e.inner.before_send = matches!(kind, TransportKind::Dns | TransportKind::Connect);
+        let mut e = Self::new(ErrorKind::Transport(kind), Detail::Message(message.into()));
+        e.inner.delivery.before_send = matches!(kind, TransportKind::Dns | TransportKind::Connect);
         e
     }
 
     pub(crate) fn too_large(limit: u64) -> Self {
-        let mut e = Self::new(ErrorKind::ResponseTooLarge);
-        e.inner.size_limit = Some(limit);
-        e
+        Self::new(ErrorKind::ResponseTooLarge, Detail::SizeLimit(limit))
     }
 
     pub(crate) fn paging(message: impl Into<String>) -> Self {
-        let mut e = Self::new(ErrorKind::Paging);
-        e.inner.message = Some(message.into());
-        e
+        Self::new(ErrorKind::Paging, Detail::Message(message.into()))
     }
 
     pub(crate) fn decoding(error: DecodeError) -> Self {
-        let mut e = Self::new(ErrorKind::Decode);
-        e.inner.decode = Some(error);
-        e
+        Self::new(ErrorKind::Decode, Detail::Decode(error))
     }
 
     /// The error for an error response with `status`.
@@ -349,10 +396,7 @@ impl Error {
             400..=499 => ErrorKind::ClientError,
             _ => ErrorKind::ServerError,
         };
-        let mut e = Self::new(kind);
-        e.inner.api = Some(api);
-        e.inner.retry_after = retry_after;
-        e
+        Self::new(kind, Detail::Api { api, retry_after })
     }
 
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
@@ -376,17 +420,12 @@ impl Error {
     }
 
     pub(crate) fn with_possible_delivery(mut self, earlier: bool) -> Self {
-        self.inner.after_possible_delivery = earlier;
+        self.inner.delivery.after_possible_delivery = earlier;
         self
     }
 
     pub(crate) fn with_before_send(mut self, before: bool) -> Self {
-        self.inner.before_send = before;
-        self
-    }
-
-    pub(crate) fn with_pending(mut self, pending: Vec<RequestedItemStatus>) -> Self {
-        self.inner.pending = Some(pending);
+        self.inner.delivery.before_send = before;
         self
     }
 
@@ -394,20 +433,24 @@ impl Error {
     /// HTTP stack, so that nothing a server echoes can reveal a credential.
     pub(crate) fn scrubbed(mut self, scrub: &dyn Fn(&str) -> String) -> Self {
         let inner = &mut *self.inner;
-        if let Some(api) = &mut inner.api {
-            for m in &mut api.messages {
-                *m = scrub(m);
+        match &mut inner.detail {
+            Detail::Api { api, .. } => {
+                for m in &mut api.messages {
+                    *m = scrub(m);
+                }
+                api.detail_code = api.detail_code.as_deref().map(scrub);
+                api.tracking_id = api.tracking_id.as_deref().map(scrub);
             }
-            api.detail_code = api.detail_code.as_deref().map(scrub);
-            api.tracking_id = api.tracking_id.as_deref().map(scrub);
-        }
-        if let Some(d) = &mut inner.decode {
-            d.message = scrub(&d.message);
-            d.body_excerpt = scrub(&d.body_excerpt);
-            d.path = scrub(&d.path);
-        }
-        if let Some(m) = &mut inner.message {
-            *m = scrub(m);
+            Detail::Decode(d) => {
+                d.message = scrub(&d.message);
+                d.body_excerpt = scrub(&d.body_excerpt);
+                d.path = scrub(&d.path);
+            }
+            Detail::Message(m) => *m = scrub(m),
+            Detail::Validation(_)
+            | Detail::TimeLimit(_)
+            | Detail::Wait { .. }
+            | Detail::SizeLimit(_) => {}
         }
         if let Some(source) = inner.source.take() {
             // The cause's own text may quote what the server sent; keep its
@@ -446,6 +489,8 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 impl fmt::Debug for Error {
+    /// Everything that is set; texts from a server were scrubbed when the
+    /// error was made, and secrets are never stored in an error.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         let mut d = f.debug_struct("Error");
@@ -456,21 +501,10 @@ impl fmt::Debug for Error {
         if i.attempts > 0 {
             d.field("attempts", &i.attempts);
         }
-        if let Some(api) = &i.api {
-            d.field("api", api);
+        if i.delivery != Delivery::default() {
+            d.field("delivery", &i.delivery);
         }
-        if let Some(v) = &i.retry_after {
-            d.field("retry_after", v);
-        }
-        if let Some(v) = &i.validation {
-            d.field("validation", v);
-        }
-        if let Some(v) = &i.decode {
-            d.field("decode", v);
-        }
-        if let Some(v) = &i.message {
-            d.field("message", v);
-        }
+        d.field("detail", &i.detail);
         if let Some(v) = &i.source {
             d.field("source", &v.to_string());
         }
@@ -486,34 +520,30 @@ impl fmt::Display for Error {
         }
         match i.kind {
             ErrorKind::Validation => {
-                if let Some(v) = &i.validation {
+                if let Some(v) = self.validation() {
                     write!(f, "{v}")?;
                 }
             }
             ErrorKind::Configuration => {
-                write!(
-                    f,
-                    "configuration error: {}",
-                    i.message.as_deref().unwrap_or("")
-                )?;
+                write!(f, "configuration error: {}", self.message().unwrap_or(""))?;
             }
             ErrorKind::Timeout(phase) => {
                 write!(f, "timed out ({phase})")?;
-                if let Some(limit) = i.limit {
+                if let Some(limit) = self.time_limit() {
                     write!(f, " after {}ms", limit.as_millis())?;
                 }
             }
             ErrorKind::Transport(kind) => {
                 write!(f, "transport error ({kind})")?;
-                if i.before_send {
+                if i.delivery.before_send {
                     f.write_str(" before sending")?;
                 }
-                if let Some(m) = &i.message {
+                if let Some(m) = self.message() {
                     write!(f, ": {m}")?;
                 }
             }
             ErrorKind::Decode => {
-                if let Some(d) = &i.decode {
+                if let Some(d) = self.decode() {
                     write!(f, "{d}")?;
                 }
             }
@@ -521,15 +551,11 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "response too large: the body exceeds the limit of {} bytes",
-                    i.size_limit.unwrap_or(0)
+                    self.size_limit().unwrap_or(0)
                 )?;
             }
             ErrorKind::Paging => {
-                write!(
-                    f,
-                    "inconsistent pages: {}",
-                    i.message.as_deref().unwrap_or("")
-                )?;
+                write!(f, "inconsistent pages: {}", self.message().unwrap_or(""))?;
             }
             kind => {
                 f.write_str(match kind {
@@ -541,13 +567,13 @@ impl fmt::Display for Error {
                     ErrorKind::ClientError => "request refused",
                     _ => "server error",
                 })?;
-                if let Some(after) = i.retry_after {
+                if let Some(after) = self.retry_after() {
                     write!(f, " (retry after {}ms)", after.as_millis())?;
                 }
-                if let Some(api) = &i.api {
+                if let Some(api) = self.api_error() {
                     write!(f, ": {api}")?;
                 }
-                if let Some(m) = &i.message {
+                if let Some(m) = self.message() {
                     write!(f, ": {m}")?;
                 }
             }
@@ -564,10 +590,8 @@ impl std::error::Error for Error {
         if let Some(s) = &self.inner.source {
             return Some(&**s);
         }
-        if let Some(v) = &self.inner.validation {
-            return Some(v);
-        }
-        None
+        self.validation()
+            .map(|v| v as &(dyn std::error::Error + 'static))
     }
 }
 

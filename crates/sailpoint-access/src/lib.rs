@@ -1,19 +1,15 @@
 #![doc = include_str!("../README.md")]
 
-mod access_request_config;
-mod access_requests;
-pub mod bulk;
-mod cancel_requests;
 mod client;
-mod dedupe;
 mod engine;
 mod error;
-mod filter;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod statuses;
-mod wait;
+mod jobs;
+mod ops;
+
+pub use jobs::bulk;
 
 /// The generated low-level client and types, for escape hatches.
 pub use sailpoint_access_api as raw;
@@ -24,17 +20,7 @@ pub use sailpoint_access_api::{DeprecationNotice, Family, Rule, Timestamp};
 /// [`ExposeSecret`] reads one.
 pub use secrecy::{ExposeSecret, SecretString};
 
-pub use access_request_config::{
-    config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2,
-};
-pub use access_requests::{
-    validate_access_request, validate_cancel, AccessRequests, BulkCancel, Cancel, Cancelled, Close,
-    Item, PerIdentity, PerIdentityItem, SubmitRequest, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS,
-    MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
-};
-pub use cancel_requests::{CancelOutcome, CancelReport, CancelRequests};
 pub use client::{Client, ClientBuilder};
-pub use dedupe::Submission;
 pub use engine::auth::Credentials;
 pub use engine::pace::RateLimit;
 pub use engine::retry::RetryPolicy;
@@ -43,9 +29,21 @@ pub use engine::USER_AGENT;
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Result, TimeoutPhase, TransportKind, ValidationError,
 };
-pub use filter::{AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter};
-pub use statuses::{is_terminal, Page, PaginationStream, StatusQuery, StatusSort, MAX_PAGE_SIZE};
-pub use wait::WaitUntilDone;
+pub use jobs::cancel_many::{CancelOutcome, CancelReport, CancelRequests};
+pub use jobs::pending::Submission;
+pub use jobs::wait::WaitUntilDone;
+pub use ops::access_requests::{
+    validate_access_request, validate_cancel, AccessRequests, BulkCancel, Cancel, Cancelled, Close,
+    Item, PerIdentity, PerIdentityItem, SubmitRequest, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS,
+    MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
+};
+pub use ops::config::{config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2};
+pub use ops::statuses::filter::{
+    AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter,
+};
+pub use ops::statuses::{
+    is_terminal, Page, PaginationStream, StatusQuery, StatusSort, MAX_PAGE_SIZE,
+};
 
 /// Where the client's own settings come from: the environment variables and
 /// the file [`Client::from_env`] reads.

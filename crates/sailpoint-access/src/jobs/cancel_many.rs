@@ -11,10 +11,10 @@ use sailpoint_access_api::types::{
 };
 use serde::Serialize;
 
-use crate::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::statuses::{is_terminal, StatusQuery};
+use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
+use crate::ops::statuses::{is_terminal, StatusQuery};
 
 /// The most statuses read per query: a bound whatever the server sends.
 const MAX_STATUSES_PER_QUERY: usize = 100_000;

@@ -47,10 +47,10 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::{Rule, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::access_requests::{
+use crate::error::ValidationError;
+use crate::ops::access_requests::{
     validate_access_request, MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
 };
-use crate::error::ValidationError;
 
 /// One identity and one item: the unit of a bulk job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

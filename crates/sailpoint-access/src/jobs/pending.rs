@@ -7,10 +7,10 @@ use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestType, RequestedItemStatus,
 };
 
-use crate::access_requests::AccessRequests;
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::statuses::{is_terminal, StatusQuery};
+use crate::ops::access_requests::AccessRequests;
+use crate::ops::statuses::{is_terminal, StatusQuery};
 
 /// How many statuses per identity are scanned.
 const PENDING_SCAN_LIMIT: usize = 2_000;
@@ -33,7 +33,10 @@ pub(crate) async fn submit_unless_pending(
     engine: Engine,
     mut body: AccessRequest,
 ) -> Result<Submission> {
-    crate::access_requests::validate_access_request(&body, sailpoint_access_api::Timestamp::now())?;
+    crate::ops::access_requests::validate_access_request(
+        &body,
+        sailpoint_access_api::Timestamp::now(),
+    )?;
     let kind = body
         .request_type
         .clone()

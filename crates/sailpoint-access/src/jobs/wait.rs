@@ -7,8 +7,8 @@ use sailpoint_access_api::types::{AccessRequestResponse, RequestedItemStatus};
 use sailpoint_access_api::Rule;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result, TimeoutPhase, ValidationError};
-use crate::statuses::{is_terminal, StatusQuery};
+use crate::error::{Error, Result, ValidationError};
+use crate::ops::statuses::{is_terminal, StatusQuery};
 
 /// The most statuses one poll reads: a bound on memory whatever the server sends.
 const MAX_STATUSES_PER_POLL: usize = 100_000;
@@ -23,7 +23,7 @@ const MAX_STATUSES_PER_POLL: usize = 100_000;
 /// counts as not done. The deadline is kept to within one attempt: a poll
 /// still running when it passes is abandoned.
 ///
-/// On timeout the error has [`TimeoutPhase::Wait`], the number of polls as
+/// On timeout the error has [`TimeoutPhase::Wait`](crate::TimeoutPhase::Wait), the number of polls as
 /// its attempts, and the statuses still pending in [`Error::pending`].
 #[derive(Clone, Debug)]
 #[must_use = "nothing happens until `wait` is awaited"]
@@ -117,8 +117,6 @@ impl WaitUntilDone {
     }
 
     fn timed_out(&self, polls: u32, pending: Vec<RequestedItemStatus>) -> Error {
-        Error::timeout(TimeoutPhase::Wait, self.deadline)
-            .with_attempts(polls)
-            .with_pending(pending)
+        Error::wait_timeout(self.deadline, pending).with_attempts(polls)
     }
 }

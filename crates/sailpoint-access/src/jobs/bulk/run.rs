@@ -16,11 +16,11 @@ use serde::Serialize;
 
 use super::journal::{Journal, JournalEntry, MemoryJournal, RequestResult};
 use super::plan::{Plan, PlannedRequest};
-use crate::access_requests::AccessRequests;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::filter::Filter;
-use crate::statuses::{is_terminal, StatusQuery};
+use crate::ops::access_requests::AccessRequests;
+use crate::ops::statuses::filter::Filter;
+use crate::ops::statuses::{is_terminal, StatusQuery};
 
 /// The request-level `clientMetadata` key holding a request's idempotency key.
 pub const KEY_METADATA: &str = "sailpointAccessKey";
@@ -707,7 +707,7 @@ async fn reconcile(
     loop {
         let mut query = StatusQuery::new(engine.clone())
             .requested_by("me")
-            .sort_desc(crate::statuses::StatusSort::Created);
+            .sort_desc(crate::ops::statuses::StatusSort::Created);
         // Only what was created since the earliest intent: the walk's cost
         // follows the run, not the tenant's history.
         if let Some(since) = &since {

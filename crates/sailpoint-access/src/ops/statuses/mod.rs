@@ -1,6 +1,7 @@
 //! The status list: the [`StatusQuery`] builder with typed parameters, its
 //! validation, one page fetch, and walking pages as streams (`pages`).
 
+pub(crate) mod filter;
 mod pages;
 
 use std::fmt;
@@ -11,7 +12,7 @@ use sailpoint_access_api::{limits, operations, Family, Rule};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
-use crate::filter::Filter;
+use crate::ops::statuses::filter::Filter;
 
 pub use pages::{Page, PaginationStream};
 
