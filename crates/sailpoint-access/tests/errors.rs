@@ -469,3 +469,97 @@ async fn undecodable_bodies_keep_their_status_meaning() {
         "{err:?}"
     );
 }
+
+/// A paced client (the default pacing is on) answered 429 with any
+/// `Retry-After`, however large, neither panics nor stalls the family's
+/// lane: the pause is capped like the sleep, and the next call goes out.
+#[tokio::test]
+async fn no_retry_after_value_panics_or_stalls_the_lane() {
+    for retry_after in [
+        "18446744073709551615",
+        "9223372036854775807",
+        "1e19",
+        "99999999",
+    ] {
+        let server = MockServer::start_async().await;
+        let limited = server.get_access_request_config(|_, then| {
+            then.into_inner()
+                .status(429)
+                .header("Retry-After", retry_after)
+                .body(r#"{"message":"slow down"}"#)
+                .up_to_n_times(1);
+        });
+        let ok = server.get_access_request_config(|_, then| {
+            then.ok(&AccessRequestConfig::default());
+        });
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .access_token(TOKEN)
+            .retry(fast_retry().with_max_retry_after(Duration::from_millis(100)))
+            .total_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let err = client.access_request_config().get().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimited, "{retry_after}");
+        let started = Instant::now();
+        client
+            .access_request_config()
+            .get()
+            .await
+            .unwrap_or_else(|e| panic!("Retry-After {retry_after} stalled the lane: {e}"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "Retry-After {retry_after}: the next call waited {:?}",
+            started.elapsed()
+        );
+        limited.assert_calls(1);
+        ok.assert_calls(1);
+    }
+}
+
+/// The token endpoint's 429 with an enormous `Retry-After` is an error, not a panic.
+#[tokio::test]
+async fn token_endpoint_429_with_any_retry_after_is_an_error() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.path("/oauth/token");
+        then.status(429)
+            .header("Retry-After", "18446744073709551615")
+            .body(r#"{"message":"slow down"}"#);
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .client_credentials(CLIENT_ID, CLIENT_SECRET)
+        .retry(fast_retry())
+        .total_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let err = client.access_request_config().get().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+    assert!(err.before_send(), "the API request never left: {err:?}");
+}
+
+/// A call that times out while queued in the pacer never left the client:
+/// its error says so, so a bulk journal can send it again safely.
+#[tokio::test]
+async fn a_call_that_times_out_in_the_pacer_is_before_send() {
+    let server = MockServer::start_async().await;
+    let ok = server.get_access_request_config(|_, then| {
+        then.ok(&AccessRequestConfig::default());
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .access_token(TOKEN)
+        .rate_limit(Some(sailpoint_access::RateLimit::new(
+            1,
+            Duration::from_secs(30),
+        )))
+        .total_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    client.access_request_config().get().await.unwrap();
+    let err = client.access_request_config().get().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutPhase::Total));
+    assert!(err.before_send(), "{err:?}");
+    ok.assert_calls(1);
+}

@@ -2,7 +2,7 @@
 //! policy and the budget, the once-only 401 replay, and the tracing span.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Instant;
 
 use progenitor_client::{Error as RawError, ResponseValue};
@@ -38,20 +38,19 @@ where
         elapsed_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    // Shared with the attempt loop so that a total timeout, which drops the
-    // loop, still reports how many attempts were made.
-    let attempts = AtomicU32::new(0);
-    let run = attempt_loop(engine, op, max_body, &mut call, started, &span, &attempts)
+    let progress = Progress::default();
+    let run = attempt_loop(engine, op, max_body, &mut call, started, &span, &progress)
         .instrument(span.clone());
     let result = match engine.timeouts.total {
         Some(total) => match tokio::time::timeout(total, run).await {
             Ok(r) => r,
-            Err(_) => Err(Error::timeout(TimeoutPhase::Total, total)),
+            Err(_) => Err(Error::timeout(TimeoutPhase::Total, total)
+                .with_before_send(!progress.sent.load(Ordering::Relaxed))),
         },
         None => run.await,
     };
     let result = result.map_err(|e| {
-        e.with_attempts(attempts.load(Ordering::Relaxed))
+        e.with_attempts(progress.attempts.load(Ordering::Relaxed))
             .with_operation(op.name)
     });
     span.record("elapsed_ms", started.elapsed().as_millis() as u64);
@@ -62,6 +61,15 @@ where
     result
 }
 
+/// Shared with the attempt loop, so that a total timeout, which drops the
+/// loop, still reports how many attempts were made and whether any of them
+/// got past the token and the pacer (before that, nothing was on the wire).
+#[derive(Default)]
+struct Progress {
+    attempts: AtomicU32,
+    sent: AtomicBool,
+}
+
 async fn attempt_loop<T, F, Fut>(
     engine: &EngineInner,
     op: &'static Operation,
@@ -69,7 +77,7 @@ async fn attempt_loop<T, F, Fut>(
     call: &mut F,
     started: Instant,
     span: &tracing::Span,
-    attempts: &AtomicU32,
+    progress: &Progress,
 ) -> Result<ResponseValue<T>>
 where
     T: DeserializeOwned,
@@ -84,12 +92,20 @@ where
     let mut spent = 0u32;
     loop {
         attempt += 1;
-        attempts.store(attempt, Ordering::Relaxed);
+        progress.attempts.store(attempt, Ordering::Relaxed);
         span.record("attempt", attempt);
         let (failure, generation) = match engine.auth.ensure().await {
-            Err(error) => (Failure { sent: false, error }, None),
+            // Without a token the API request never left the client.
+            Err(error) => (
+                Failure {
+                    sent: false,
+                    error: error.with_before_send(true),
+                },
+                None,
+            ),
             Ok(generation) => {
                 engine.pacer.acquire(op.family).await;
+                progress.sent.store(true, Ordering::Relaxed);
                 // Sending, the status, every byte of the body and the
                 // classification of a failure all fall inside one attempt timeout.
                 let exchange = async {
@@ -107,6 +123,7 @@ where
                     Ok(Ok(value)) => {
                         span.record("status", value.status().as_u16());
                         engine.budget.deposit(spent);
+                        engine.pacer.succeeded(op.family);
                         return Ok(value);
                     }
                     Ok(Err(failure)) => failure,
@@ -150,7 +167,9 @@ where
         }
         let wait = match (error.kind(), error.retry_after()) {
             (ErrorKind::RateLimited, Some(after)) => {
-                engine.pacer.back_off(op.family, after);
+                engine
+                    .pacer
+                    .back_off(op.family, after, policy.max_retry_after());
                 if after > policy.max_retry_after() && !policy.waits_out_long_retry_after() {
                     // Fail fast with the server's own figure rather than retry
                     // early into another 429.
@@ -160,7 +179,7 @@ where
             }
             _ => policy.backoff(attempt),
         };
-        if started.elapsed() + wait > policy.max_elapsed() {
+        if started.elapsed().saturating_add(wait) > policy.max_elapsed() {
             return Err(error);
         }
         // A 429 says when to come back: waiting it out is the server's own

@@ -1,11 +1,32 @@
 //! Client-side pacing: requests are spaced to stay under the tenant's rate
-//! limit, shared by every clone of a client, one pacer per API family (the
+//! limit, shared by every clone of a client, one lane per API family (the
 //! vendor counts per client id and per API version).
 //!
-//! Each request takes the next free slot, one `window / requests` after the
-//! previous one, with no burst: against a service counting fixed windows, a
-//! burst would spill into a 429. A 429 pauses every caller until its
-//! `Retry-After` and widens the spacing by a tenth.
+//! Each request waits its turn at the lane's gate (first come, first
+//! served), then leaves one interval after the previous one, with no burst:
+//! against a service counting fixed windows, a burst would spill into a 429.
+//! A caller that gives up while waiting leaves the queue and takes nothing
+//! with it: the schedule only advances when a request actually leaves, so it
+//! never runs ahead of live callers.
+//!
+//! ## Self-correction after a 429
+//!
+//! The lane sends at a fraction `rate` of the configured limit (1.0 at
+//! first). A 429:
+//! - pauses the lane until its `Retry-After`, capped at the retry policy's
+//!   `max_retry_after` (a longer figure fails that call fast and never stalls
+//!   the lane beyond the cap);
+//! - learns a ceiling of 0.9 x the rate that was throttled, and halves the
+//!   rate (never below 1/64 of the limit).
+//!
+//! Each success adds 2% of the configured limit back, up to the ceiling: after
+//! one 429 at full speed the lane is back at 0.9 of the limit after 20
+//! successes. A ceiling that held for [`PROBE_AFTER_WINDOWS`] windows
+//! without a 429 rises by 5% of the limit, so a tenant whose limit was raised
+//! (or a throttle caused by someone else's burst) is found again; against a
+//! tenant that really allows less, that costs at most one 429 per probe.
+//!
+//! All time arithmetic saturates: no header value can overflow an `Instant`.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -62,16 +83,66 @@ impl RateLimit {
     }
 }
 
-#[derive(Debug)]
-struct Slot {
-    next: Option<Instant>,
-    interval: Duration,
+/// The share of the configured limit a lane never goes below.
+const MIN_RATE: f64 = 1.0 / 64.0;
+/// How much of the configured limit each success adds back.
+const RECOVERY_STEP: f64 = 0.02;
+/// The share of the throttled rate that becomes the ceiling.
+const CEILING_MARGIN: f64 = 0.9;
+/// After this many windows without a 429, the ceiling is probed upwards.
+pub(crate) const PROBE_AFTER_WINDOWS: u32 = 30;
+/// How much a probe raises the ceiling.
+const PROBE_STEP: f64 = 0.05;
+
+/// `t + d`, or a point so far ahead that it never comes when that overflows.
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .unwrap_or_else(|| t + Duration::from_secs(60 * 60 * 24 * 365))
 }
 
-/// The pacer of one family.
+/// The schedule and the learned speed of one lane.
+#[derive(Debug)]
+struct LaneState {
+    /// The configured spacing (`window / requests`, with its margin).
+    base: Duration,
+    /// The configured window, the period of the ceiling's probes.
+    window: Duration,
+    /// The share of the configured limit in use now, in `MIN_RATE..=ceiling`.
+    rate: f64,
+    /// The highest share used since the last 429.
+    ceiling: f64,
+    /// When the last request left, to space the next one.
+    last_sent: Option<Instant>,
+    /// No request leaves before this (a 429's `Retry-After`, capped).
+    paused_until: Option<Instant>,
+    /// When the ceiling was last lowered or probed.
+    ceiling_since: Instant,
+}
+
+impl LaneState {
+    fn interval(&self) -> Duration {
+        Duration::try_from_secs_f64(self.base.as_secs_f64() / self.rate).unwrap_or(Duration::MAX)
+    }
+
+    /// The earliest instant the next request may leave.
+    fn ready_at(&self, now: Instant) -> Instant {
+        let spaced = self.last_sent.map_or(now, |t| later(t, self.interval()));
+        spaced.max(self.paused_until.unwrap_or(now)).max(now)
+    }
+}
+
+/// The pacer of one family: a gate that admits one caller at a time, and
+/// the state the gate's holder reads.
 #[derive(Debug)]
 struct Lane {
-    slot: Mutex<Slot>,
+    gate: tokio::sync::Mutex<()>,
+    state: Mutex<LaneState>,
+}
+
+impl Lane {
+    fn state(&self) -> std::sync::MutexGuard<'_, LaneState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The pacers of a client: one per family, or none when pacing is off.
@@ -90,9 +161,15 @@ fn lane_index(family: Family) -> usize {
 impl Pacer {
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
         let lane = |limit: RateLimit| Lane {
-            slot: Mutex::new(Slot {
-                next: None,
-                interval: limit.interval(),
+            gate: tokio::sync::Mutex::new(()),
+            state: Mutex::new(LaneState {
+                base: limit.interval(),
+                window: limit.window(),
+                rate: 1.0,
+                ceiling: 1.0,
+                last_sent: None,
+                paused_until: None,
+                ceiling_since: Instant::now(),
             }),
         };
         Self {
@@ -100,38 +177,69 @@ impl Pacer {
         }
     }
 
-    /// Waits for this family's next slot.
+    fn lane(&self, family: Family) -> Option<&Lane> {
+        Some(&self.lanes.as_ref()?[lane_index(family)])
+    }
+
+    /// Waits for this family's turn, then marks a request as leaving now.
+    /// Dropping the future before it completes gives the turn back.
     pub(crate) async fn acquire(&self, family: Family) {
-        let Some(lanes) = &self.lanes else { return };
-        let at = {
-            let mut slot = lanes[lane_index(family)]
-                .slot
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let at = slot.next.map_or(now, |next| next.max(now));
-            slot.next = Some(at + slot.interval);
-            at
+        let Some(lane) = self.lane(family) else {
+            return;
         };
-        tokio::time::sleep_until(at).await;
+        let _turn = lane.gate.lock().await;
+        loop {
+            let at = lane.state().ready_at(Instant::now());
+            if at <= Instant::now() {
+                break;
+            }
+            // A 429 seen by another caller meanwhile may move `at` later:
+            // look again after waking.
+            tokio::time::sleep_until(at).await;
+        }
+        lane.state().last_sent = Some(Instant::now());
+    }
+
+    /// A request of this family succeeded: the rate recovers a step toward
+    /// the ceiling, and a ceiling that held long enough is probed upwards.
+    pub(crate) fn succeeded(&self, family: Family) {
+        let Some(lane) = self.lane(family) else {
+            return;
+        };
+        let mut s = lane.state();
+        s.rate = (s.rate + RECOVERY_STEP).min(s.ceiling);
+        let probe_period = s.window.saturating_mul(PROBE_AFTER_WINDOWS);
+        if s.ceiling < 1.0 && s.ceiling_since.elapsed() >= probe_period {
+            s.ceiling = (s.ceiling + PROBE_STEP).min(1.0);
+            s.ceiling_since = Instant::now();
+        }
     }
 
     /// A 429 asked to wait `retry_after`: nobody of this family goes before
-    /// then, and the spacing widens by a tenth.
-    pub(crate) fn back_off(&self, family: Family, retry_after: Duration) {
-        let Some(lanes) = &self.lanes else { return };
-        let mut slot = lanes[lane_index(family)]
-            .slot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let resume = Instant::now() + retry_after;
-        slot.next = Some(slot.next.map_or(resume, |n| n.max(resume)));
-        slot.interval = slot.interval.mul_f64(1.1);
+    /// then (at most `cap` from now), and the lane slows down.
+    pub(crate) fn back_off(&self, family: Family, retry_after: Duration, cap: Duration) {
+        let Some(lane) = self.lane(family) else {
+            return;
+        };
+        let mut s = lane.state();
+        let now = Instant::now();
+        let resume = later(now, retry_after.min(cap));
+        s.paused_until = Some(s.paused_until.map_or(resume, |p| p.max(resume)));
+        s.ceiling = (s.rate * CEILING_MARGIN).max(MIN_RATE);
+        s.rate = (s.rate / 2.0).max(MIN_RATE);
+        s.ceiling_since = now;
         tracing::debug!(
             retry_after_ms = retry_after.as_millis() as u64,
-            interval_ms = slot.interval.as_millis() as u64,
+            rate = s.rate,
+            ceiling = s.ceiling,
             "rate limited: pausing this family and slowing down"
         );
+    }
+
+    /// The share of the configured limit this family's lane uses now (1.0
+    /// when pacing is off).
+    pub(crate) fn rate(&self, family: Family) -> f64 {
+        self.lane(family).map_or(1.0, |lane| lane.state().rate)
     }
 }
 
@@ -155,7 +263,7 @@ mod tests {
         let other = Instant::now();
         pacer.acquire(Family::Versioned).await;
         assert!(other.elapsed() < Duration::from_millis(1));
-        pacer.back_off(Family::V3, Duration::from_secs(2));
+        pacer.back_off(Family::V3, Duration::from_secs(2), Duration::from_secs(30));
         let paused = Instant::now();
         pacer.acquire(Family::V3).await;
         assert!(paused.elapsed() >= Duration::from_secs(2));
@@ -165,5 +273,90 @@ mod tests {
             off.acquire(Family::V3).await;
         }
         assert_eq!(t.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_retry_after_overflows_or_stalls_the_lane() {
+        let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
+        let cap = Duration::from_secs(30);
+        for secs in [
+            u64::MAX,
+            i64::MAX as u64,
+            10_000_000_000_000_000_000u128 as u64,
+        ] {
+            pacer.back_off(Family::V3, Duration::from_secs(secs), cap);
+            pacer.back_off(Family::V3, Duration::MAX, Duration::MAX);
+        }
+        // The pause is the cap of the last back-off, not years: the huge
+        // uncapped one saturates instead of panicking, so use a fresh lane.
+        let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
+        pacer.back_off(Family::V3, Duration::from_secs(99_999_999), cap);
+        let t = Instant::now();
+        pacer.acquire(Family::V3).await;
+        assert_eq!(
+            t.elapsed(),
+            cap,
+            "the lane pauses for the cap, not the server's figure"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_halves_on_a_429_and_recovers_to_the_learned_ceiling() {
+        let limit = RateLimit::new(10, Duration::from_secs(1));
+        let pacer = Pacer::new(Some(limit));
+        assert_eq!(pacer.rate(Family::V3), 1.0);
+        pacer.back_off(Family::V3, Duration::ZERO, Duration::from_secs(30));
+        assert_eq!(pacer.rate(Family::V3), 0.5);
+        for _ in 0..100 {
+            pacer.succeeded(Family::V3);
+        }
+        assert!(
+            (pacer.rate(Family::V3) - 0.9).abs() < 1e-9,
+            "{}",
+            pacer.rate(Family::V3)
+        );
+        // Many 429s never stop the lane: the rate has a floor.
+        for _ in 0..1000 {
+            pacer.back_off(Family::V3, Duration::ZERO, Duration::from_secs(30));
+        }
+        assert_eq!(pacer.rate(Family::V3), MIN_RATE);
+        // After a quiet period the ceiling is probed back up to the limit.
+        for _ in 0..40 {
+            tokio::time::advance(limit.window() * PROBE_AFTER_WINDOWS).await;
+            for _ in 0..60 {
+                pacer.succeeded(Family::V3);
+            }
+        }
+        assert_eq!(pacer.rate(Family::V3), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_that_give_up_leave_no_slot_behind() {
+        let pacer =
+            std::sync::Arc::new(Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1)))));
+        pacer.acquire(Family::V3).await;
+        // 1,000 callers queue, and all give up after 300 ms.
+        let mut queued = Vec::new();
+        for _ in 0..1000 {
+            let pacer = pacer.clone();
+            queued.push(tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_millis(300), pacer.acquire(Family::V3))
+                    .await
+                    .is_ok()
+            }));
+        }
+        let mut sent = 0;
+        for q in queued {
+            sent += usize::from(q.await.unwrap());
+        }
+        assert_eq!(sent, 2, "two turns fit in 300 ms at 10/s");
+        // The next caller waits one interval at most, not 1,000 of them.
+        let t = Instant::now();
+        pacer.acquire(Family::V3).await;
+        assert!(
+            t.elapsed() <= Duration::from_millis(101),
+            "{:?}",
+            t.elapsed()
+        );
     }
 }
