@@ -238,7 +238,8 @@ impl Pacer {
 
     /// The share of the configured limit this family's lane uses now (1.0
     /// when pacing is off).
-    pub(crate) fn rate(&self, family: Family) -> f64 {
+    #[cfg(test)]
+    fn rate(&self, family: Family) -> f64 {
         self.lane(family).map_or(1.0, |lane| lane.state().rate)
     }
 }
