@@ -73,7 +73,8 @@ impl Client {
 
     /// A client configured like the official SDKs: from `SAIL_BASE_URL`,
     /// `SAIL_CLIENT_ID`, `SAIL_CLIENT_SECRET` or `SAIL_ACCESS_TOKEN`, falling
-    /// back to `config.json` in the working directory. See
+    /// back to `config.json` in the working directory, and for the base URL
+    /// last to the active environment of `~/.sailpoint/config.yaml`. See
     /// [`ClientBuilder::from_env_map`] for the precedence.
     ///
     /// ```no_run

@@ -1,5 +1,7 @@
 //! Where the client's settings come from (environment variables, the
-//! SailPoint CLI's `config.json`) and the checks of a base URL.
+//! `config.json` the SailPoint CLI writes for SDKs, and the base URL of the
+//! active environment in the CLI's `~/.sailpoint/config.yaml`) and the
+//! checks of a base URL.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
