@@ -104,14 +104,31 @@ pub struct DeprecationNotice {
 }
 
 impl DeprecationNotice {
-    /// The notice in `headers`, if they carry one. Values are cut at 200
-    /// characters: they end up in logs.
+    /// The longest value kept from a header, in characters: long enough that
+    /// a credential echoed near the start is kept whole, so a scrubber can
+    /// find it, rather than cut into a fragment no scrubber recognises.
+    pub const MAX_LEN: usize = 4096;
+
+    /// The notice with `f` applied to every text it keeps.
+    pub fn map_texts(mut self, f: impl Fn(&str) -> String) -> Self {
+        for text in [&mut self.deprecation, &mut self.sunset, &mut self.link]
+            .into_iter()
+            .flatten()
+        {
+            *text = f(text);
+        }
+        self
+    }
+
+    /// The notice in `headers`, if they carry one. Values are cut at
+    /// [`DeprecationNotice::MAX_LEN`] characters; a client that logs them
+    /// should scrub them of credentials first and cut them shorter after.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let text = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().chars().take(200).collect::<String>())
+                .map(|v| v.trim().chars().take(Self::MAX_LEN).collect::<String>())
                 .filter(|v| !v.is_empty())
         };
         let link = headers
@@ -132,7 +149,7 @@ impl DeprecationNotice {
                         .trim_start_matches('<')
                         .trim_end_matches('>')
                         .chars()
-                        .take(200)
+                        .take(Self::MAX_LEN)
                         .collect(),
                 )
             });

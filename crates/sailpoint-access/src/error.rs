@@ -691,10 +691,16 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "status {}", self.status)?;
-        // The service's codes often repeat the status ("404 Not found"): say it once.
+        // The service's codes often repeat the status ("404 Not found"): say it
+        // once. A code that only starts with the digits ("400.1 Bad Request
+        // Content") is a code of its own and is kept whole.
         let status = self.status.to_string();
         if let Some(code) = &self.detail_code {
-            let rest = code.strip_prefix(&status).unwrap_or(code).trim();
+            let rest = match code.strip_prefix(&status) {
+                Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest,
+                _ => code,
+            }
+            .trim();
             if !rest.is_empty() {
                 write!(f, " ({rest})")?;
             }
@@ -781,6 +787,7 @@ mod tests {
         let err = Error::from_status(400, &body, None);
         let text = err.to_string();
         assert!(text.starts_with("request refused: status 400"), "{text}");
+        assert!(text.contains("(400.1 Bad Request Content)"), "{text}");
         assert!(text.contains("abc123"));
         assert_eq!(err.kind(), ErrorKind::ClientError);
         assert_eq!(err.tracking_id(), Some("abc123"));

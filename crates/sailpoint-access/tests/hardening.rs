@@ -588,3 +588,51 @@ async fn a_failed_or_stalled_tls_handshake_is_a_bounded_transport_error() {
         "the stalled handshake took {took:?}, bound {ATTEMPT:?}"
     );
 }
+
+/// `expires_in` as a numeric string is read as the number it holds; a body
+/// that is not an object, or has no `access_token`, is never taken for a
+/// token, and the error names the endpoint without quoting the body.
+#[tokio::test]
+async fn token_responses_are_read_leniently_where_clear_and_strictly_elsewhere() {
+    let server = MockServer::start_async().await;
+    let token = server.mock(|when, then| {
+        when.method(POST).path("/oauth/token");
+        then.status(200)
+            .json_body(json!({"access_token": TOKEN, "expires_in": "3600"}));
+    });
+    server.mock(|when, then| {
+        when.method(GET).path("/v3/access-request-config");
+        then.status(200).json_body(json!({}));
+    });
+    let c = client(&server);
+    c.access_request_config().get().await.unwrap();
+    c.access_request_config().get().await.unwrap();
+    token.assert_calls(1);
+
+    for body in [
+        json!([TOKEN]),
+        json!({"token": TOKEN}),
+        json!({"access_token": TOKEN, "expires_in": "soon"}),
+        json!(TOKEN),
+    ] {
+        let server = MockServer::start_async().await;
+        server.mock(|when, then| {
+            when.method(POST).path("/oauth/token");
+            then.status(200).json_body(body.clone());
+        });
+        let api = server.mock(|when, then| {
+            when.method(GET).path("/v3/access-request-config");
+            then.status(200).json_body(json!({}));
+        });
+        let err = client(&server)
+            .access_request_config()
+            .get()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+        let text = format!("{err} {err:?}");
+        assert!(text.contains("token"), "{text}");
+        assert!(!text.contains(TOKEN), "the body is quoted: {text}");
+        api.assert_calls(0);
+    }
+}

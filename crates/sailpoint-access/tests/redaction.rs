@@ -94,3 +94,48 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
         .access_token(TOKEN);
     assert_clean(&format!("{builder:?}"), "builder debug");
 }
+
+/// A proxy that echoes the `Authorization` header into the deprecation
+/// headers: the warning, the notices kept by `deprecations()` and their
+/// lengths stay clean and bounded.
+#[tokio::test]
+async fn echoed_credentials_in_deprecation_headers_are_scrubbed_and_bounded() {
+    let (capture, _guard) = Capture::install();
+    let server = MockServer::start_async().await;
+    let echoed = format!("Bearer {TOKEN}");
+    let long_tail = "x".repeat(5000);
+    server.mock(|when, then| {
+        when.path("/v3/access-request-config");
+        then.status(200)
+            .header("content-type", "application/json")
+            .header("Deprecation", &echoed)
+            .header("Sunset", format!("{echoed} {long_tail}"))
+            .header(
+                "Link",
+                format!("<https://proxy.example/?auth={TOKEN}>; rel=\"deprecation\""),
+            )
+            .body(serde_json::to_string(&AccessRequestConfig::default()).unwrap());
+    });
+    let client = static_client(&server, RetryPolicy::disabled());
+    client.access_request_config().get().await.unwrap();
+    let logs = capture.text();
+    assert!(
+        logs.contains("deprecated"),
+        "the notice is still logged: {logs}"
+    );
+    assert_clean(&logs, "the deprecation warning");
+    let notices = client.deprecations();
+    assert_eq!(notices.len(), 1);
+    let (_, notice) = &notices[0];
+    let kept = format!("{notice:?}");
+    assert_clean(&kept, "deprecations()");
+    assert!(kept.contains("<redacted>"), "{kept}");
+    for text in [&notice.deprecation, &notice.sunset, &notice.link] {
+        let text = text.as_deref().unwrap_or("");
+        assert!(
+            text.chars().count() <= 201,
+            "{} characters kept",
+            text.len()
+        );
+    }
+}

@@ -98,10 +98,34 @@ impl fmt::Debug for TokenSource {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number_or_numeric_text")]
     expires_in: Option<f64>,
     #[serde(default)]
     token_type: Option<String>,
+}
+
+/// `expires_in` as a number, or as a string holding one (`"3600"`), which
+/// some token endpoints send: its meaning is clear either way. Anything else
+/// is an error that does not quote the value.
+fn number_or_numeric_text<'de, D>(d: D) -> std::result::Result<Option<f64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(f64),
+        Text(String),
+    }
+    match Option::<Seconds>::deserialize(d)? {
+        None => Ok(None),
+        Some(Seconds::Number(n)) => Ok(Some(n)),
+        Some(Seconds::Text(t)) => t
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("expires_in is text that is not a number")),
+    }
 }
 
 /// How long before expiry a token is replaced: a fifth of its lifetime, at most a minute,
@@ -306,6 +330,16 @@ impl TokenSource {
         );
         if !(200..300).contains(&status) {
             return Err(token_error(status, &body, retry_after).scrubbed(&|s| self.scrub(s)));
+        }
+        // Only an object is a token response: serde would also read a struct
+        // from a JSON array (`["tok"]`), which no token endpoint means.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::decoding(DecodeError::new(
+                Some(status),
+                "token response",
+                "the token endpoint (/oauth/token) must answer with a JSON object holding access_token",
+                "<redacted>",
+            )));
         }
         let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
             // The body holds the token: never quote it, nor serde's message,

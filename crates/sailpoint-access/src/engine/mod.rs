@@ -96,7 +96,13 @@ pub(crate) struct EngineInner {
 impl EngineInner {
     /// Records what a response said about its operation's deprecation; the
     /// first notice of each operation is logged as a warning.
+    /// Its texts are scrubbed of credentials (a proxy may echo the
+    /// `Authorization` header into any header), then cut to 200 characters,
+    /// before they are logged or kept.
     pub(crate) fn note_deprecation(&self, op: &'static Operation, notice: &DeprecationNotice) {
+        let notice = notice
+            .clone()
+            .map_texts(|text| crate::error::excerpt(&self.auth.scrub(text), 200));
         let mut seen = self.deprecations.lock().unwrap_or_else(|e| e.into_inner());
         if seen.insert(op.name, notice.clone()).is_none() {
             tracing::warn!(
