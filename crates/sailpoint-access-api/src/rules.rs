@@ -79,8 +79,23 @@ rules! {
     DatesRemoveInFuture = "dates.remove_in_future", "removeDate must be in the future (UTC)";
     /// A start date comes before the remove date.
     DatesStartBeforeRemove = "dates.start_before_remove", "startDate must be before removeDate";
-    /// The per-identity form is for GRANT_ACCESS only.
-    PerIdentityGrantOnly = "per_identity.grant_only", "requestedForWithRequestedItems is only for GRANT_ACCESS";
+    /// For human identities the per-identity form is for GRANT_ACCESS only
+    /// (machine identities use it for every type, in the versioned family).
+    PerIdentityGrantOnly = "per_identity.grant_only", "for human identities, requestedForWithRequestedItems is only for GRANT_ACCESS";
+    /// Machine identities (`identityType: MACHINE`) exist in the versioned family only.
+    MachineVersionedOnly = "machine.versioned_only", "machine identities (identityType MACHINE) are requested through the versioned family only";
+    /// Human and machine identities are not mixed in one request.
+    MachineNotMixed = "machine.not_mixed", "human and machine identities cannot be mixed in one request";
+    /// Machine identities are requested entitlements only.
+    MachineEntitlementsOnly = "machine.entitlements_only", "machine identities can be requested entitlements only";
+    /// A machine grant or modify names exactly one account on one source.
+    MachineAccountSelection = "machine.account_selection", "a machine GRANT_ACCESS or MODIFY_ACCESS item needs accountSelection with exactly one source and one account (accountUuid or nativeIdentity)";
+    /// A machine modify changes a date.
+    MachineModifyDates = "machine.modify_dates", "a machine MODIFY_ACCESS item needs a startDate or a removeDate";
+    /// A machine revoke names its account with `nativeIdentity`, not `accountSelection`.
+    MachineRevokeNoAccountSelection = "machine.revoke_no_account_selection", "a machine REVOKE_ACCESS item takes nativeIdentity, not accountSelection";
+    /// A form instance id, when given, is not blank.
+    ItemFormInstanceId = "item.form_instance_id", "formInstanceId cannot be blank when given";
     /// No blank identity id in the per-identity form.
     PerIdentityIdentityId = "per_identity.identity_id", "identity ids cannot be blank";
     /// No identity twice in the per-identity form.

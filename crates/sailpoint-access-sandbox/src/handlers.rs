@@ -169,7 +169,7 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
                 kind.as_str()
             )));
         }
-        let validated = validate(request, now)?;
+        let validated = validate(family, request, now)?;
         let caller = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
         let approver = OwnerReference {
             id: Some(APPROVER_IDENTITY_ID.to_owned()),

@@ -14,9 +14,9 @@ use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestConfig, AccessRequestConfigV2, AccessRequestItem,
     AccessRequestType, BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests,
     CloseCompletionStatus, CloseExecutionStatus, EntitlementApprovalScheme,
-    EntitlementApproverType, RequestedItemDtoRef, RequestedItemState,
+    EntitlementApproverType, IdentityType, RequestedItemDtoRef, RequestedItemState, SourceItemRef,
 };
-use sailpoint_access_api::{Rule, Timestamp};
+use sailpoint_access_api::{Family, Rule, Timestamp};
 
 /// A broken rule and the human message for it.
 pub(crate) type Failure = (Rule, String);
@@ -82,6 +82,8 @@ struct ItemView<'a> {
     comment: Option<&'a str>,
     start_date: Option<Timestamp>,
     remove_date: Option<Timestamp>,
+    form_instance_id: Option<&'a str>,
+    account_selection: Option<&'a Vec<SourceItemRef>>,
 }
 
 impl<'a> From<&'a AccessRequestItem> for ItemView<'a> {
@@ -92,6 +94,8 @@ impl<'a> From<&'a AccessRequestItem> for ItemView<'a> {
             comment: i.comment.as_deref(),
             start_date: i.start_date,
             remove_date: i.remove_date,
+            form_instance_id: i.form_instance_id.as_deref(),
+            account_selection: None,
         }
     }
 }
@@ -104,6 +108,8 @@ impl<'a> From<&'a RequestedItemDtoRef> for ItemView<'a> {
             comment: i.comment.as_deref(),
             start_date: i.start_date,
             remove_date: i.remove_date,
+            form_instance_id: i.form_instance_id.as_deref(),
+            account_selection: i.account_selection.as_ref(),
         }
     }
 }
@@ -149,7 +155,7 @@ impl<'a> From<&'a RequestedItemDtoRef> for ItemView<'a> {
 ///
 /// ```
 /// use sailpoint_access_api::types::AccessRequest;
-/// use sailpoint_access_api::{Rule, Timestamp};
+/// use sailpoint_access_api::{Family, Rule, Timestamp};
 /// use sailpoint_access_sandbox::validate_access_request;
 ///
 /// let request: AccessRequest = serde_json::from_value(serde_json::json!({
@@ -157,20 +163,22 @@ impl<'a> From<&'a RequestedItemDtoRef> for ItemView<'a> {
 ///     "requestedFor": ["identity-1", "identity-2"],
 ///     "requestedItems": [{"type": "ROLE", "id": "role-1", "comment": "left the team"}]
 /// }))?;
-/// let (rule, message) = validate_access_request(&request, Timestamp::now()).unwrap_err();
+/// let (rule, message) = validate_access_request(Family::V3, &request, Timestamp::now()).unwrap_err();
 /// assert_eq!(rule, Rule::RevokeSingleIdentity);
 /// assert!(message.contains("single identity"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn validate_access_request(
+    family: Family,
     request: &AccessRequest,
     now: Timestamp,
 ) -> Result<(), (Rule, String)> {
-    check_access_request(request, now).map(|_| ())
+    check_access_request(family, request, now).map(|_| ())
 }
 
 /// The checks of [`validate_access_request`]; returns the effective type.
 fn check_access_request(
+    family: Family,
     request: &AccessRequest,
     now: Timestamp,
 ) -> Result<AccessRequestType, Failure> {
@@ -190,6 +198,7 @@ fn check_access_request(
 
     // The identities and, per identity, the items (one list shared by every
     // identity in the plain form, checked once).
+    let mut machine = false;
     let (identities, lists): (Vec<&str>, Vec<Vec<ItemView<'_>>>) = match &request
         .requested_for_with_requested_items
     {
@@ -200,11 +209,26 @@ fn check_access_request(
                         "Use either requestedFor with requestedItems, or requestedForWithRequestedItems, not both.",
                     );
             }
-            if request_type != AccessRequestType::GrantAccess {
+            // Only the versioned family knows `identityType`; a v3 tenant
+            // ignores the property, so every entry counts as human there.
+            let machine_entries = per_identity
+                .iter()
+                .filter(|e| {
+                    family == Family::Versioned && e.identity_type == Some(IdentityType::Machine)
+                })
+                .count();
+            if machine_entries > 0 && machine_entries < per_identity.len() {
+                return broken(
+                    Rule::MachineNotMixed,
+                    "Mixed human and machine identities in one request are not supported.",
+                );
+            }
+            machine = machine_entries > 0;
+            if !machine && request_type != AccessRequestType::GrantAccess {
                 return broken(
                         Rule::PerIdentityGrantOnly,
                         format!(
-                            "requestedForWithRequestedItems is only supported for GRANT_ACCESS, not {}.",
+                            "requestedForWithRequestedItems is only supported for GRANT_ACCESS of human identities, not {}.",
                             request_type.as_str()
                         ),
                     );
@@ -307,6 +331,20 @@ fn check_access_request(
     if items().any(|i| i.id.trim().is_empty()) {
         return broken(Rule::ItemId, "A requested item has an empty id.");
     }
+    // Forms exist in the versioned family only; v3 ignores the property.
+    let blank_form = |i: &&ItemView<'_>| i.form_instance_id.is_some_and(|f| f.trim().is_empty());
+    if let Some(item) = items()
+        .find(blank_form)
+        .filter(|_| family == Family::Versioned)
+    {
+        return broken(
+            Rule::ItemFormInstanceId,
+            format!("formInstanceId of item {} is empty.", item.id),
+        );
+    }
+    if machine {
+        check_machine_items(&request_type, items())?;
+    }
 
     let entitlements = |list: &[ItemView<'_>]| {
         list.iter()
@@ -401,6 +439,71 @@ fn check_access_request(
     Ok(request_type)
 }
 
+/// The versioned family's constraints on the items of machine identities.
+fn check_machine_items<'a>(
+    request_type: &AccessRequestType,
+    items: impl Iterator<Item = &'a ItemView<'a>> + Clone,
+) -> Result<(), Failure> {
+    if let Some(item) = items
+        .clone()
+        .find(|i| *i.kind != AccessItemType::Entitlement)
+    {
+        return broken(
+            Rule::MachineEntitlementsOnly,
+            format!(
+                "Item {} is a {}: machine identity access requests support ENTITLEMENT only.",
+                item.id,
+                item.kind.as_str()
+            ),
+        );
+    }
+    for item in items {
+        let selection = item.account_selection.map(Vec::as_slice);
+        if *request_type == AccessRequestType::RevokeAccess {
+            if selection.is_some() {
+                return broken(
+                    Rule::MachineRevokeNoAccountSelection,
+                    format!(
+                        "accountSelection is not supported on a machine REVOKE_ACCESS (item {}); use nativeIdentity.",
+                        item.id
+                    ),
+                );
+            }
+            continue;
+        }
+        let accounts = match selection {
+            Some([only]) => only.accounts.as_deref().unwrap_or_default(),
+            _ => &[],
+        };
+        let usable = |v: Option<&str>| v.is_some_and(|s| !s.trim().is_empty());
+        let one_account = accounts.len() == 1
+            && (usable(accounts[0].account_uuid.as_deref())
+                || usable(accounts[0].native_identity.as_deref()));
+        if !one_account {
+            return broken(
+                Rule::MachineAccountSelection,
+                format!(
+                    "Item {} needs accountSelection with exactly one source and one account carrying accountUuid or nativeIdentity.",
+                    item.id
+                ),
+            );
+        }
+        if *request_type == AccessRequestType::ModifyAccess
+            && item.start_date.is_none()
+            && item.remove_date.is_none()
+        {
+            return broken(
+                Rule::MachineModifyDates,
+                format!(
+                    "Item {} of a machine MODIFY_ACCESS needs startDate and/or removeDate.",
+                    item.id
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The schema check the generated types cannot make while decoding: item
 /// types are an open enum there, the service knows three. The error is the
 /// text of a plain 400 (no rule: the body does not match the schema).
@@ -422,8 +525,12 @@ pub(crate) fn check_item_types(request: &AccessRequest) -> Result<(), String> {
 
 /// Validates a decoded body against the service's rules and splits it into
 /// the items of each identity.
-pub(crate) fn validate(request: AccessRequest, now: Timestamp) -> Result<Validated, Failure> {
-    let request_type = check_access_request(&request, now)?;
+pub(crate) fn validate(
+    family: Family,
+    request: AccessRequest,
+    now: Timestamp,
+) -> Result<Validated, Failure> {
+    let request_type = check_access_request(family, &request, now)?;
     let targets = match request.requested_for_with_requested_items {
         Some(per_identity) => per_identity
             .into_iter()
@@ -797,21 +904,21 @@ mod tests {
     #[track_caller]
     fn ok(request: AccessRequest) {
         let now = Timestamp::now();
-        if let Err((rule, text)) = validate_access_request(&request, now) {
+        if let Err((rule, text)) = validate_access_request(Family::V3, &request, now) {
             panic!("refused with {rule}: {text}");
         }
         // The handler's path agrees with the public one.
-        assert!(validate(request, now).is_ok());
+        assert!(validate(Family::V3, request, now).is_ok());
     }
 
     /// Asserts that `request` breaks `rule` and returns the message.
     #[track_caller]
     fn refused(request: AccessRequest, rule: Rule) -> String {
         let now = Timestamp::now();
-        match validate_access_request(&request, now) {
+        match validate_access_request(Family::V3, &request, now) {
             Err((got, text)) => {
                 assert_eq!(got, rule, "{text}");
-                let (again, same) = validate(request, now).unwrap_err();
+                let (again, same) = validate(Family::V3, request, now).unwrap_err();
                 assert_eq!((again, &same), (rule, &text));
                 text
             }
@@ -822,20 +929,25 @@ mod tests {
     #[test]
     fn limits() {
         let now = Timestamp::now();
-        assert!(validate(request(10, ents(25)), now).is_ok());
-        assert!(validate(request(1, ents(26)), now)
+        assert!(validate(Family::V3, request(10, ents(25)), now).is_ok());
+        assert!(validate(Family::V3, request(1, ents(26)), now)
             .unwrap_err()
             .1
             .contains("at most 25"));
-        assert!(validate(request(11, ents(1)), now)
+        assert!(validate(Family::V3, request(11, ents(1)), now)
             .unwrap_err()
             .1
             .contains("at most 10"));
         // Without entitlements, more than 10 identities is fine.
-        assert!(validate(request(11, vec![item(AccessItemType::Role, "r")]), now).is_ok());
+        assert!(validate(
+            Family::V3,
+            request(11, vec![item(AccessItemType::Role, "r")]),
+            now
+        )
+        .is_ok());
         let mut revoke = request(2, vec![item(AccessItemType::Role, "r")]);
         revoke.request_type = Some(AccessRequestType::RevokeAccess);
-        assert!(validate(revoke, now)
+        assert!(validate(Family::V3, revoke, now)
             .unwrap_err()
             .1
             .contains("single identity"));

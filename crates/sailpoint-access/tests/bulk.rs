@@ -64,8 +64,8 @@ proptest! {
         let now = Timestamp::now();
         let mut covered = vec![0u32; n];
         for request in &plan.requests {
-            prop_assert!(validate_access_request(&request.body, now).is_ok(),
-                "invalid: {:?}", validate_access_request(&request.body, now));
+            prop_assert!(validate_access_request(sailpoint_access::Family::V3, &request.body, now).is_ok(),
+                "invalid: {:?}", validate_access_request(sailpoint_access::Family::V3, &request.body, now));
             prop_assert_eq!(request.body.request_type.as_ref(), Some(&kind));
             for &i in &request.rows {
                 covered[i] += 1;

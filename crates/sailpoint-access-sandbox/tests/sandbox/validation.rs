@@ -5,7 +5,7 @@
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestType, RequestedForDtoRef, RequestedItemDtoRef,
 };
-use sailpoint_access_api::{Rule, Timestamp};
+use sailpoint_access_api::{Family, Rule, Timestamp};
 use sailpoint_access_sandbox::{validate_access_request, Sandbox};
 
 use crate::common::{
@@ -16,7 +16,7 @@ use crate::common::{
 /// whose `causes` name `rule` (`None`: a schema error, no `causes`). The
 /// direct validator agrees on the rule.
 async fn refused(s: &Setup, request: AccessRequest, needle: &str, rule: Option<Rule>) {
-    let direct = validate_access_request(&request, Timestamp::now()).err();
+    let direct = validate_access_request(Family::V3, &request, Timestamp::now()).err();
     let (status, error) =
         api_error(s.client.create_access_request().body(request).send().await).await;
     assert_eq!(status, 400);

@@ -112,7 +112,11 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
             "requestedForWithRequestedItems": [{
                 "identityId": "machine-1",
                 "identityType": "MACHINE",
-                "requestedItems": [{"type": "ENTITLEMENT", "id": "ent-1", "formInstanceId": "form-9"}]
+                // A machine grant names its one account (the vendor requires it).
+                "requestedItems": [{
+                    "type": "ENTITLEMENT", "id": "ent-1", "formInstanceId": "form-9",
+                    "accountSelection": [{"sourceId": "src-1", "accounts": [{"nativeIdentity": "svc-1"}]}]
+                }]
             }]
         }))
         .send()

@@ -188,16 +188,20 @@ impl Pacer {
             return;
         };
         let _turn = lane.gate.lock().await;
+        let mut at = lane.state().ready_at(Instant::now());
         loop {
-            let at = lane.state().ready_at(Instant::now());
-            if at <= Instant::now() {
+            tokio::time::sleep_until(at).await;
+            // A 429 seen by another caller meanwhile may have moved the
+            // lane's time later: wait again if so.
+            let moved = lane.state().ready_at(at);
+            if moved <= at {
                 break;
             }
-            // A 429 seen by another caller meanwhile may move `at` later:
-            // look again after waking.
-            tokio::time::sleep_until(at).await;
+            at = moved;
         }
-        lane.state().last_sent = Some(Instant::now());
+        // The slot's own time, not the moment the timer woke us: timer
+        // lateness would otherwise add up, request after request.
+        lane.state().last_sent = Some(at);
     }
 
     /// A request of this family succeeded: the rate recovers a step toward

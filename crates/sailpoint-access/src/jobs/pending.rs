@@ -34,6 +34,7 @@ pub(crate) async fn submit_unless_pending(
     mut body: AccessRequest,
 ) -> Result<Submission> {
     crate::ops::access_requests::validate_access_request(
+        engine.family(),
         &body,
         sailpoint_access_api::Timestamp::now(),
     )?;

@@ -44,7 +44,7 @@ use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedForDtoRef,
     RequestedItemDtoRef,
 };
-use sailpoint_access_api::{Rule, Timestamp};
+use sailpoint_access_api::{Family, Rule, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
@@ -294,7 +294,9 @@ pub fn plan(
             requested_items: vec![row.item()],
             ..Default::default()
         };
-        if let Err(e) = validate_access_request(&alone, now) {
+        // The plan's requests use the flat form, whose rules are the same in
+        // both families.
+        if let Err(e) = validate_access_request(Family::V3, &alone, now) {
             refused.push(refusal(i, &e));
             continue;
         }

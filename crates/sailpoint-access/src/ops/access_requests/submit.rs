@@ -108,7 +108,7 @@ impl SubmitRequest {
     /// # Ok(()) }
     /// ```
     pub fn build(self) -> Result<AccessRequest> {
-        validate_access_request(&self.body, Timestamp::now())?;
+        validate_access_request(self.engine.family(), &self.body, Timestamp::now())?;
         Ok(self.body)
     }
 
@@ -125,7 +125,7 @@ pub(crate) async fn send_validated(
     engine: Engine,
     body: AccessRequest,
 ) -> Result<AccessRequestResponse> {
-    validate_access_request(&body, Timestamp::now())?;
+    validate_access_request(engine.family(), &body, Timestamp::now())?;
     if tracing::enabled!(tracing::Level::TRACE) {
         tracing::trace!(body = %serde_json::to_string(&body).unwrap_or_default(), "submitting access request");
     }

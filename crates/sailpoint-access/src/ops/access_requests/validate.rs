@@ -5,9 +5,10 @@ use std::collections::HashSet;
 
 use sailpoint_access_api::limits;
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequest, AccessRequestType, CancelAccessRequest, RequestedForDtoRef,
+    AccessItemType, AccessRequest, AccessRequestType, CancelAccessRequest, IdentityType,
+    RequestedForDtoRef, SourceItemRef,
 };
-use sailpoint_access_api::{Rule, Timestamp};
+use sailpoint_access_api::{Family, Rule, Timestamp};
 
 use crate::error::ValidationError;
 
@@ -48,9 +49,34 @@ struct ItemView<'a> {
     comment: Option<&'a str>,
     start: Option<&'a Timestamp>,
     remove: Option<&'a Timestamp>,
+    form_instance_id: Option<&'a str>,
+    /// `accountSelection` (per-identity form only).
+    accounts: Option<&'a [SourceItemRef]>,
 }
 
-/// Checks a request body against the documented rules, at time `now`.
+/// Whether an entry of the per-identity form is for a machine identity.
+/// An identity type the vendor may add later counts as human: only
+/// `MACHINE` brings the machine rules.
+fn is_machine(entry: &RequestedForDtoRef) -> bool {
+    entry.identity_type == Some(IdentityType::Machine)
+}
+
+/// Exactly one source with exactly one account that names itself.
+fn one_account(selection: Option<&[SourceItemRef]>) -> bool {
+    match selection {
+        Some([source]) => match source.accounts.as_deref() {
+            Some([account]) => {
+                let named = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+                named(&account.account_uuid) || named(&account.native_identity)
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Checks a request body against the documented rules of `family`, at time
+/// `now`.
 ///
 /// Each failure names its [`Rule`]; when several are broken, the first in
 /// this order is reported (the sandbox follows the same precedence, and a
@@ -59,26 +85,38 @@ struct ItemView<'a> {
 ///    `requestedItems`, or `requestedForWithRequestedItems`, not both (the
 ///    vendor's schema requires the first two while its prose says the
 ///    per-identity form is used without them; this crate follows the prose);
-/// 2. per-identity form: `per_identity.grant_only`, `requested_for.non_empty`,
-///    then per entry `per_identity.identity_id`, `per_identity.unique_identity`,
-///    `per_identity.items_count`; otherwise `requested_for.non_empty`,
-///    `requested_for.id`, `requested_for.unique`, `requested_items.count`;
-/// 3. `item.id`;
-/// 4. REVOKE_ACCESS: `revoke.single_identity`, `revoke.single_entitlement`,
+/// 2. per-identity form: `machine.versioned_only` (an entry with
+///    `identityType: MACHINE` outside the versioned family: v3 documents no
+///    identity type), `machine.not_mixed` (the versioned family refuses
+///    human and machine entries in one request), `per_identity.grant_only`
+///    (human entries: GRANT_ACCESS only; the versioned family's description
+///    of the create call lets machine entries GRANT, MODIFY and REVOKE),
+///    `requested_for.non_empty`, then per entry `per_identity.identity_id`,
+///    `per_identity.unique_identity`, `per_identity.items_count`; otherwise
+///    `requested_for.non_empty`, `requested_for.id`, `requested_for.unique`,
+///    `requested_items.count`;
+/// 3. `item.id`, then in the versioned family `item.form_instance_id` (a
+///    blank `formInstanceId`: the vendor answers 400; v3 has no forms);
+/// 4. machine entries, per item: `machine.entitlements_only`; for GRANT and
+///    MODIFY `machine.account_selection` (one source, one account), for
+///    MODIFY `machine.modify_dates`; for REVOKE
+///    `machine.revoke_no_account_selection`;
+/// 5. REVOKE_ACCESS: `revoke.single_identity`, `revoke.single_entitlement`,
 ///    `revoke.no_start_date`, `revoke.comment_required`; otherwise, with any
 ///    entitlement, `grant.entitlement_limits` ([`MAX_ENTITLEMENTS`] per
 ///    identity, [`MAX_IDENTITIES_WITH_ENTITLEMENTS`] identities);
-/// 5. per item: `dates.start_in_future`, `dates.remove_in_future`,
+/// 6. per item: `dates.start_in_future`, `dates.remove_in_future`,
 ///    `dates.start_before_remove`.
 ///
 /// ```
-/// use sailpoint_access::{types, validate_access_request, Timestamp};
+/// use sailpoint_access::{types, validate_access_request, Family, Timestamp};
 ///
 /// let empty = types::AccessRequest::default();
-/// let err = validate_access_request(&empty, Timestamp::now()).unwrap_err();
+/// let err = validate_access_request(Family::V3, &empty, Timestamp::now()).unwrap_err();
 /// assert_eq!(err.rule, "requested_for.non_empty");
 /// ```
 pub fn validate_access_request(
+    family: Family,
     body: &AccessRequest,
     now: Timestamp,
 ) -> Result<(), ValidationError> {
@@ -87,6 +125,7 @@ pub fn validate_access_request(
         .clone()
         .unwrap_or(AccessRequestType::GrantAccess);
     check(!kind.is_unknown(), Rule::RequestType, &kind)?;
+    let mut machine = false;
     let (identities, lists) = match &body.requested_for_with_requested_items {
         Some(entries) => {
             check(
@@ -94,8 +133,24 @@ pub fn validate_access_request(
                 Rule::RequestForm,
                 "requestedForWithRequestedItems with requestedFor/requestedItems",
             )?;
+            let machines = entries.iter().filter(|e| is_machine(e)).count();
+            if machines > 0 && family != Family::Versioned {
+                return Err(ValidationError::new(
+                    Rule::MachineVersionedOnly,
+                    format!("identityType MACHINE in the {family} family"),
+                ));
+            }
             check(
-                kind == AccessRequestType::GrantAccess,
+                machines == 0 || machines == entries.len(),
+                Rule::MachineNotMixed,
+                format!(
+                    "{machines} machine and {} human entries",
+                    entries.len() - machines
+                ),
+            )?;
+            machine = machines > 0;
+            check(
+                machine || kind == AccessRequestType::GrantAccess,
                 Rule::PerIdentityGrantOnly,
                 &kind,
             )?;
@@ -106,6 +161,17 @@ pub fn validate_access_request(
     let items = || lists.iter().flatten();
     if let Some(item) = items().find(|i| i.id.trim().is_empty()) {
         return Err(ValidationError::new(Rule::ItemId, format!("{:?}", item.id)));
+    }
+    // Only the versioned family documents forms.
+    let blank_form = |i: &&ItemView<'_>| i.form_instance_id.is_some_and(|f| f.trim().is_empty());
+    if let Some(item) = items()
+        .find(blank_form)
+        .filter(|_| family == Family::Versioned)
+    {
+        return Err(ValidationError::new(Rule::ItemFormInstanceId, item.id));
+    }
+    if machine {
+        machine_items(&kind, items())?;
     }
     let entitlements = |list: &[ItemView<'_>]| list.iter().filter(|i| i.entitlement).count();
     if kind == AccessRequestType::RevokeAccess {
@@ -155,6 +221,42 @@ pub fn validate_access_request(
     Ok(())
 }
 
+/// The machine rules of the versioned family, per item.
+fn machine_items<'a>(
+    kind: &AccessRequestType,
+    items: impl Iterator<Item = &'a ItemView<'a>> + Clone,
+) -> Result<(), ValidationError> {
+    if let Some(item) = items.clone().find(|i| !i.entitlement) {
+        return Err(ValidationError::new(Rule::MachineEntitlementsOnly, item.id));
+    }
+    for item in items {
+        match kind {
+            AccessRequestType::RevokeAccess => {
+                check(
+                    item.accounts.is_none(),
+                    Rule::MachineRevokeNoAccountSelection,
+                    item.id,
+                )?;
+            }
+            _ => {
+                check(
+                    one_account(item.accounts),
+                    Rule::MachineAccountSelection,
+                    item.id,
+                )?;
+                if *kind == AccessRequestType::ModifyAccess {
+                    check(
+                        item.start.is_some() || item.remove.is_some(),
+                        Rule::MachineModifyDates,
+                        item.id,
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 type Lists<'a> = (usize, Vec<Vec<ItemView<'a>>>);
 
 fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
@@ -188,6 +290,8 @@ fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
             comment: i.comment.as_deref(),
             start: i.start_date.as_ref(),
             remove: i.remove_date.as_ref(),
+            form_instance_id: i.form_instance_id.as_deref(),
+            accounts: None,
         })
         .collect();
     Ok((body.requested_for.len(), vec![items]))
@@ -228,6 +332,8 @@ fn per_identity_lists(entries: &[RequestedForDtoRef]) -> Result<Lists<'_>, Valid
                     comment: i.comment.as_deref(),
                     start: i.start_date.as_ref(),
                     remove: i.remove_date.as_ref(),
+                    form_instance_id: i.form_instance_id.as_deref(),
+                    accounts: i.account_selection.as_deref(),
                 })
                 .collect()
         })
