@@ -529,3 +529,123 @@ async fn status_query_rules() {
     );
     list.assert_calls(7);
 }
+
+/// The machine-identity builders, end to end on the sandbox: in the
+/// versioned family a machine GRANT with its account and form, a MODIFY with
+/// a date and a REVOKE with `nativeIdentity` are accepted; the same GRANT
+/// without its account, or sent to v3, is refused before sending.
+#[tokio::test]
+async fn machine_requests_are_built_validated_and_accepted_in_the_versioned_family() {
+    use sailpoint_access::{Family, PerIdentity, PerIdentityItem};
+    let sandbox = sailpoint_access_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .unwrap();
+    let client = |family: Family| {
+        Client::builder()
+            .rate_limit(None)
+            .family(family)
+            .base_url(sandbox.base_url())
+            .client_credentials(sandbox.client_id(), sandbox.client_secret())
+            .build()
+            .unwrap()
+    };
+    let versioned = client(Family::Versioned);
+    let machine = "b1f2c3d4-0000-4000-8000-000000000001";
+    let granted = PerIdentity::new(machine).machine().item(
+        PerIdentityItem::entitlement("ent-build")
+            .account("source-ci", "svc-build")
+            .form_instance_id("form-7"),
+    );
+    let sent = versioned
+        .access_requests()
+        .grant()
+        .per_identity(granted.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.new_requests.len(), 1);
+    let in_a_week = Utc::now() + Duration::days(7);
+    versioned
+        .access_requests()
+        .modify()
+        .per_identity(
+            PerIdentity::new(machine).machine().item(
+                PerIdentityItem::entitlement("ent-build")
+                    .account_uuid("source-ci", "uuid-1")
+                    .remove_date(in_a_week),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    versioned
+        .access_requests()
+        .revoke()
+        .per_identity(
+            PerIdentity::new(machine).machine().item(
+                PerIdentityItem::entitlement("ent-old")
+                    .comment("no longer used")
+                    .native_identity("svc-build"),
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    let accepted = sandbox.access_requests_accepted();
+    assert_eq!(accepted, 3);
+
+    let refused = |result: sailpoint_access::Result<_>| {
+        result
+            .map(|_: sailpoint_access::types::AccessRequestResponse| ())
+            .unwrap_err()
+            .validation()
+            .map(|v| v.rule.code())
+    };
+    let no_account = PerIdentity::new(machine)
+        .machine()
+        .item(PerIdentityItem::entitlement("ent-build"));
+    assert_eq!(
+        refused(
+            versioned
+                .access_requests()
+                .grant()
+                .per_identity(no_account)
+                .send()
+                .await
+        ),
+        Some("machine.account_selection")
+    );
+    let blank_form = PerIdentity::new(machine).machine().item(
+        PerIdentityItem::entitlement("ent-build")
+            .account("source-ci", "svc-build")
+            .form_instance_id(" "),
+    );
+    assert_eq!(
+        refused(
+            versioned
+                .access_requests()
+                .grant()
+                .per_identity(blank_form)
+                .send()
+                .await
+        ),
+        Some("item.form_instance_id")
+    );
+    assert_eq!(
+        refused(
+            client(Family::V3)
+                .access_requests()
+                .grant()
+                .per_identity(granted)
+                .send()
+                .await
+        ),
+        Some("machine.versioned_only")
+    );
+    assert_eq!(
+        sandbox.access_requests_accepted(),
+        accepted,
+        "nothing more was sent"
+    );
+}

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestItem, RequestedForDtoRef, RequestedItemDtoRef,
+    AccessItemType, AccessRequestItem, AccountItemRef, IdentityType, RequestedForDtoRef,
+    RequestedItemDtoRef, SourceItemRef,
 };
 use sailpoint_access_api::Timestamp;
 
@@ -42,6 +43,14 @@ macro_rules! common_modifiers {
         /// When the access starts (sunrise); in the future, not for revocations.
         pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
             self.0.start_date = Some(at.into());
+            self
+        }
+
+        /// The completed form instance for this line (versioned family
+        /// only; a GRANT of access configured with a form needs it). It
+        /// cannot be blank: the service answers 400 to an empty one.
+        pub fn form_instance_id(mut self, id: impl Into<String>) -> Self {
+            self.0.form_instance_id = Some(id.into());
             self
         }
 
@@ -117,8 +126,16 @@ impl From<Item> for AccessRequestItem {
     }
 }
 
-/// One identity and its own items, for the per-identity form of a GRANT
+/// One identity and its own items, for the per-identity form
 /// (`requestedForWithRequestedItems`); add it with `SubmitRequest::per_identity`.
+///
+/// Human identities use this form for GRANT_ACCESS only. Machine identities
+/// ([`machine`](Self::machine), versioned family only) use it for every
+/// request type, with entitlements only: the vendor's description of the
+/// create call requires one account ([`PerIdentityItem::account`]) on each
+/// item of a machine GRANT or MODIFY, a date on each item of a MODIFY, and
+/// `nativeIdentity` rather than an account selection on a REVOKE. The
+/// validator checks each of these before sending.
 ///
 /// ```
 /// use sailpoint_access::{PerIdentity, PerIdentityItem};
@@ -140,6 +157,17 @@ impl PerIdentity {
             identity_type: None,
             requested_items: Vec::new(),
         })
+    }
+
+    /// Marks the identity as a machine identity (`identityType: MACHINE`).
+    pub fn machine(self) -> Self {
+        self.identity_type(IdentityType::Machine)
+    }
+
+    /// Sets `identityType` (HUMAN when absent).
+    pub fn identity_type(mut self, kind: IdentityType) -> Self {
+        self.0.identity_type = Some(kind);
+        self
     }
 
     /// Adds an item for this identity.
@@ -167,7 +195,19 @@ impl From<RequestedForDtoRef> for PerIdentity {
 }
 
 /// One item of a [`PerIdentity`] entry; the per-identity form has no
-/// `assignmentId` or `nativeIdentity`, so this type has no such modifiers.
+/// `assignmentId`, so this type has no such modifier.
+///
+/// ```
+/// use sailpoint_access::{PerIdentity, PerIdentityItem};
+///
+/// // A machine identity is granted an entitlement on its one account.
+/// let entry = PerIdentity::new("b1f2c3d4-0000-4000-8000-000000000001")
+///     .machine()
+///     .item(PerIdentityItem::entitlement("2c91...e").account("2c91...source", "svc-build"));
+/// let wire = entry.into_inner();
+/// let accounts = wire.requested_items[0].account_selection.as_ref().unwrap();
+/// assert_eq!(accounts[0].accounts.as_ref().unwrap()[0].native_identity.as_deref(), Some("svc-build"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 #[must_use = "an item does nothing until it is added to an entry"]
 pub struct PerIdentityItem(RequestedItemDtoRef);
@@ -189,4 +229,47 @@ impl PerIdentityItem {
     }
 
     common_modifiers!();
+
+    /// The account the access goes to: one source and, on it, the account
+    /// with this native identity (`accountSelection`). A machine GRANT or
+    /// MODIFY needs exactly this; a human with several accounts on a source
+    /// may use it to choose one.
+    pub fn account(self, source_id: impl Into<String>, native_identity: impl Into<String>) -> Self {
+        self.account_selection(vec![SourceItemRef {
+            source_id: Some(source_id.into()),
+            accounts: Some(vec![AccountItemRef {
+                account_uuid: None,
+                native_identity: Some(native_identity.into()),
+            }]),
+        }])
+    }
+
+    /// Like [`account`](Self::account), naming the account by its uuid.
+    pub fn account_uuid(
+        self,
+        source_id: impl Into<String>,
+        account_uuid: impl Into<String>,
+    ) -> Self {
+        self.account_selection(vec![SourceItemRef {
+            source_id: Some(source_id.into()),
+            accounts: Some(vec![AccountItemRef {
+                account_uuid: Some(account_uuid.into()),
+                native_identity: None,
+            }]),
+        }])
+    }
+
+    /// `accountSelection` as given, for selections on several sources.
+    pub fn account_selection(mut self, sources: Vec<SourceItemRef>) -> Self {
+        self.0.account_selection = Some(sources);
+        self
+    }
+
+    /// For a machine REVOKE: the account to revoke from, by its native
+    /// identity (the service may resolve it when the machine has one
+    /// account on the entitlement's source).
+    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
+        self.0.native_identity = Some(native_identity.into());
+        self
+    }
 }
