@@ -178,9 +178,10 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
         };
 
         let mut store = shared.store_mut();
-        // One id per submission: every item of it shares it. Drawn only
-        // when the submission creates something.
-        let mut access_request_id = None;
+        // One access request per identity of the submission, as the
+        // vendor's answer tracks them (`newRequests[].requestedFor` with its
+        // own `accessRequestIds`): cancelling or closing one person's request
+        // never touches another's. Drawn only when something is created.
         let mut statuses = Vec::new();
         let mut tracking = Vec::new();
         let mut existing = Vec::new();
@@ -217,9 +218,7 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
             if fresh.is_empty() {
                 continue;
             }
-            let access_request_id = access_request_id
-                .get_or_insert_with(|| store.ids.hex_id())
-                .clone();
+            let access_request_id = store.ids.hex_id();
             let identity_name = store.name_of(identity_id).unwrap_or(identity_id).to_owned();
             let machine = versioned && machines.get(identity_id).copied().unwrap_or(false);
             let mut target = identity(identity_id, &identity_name);

@@ -84,12 +84,19 @@ async fn every_operation_round_trips_through_the_sandbox() {
         .expect("submit");
     assert_eq!(response.new_requests.len(), 2);
     assert_eq!(sandbox.access_requests_accepted(), 1);
-    let request_id = response.new_requests[0].access_request_ids[0].clone();
+    // One access request per identity, as the vendor tracks them.
+    let request_ids: Vec<String> = response
+        .new_requests
+        .iter()
+        .flat_map(|t| t.access_request_ids.clone())
+        .collect();
+    assert_eq!(request_ids.len(), 2);
+    assert_ne!(request_ids[0], request_ids[1]);
 
     // List: filtered, sorted, paged by 2, with the total.
     let query = client
         .statuses()
-        .filter(Filter::access_request_id().eq(&request_id))
+        .filter(Filter::access_request_id().in_(&request_ids))
         .sort_asc(StatusSort::Name)
         .limit(2)
         .count(true);

@@ -593,7 +593,13 @@ fn per_identity_body(spec: &PerIdentitySpec, now: chrono::DateTime<Utc>) -> Acce
 fn per_identity_and_machine_rules_agree_in_both_families() {
     let (rt, _sandbox, client) = setup();
     let seen = std::sync::Mutex::new(std::collections::BTreeMap::<String, u32>::new());
-    proptest!(config(256), |(spec in per_identity_request())| {
+    // A fixed seed: the count of each rule below is then the same on every
+    // run (a random seed sometimes drew no case of a rare rule).
+    let fixed = Config {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5a11_9017),
+        ..config(384)
+    };
+    proptest!(fixed, |(spec in per_identity_request())| {
         let now = Utc::now();
         let body = per_identity_body(&spec, now);
         let family = if spec.versioned { Family::Versioned } else { Family::V3 };

@@ -52,6 +52,16 @@ fn summary(tracking: &[AccessRequestTracking]) -> Vec<(String, Vec<String>, Vec<
         .collect()
 }
 
+/// The access request id the answer gives `identity` (one per identity).
+fn id_for(tracking: &[AccessRequestTracking], identity: &str) -> String {
+    let entry = tracking
+        .iter()
+        .find(|t| t.requested_for.as_deref() == Some(identity))
+        .unwrap_or_else(|| panic!("no entry for {identity}"));
+    assert_eq!(entry.access_request_ids.len(), 1, "{entry:?}");
+    entry.access_request_ids[0].clone()
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -63,23 +73,28 @@ async fn pending_items_are_reported_as_existing_in_both_families() {
 
     let first = create_v3(&s, grant(&["a", "b"], vec![role("r1"), role("r2")])).await;
     assert!(first.existing_requests.is_empty());
-    let first_id = first.new_requests[0].access_request_ids[0].clone();
+    let (a_first, b_first) = (
+        id_for(&first.new_requests, "a"),
+        id_for(&first.new_requests, "b"),
+    );
+    assert_ne!(a_first, b_first, "each identity has its own request");
     assert_eq!(s.sandbox.status_count(), 4);
 
     // a × r1 is pending: only a × r3 and c × (r1, r3) are created.
     let second = create_v3(&s, grant(&["a", "c"], vec![role("r1"), role("r3")])).await;
-    let second_id = second.new_requests[0].access_request_ids[0].clone();
-    assert_ne!(second_id, first_id);
+    let a_second = id_for(&second.new_requests, "a");
+    let c_second = id_for(&second.new_requests, "c");
+    assert_ne!(a_second, a_first);
     assert_eq!(
         summary(&second.new_requests),
         vec![
-            ("a".into(), strings(&["r3"]), vec![second_id.clone()]),
-            ("c".into(), strings(&["r1", "r3"]), vec![second_id.clone()]),
+            ("a".into(), strings(&["r3"]), vec![a_second.clone()]),
+            ("c".into(), strings(&["r1", "r3"]), vec![c_second]),
         ]
     );
     assert_eq!(
         summary(&second.existing_requests),
-        vec![("a".into(), strings(&["r1"]), vec![first_id.clone()])]
+        vec![("a".into(), strings(&["r1"]), vec![a_first.clone()])]
     );
     assert!(second.existing_requests[0].attributes_hash.is_some());
     assert_eq!(s.sandbox.status_count(), 7);
@@ -87,19 +102,19 @@ async fn pending_items_are_reported_as_existing_in_both_families() {
     // Through the versioned family, against items created through v3:
     // b × r2, a × r2 and a × r3 are pending, only b × r3 is new.
     let third = create_v1(&s, grant(&["b", "a"], vec![role("r2"), role("r3")])).await;
-    let third_id = third.new_requests[0].access_request_ids[0].clone();
+    let b_third = id_for(&third.new_requests, "b");
     assert_eq!(
         summary(&third.new_requests),
-        vec![("b".into(), strings(&["r3"]), vec![third_id.clone()])]
+        vec![("b".into(), strings(&["r3"]), vec![b_third.clone()])]
     );
     assert_eq!(
         summary(&third.existing_requests),
         vec![
-            ("b".into(), strings(&["r2"]), vec![first_id.clone()]),
+            ("b".into(), strings(&["r2"]), vec![b_first.clone()]),
             (
                 "a".into(),
                 strings(&["r2", "r3"]),
-                vec![first_id.clone(), second_id.clone()]
+                vec![a_first.clone(), a_second.clone()]
             ),
         ]
     );
@@ -114,7 +129,7 @@ async fn pending_items_are_reported_as_existing_in_both_families() {
         vec![(
             "b".into(),
             strings(&["r1", "r2", "r3"]),
-            vec![first_id, third_id]
+            vec![b_first, b_third]
         )]
     );
     assert_eq!(s.sandbox.status_count(), 8);
@@ -135,16 +150,13 @@ async fn new_and_existing_are_split_per_identity_and_item() {
         .requested_items
         .push(item(AccessItemType::Entitlement, "r1"));
     let second = create_v3(&s, request).await;
-    let second_id = second.new_requests[0].access_request_ids[0].clone();
+    let a_second = id_for(&second.new_requests, "a");
+    let b_second = id_for(&second.new_requests, "b");
     assert_eq!(
         summary(&second.new_requests),
         vec![
-            ("a".into(), strings(&["r2", "r1"]), vec![second_id.clone()]),
-            (
-                "b".into(),
-                strings(&["r1", "r2", "r1"]),
-                vec![second_id.clone()]
-            ),
+            ("a".into(), strings(&["r2", "r1"]), vec![a_second]),
+            ("b".into(), strings(&["r1", "r2", "r1"]), vec![b_second]),
         ]
     );
     assert_eq!(
@@ -241,7 +253,7 @@ async fn client_metadata_is_kept_in_every_status_with_item_values_winning() {
     let mut request = grant(&["a", "b"], vec![own, plain]);
     request.client_metadata = meta(&[("ticket", "T-9"), ("source", "request")]);
     let v3 = create_v3(&s, request.clone()).await;
-    let v3_id = v3.new_requests[0].access_request_ids[0].clone();
+    let v3_ids = [id_for(&v3.new_requests, "a"), id_for(&v3.new_requests, "b")];
     // The same body through the versioned family, for other identities.
     request.requested_for = vec!["c".into()];
     let v1 = create_v1(&s, request).await;
@@ -276,7 +288,7 @@ async fn client_metadata_is_kept_in_every_status_with_item_values_winning() {
             "{status:?}"
         );
         let id = status.access_request_id.as_deref().unwrap();
-        assert!(id == v3_id || id == v1_id);
+        assert!(v3_ids.iter().any(|v3_id| id == v3_id) || id == v1_id);
     }
 
     // Without any metadata, none is stored.
