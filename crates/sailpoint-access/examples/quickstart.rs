@@ -196,6 +196,7 @@ async fn run() -> Outcome<()> {
     client
         .access_requests()
         .cancel(&activity, "quickstart: no longer needed")
+        .send()
         .await?;
     println!(
         "   cancelled {} ({})",

@@ -16,7 +16,7 @@ use crate::engine::retry::RetryPolicy;
 use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
 use crate::jobs::bulk::{BulkSubmit, Plan};
-use crate::jobs::cancel_many::CancelRequests;
+use crate::jobs::cancel_many::{CancelMany, CloseMany};
 use crate::jobs::pending::{self, Submission};
 use crate::jobs::wait::WaitUntilDone;
 use crate::ops::access_requests::AccessRequests;
@@ -153,7 +153,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// let sent = client.access_requests().grant().for_identity("2c91...a").role("2c91...r").send().await?;
-    /// client.access_requests().cancel("activity-id", "requested by mistake").await?;
+    /// client.access_requests().cancel("activity-id", "requested by mistake").send().await?;
     /// # Ok(()) }
     /// ```
     pub fn access_requests(&self) -> AccessRequests {
@@ -188,39 +188,17 @@ impl Client {
         AccessRequestConfigsV2::new(self.engine.clone())
     }
 
-    /// Cancels any number of access requests (bulk cancel, in calls of at
-    /// most 50 ids, always the versioned family) and re-reads their statuses
-    /// to report which were really cancelled; see [`CancelRequests`].
-    ///
-    /// ```no_run
-    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
-    /// let report = client.cancel_requests(["2c91...a", "2c91...b"], "project ended").send().await?;
-    /// println!("{} cancelled in {} call(s)", report.cancelled().count(), report.change_calls);
-    /// # Ok(()) }
-    /// ```
-    pub fn cancel_requests<I, S>(
-        &self,
-        access_request_ids: I,
-        comment: impl Into<String>,
-    ) -> CancelRequests
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        CancelRequests::cancel(
-            self.engine.clone(),
-            access_request_ids.into_iter().map(Into::into).collect(),
-            comment.into(),
-        )
-    }
-
-    /// Cancels the requests of the non-terminal statuses `query` finds (for
-    /// example pending, requested by me, created before a date); with
-    /// `dry_run(true)` lists them and sends nothing. See [`CancelRequests`].
+    /// A job that cancels any number of access requests, chosen by id or
+    /// by a status query, in bulk cancels of at most 50 ids (always the
+    /// versioned family), and re-reads their statuses to report which were
+    /// really cancelled; see [`CancelMany`].
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// use sailpoint_access::{types::RequestStateFilter, Filter, Timestamp};
+    ///
+    /// let report = client.cancel_many("project ended").ids(["2c91...a", "2c91...b"]).send().await?;
+    /// println!("{} cancelled in {} call(s)", report.changed().count(), report.change_calls);
     ///
     /// let cutoff: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
     /// let stale = client
@@ -228,35 +206,35 @@ impl Client {
     ///     .requested_by("me")
     ///     .request_state(RequestStateFilter::Executing)
     ///     .filter(Filter::created().lt(cutoff));
-    /// let preview = client.cancel_matching(stale.clone(), "stale").dry_run(true).send().await?;
+    /// let preview = client.cancel_many("stale").matching(stale).dry_run(true).send().await?;
     /// println!("would cancel {} request(s)", preview.outcomes.len());
     /// # Ok(()) }
     /// ```
-    pub fn cancel_matching(
-        &self,
-        query: StatusQuery,
-        comment: impl Into<String>,
-    ) -> CancelRequests {
-        CancelRequests::cancel_matching(self.engine.clone(), query, comment.into())
+    pub fn cancel_many(&self, comment: impl Into<String>) -> CancelMany {
+        CancelMany::new(self.engine.clone(), comment.into())
     }
 
-    /// Closes any number of access requests (in calls of at most 500 ids,
-    /// always the versioned family) and re-reads their statuses to report
-    /// which really ended; see [`CancelRequests`].
-    pub fn close_requests<I, S>(&self, access_request_ids: I) -> CancelRequests
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        CancelRequests::close(
-            self.engine.clone(),
-            access_request_ids.into_iter().map(Into::into).collect(),
-        )
-    }
-
-    /// Closes the requests of the non-terminal statuses `query` finds.
-    pub fn close_matching(&self, query: StatusQuery) -> CancelRequests {
-        CancelRequests::close_matching(self.engine.clone(), query)
+    /// A job that closes any number of access requests, chosen by id or by
+    /// a status query, in calls of at most 500 ids (always the versioned
+    /// family), and re-reads their statuses to report which really ended;
+    /// see [`CloseMany`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// use sailpoint_access::types::CloseCompletionStatus;
+    ///
+    /// let report = client
+    ///     .close_many()
+    ///     .ids(["2c91...a"])
+    ///     .completion_status(CloseCompletionStatus::Failure)
+    ///     .message("the source was retired")
+    ///     .send()
+    ///     .await?;
+    /// println!("{} closed", report.changed().count());
+    /// # Ok(()) }
+    /// ```
+    pub fn close_many(&self) -> CloseMany {
+        CloseMany::new(self.engine.clone())
     }
 
     /// Runs a bulk plan: see the [`bulk`](crate::bulk) module.

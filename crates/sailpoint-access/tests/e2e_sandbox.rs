@@ -111,6 +111,7 @@ async fn every_operation_round_trips_through_the_sandbox() {
     client
         .access_requests()
         .cancel(&victim, "not needed")
+        .send()
         .await
         .expect("cancel");
     let after = query.collect(100).await.expect("collect");
@@ -155,6 +156,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     client
         .access_requests()
         .cancel(&second, "changed my mind")
+        .send()
         .await
         .expect("cancel");
 
@@ -178,6 +180,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     let err = client
         .access_requests()
         .cancel(&second, "again")
+        .send()
         .await
         .expect_err("not cancelable");
     assert_eq!(err.status(), Some(400), "{err}");
@@ -186,6 +189,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     let err = client
         .access_requests()
         .cancel("no-such-activity", "x")
+        .send()
         .await
         .expect_err("unknown");
     assert!(matches!(err.kind(), ErrorKind::NotFound), "{err:?}");

@@ -61,6 +61,7 @@ async fn a_cancel_whose_answer_was_lost_is_reported_done_on_replay() {
     let err = client
         .access_requests()
         .cancel(&activity, "again")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClientError);

@@ -442,6 +442,7 @@ async fn cancel_rules() {
     env.client
         .access_requests()
         .cancel("act", "why")
+        .send()
         .await
         .unwrap();
     mock.assert_calls(1);
@@ -449,6 +450,7 @@ async fn cancel_rules() {
         .client
         .access_requests()
         .cancel(" ", "why")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(rule(err), "cancel.account_activity_id");
@@ -456,6 +458,7 @@ async fn cancel_rules() {
         .client
         .access_requests()
         .cancel("act", "")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(rule(err), "cancel.comment");

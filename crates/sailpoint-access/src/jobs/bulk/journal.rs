@@ -17,6 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use sailpoint_access_api::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// What became of one planned request, as the journal records it.
@@ -45,8 +46,8 @@ pub enum JournalEntry {
         key: String,
         /// The request's number in the plan.
         request: usize,
-        /// When (RFC 3339).
-        at: String,
+        /// When (written in RFC 3339).
+        at: Timestamp,
     },
     /// What came of it.
     Outcome {

@@ -2,6 +2,7 @@
 //! the [`SubmitRequest`] builder, items as values, and the rules checked
 //! before sending (`validate`).
 
+mod bulk_cancel;
 mod cancel;
 mod close;
 mod item;
@@ -15,8 +16,9 @@ use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse, AccessRe
 use crate::engine::Engine;
 use crate::error::Result;
 
+pub use bulk_cancel::{BulkCancel, MAX_BULK_CANCEL_IDS};
 pub use cancel::{Cancel, Cancelled};
-pub use close::{BulkCancel, Close, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
+pub use close::{Close, MAX_CLOSE_IDS};
 pub use item::{Item, PerIdentity, PerIdentityItem};
 pub use submit::SubmitRequest;
 pub use validate::{
