@@ -290,13 +290,14 @@ impl Client {
     /// Submits only what is not already pending.
     ///
     /// The API advises checking for existing requests first, since it accepts
-    /// duplicates silently. This lists the statuses of each target identity and
-    /// treats an item as pending for an identity when a status of the same
-    /// request type, item id and item type is not yet in a terminal state.
-    /// Items pending for every target identity are left out; when nothing is
-    /// left, nothing is submitted. Matching needs the status `id` field, which
-    /// tenants send since 2026; on older tenants nothing matches and the
-    /// request is submitted as is.
+    /// duplicates silently. This walks the executing statuses once (narrowed
+    /// to the identity when there is one) and treats an item as pending for
+    /// an identity when a status of the same request type, item id and item
+    /// type is not yet in a terminal state; bulk submission uses the same
+    /// index. Items pending for every target identity are left out; when
+    /// nothing is left, nothing is submitted. Matching needs the status `id`
+    /// field, which tenants send since 2026; on older tenants nothing matches
+    /// and the request is submitted as is.
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
