@@ -130,3 +130,33 @@ impl Journal for MemoryJournal {
         Ok(self.0.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_reads_and_writes_its_time_as_rfc_3339() {
+        // As journals have always been written, milliseconds or not.
+        for (line, at) in [
+            (
+                r#"{"type":"intent","key":"RUN/7","request":7,"at":"2026-12-01T20:00:00Z"}"#,
+                "2026-12-01T20:00:00Z",
+            ),
+            (
+                r#"{"type":"intent","key":"RUN/7","request":7,"at":"2026-12-01T20:00:00.250Z"}"#,
+                "2026-12-01T20:00:00.250Z",
+            ),
+        ] {
+            let entry: JournalEntry = serde_json::from_str(line).unwrap();
+            let JournalEntry::Intent { at: read, .. } = &entry else {
+                panic!("{entry:?}");
+            };
+            assert_eq!(*read, at.parse::<Timestamp>().unwrap());
+            assert_eq!(serde_json::to_string(&entry).unwrap(), line);
+        }
+        // A time that does not parse makes the line unreadable, like a cut line.
+        let bad = r#"{"type":"intent","key":"RUN/7","request":7,"at":"yesterday"}"#;
+        assert!(serde_json::from_str::<JournalEntry>(bad).is_err());
+    }
+}
