@@ -131,20 +131,12 @@ pub(crate) async fn submit_unless_pending(
         &identities.iter().map(String::as_str).collect(),
     )
     .await?;
-    let matching = |identity: &str, id: &str, kind: &AccessItemType| -> Vec<RequestedItemStatus> {
-        pending.find(identity, kind, id).to_vec()
-    };
-    let mut already = Vec::new();
-    let mut seen = HashSet::new();
-    let mut note = |found: Vec<RequestedItemStatus>, identity: &str| {
-        for s in found {
-            let key = (
-                identity.to_owned(),
-                s.account_activity_item_id.clone(),
-                s.access_request_id.clone(),
-            );
-            if seen.insert(key) {
-                already.push(s);
+    // Each pending status once, however many items or identities it matches.
+    let mut already: Vec<RequestedItemStatus> = Vec::new();
+    let mut note = |found: &[RequestedItemStatus]| {
+        for status in found {
+            if !already.contains(status) {
+                already.push(status.clone());
             }
         }
     };
@@ -152,29 +144,28 @@ pub(crate) async fn submit_unless_pending(
         Some(entries) => {
             for entry in entries.iter_mut() {
                 entry.requested_items.retain(|item| {
-                    let found = matching(&entry.identity_id, &item.id, &item.type_);
-                    let dup = !found.is_empty();
-                    note(found, &entry.identity_id);
-                    !dup
+                    let found = pending.find(&entry.identity_id, &item.type_, &item.id);
+                    note(found);
+                    found.is_empty()
                 });
             }
             entries.retain(|e| !e.requested_items.is_empty());
             !entries.is_empty()
         }
         None => {
-            let targets = body.requested_for.clone();
+            // The flat form names its items for every identity: an item is
+            // left out only when pending for all of them.
+            let targets = &body.requested_for;
             body.requested_items.retain(|item| {
-                let found: Vec<_> = targets
+                let found: Vec<&[RequestedItemStatus]> = targets
                     .iter()
-                    .map(|who| (who, matching(who, &item.id, &item.type_)))
+                    .map(|who| pending.find(who, &item.type_, &item.id))
                     .collect();
-                let dup = found.iter().all(|(_, f)| !f.is_empty());
-                if dup {
-                    for (who, f) in found {
-                        note(f, who);
-                    }
+                let everywhere = found.iter().all(|f| !f.is_empty());
+                if everywhere {
+                    found.into_iter().for_each(&mut note);
                 }
-                !dup
+                !everywhere
             });
             !body.requested_items.is_empty()
         }

@@ -553,15 +553,30 @@ impl Run {
         numbers: &[usize],
         since: Option<Timestamp>,
     ) -> Result<HashMap<String, Vec<String>>> {
-        reconcile(
-            &self.engine,
-            &self.run_id,
-            numbers,
-            since,
-            self.grace,
-            &mut self.report.reconcile_calls,
-        )
-        .await
+        let wanted: HashSet<String> = numbers.iter().map(|n| key(&self.run_id, *n)).collect();
+        let mut query = StatusQuery::new(self.engine.clone())
+            .requested_by("me")
+            .sort_desc(StatusSort::Created);
+        // Only what was created since the earliest intent: the walk's cost
+        // follows the run, not the tenant's history.
+        if let Some(since) = since {
+            query = query.filter(Filter::created().ge(since));
+        }
+        let every = (self.grace / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
+        let mut poller = Poller::new(self.grace, every, every);
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        let calls = &mut self.report.reconcile_calls;
+        loop {
+            if let Some(walked) = poller
+                .poll(walk_keys(&query, &wanted, &mut found, calls))
+                .await
+            {
+                walked?;
+            }
+            if found.len() == wanted.len() || !poller.next().await {
+                return Ok(found);
+            }
+        }
     }
 }
 
@@ -749,41 +764,6 @@ fn classify(e: &Error) -> RequestResult {
         | ErrorKind::Unauthorized
         | ErrorKind::RateLimited => RequestResult::Failed,
         _ => RequestResult::Unknown,
-    }
-}
-
-/// Looks the keys of `numbers` up in the statuses' `clientMetadata`, for up
-/// to `grace`; returns key → access request ids.
-async fn reconcile(
-    engine: &Engine,
-    run_id: &str,
-    numbers: &[usize],
-    since: Option<Timestamp>,
-    grace: Duration,
-    calls: &mut usize,
-) -> Result<HashMap<String, Vec<String>>> {
-    let wanted: HashSet<String> = numbers.iter().map(|n| key(run_id, *n)).collect();
-    let mut query = StatusQuery::new(engine.clone())
-        .requested_by("me")
-        .sort_desc(StatusSort::Created);
-    // Only what was created since the earliest intent: the walk's cost
-    // follows the run, not the tenant's history.
-    if let Some(since) = since {
-        query = query.filter(Filter::created().ge(since));
-    }
-    let every = (grace / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
-    let mut poller = Poller::new(grace, every, every);
-    let mut found: HashMap<String, Vec<String>> = HashMap::new();
-    loop {
-        let walked = poller
-            .poll(walk_keys(&query, &wanted, &mut found, calls))
-            .await;
-        if let Some(result) = walked {
-            result?;
-        }
-        if found.len() == wanted.len() || !poller.next().await {
-            return Ok(found);
-        }
     }
 }
 
