@@ -1,6 +1,7 @@
 //! `sail-access cancel` and `sail-access close`: by id or by a filter,
 //! confirmed, reporting what the statuses show afterwards.
 
+use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
@@ -25,13 +26,12 @@ fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     }
 }
 
-/// The job to run: a cancel or a close, built for a dry run or not.
-type Build<'a> = dyn Fn(bool) -> Result<BoxedJob, CliError> + 'a;
-type BoxedJob = std::pin::Pin<
-    Box<dyn std::future::Future<Output = sailpoint_access::Result<ChangeReport>> + 'static>,
->;
-
-async fn execute(kind: ChangeKind, args: &ChangeArgs, build: &Build<'_>) -> CliResult {
+/// Runs the job `build` makes (for a dry run or not), after confirmation.
+async fn execute<F, Job>(kind: ChangeKind, args: &ChangeArgs, build: F) -> CliResult
+where
+    F: Fn(bool) -> Result<Job, CliError>,
+    Job: Future<Output = sailpoint_access::Result<ChangeReport>>,
+{
     let verb = kind.verb();
     if !args.dry_run && !args.yes {
         // How many: the ids given, or a dry run of the filter.
@@ -98,10 +98,10 @@ fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
 }
 
 pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
-    check_selection(&args.change, "cancel")?;
+    check_selection(&args.change, ChangeKind::Cancel.verb())?;
     let change = &args.change;
     let settle = Duration::from_secs(change.settle);
-    let build = |dry: bool| -> Result<BoxedJob, CliError> {
+    let build = |dry: bool| {
         let job = client
             .cancel_many(&args.comment)
             .settle(settle)
@@ -110,16 +110,16 @@ pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
             true => job.matching(status::query(client, &change.selection)?),
             false => job.ids(change.ids.iter().cloned()),
         };
-        Ok(Box::pin(job.send()))
+        Ok(job.send())
     };
-    execute(ChangeKind::Cancel, change, &build).await
+    execute(ChangeKind::Cancel, change, build).await
 }
 
 pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
-    check_selection(&args.change, "close")?;
+    check_selection(&args.change, ChangeKind::Close.verb())?;
     let change = &args.change;
     let settle = Duration::from_secs(change.settle);
-    let build = |dry: bool| -> Result<BoxedJob, CliError> {
+    let build = |dry: bool| {
         let mut job = client.close_many().settle(settle).dry_run(dry);
         job = match change.ids.is_empty() {
             true => job.matching(status::query(client, &change.selection)?),
@@ -141,7 +141,7 @@ pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
         if let Some(m) = &args.message {
             job = job.message(m);
         }
-        Ok(Box::pin(job.send()))
+        Ok(job.send())
     };
-    execute(ChangeKind::Close, change, &build).await
+    execute(ChangeKind::Close, change, build).await
 }
