@@ -251,7 +251,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                     ids.dedup();
                     ids
                 },
-                final_state: r.final_state.clone(),
+                final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
             }
         })
         .collect();

@@ -12,7 +12,9 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use sailpoint_access::bulk::{plan, BulkRow, MemoryJournal, PlanLimits, RowOutcome};
-use sailpoint_access::types::{AccessItemType, AccessRequestType, RequestedForIdentities};
+use sailpoint_access::types::{
+    AccessItemType, AccessRequestType, RequestedForIdentities, RequestedItemState,
+};
 use sailpoint_access::{validate_access_request, Client, RateLimit, Timestamp};
 use sailpoint_access_sandbox::{Latency, Operation, RateLimit as SandboxRateLimit, Sandbox};
 
@@ -206,7 +208,7 @@ async fn a_bulk_run_submits_every_row_once_then_skips_them_as_pending() {
     assert!(report
         .rows
         .iter()
-        .all(|r| r.final_state.as_deref() == Some("EXECUTING")));
+        .all(|r| r.final_state == Some(RequestedItemState::Executing)));
     // One status per row in the sandbox, none twice.
     let statuses = sandbox.statuses();
     assert_eq!(statuses.len(), total);
@@ -435,7 +437,6 @@ async fn cancel_and_close_by_filter_with_a_dry_run_first() {
 
 #[tokio::test]
 async fn a_change_report_says_changed_unchanged_not_found_or_selected() {
-    use sailpoint_access::types::RequestedItemState;
     use sailpoint_access::{ChangeKind, ChangeOutcome};
     let sandbox = Sandbox::builder().start().await.unwrap();
     let client = unpaced(&sandbox);

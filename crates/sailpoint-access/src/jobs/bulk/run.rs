@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestType, RequestedForDtoRef, RequestedItemStatus,
+    AccessItemType, AccessRequestType, RequestedForDtoRef, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::Timestamp;
 use serde::Serialize;
@@ -95,9 +95,10 @@ pub struct RowReport {
     /// The rule, error or matched status, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The item's state after waiting, when the run waited.
+    /// The item's state after waiting, when the run waited and the
+    /// service reported one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub final_state: Option<String>,
+    pub final_state: Option<RequestedItemState>,
 }
 
 /// The outcome of a bulk run, per row and in total; serialisable as JSON.
@@ -823,11 +824,11 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
         };
         let (statuses, calls) = polled?;
         report.wait_calls += calls;
-        let mut states: HashMap<(&str, &str, &str), &str> = HashMap::new();
+        let mut states: HashMap<(&str, &str, &str), &RequestedItemState> = HashMap::new();
         for s in &statuses {
-            if let (Some(req), Some(item)) = (&s.access_request_id, &s.id) {
+            if let (Some(req), Some(item), Some(state)) = (&s.access_request_id, &s.id, &s.state) {
                 for who in s.requested_for_ids() {
-                    states.insert((req, who, item), s.state_name());
+                    states.insert((req, who, item), state);
                 }
             }
         }
@@ -842,7 +843,7 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
                 .find_map(|req| {
                     states.get(&(req.as_str(), row.identity.as_str(), row.item_id.as_str()))
                 })
-                .map(|state| (*state).to_owned());
+                .map(|state| (*state).clone());
         }
         let all_done = statuses.iter().all(RequestedItemStatus::is_terminal);
         let seen = report
