@@ -593,3 +593,32 @@ fn plan_flat(
     }
     (bodies, bound)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_flat_on_the_wire_and_reads_back_whole() {
+        let at: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let row = BulkRow::new("alice", AccessItemType::Entitlement, "ent-1")
+            .comment("project X")
+            .remove_date(at)
+            .metadata("ticket", "CHG-1");
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "identity": "alice",
+                "item_type": "ENTITLEMENT",
+                "item_id": "ent-1",
+                "comment": "project X",
+                "remove_date": "2030-01-01T00:00:00Z",
+                "metadata": {"ticket": "CHG-1"},
+            })
+        );
+        let back: BulkRow = serde_json::from_value(json).unwrap();
+        assert_eq!(back, row);
+        assert_eq!(back.item.item_type(), &AccessItemType::Entitlement);
+    }
+}
