@@ -283,6 +283,7 @@ async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
         let err = client
             .access_requests()
             .submit(body.clone())
+            .send()
             .await
             .expect_err(what);
         let rule = err.validation().map(|v| v.rule.to_string());
@@ -535,11 +536,13 @@ async fn submit_unless_pending_leaves_out_only_what_every_identity_has_pending()
     client
         .access_requests()
         .submit(grant(&[ALICE, BOB], "role-both"))
+        .send()
         .await
         .unwrap();
     client
         .access_requests()
         .submit(grant(&[ALICE], "role-alice"))
+        .send()
         .await
         .unwrap();
     let lists = sandbox.requests_received(Operation::ListAccessRequestStatus);

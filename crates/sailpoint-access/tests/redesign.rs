@@ -200,7 +200,7 @@ async fn handles_futures_and_streams_are_owned_send_and_unpin() {
         .role("r-2")
         .build()
         .unwrap();
-    let sent = tokio::spawn(client.access_requests().submit(body))
+    let sent = tokio::spawn(client.access_requests().submit(body).send())
         .await
         .unwrap()
         .unwrap();

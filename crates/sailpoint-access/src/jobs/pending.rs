@@ -171,7 +171,7 @@ pub(crate) async fn submit_unless_pending(
         }
     };
     let submitted = if remaining {
-        Some(AccessRequests::new(engine).submit(body).await?)
+        Some(AccessRequests::new(engine).submit(body).send().await?)
     } else {
         None
     };

@@ -595,7 +595,7 @@ async fn send_one(
         at: Timestamp::now(),
     };
     record(journal, intent)?;
-    let settled = match handle.submit(request.body).await {
+    let settled = match handle.submit(request.body).send().await {
         Ok(answer) => {
             // One tracking entry per identity: the same id repeats.
             let mut ids: Vec<String> = Vec::new();
