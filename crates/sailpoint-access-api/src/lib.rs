@@ -5,6 +5,7 @@ mod context;
 pub mod open_enum;
 mod operation;
 mod rules;
+mod status_ext;
 mod timestamp;
 
 // Generated code: lints are the generator's business, so they are silenced here,

@@ -1,11 +1,12 @@
 //! `sail-access cancel` and `sail-access close`: by id or by a filter,
 //! confirmed, reporting what the statuses show afterwards.
 
+use std::future::Future;
 use std::io::Write;
 use std::time::Duration;
 
 use sailpoint_access::types::{CloseCompletionStatus, CloseExecutionStatus};
-use sailpoint_access::{CancelOutcome, CancelReport, CancelRequests, Client};
+use sailpoint_access::{ChangeKind, ChangeOutcome, ChangeReport, Client};
 
 use crate::cli::{
     CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus, ReportOutput,
@@ -25,30 +26,33 @@ fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     }
 }
 
-async fn execute(
-    verb: &str,
-    args: &ChangeArgs,
-    build: impl Fn(bool) -> Result<CancelRequests, CliError>,
-) -> CliResult {
-    let settle = Duration::from_secs(args.settle);
+/// Runs the job `build` makes (for a dry run or not), after confirmation.
+async fn execute<F, Job>(kind: ChangeKind, args: &ChangeArgs, build: F) -> CliResult
+where
+    F: Fn(bool) -> Result<Job, CliError>,
+    Job: Future<Output = sailpoint_access::Result<ChangeReport>>,
+{
+    let verb = kind.verb();
     if !args.dry_run && !args.yes {
         // How many: the ids given, or a dry run of the filter.
         let n = if args.ids.is_empty() {
-            build(true)?.send().await?.outcomes.len()
+            let mut preview = build(true)?.await?;
+            if preview.outcomes.is_empty() {
+                eprintln!("no request matches: nothing to {verb}");
+                preview.dry_run = false;
+                return print(args.output, &preview);
+            }
+            preview.outcomes.len()
         } else {
             args.ids.len()
         };
-        if n == 0 {
-            eprintln!("no request matches: nothing to {verb}");
-            return print(args.output, &CancelReport::default(), verb);
-        }
         confirm(&format!("{verb} {n} access request(s)?"), false)?;
     }
-    let report = build(args.dry_run)?.settle(settle).send().await?;
-    print(args.output, &report, verb)
+    let report = build(args.dry_run)?.await?;
+    print(args.output, &report)
 }
 
-fn print(output: ReportOutput, report: &CancelReport, verb: &str) -> CliResult {
+fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     match output {
         ReportOutput::Json => {
@@ -60,28 +64,31 @@ fn print(output: ReportOutput, report: &CancelReport, verb: &str) -> CliResult {
                 .outcomes
                 .iter()
                 .map(|(id, o)| {
-                    let (name, states) = describe(o);
-                    vec![id.clone(), name.to_owned(), states]
+                    let states = match o {
+                        ChangeOutcome::Unchanged { states } => states
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        _ => String::new(),
+                    };
+                    vec![id.clone(), o.name(report.kind).to_owned(), states]
                 })
                 .collect();
             table::write(&mut stdout, &["ACCESS REQUEST", "OUTCOME", "STATES"], &rows)?;
         }
     }
     drop(stdout);
-    let done = report.cancelled().count();
+    let done = report.changed().count();
     let total = report.outcomes.len();
+    let past = report.kind.past_tense();
     if report.dry_run {
-        eprintln!(
-            "dry run: {total} request(s) would be {}; nothing was sent",
-            past(verb)
-        );
+        eprintln!("dry run: {total} request(s) would be {past}; nothing was sent");
         return Ok(error::OK);
     }
     eprintln!(
-        "{done} of {total} request(s) {} ({} change call(s), {} status call(s))",
-        past(verb),
-        report.change_calls,
-        report.check_calls
+        "{done} of {total} request(s) {past} ({} change call(s), {} status call(s))",
+        report.change_calls, report.check_calls
     );
     Ok(if done == total {
         error::OK
@@ -90,64 +97,51 @@ fn print(output: ReportOutput, report: &CancelReport, verb: &str) -> CliResult {
     })
 }
 
-fn past(verb: &str) -> &'static str {
-    if verb == "cancel" {
-        "cancelled"
-    } else {
-        "closed"
-    }
-}
-
-fn describe(o: &CancelOutcome) -> (&'static str, String) {
-    match o {
-        CancelOutcome::Cancelled => ("done", String::new()),
-        CancelOutcome::NotCancelled { states } => ("not_changed", states.join(",")),
-        CancelOutcome::NotFound => ("not_found", String::new()),
-        CancelOutcome::Selected => ("selected", String::new()),
-        _ => ("other", String::new()),
-    }
-}
-
 pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
-    check_selection(&args.change, "cancel")?;
+    check_selection(&args.change, ChangeKind::Cancel.verb())?;
     let change = &args.change;
-    execute("cancel", change, |dry| {
-        let c = if change.ids.is_empty() {
-            client.cancel_matching(status::query(client, &change.selection)?, &args.comment)
-        } else {
-            client.cancel_requests(change.ids.iter().cloned(), &args.comment)
+    let settle = Duration::from_secs(change.settle);
+    let build = |dry: bool| {
+        let job = client
+            .cancel_many(&args.comment)
+            .settle(settle)
+            .dry_run(dry);
+        let job = match change.ids.is_empty() {
+            true => job.matching(status::query(client, &change.selection)?),
+            false => job.ids(change.ids.iter().cloned()),
         };
-        Ok(c.dry_run(dry))
-    })
-    .await
+        Ok(job.send())
+    };
+    execute(ChangeKind::Cancel, change, build).await
 }
 
 pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
-    check_selection(&args.change, "close")?;
+    check_selection(&args.change, ChangeKind::Close.verb())?;
     let change = &args.change;
-    execute("close", change, |dry| {
-        let mut c = if change.ids.is_empty() {
-            client.close_matching(status::query(client, &change.selection)?)
-        } else {
-            client.close_requests(change.ids.iter().cloned())
+    let settle = Duration::from_secs(change.settle);
+    let build = |dry: bool| {
+        let mut job = client.close_many().settle(settle).dry_run(dry);
+        job = match change.ids.is_empty() {
+            true => job.matching(status::query(client, &change.selection)?),
+            false => job.ids(change.ids.iter().cloned()),
         };
         if let Some(s) = args.execution_status {
-            c = c.execution_status(match s {
+            job = job.execution_status(match s {
                 ExecutionStatus::Terminated => CloseExecutionStatus::Terminated,
                 ExecutionStatus::Completed => CloseExecutionStatus::Completed,
             });
         }
         if let Some(s) = args.completion_status {
-            c = c.completion_status(match s {
+            job = job.completion_status(match s {
                 CompletionStatus::Success => CloseCompletionStatus::Success,
                 CompletionStatus::Incomplete => CloseCompletionStatus::Incomplete,
                 CompletionStatus::Failure => CloseCompletionStatus::Failure,
             });
         }
         if let Some(m) = &args.message {
-            c = c.message(m);
+            job = job.message(m);
         }
-        Ok(c.dry_run(dry))
-    })
-    .await
+        Ok(job.send())
+    };
+    execute(ChangeKind::Close, change, build).await
 }

@@ -289,7 +289,7 @@ mod tests {
         let plan = read(text.as_bytes(), PlanFormat::Csv).unwrap();
         let lines: Vec<u64> = plan.rows.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [2, 7]);
-        assert_eq!(plan.rows[0].1.metadata.len(), 2);
+        assert_eq!(plan.rows[0].1.item.as_inner().client_metadata.len(), 2);
         let bad: Vec<(u64, &str)> = plan.bad.iter().map(|b| (b.line, b.rule)).collect();
         assert_eq!(
             bad,

@@ -75,17 +75,6 @@ struct DryRun {
     lower_bound: usize,
 }
 
-fn outcome_name(o: RowOutcome) -> &'static str {
-    match o {
-        RowOutcome::Submitted => "submitted",
-        RowOutcome::Skipped => "skipped",
-        RowOutcome::Refused => "refused",
-        RowOutcome::Failed => "failed",
-        RowOutcome::Unknown => "unknown",
-        _ => "other",
-    }
-}
-
 fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
     if let Some(f) = args.format {
         return Ok(f);
@@ -166,10 +155,10 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         limits = limits.with_max_identities(n);
     }
     let plan = plan(request_type.clone(), rows, limits);
-    let refused: BTreeMap<usize, (String, String)> = plan
+    let refused: BTreeMap<usize, (&'static str, String)> = plan
         .refused
         .iter()
-        .map(|r| (r.row, (r.rule.clone(), r.message.clone())))
+        .map(|r| (r.row, (r.rule.code(), r.message.clone())))
         .collect();
     for bad in &file.bad {
         eprintln!("line {}: refused ({}): {}", bad.line, bad.rule, bad.message);
@@ -244,15 +233,15 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         .iter()
         .map(|r| {
             let (rule, detail) = match refused.get(&r.row) {
-                Some((rule, message)) => (Some(rule.clone()), Some(message.clone())),
+                Some((rule, message)) => (Some((*rule).to_owned()), Some(message.clone())),
                 None => (None, r.detail.clone()),
             };
             ReportRow {
                 line: lines.get(r.row).copied().unwrap_or_default(),
                 identity: r.identity.clone(),
-                item_type: r.item_type.clone(),
+                item_type: r.item_type.as_str().to_owned(),
                 item_id: r.item_id.clone(),
-                outcome: outcome_name(r.outcome),
+                outcome: r.outcome.as_str(),
                 rule,
                 detail,
                 request: r.request,
@@ -262,7 +251,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                     ids.dedup();
                     ids
                 },
-                final_state: r.final_state.clone(),
+                final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
             }
         })
         .collect();
@@ -271,7 +260,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         identity: b.identity.clone(),
         item_type: b.item_type.clone(),
         item_id: b.item_id.clone(),
-        outcome: "refused",
+        outcome: RowOutcome::Refused.as_str(),
         rule: Some(b.rule.to_owned()),
         detail: Some(b.message.clone()),
         request: None,
@@ -280,14 +269,11 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     }));
     out_rows.sort_by_key(|r| r.line);
     let mut totals: BTreeMap<&'static str, usize> =
-        ["submitted", "skipped", "refused", "failed", "unknown"]
-            .into_iter()
-            .map(|k| (k, 0))
-            .collect();
+        RowOutcome::ALL.iter().map(|o| (o.as_str(), 0)).collect();
     for r in &out_rows {
         *totals.entry(r.outcome).or_default() += 1;
     }
-    let partial = totals["failed"] + totals["unknown"] > 0;
+    let partial = totals[RowOutcome::Failed.as_str()] + totals[RowOutcome::Unknown.as_str()] > 0;
     let summary = totals
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
@@ -365,11 +351,11 @@ fn dry_run(
             let row = &plan.rows[r.row];
             DryRunRefused {
                 line: lines[r.row],
-                rule: r.rule.clone(),
+                rule: r.rule.code().to_owned(),
                 message: r.message.clone(),
                 identity: row.identity.clone(),
-                item_type: row.item_type.as_str().to_owned(),
-                item_id: row.item_id.clone(),
+                item_type: row.item.item_type().as_str().to_owned(),
+                item_id: row.item.id().to_owned(),
             }
         })
         .chain(bad.iter().map(|b| DryRunRefused {

@@ -14,7 +14,7 @@ use sailpoint_access_api::types::{
     EntitlementApprovalScheme, EntitlementApproverType, EntitlementRequestConfig,
     EntitlementRequestConfigV2, EntitlementRevocationRequestConfig, ErrorMessageDto,
     IdentityReference, IdentityReferenceType, IdentityType, LocaleOrigin, ManualWorkItemState,
-    RequestOnBehalfOfConfig, RequestedForIdentities, RequestedItemState, RequestedItemStatus,
+    RequestOnBehalfOfConfig, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::{Family, Timestamp};
 
@@ -136,11 +136,7 @@ impl StatusQuery {
 }
 
 fn requested_for_contains(s: &RequestedItemStatus, id: &str) -> bool {
-    match &s.requested_for {
-        Some(RequestedForIdentities::One(r)) => r.id.as_deref() == Some(id),
-        Some(RequestedForIdentities::Many(rs)) => rs.iter().any(|r| r.id.as_deref() == Some(id)),
-        None => false,
-    }
+    s.requested_for_ids().any(|who| who == id)
 }
 
 /// The owner of a pending approval or manual work item.
@@ -184,24 +180,12 @@ fn identity_key(
     )
 }
 
-/// The identities a status was requested for.
-fn requested_for_ids(s: &RequestedItemStatus) -> Vec<&str> {
-    match &s.requested_for {
-        Some(RequestedForIdentities::One(r)) => r.id.as_deref().into_iter().collect(),
-        Some(RequestedForIdentities::Many(rs)) => {
-            rs.iter().filter_map(|r| r.id.as_deref()).collect()
-        }
-        None => Vec::new(),
-    }
-}
-
 /// The keys under which `s` is found as a possible duplicate.
 fn identity_keys(s: &RequestedItemStatus) -> Vec<Identity> {
     let (Some(kind), Some(id)) = (&s.type_, &s.id) else {
         return Vec::new();
     };
-    requested_for_ids(s)
-        .into_iter()
+    s.requested_for_ids()
         .map(|who| identity_key(who, s.request_type.as_ref(), kind, id))
         .collect()
 }

@@ -106,7 +106,7 @@ async fn run() -> Outcome<()> {
             row.item_type,
             row.item_id,
             row.outcome,
-            row.final_state.as_deref().unwrap_or("-")
+            row.final_state.as_ref().map_or("-", |s| s.as_str())
         );
     }
     println!("journal: {}", journal_path.display());

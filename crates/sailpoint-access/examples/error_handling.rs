@@ -49,6 +49,7 @@ async fn run() -> Outcome<()> {
     let err = client
         .access_requests()
         .cancel("2c9180835d2e5168015d32f890ca0000", "error handling example")
+        .send()
         .await
         .err()
         .ok_or("the cancel of an unknown activity succeeded")?;

@@ -15,7 +15,7 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
-use sailpoint_access::types::{RequestedForIdentities, RequestedItemStatus};
+use sailpoint_access::types::RequestedItemStatus;
 use sailpoint_access::{Client, Family, Filter, Item, StatusSort};
 use sailpoint_access_sandbox::{Sandbox, SandboxHandle};
 
@@ -196,6 +196,7 @@ async fn run() -> Outcome<()> {
     client
         .access_requests()
         .cancel(&activity, "quickstart: no longer needed")
+        .send()
         .await?;
     println!(
         "   cancelled {} ({})",
@@ -227,25 +228,13 @@ async fn run() -> Outcome<()> {
     println!(
         "\ndone: {} item(s) followed, the cancelled one is now {}",
         finals.len(),
-        cancelled
-            .state
-            .as_ref()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "unknown".into())
+        cancelled.state_name()
     );
     Ok(())
 }
 
 fn describe(status: &RequestedItemStatus) -> String {
-    let who = match &status.requested_for {
-        Some(RequestedForIdentities::One(identity)) => identity.id.clone().unwrap_or_default(),
-        Some(RequestedForIdentities::Many(list)) => list
-            .iter()
-            .filter_map(|i| i.id.clone())
-            .collect::<Vec<_>>()
-            .join("+"),
-        None => String::new(),
-    };
+    let who = status.requested_for_ids().collect::<Vec<_>>().join("+");
     format!(
         "{:<14} {:<28} for {:<34} {:<10} cancelable={}",
         status

@@ -16,7 +16,7 @@ use crate::engine::retry::RetryPolicy;
 use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
 use crate::jobs::bulk::{BulkSubmit, Plan};
-use crate::jobs::cancel_many::CancelRequests;
+use crate::jobs::cancel_many::{CancelMany, CloseMany};
 use crate::jobs::pending::{self, Submission};
 use crate::jobs::wait::WaitUntilDone;
 use crate::ops::access_requests::AccessRequests;
@@ -154,7 +154,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// let sent = client.access_requests().grant().for_identity("2c91...a").role("2c91...r").send().await?;
-    /// client.access_requests().cancel("activity-id", "requested by mistake").await?;
+    /// client.access_requests().cancel("activity-id", "requested by mistake").send().await?;
     /// # Ok(()) }
     /// ```
     pub fn access_requests(&self) -> AccessRequests {
@@ -189,39 +189,17 @@ impl Client {
         AccessRequestConfigsV2::new(self.engine.clone())
     }
 
-    /// Cancels any number of access requests (bulk cancel, in calls of at
-    /// most 50 ids, always the versioned family) and re-reads their statuses
-    /// to report which were really cancelled; see [`CancelRequests`].
-    ///
-    /// ```no_run
-    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
-    /// let report = client.cancel_requests(["2c91...a", "2c91...b"], "project ended").send().await?;
-    /// println!("{} cancelled in {} call(s)", report.cancelled().count(), report.change_calls);
-    /// # Ok(()) }
-    /// ```
-    pub fn cancel_requests<I, S>(
-        &self,
-        access_request_ids: I,
-        comment: impl Into<String>,
-    ) -> CancelRequests
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        CancelRequests::cancel(
-            self.engine.clone(),
-            access_request_ids.into_iter().map(Into::into).collect(),
-            comment.into(),
-        )
-    }
-
-    /// Cancels the requests of the non-terminal statuses `query` finds (for
-    /// example pending, requested by me, created before a date); with
-    /// `dry_run(true)` lists them and sends nothing. See [`CancelRequests`].
+    /// A job that cancels any number of access requests, chosen by id or
+    /// by a status query, in bulk cancels of at most 50 ids (always the
+    /// versioned family), and re-reads their statuses to report which were
+    /// really cancelled; see [`CancelMany`].
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// use sailpoint_access::{types::RequestStateFilter, Filter, Timestamp};
+    ///
+    /// let report = client.cancel_many("project ended").ids(["2c91...a", "2c91...b"]).send().await?;
+    /// println!("{} cancelled in {} call(s)", report.changed().count(), report.change_calls);
     ///
     /// let cutoff: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
     /// let stale = client
@@ -229,35 +207,35 @@ impl Client {
     ///     .requested_by("me")
     ///     .request_state(RequestStateFilter::Executing)
     ///     .filter(Filter::created().lt(cutoff));
-    /// let preview = client.cancel_matching(stale.clone(), "stale").dry_run(true).send().await?;
+    /// let preview = client.cancel_many("stale").matching(stale).dry_run(true).send().await?;
     /// println!("would cancel {} request(s)", preview.outcomes.len());
     /// # Ok(()) }
     /// ```
-    pub fn cancel_matching(
-        &self,
-        query: StatusQuery,
-        comment: impl Into<String>,
-    ) -> CancelRequests {
-        CancelRequests::cancel_matching(self.engine.clone(), query, comment.into())
+    pub fn cancel_many(&self, comment: impl Into<String>) -> CancelMany {
+        CancelMany::new(self.engine.clone(), comment.into())
     }
 
-    /// Closes any number of access requests (in calls of at most 500 ids,
-    /// always the versioned family) and re-reads their statuses to report
-    /// which really ended; see [`CancelRequests`].
-    pub fn close_requests<I, S>(&self, access_request_ids: I) -> CancelRequests
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        CancelRequests::close(
-            self.engine.clone(),
-            access_request_ids.into_iter().map(Into::into).collect(),
-        )
-    }
-
-    /// Closes the requests of the non-terminal statuses `query` finds.
-    pub fn close_matching(&self, query: StatusQuery) -> CancelRequests {
-        CancelRequests::close_matching(self.engine.clone(), query)
+    /// A job that closes any number of access requests, chosen by id or by
+    /// a status query, in calls of at most 500 ids (always the versioned
+    /// family), and re-reads their statuses to report which really ended;
+    /// see [`CloseMany`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// use sailpoint_access::types::CloseCompletionStatus;
+    ///
+    /// let report = client
+    ///     .close_many()
+    ///     .ids(["2c91...a"])
+    ///     .completion_status(CloseCompletionStatus::Failure)
+    ///     .message("the source was retired")
+    ///     .send()
+    ///     .await?;
+    /// println!("{} closed", report.changed().count());
+    /// # Ok(()) }
+    /// ```
+    pub fn close_many(&self) -> CloseMany {
+        CloseMany::new(self.engine.clone())
     }
 
     /// Runs a bulk plan: see the [`bulk`](crate::bulk) module.
@@ -313,13 +291,14 @@ impl Client {
     /// Submits only what is not already pending.
     ///
     /// The API advises checking for existing requests first, since it accepts
-    /// duplicates silently. This lists the statuses of each target identity and
-    /// treats an item as pending for an identity when a status of the same
-    /// request type, item id and item type is not yet in a terminal state.
-    /// Items pending for every target identity are left out; when nothing is
-    /// left, nothing is submitted. Matching needs the status `id` field, which
-    /// tenants send since 2026; on older tenants nothing matches and the
-    /// request is submitted as is.
+    /// duplicates silently. This walks the executing statuses once (narrowed
+    /// to the identity when there is one) and treats an item as pending for
+    /// an identity when a status of the same request type, item id and item
+    /// type is not yet in a terminal state; bulk submission uses the same
+    /// index. Items pending for every target identity are left out; when
+    /// nothing is left, nothing is submitted. Matching needs the status `id`
+    /// field, which tenants send since 2026; on older tenants nothing matches
+    /// and the request is submitted as is.
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {

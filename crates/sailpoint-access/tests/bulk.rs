@@ -12,7 +12,9 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use sailpoint_access::bulk::{plan, BulkRow, MemoryJournal, PlanLimits, RowOutcome};
-use sailpoint_access::types::{AccessItemType, AccessRequestType, RequestedForIdentities};
+use sailpoint_access::types::{
+    AccessItemType, AccessRequestType, RequestedForIdentities, RequestedItemState,
+};
 use sailpoint_access::{validate_access_request, Client, RateLimit, Timestamp};
 use sailpoint_access_sandbox::{Latency, Operation, RateLimit as SandboxRateLimit, Sandbox};
 
@@ -33,7 +35,9 @@ fn row_strategy() -> impl Strategy<Value = BulkRow> {
             ][usize::from(kind)]
             .clone();
             let mut row = BulkRow::new(format!("identity-{who}"), kind, format!("item-{item}"));
-            row.comment = comment;
+            if let Some(c) = comment {
+                row = row.comment(c);
+            }
             if let Some(d) = start {
                 row = row.start_date(Utc::now() + chrono::Duration::days(d));
             }
@@ -79,7 +83,7 @@ proptest! {
         }
         for refused in &plan.refused {
             covered[refused.row] += 1;
-            prop_assert!(!refused.rule.is_empty());
+            prop_assert!(!refused.rule.code().is_empty());
         }
         prop_assert!(covered.iter().all(|&c| c == 1), "coverage {:?}", covered);
         prop_assert_eq!(plan.requests.len(), plan.lower_bound);
@@ -136,7 +140,7 @@ fn the_planner_groups_shared_items_and_splits_by_the_limits() {
         BulkRow::new("b", AccessItemType::Role, "r").comment("y"),
     ];
     let p = plan(AccessRequestType::RevokeAccess, rows, PlanLimits::default());
-    let rules: Vec<(usize, &str)> = p.refused.iter().map(|r| (r.row, r.rule.as_str())).collect();
+    let rules: Vec<(usize, &str)> = p.refused.iter().map(|r| (r.row, r.rule.code())).collect();
     assert_eq!(
         rules,
         [
@@ -204,7 +208,7 @@ async fn a_bulk_run_submits_every_row_once_then_skips_them_as_pending() {
     assert!(report
         .rows
         .iter()
-        .all(|r| r.final_state.as_deref() == Some("EXECUTING")));
+        .all(|r| r.final_state == Some(RequestedItemState::Executing)));
     // One status per row in the sandbox, none twice.
     let statuses = sandbox.statuses();
     assert_eq!(statuses.len(), total);
@@ -319,7 +323,7 @@ fn the_journal_format_is_one_json_object_per_line() {
     j.record(&JournalEntry::Intent {
         key: "run-1/0".into(),
         request: 0,
-        at: "2026-12-01T00:00:00Z".into(),
+        at: "2026-12-01T00:00:00Z".parse().unwrap(),
     })
     .unwrap();
     j.record(&JournalEntry::Outcome {
@@ -361,7 +365,7 @@ fn the_journal_format_is_one_json_object_per_line() {
 #[tokio::test]
 async fn cancel_and_close_by_filter_with_a_dry_run_first() {
     use sailpoint_access::types::RequestStateFilter;
-    use sailpoint_access::CancelOutcome;
+    use sailpoint_access::{ChangeKind, ChangeOutcome};
     let sandbox = Sandbox::builder().start().await.unwrap();
     let client = unpaced(&sandbox);
     let mut ids = Vec::new();
@@ -385,7 +389,8 @@ async fn cancel_and_close_by_filter_with_a_dry_run_first() {
         .requested_by("me")
         .request_state(RequestStateFilter::Executing);
     let preview = client
-        .cancel_matching(pending.clone(), "cleanup")
+        .cancel_many("cleanup")
+        .matching(pending.clone())
         .dry_run(true)
         .send()
         .await
@@ -395,21 +400,24 @@ async fn cancel_and_close_by_filter_with_a_dry_run_first() {
     assert!(preview
         .outcomes
         .values()
-        .all(|o| *o == CancelOutcome::Selected));
+        .all(|o| *o == ChangeOutcome::Selected));
     assert_eq!(
         sandbox.requests_received(Operation::BulkCancelAccessRequests),
         0
     );
     // Close ten of them first, then cancel whatever is still pending.
     let closed = client
-        .close_requests(ids[..10].to_vec())
+        .close_many()
+        .ids(ids[..10].to_vec())
         .send()
         .await
         .unwrap();
     assert_eq!(closed.change_calls, 1);
-    assert_eq!(closed.cancelled().count(), 10);
+    assert_eq!(closed.kind, ChangeKind::Close);
+    assert_eq!(closed.changed().count(), 10);
     let done = client
-        .cancel_matching(pending, "cleanup")
+        .cancel_many("cleanup")
+        .matching(pending)
         .send()
         .await
         .unwrap();
@@ -419,9 +427,87 @@ async fn cancel_and_close_by_filter_with_a_dry_run_first() {
         "the closed ones are terminal, not selected"
     );
     assert_eq!(done.change_calls, 2, "60 ids in chunks of 50");
-    assert_eq!(done.cancelled().count(), 60);
+    assert_eq!(done.kind, ChangeKind::Cancel);
+    assert_eq!(done.changed().count(), 60);
     eprintln!(
         "FIGURES bulk-cleanup: selected=70 dry_run_calls={} closed=10 cancelled=60 cancel_calls={} check_calls={}",
         preview.check_calls, done.change_calls, done.check_calls
     );
+}
+
+#[tokio::test]
+async fn a_change_report_says_changed_unchanged_not_found_or_selected() {
+    use sailpoint_access::{ChangeKind, ChangeOutcome};
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = unpaced(&sandbox);
+    let submit = |who: &'static str| {
+        let client = client.clone();
+        async move {
+            let sent = client
+                .access_requests()
+                .grant()
+                .for_identity(who)
+                .role("role-1")
+                .send()
+                .await
+                .unwrap();
+            sent.new_requests[0].access_request_ids[0].clone()
+        }
+    };
+    let finished = submit("done-already").await;
+    sandbox.approve_all_pending();
+    sandbox.provision_all_approved();
+    let pending = submit("still-pending").await;
+    let closing = submit("to-close").await;
+    let ids = [
+        pending.clone(),
+        finished.clone(),
+        "no-such-request".to_owned(),
+    ];
+
+    let preview = client
+        .cancel_many("cleanup")
+        .ids(ids.clone())
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((preview.kind, preview.dry_run), (ChangeKind::Cancel, true));
+    assert!(preview
+        .outcomes
+        .values()
+        .all(|o| *o == ChangeOutcome::Selected));
+    assert_eq!(preview.outcomes.len(), 3);
+    assert_eq!(preview.change_calls, 0);
+
+    let report = client.cancel_many("cleanup").ids(ids).send().await.unwrap();
+    assert_eq!(report.outcomes[&pending], ChangeOutcome::Changed);
+    assert_eq!(
+        report.outcomes[&finished],
+        ChangeOutcome::Unchanged {
+            states: vec![RequestedItemState::RequestCompleted]
+        }
+    );
+    assert_eq!(report.outcomes["no-such-request"], ChangeOutcome::NotFound);
+    assert_eq!(report.changed().collect::<Vec<_>>(), [pending.as_str()]);
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["kind"], "cancel");
+    assert_eq!(json["outcomes"][&pending]["outcome"], "cancelled");
+    assert_eq!(json["outcomes"][&finished]["outcome"], "unchanged");
+    assert_eq!(
+        json["outcomes"][&finished]["states"][0],
+        "REQUEST_COMPLETED"
+    );
+    assert_eq!(json["outcomes"]["no-such-request"]["outcome"], "not_found");
+
+    let closed = client
+        .close_many()
+        .ids([closing.clone()])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.kind, ChangeKind::Close);
+    assert_eq!(closed.outcomes[&closing], ChangeOutcome::Changed);
+    let json = serde_json::to_value(&closed).unwrap();
+    assert_eq!(json["outcomes"][&closing]["outcome"], "closed");
 }

@@ -181,7 +181,7 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
     let duplicates = per_row.values().filter(|&&n| n > 1).count();
     let lost = expected
         .iter()
-        .filter(|r| !per_row.contains_key(&(r.identity.clone(), r.item_id.clone())))
+        .filter(|r| !per_row.contains_key(&(r.identity.clone(), r.item.id().to_owned())))
         .count();
     let requests = plan(AccessRequestType::GrantAccess, rows(), limits())
         .requests

@@ -118,6 +118,7 @@ async fn every_operation_round_trips_through_the_sandbox() {
     client
         .access_requests()
         .cancel(&victim, "not needed")
+        .send()
         .await
         .expect("cancel");
     let after = query.collect(100).await.expect("collect");
@@ -162,6 +163,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     client
         .access_requests()
         .cancel(&second, "changed my mind")
+        .send()
         .await
         .expect("cancel");
 
@@ -185,6 +187,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     let err = client
         .access_requests()
         .cancel(&second, "again")
+        .send()
         .await
         .expect_err("not cancelable");
     assert_eq!(err.status(), Some(400), "{err}");
@@ -193,6 +196,7 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
     let err = client
         .access_requests()
         .cancel("no-such-activity", "x")
+        .send()
         .await
         .expect_err("unknown");
     assert!(matches!(err.kind(), ErrorKind::NotFound), "{err:?}");
@@ -286,6 +290,7 @@ async fn invalid_requests_are_refused_by_the_facade_and_by_the_sandbox() {
         let err = client
             .access_requests()
             .submit(body.clone())
+            .send()
             .await
             .expect_err(what);
         let rule = err.validation().map(|v| v.rule.to_string());
@@ -518,4 +523,67 @@ async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() 
         1,
         "recorded once, not duplicated"
     );
+}
+
+/// The pending index: one walk of the executing statuses serves every
+/// identity; an item is left out only when pending for every identity.
+#[tokio::test]
+async fn submit_unless_pending_leaves_out_only_what_every_identity_has_pending() {
+    let sandbox = sandbox().await;
+    let client = sandbox_client(&sandbox, quick_retry(2));
+    let grant = |who: &[&str], role: &str| {
+        client
+            .access_requests()
+            .grant()
+            .for_identities(who.iter().map(|w| w.to_string()))
+            .role(role)
+            .build()
+            .unwrap()
+    };
+    client
+        .access_requests()
+        .submit(grant(&[ALICE, BOB], "role-both"))
+        .send()
+        .await
+        .unwrap();
+    client
+        .access_requests()
+        .submit(grant(&[ALICE], "role-alice"))
+        .send()
+        .await
+        .unwrap();
+    let lists = sandbox.requests_received(Operation::ListAccessRequestStatus);
+    let mut body = grant(&[ALICE, BOB], "role-both");
+    body.requested_items.push(Item::role("role-alice").into());
+    body.requested_items.push(Item::role("role-new").into());
+    let outcome = client.submit_unless_pending(body).await.unwrap();
+    assert!(outcome.submitted.is_some());
+    // role-both is pending for both and left out; role-alice for Alice only,
+    // so it is sent (a flat request cannot leave it out for one identity).
+    let mut pending: Vec<(String, String)> = outcome
+        .already_pending
+        .iter()
+        .map(|s| {
+            let who = s.requested_for_ids().collect::<Vec<_>>().join("+");
+            (who, s.id.clone().unwrap_or_default())
+        })
+        .collect();
+    pending.sort();
+    let mut expected = vec![
+        (ALICE.to_owned(), "role-both".to_owned()),
+        (BOB.to_owned(), "role-both".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(pending, expected);
+    assert_eq!(
+        sandbox.requests_received(Operation::ListAccessRequestStatus) - lists,
+        1,
+        "one walk serves both identities"
+    );
+    let sent: HashSet<String> = sandbox
+        .statuses()
+        .iter()
+        .filter_map(|s| s.id.clone())
+        .collect();
+    assert!(sent.contains("role-new") && sent.contains("role-alice"));
 }

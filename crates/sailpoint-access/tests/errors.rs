@@ -129,6 +129,7 @@ async fn cancel_404_is_not_found() {
     let err = static_client(&server, fast_retry())
         .access_requests()
         .cancel("nope", "x")
+        .send()
         .await
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotFound), "{err:?}");
@@ -311,6 +312,7 @@ async fn cancel_is_replayed_after_a_503() {
     static_client(&server, fast_retry())
         .access_requests()
         .cancel("act", "why")
+        .send()
         .await
         .unwrap();
     failing.assert_calls(1);

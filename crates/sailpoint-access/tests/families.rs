@@ -14,7 +14,7 @@ use sailpoint_access::types::{
     AccessRequestConfig, AccessRequestConfigV2, CloseCompletionStatus, CloseExecutionStatus,
     RequestedItemState,
 };
-use sailpoint_access::{CancelOutcome, Client, ErrorKind, Family, Item, RetryPolicy};
+use sailpoint_access::{ChangeOutcome, Client, ErrorKind, Family, Item, RetryPolicy};
 use sailpoint_access_sandbox::{Operation, Sandbox};
 use serde_json::json;
 
@@ -102,6 +102,7 @@ async fn shared_operations_use_the_paths_of_the_chosen_family() {
         client
             .access_requests()
             .cancel("act-1", "why")
+            .send()
             .await
             .unwrap();
         let page = client
@@ -350,6 +351,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     versioned
         .access_requests()
         .cancel(&activity, "changed my mind")
+        .send()
         .await
         .unwrap();
     let after = v3.statuses().collect(10).await.unwrap();
@@ -378,13 +380,14 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     assert_eq!(pending.len(), 1);
     v3.access_requests()
         .cancel(pending[0].account_activity_item_id.clone().unwrap(), "no")
+        .send()
         .await
         .unwrap();
 }
 
 /// Cancelling many: chunks of 50, then a re-read that tells the truth.
 #[tokio::test]
-async fn cancel_requests_splits_by_fifty_and_reports_what_really_changed() {
+async fn cancel_many_splits_by_fifty_and_reports_what_really_changed() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     for family in [Family::V3, Family::Versioned] {
         let client = Client::builder()
@@ -413,23 +416,25 @@ async fn cancel_requests_splits_by_fifty_and_reports_what_really_changed() {
         assert_eq!(ids.len(), 60);
         let unknown: Vec<String> = (0..5).map(|i| format!("no-such-request-{i}")).collect();
         let report = client
-            .cancel_requests(ids.iter().chain(&unknown).cloned(), "project ended")
+            .cancel_many("project ended")
+            .ids(ids.iter().chain(&unknown).cloned())
             .settle(Duration::from_millis(10))
             .send()
             .await
             .unwrap();
         assert_eq!(report.change_calls, 2, "65 ids in chunks of 50");
-        assert_eq!(report.cancelled().count(), 60);
+        assert_eq!(report.changed().count(), 60);
         for id in &unknown {
-            assert_eq!(report.outcomes[id], CancelOutcome::NotFound);
+            assert_eq!(report.outcomes[id], ChangeOutcome::NotFound);
         }
         // A second round: nothing left to cancel, and the report says so.
         let again = client
-            .cancel_requests(ids[..3].to_vec(), "again")
+            .cancel_many("again")
+            .ids(ids[..3].to_vec())
             .send()
             .await
             .unwrap();
-        assert_eq!(again.cancelled().count(), 3, "still cancelled: {again:?}");
+        assert_eq!(again.changed().count(), 3, "still cancelled: {again:?}");
         eprintln!(
             "FIGURES cancel-requests: family={family:?} ids=65 cancel_calls={} check_calls={}",
             report.change_calls, report.check_calls
@@ -493,8 +498,8 @@ async fn the_waiter_works_in_the_versioned_family() {
         .iter()
         .flat_map(|t| t.access_request_ids.clone())
         .collect();
-    let report = client.cancel_requests(ids, "done").send().await.unwrap();
-    assert_eq!(report.cancelled().count(), report.outcomes.len());
+    let report = client.cancel_many("done").ids(ids).send().await.unwrap();
+    assert_eq!(report.changed().count(), report.outcomes.len());
     let done = client
         .wait_until_done_for(&sent)
         .poll_interval(Duration::from_millis(10), Duration::from_millis(20))

@@ -63,6 +63,7 @@ async fn call(client: &Client, op: usize) -> Result<(), Error> {
         _ => client
             .access_requests()
             .cancel("act", "why")
+            .send()
             .await
             .map(|_| ()),
     }

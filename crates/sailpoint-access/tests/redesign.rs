@@ -61,6 +61,7 @@ async fn a_cancel_whose_answer_was_lost_is_reported_done_on_replay() {
     let err = client
         .access_requests()
         .cancel(&activity, "again")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClientError);
@@ -199,7 +200,7 @@ async fn handles_futures_and_streams_are_owned_send_and_unpin() {
         .role("r-2")
         .build()
         .unwrap();
-    let sent = tokio::spawn(client.access_requests().submit(body))
+    let sent = tokio::spawn(client.access_requests().submit(body).send())
         .await
         .unwrap()
         .unwrap();

@@ -152,6 +152,7 @@ async fn gateway_errors_on_get_put_and_cancel_exhaust_the_attempts_then_say_how_
                 _ => client
                     .access_requests()
                     .cancel("act-1", "why")
+                    .send()
                     .await
                     .map(|_| ()),
             }
@@ -216,6 +217,7 @@ async fn dropped_connections_on_get_put_and_cancel_exhaust_the_attempts() {
             _ => client
                 .access_requests()
                 .cancel("act-1", "why")
+                .send()
                 .await
                 .map(|_| ()),
         }
@@ -277,6 +279,7 @@ async fn random_5xx_and_drops_on_get_put_and_cancel_are_survived_or_reported() {
                 _ => client
                     .access_requests()
                     .cancel(activity, "cleanup")
+                    .send()
                     .await
                     .map(|_| ()),
             };

@@ -92,6 +92,7 @@ async fn call(client: &Client, op: Op) -> Result<usize, Error> {
         Op::Cancel => client
             .access_requests()
             .cancel("act", "why")
+            .send()
             .await
             .map(|_| 0),
     }

@@ -202,6 +202,7 @@ async fn grant_with_entitlements_allows_25_entitlements_and_10_identities() {
     env.client
         .access_requests()
         .submit(ok.clone())
+        .send()
         .await
         .unwrap();
     mock.assert_calls(1);
@@ -216,7 +217,14 @@ async fn grant_with_entitlements_allows_25_entitlements_and_10_identities() {
             .collect(),
     );
     assert_eq!(
-        rule(env.client.access_requests().submit(ok).await.unwrap_err()),
+        rule(
+            env.client
+                .access_requests()
+                .submit(ok)
+                .send()
+                .await
+                .unwrap_err()
+        ),
         "grant.entitlement_limits"
     );
     mock.assert_calls(0);
@@ -442,6 +450,7 @@ async fn cancel_rules() {
     env.client
         .access_requests()
         .cancel("act", "why")
+        .send()
         .await
         .unwrap();
     mock.assert_calls(1);
@@ -449,6 +458,7 @@ async fn cancel_rules() {
         .client
         .access_requests()
         .cancel(" ", "why")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(rule(err), "cancel.account_activity_id");
@@ -456,6 +466,7 @@ async fn cancel_rules() {
         .client
         .access_requests()
         .cancel("act", "")
+        .send()
         .await
         .unwrap_err();
     assert_eq!(rule(err), "cancel.comment");

@@ -206,6 +206,7 @@ async fn cancel_sends_id_and_comment() {
     client(&server)
         .access_requests()
         .cancel("act-1", "by mistake")
+        .send()
         .await
         .unwrap();
     mock.assert_calls(1);

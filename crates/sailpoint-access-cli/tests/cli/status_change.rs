@@ -203,7 +203,11 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     by_filter.expect(0);
-    assert!(by_filter.stdout.contains("done"), "{}", by_filter.stdout);
+    assert!(
+        by_filter.stdout.contains("cancelled"),
+        "{}",
+        by_filter.stdout
+    );
     let states: Vec<String> = t
         .handle
         .statuses()
@@ -227,7 +231,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     again.expect(3);
-    assert!(again.stdout.contains("not_changed"), "{}", again.stdout);
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
 }
 
 #[test]
@@ -254,7 +258,9 @@ fn close_by_id_reports_and_dry_run_sends_nothing() {
         "json",
     ]);
     run.expect(0);
-    assert_eq!(run.json()["outcomes"][&ids[0]]["outcome"], "cancelled");
+    // A close reports what it did: closed, not cancelled.
+    assert_eq!(run.json()["outcomes"][&ids[0]]["outcome"], "closed");
+    assert_eq!(run.json()["kind"], "close");
     assert_eq!(
         t.handle.requests_received(Operation::CloseAccessRequests),
         1

@@ -1,7 +1,7 @@
 //! Cancelling or closing any number of requests, chosen by id or by a status
-//! query, and learning what really changed (a helper over bulk cancel,
-//! close and the status list). A dry run lists what would be touched and
-//! sends nothing.
+//! query, and learning what really changed (a job over bulk cancel, close
+//! and the status list). A dry run lists what would be touched and sends
+//! nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -9,28 +9,66 @@ use std::time::Duration;
 use sailpoint_access_api::types::{
     CloseCompletionStatus, CloseExecutionStatus, RequestedItemState, RequestedItemStatus,
 };
+use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
-use crate::ops::statuses::{is_terminal, StatusQuery};
+use crate::ops::statuses::StatusQuery;
 
 /// The most statuses read per query: a bound whatever the server sends.
 const MAX_STATUSES_PER_QUERY: usize = 100_000;
 
-/// What became of one access request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+/// Which job a [`ChangeReport`] is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum CancelOutcome {
-    /// Every item of the request is `CANCELLED` (for a cancel) or terminal
-    /// (for a close).
-    Cancelled,
-    /// Some item is in another state (already completed, rejected, ...).
-    NotCancelled {
-        /// The states of its items.
-        states: Vec<String>,
+pub enum ChangeKind {
+    /// `Client::cancel_many`: a changed request has every item `CANCELLED`.
+    Cancel,
+    /// `Client::close_many`: a changed request has every item terminal.
+    Close,
+}
+
+impl ChangeKind {
+    /// The verb: `cancel` or `close`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Close => "close",
+        }
+    }
+
+    /// What a changed request became: `cancelled` or `closed`.
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancelled",
+            Self::Close => "closed",
+        }
+    }
+
+    /// Whether the statuses of a request show this change done.
+    fn is_done(self, status: &RequestedItemStatus) -> bool {
+        match self {
+            Self::Cancel => status.state == Some(RequestedItemState::Cancelled),
+            Self::Close => status.is_terminal(),
+        }
+    }
+}
+
+/// What became of one access request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeOutcome {
+    /// The change took: cancelled or closed, as the report's
+    /// [`ChangeKind`] says.
+    Changed,
+    /// The change did not take: some item is in another state (a request
+    /// already completed or rejected cannot be cancelled).
+    Unchanged {
+        /// The states its items show (items sent without a state are left out).
+        states: Vec<RequestedItemState>,
     },
     /// No status of the request was found: an unknown id, or not visible yet.
     NotFound,
@@ -38,13 +76,32 @@ pub enum CancelOutcome {
     Selected,
 }
 
-/// The report of a cancel or close: per id, what the statuses showed
-/// afterwards, and how many calls were made.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+impl ChangeOutcome {
+    /// The outcome's name in reports: the kind's past tense for
+    /// [`Changed`](Self::Changed), else `unchanged`, `not_found` or `selected`.
+    pub fn name(&self, kind: ChangeKind) -> &'static str {
+        match self {
+            Self::Changed => kind.past_tense(),
+            Self::Unchanged { .. } => "unchanged",
+            Self::NotFound => "not_found",
+            Self::Selected => "selected",
+        }
+    }
+}
+
+/// The report of a cancel or close job: per access request id, what the
+/// statuses showed afterwards, and how many calls were made.
+///
+/// Serialised as `{"kind", "outcomes": {ID: {"outcome", "states"?}},
+/// "change_calls", "check_calls", "dry_run"}`, each outcome by its
+/// [`name`](ChangeOutcome::name).
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct CancelReport {
+pub struct ChangeReport {
+    /// Cancel or close.
+    pub kind: ChangeKind,
     /// Per access request id.
-    pub outcomes: BTreeMap<String, CancelOutcome>,
+    pub outcomes: BTreeMap<String, ChangeOutcome>,
     /// Cancel or close calls made (chunks within the family's limits).
     pub change_calls: usize,
     /// Status list calls made to select and to check.
@@ -53,154 +110,242 @@ pub struct CancelReport {
     pub dry_run: bool,
 }
 
-impl CancelReport {
-    /// The ids whose requests were cancelled (or closed).
-    pub fn cancelled(&self) -> impl Iterator<Item = &str> {
+impl ChangeReport {
+    fn new(kind: ChangeKind, dry_run: bool) -> Self {
+        Self {
+            kind,
+            outcomes: BTreeMap::new(),
+            change_calls: 0,
+            check_calls: 0,
+            dry_run,
+        }
+    }
+
+    /// The ids whose requests were changed (cancelled or closed).
+    pub fn changed(&self) -> impl Iterator<Item = &str> {
         self.outcomes
             .iter()
-            .filter(|(_, o)| **o == CancelOutcome::Cancelled)
+            .filter(|(_, o)| **o == ChangeOutcome::Changed)
             .map(|(id, _)| id.as_str())
     }
 }
 
+impl Serialize for ChangeReport {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            outcome: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            states: Option<&'a [RequestedItemState]>,
+        }
+        let outcomes: BTreeMap<&str, Line<'_>> = self
+            .outcomes
+            .iter()
+            .map(|(id, o)| {
+                let states = match o {
+                    ChangeOutcome::Unchanged { states } => Some(states.as_slice()),
+                    _ => None,
+                };
+                let line = Line {
+                    outcome: o.name(self.kind),
+                    states,
+                };
+                (id.as_str(), line)
+            })
+            .collect();
+        let mut s = serializer.serialize_struct("ChangeReport", 5)?;
+        s.serialize_field("kind", &self.kind)?;
+        s.serialize_field("outcomes", &outcomes)?;
+        s.serialize_field("change_calls", &self.change_calls)?;
+        s.serialize_field("check_calls", &self.check_calls)?;
+        s.serialize_field("dry_run", &self.dry_run)?;
+        s.end()
+    }
+}
+
+/// Which requests a job touches.
 #[derive(Clone, Debug)]
 enum Selection {
     Ids(Vec<String>),
     Query(Box<StatusQuery>),
 }
 
+/// What both jobs share: the selection, the settle time, the dry run.
 #[derive(Clone, Debug)]
-enum Change {
-    Cancel(String),
-    Close {
-        execution: Option<CloseExecutionStatus>,
-        completion: Option<CloseCompletionStatus>,
-        message: Option<String>,
-    },
-}
-
-/// Cancels or closes requests; from `Client::cancel_requests`,
-/// `Client::cancel_matching`, `Client::close_requests` or `Client::close_matching`.
-#[derive(Clone, Debug)]
-#[must_use = "nothing happens until `send` is awaited"]
-pub struct CancelRequests {
+struct Job {
     engine: Engine,
     selection: Selection,
-    change: Change,
     settle: Duration,
     dry_run: bool,
 }
 
-impl CancelRequests {
-    pub(crate) fn cancel(engine: Engine, ids: Vec<String>, comment: String) -> Self {
-        Self::new(engine, Selection::Ids(ids), Change::Cancel(comment))
+/// The close-only settings, sent with each close call.
+#[derive(Clone, Debug, Default)]
+struct CloseSettings {
+    execution: Option<CloseExecutionStatus>,
+    completion: Option<CloseCompletionStatus>,
+    message: Option<String>,
+}
+
+/// The change a job sends.
+enum Change {
+    Cancel { comment: String },
+    Close(CloseSettings),
+}
+
+/// The setters both builders share.
+macro_rules! job_setters {
+    () => {
+        /// The requests with these access request ids (repeated ids count once).
+        pub fn ids<I, S>(mut self, access_request_ids: I) -> Self
+        where
+            I: IntoIterator<Item = S>,
+            S: Into<String>,
+        {
+            self.job.selection =
+                Selection::Ids(access_request_ids.into_iter().map(Into::into).collect());
+            self
+        }
+
+        /// The requests of the non-terminal statuses `query` finds (for
+        /// example pending, requested by me, created before a date).
+        pub fn matching(mut self, query: StatusQuery) -> Self {
+            self.job.selection = Selection::Query(Box::new(query));
+            self
+        }
+
+        /// How long to wait before re-reading the statuses, for a service
+        /// that applies changes asynchronously (default none).
+        pub fn settle(mut self, wait: Duration) -> Self {
+            self.job.settle = wait;
+            self
+        }
+
+        /// List what would be touched and send nothing.
+        pub fn dry_run(mut self, dry_run: bool) -> Self {
+            self.job.dry_run = dry_run;
+            self
+        }
+    };
+}
+
+/// Cancels any number of access requests; from `Client::cancel_many`.
+///
+/// Selects by [`ids`](Self::ids) or by a status query
+/// ([`matching`](Self::matching); nothing selected is nothing to do), sends
+/// bulk cancels of at most 50 ids (always the versioned family), then
+/// re-reads the statuses of every id: the service answers 202 even for
+/// unknown ids, so only the statuses say what changed.
+///
+/// The close-only settings are not offered on a cancel:
+///
+/// ```compile_fail
+/// # fn run(client: sailpoint_access::Client) {
+/// let _ = client.cancel_many("why").ids(["2c91...a"]).message("a close-only setting");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "nothing happens until `send` is awaited"]
+pub struct CancelMany {
+    job: Job,
+    comment: String,
+}
+
+impl CancelMany {
+    pub(crate) fn new(engine: Engine, comment: String) -> Self {
+        Self {
+            job: Job::new(engine),
+            comment,
+        }
     }
 
-    pub(crate) fn cancel_matching(engine: Engine, query: StatusQuery, comment: String) -> Self {
-        Self::new(
-            engine,
-            Selection::Query(Box::new(query)),
-            Change::Cancel(comment),
-        )
+    job_setters!();
+
+    /// Selects, cancels in chunks (each validated first), and reports.
+    pub async fn send(self) -> Result<ChangeReport> {
+        self.job
+            .run(Change::Cancel {
+                comment: self.comment,
+            })
+            .await
+    }
+}
+
+/// Closes any number of access requests; from `Client::close_many`.
+///
+/// Like [`CancelMany`], with closes of at most 500 ids, and the settings
+/// only a close has.
+#[derive(Clone, Debug)]
+#[must_use = "nothing happens until `send` is awaited"]
+pub struct CloseMany {
+    job: Job,
+    close: CloseSettings,
+}
+
+impl CloseMany {
+    pub(crate) fn new(engine: Engine) -> Self {
+        Self {
+            job: Job::new(engine),
+            close: CloseSettings::default(),
+        }
     }
 
-    pub(crate) fn close(engine: Engine, ids: Vec<String>) -> Self {
-        Self::new(engine, Selection::Ids(ids), Change::close())
+    job_setters!();
+
+    /// How the requests ended (the service's default: `Terminated`).
+    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
+        self.close.execution = Some(status);
+        self
     }
 
-    pub(crate) fn close_matching(engine: Engine, query: StatusQuery) -> Self {
-        Self::new(engine, Selection::Query(Box::new(query)), Change::close())
+    /// Whether they succeeded (the service's default: `Failure`).
+    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
+        self.close.completion = Some(status);
+        self
     }
 
-    fn new(engine: Engine, selection: Selection, change: Change) -> Self {
+    /// Why they were closed.
+    pub fn message(mut self, text: impl Into<String>) -> Self {
+        self.close.message = Some(text.into());
+        self
+    }
+
+    /// Selects, closes in chunks (each validated first), and reports.
+    pub async fn send(self) -> Result<ChangeReport> {
+        self.job.run(Change::Close(self.close)).await
+    }
+}
+
+impl Job {
+    fn new(engine: Engine) -> Self {
         Self {
             engine,
-            selection,
-            change,
+            selection: Selection::Ids(Vec::new()),
             settle: Duration::ZERO,
             dry_run: false,
         }
     }
 
-    /// How long to wait before re-reading the statuses, for a service that
-    /// applies changes asynchronously (default none).
-    pub fn settle(mut self, wait: Duration) -> Self {
-        self.settle = wait;
-        self
-    }
-
-    /// List what would be touched and send nothing.
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
-    /// For a close: how the requests ended.
-    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
-        if let Change::Close { execution, .. } = &mut self.change {
-            *execution = Some(status);
-        }
-        self
-    }
-
-    /// For a close: whether they succeeded.
-    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
-        if let Change::Close { completion, .. } = &mut self.change {
-            *completion = Some(status);
-        }
-        self
-    }
-
-    /// For a close: why.
-    pub fn message(mut self, text: impl Into<String>) -> Self {
-        if let Change::Close { message, .. } = &mut self.change {
-            *message = Some(text.into());
-        }
-        self
-    }
-
-    /// Selects the requests (a query selects the requests of its non-terminal
-    /// statuses), sends the changes in chunks within the family's limits (50
-    /// per bulk cancel, 500 per close; each validated first), then re-reads
-    /// the statuses of every id to report what really changed: the service
-    /// answers 202 even for unknown ids.
-    pub async fn send(self) -> Result<CancelReport> {
-        let mut report = CancelReport {
-            dry_run: self.dry_run,
-            ..Default::default()
+    async fn run(self, change: Change) -> Result<ChangeReport> {
+        let kind = match change {
+            Change::Cancel { .. } => ChangeKind::Cancel,
+            Change::Close(_) => ChangeKind::Close,
         };
-        let ids: Vec<String> = match self.selection {
-            Selection::Ids(ids) => ids
-                .into_iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            Selection::Query(query) => {
-                let mut pages = query.pages();
-                let mut ids = BTreeSet::new();
-                while let Some(page) = pages.try_next().await? {
-                    report.check_calls += 1;
-                    ids.extend(
-                        page.items
-                            .into_iter()
-                            .filter(|s| !s.state.as_ref().is_some_and(is_terminal))
-                            .filter_map(|s| s.access_request_id),
-                    );
-                }
-                ids.into_iter().collect()
-            }
-        };
+        let mut report = ChangeReport::new(kind, self.dry_run);
+        let ids = self.select(&mut report).await?;
         if self.dry_run {
             report.outcomes = ids
                 .into_iter()
-                .map(|id| (id, CancelOutcome::Selected))
+                .map(|id| (id, ChangeOutcome::Selected))
                 .collect();
             return Ok(report);
         }
         let handle = AccessRequests::new(self.engine.clone());
-        let closing = matches!(self.change, Change::Close { .. });
-        match &self.change {
-            Change::Cancel(comment) => {
+        match change {
+            Change::Cancel { comment } => {
                 for chunk in ids.chunks(MAX_BULK_CANCEL_IDS) {
                     handle
                         .bulk_cancel(chunk.iter().cloned(), comment.clone())
@@ -209,20 +354,16 @@ impl CancelRequests {
                     report.change_calls += 1;
                 }
             }
-            Change::Close {
-                execution,
-                completion,
-                message,
-            } => {
+            Change::Close(settings) => {
                 for chunk in ids.chunks(MAX_CLOSE_IDS) {
                     let mut close = handle.close(chunk.iter().cloned());
-                    if let Some(e) = execution {
+                    if let Some(e) = &settings.execution {
                         close = close.execution_status(e.clone());
                     }
-                    if let Some(c) = completion {
+                    if let Some(c) = &settings.completion {
                         close = close.completion_status(c.clone());
                     }
-                    if let Some(m) = message {
+                    if let Some(m) = &settings.message {
                         close = close.message(m.clone());
                     }
                     close.send().await?;
@@ -233,6 +374,34 @@ impl CancelRequests {
         if !self.settle.is_zero() {
             tokio::time::sleep(self.settle).await;
         }
+        self.check(ids, &mut report).await?;
+        Ok(report)
+    }
+
+    /// The ids selected, sorted and once each.
+    async fn select(&self, report: &mut ChangeReport) -> Result<Vec<String>> {
+        let ids: BTreeSet<String> = match &self.selection {
+            Selection::Ids(ids) => ids.iter().cloned().collect(),
+            Selection::Query(query) => {
+                let mut pages = query.pages();
+                let mut ids = BTreeSet::new();
+                while let Some(page) = pages.try_next().await? {
+                    report.check_calls += 1;
+                    ids.extend(
+                        page.items
+                            .into_iter()
+                            .filter(|s| !s.is_terminal())
+                            .filter_map(|s| s.access_request_id),
+                    );
+                }
+                ids
+            }
+        };
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Re-reads the statuses of `ids` and records what each shows.
+    async fn check(&self, ids: Vec<String>, report: &mut ChangeReport) -> Result<()> {
         let (found, calls) = StatusQuery::new(self.engine.clone())
             .of_requests(&ids, MAX_STATUSES_PER_QUERY)
             .await?;
@@ -244,37 +413,17 @@ impl CancelRequests {
             }
         }
         for id in ids {
-            let done = |s: &RequestedItemStatus| match closing {
-                true => s.state.as_ref().is_some_and(is_terminal),
-                false => s.state == Some(RequestedItemState::Cancelled),
-            };
-            let outcome = match statuses.get(&id) {
-                None => CancelOutcome::NotFound,
-                Some(items) if items.iter().all(done) => CancelOutcome::Cancelled,
-                Some(items) => CancelOutcome::NotCancelled {
-                    states: items
-                        .iter()
-                        .map(|s| {
-                            s.state
-                                .as_ref()
-                                .map_or("unknown", |st| st.as_str())
-                                .to_owned()
-                        })
-                        .collect(),
+            let outcome = match statuses.remove(&id) {
+                None => ChangeOutcome::NotFound,
+                Some(items) if items.iter().all(|s| report.kind.is_done(s)) => {
+                    ChangeOutcome::Changed
+                }
+                Some(items) => ChangeOutcome::Unchanged {
+                    states: items.into_iter().filter_map(|s| s.state).collect(),
                 },
             };
             report.outcomes.insert(id, outcome);
         }
-        Ok(report)
-    }
-}
-
-impl Change {
-    fn close() -> Self {
-        Change::Close {
-            execution: None,
-            completion: None,
-            message: None,
-        }
+        Ok(())
     }
 }

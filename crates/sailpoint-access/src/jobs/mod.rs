@@ -4,4 +4,5 @@
 pub mod bulk;
 pub(crate) mod cancel_many;
 pub(crate) mod pending;
+mod poll;
 pub(crate) mod wait;

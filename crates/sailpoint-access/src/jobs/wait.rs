@@ -1,14 +1,15 @@
 //! Waiting for submitted requests to finish (a helper over the status list).
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sailpoint_access_api::types::{AccessRequestResponse, RequestedItemStatus};
 use sailpoint_access_api::Rule;
 
+use super::poll::Poller;
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
-use crate::ops::statuses::{is_terminal, StatusQuery};
+use crate::ops::statuses::StatusQuery;
 
 /// The most statuses one poll reads: a bound on memory whatever the server sends.
 const MAX_STATUSES_PER_POLL: usize = 100_000;
@@ -75,44 +76,31 @@ impl WaitUntilDone {
         if self.ids.is_empty() || self.ids.iter().any(|id| id.trim().is_empty()) {
             return Err(ValidationError::new(Rule::WaitIds, format!("{:?}", self.ids)).into());
         }
-        let started = Instant::now();
-        let mut interval = self.first_interval;
+        let mut poller =
+            Poller::new(self.deadline, self.first_interval, self.max_interval).abandon_late_poll();
         let query = StatusQuery::new(self.engine.clone());
-        let mut polls = 0u32;
-        let mut last: Vec<RequestedItemStatus> = Vec::new();
+        let mut pending: Vec<RequestedItemStatus> = Vec::new();
         loop {
-            polls += 1;
-            let remaining = self.deadline.saturating_sub(started.elapsed());
-            let statuses = match tokio::time::timeout(
-                remaining,
-                query.of_requests(&self.ids, MAX_STATUSES_PER_POLL),
-            )
-            .await
-            {
-                Ok(result) => result?.0,
-                Err(_) => return Err(self.timed_out(polls, last)),
+            let polled = poller
+                .poll(query.of_requests(&self.ids, MAX_STATUSES_PER_POLL))
+                .await;
+            let Some(result) = polled else {
+                return Err(self.timed_out(poller.polls(), pending));
             };
+            let statuses = result?.0;
             let seen: HashSet<&str> = statuses
                 .iter()
                 .filter_map(|s| s.access_request_id.as_deref())
                 .collect();
             let all_seen = self.ids.iter().all(|id| seen.contains(id.as_str()));
-            let all_done = statuses
-                .iter()
-                .all(|s| s.state.as_ref().is_some_and(is_terminal));
-            if all_seen && all_done {
+            if all_seen && statuses.iter().all(RequestedItemStatus::is_terminal) {
                 return Ok(statuses);
             }
             // Keep only what is still pending: what the timeout reports.
-            last = statuses
-                .into_iter()
-                .filter(|s| !s.state.as_ref().is_some_and(is_terminal))
-                .collect();
-            if started.elapsed() + interval > self.deadline {
-                return Err(self.timed_out(polls, last));
+            pending = statuses.into_iter().filter(|s| !s.is_terminal()).collect();
+            if !poller.next().await {
+                return Err(self.timed_out(poller.polls(), pending));
             }
-            tokio::time::sleep(interval).await;
-            interval = (interval * 2).min(self.max_interval);
         }
     }
 

@@ -17,6 +17,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use sailpoint_access_api::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// What became of one planned request, as the journal records it.
@@ -45,8 +46,8 @@ pub enum JournalEntry {
         key: String,
         /// The request's number in the plan.
         request: usize,
-        /// When (RFC 3339).
-        at: String,
+        /// When (written in RFC 3339).
+        at: Timestamp,
     },
     /// What came of it.
     Outcome {
@@ -127,5 +128,35 @@ impl Journal for MemoryJournal {
 
     fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
         Ok(self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_reads_and_writes_its_time_as_rfc_3339() {
+        // As journals have always been written, milliseconds or not.
+        for (line, at) in [
+            (
+                r#"{"type":"intent","key":"RUN/7","request":7,"at":"2026-12-01T20:00:00Z"}"#,
+                "2026-12-01T20:00:00Z",
+            ),
+            (
+                r#"{"type":"intent","key":"RUN/7","request":7,"at":"2026-12-01T20:00:00.250Z"}"#,
+                "2026-12-01T20:00:00.250Z",
+            ),
+        ] {
+            let entry: JournalEntry = serde_json::from_str(line).unwrap();
+            let JournalEntry::Intent { at: read, .. } = &entry else {
+                panic!("{entry:?}");
+            };
+            assert_eq!(*read, at.parse::<Timestamp>().unwrap());
+            assert_eq!(serde_json::to_string(&entry).unwrap(), line);
+        }
+        // A time that does not parse makes the line unreadable, like a cut line.
+        let bad = r#"{"type":"intent","key":"RUN/7","request":7,"at":"yesterday"}"#;
+        assert!(serde_json::from_str::<JournalEntry>(bad).is_err());
     }
 }

@@ -49,31 +49,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
 use crate::ops::access_requests::{
-    validate_access_request, MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
+    validate_access_request, Item, MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
 };
 
 /// One identity and one item: the unit of a bulk job.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Plan files hold it flat: `identity`, `item_type`, `item_id`, and
+/// optionally `comment`, `start_date`, `remove_date`, `metadata`,
+/// `native_identity`, `assignment_id`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "FlatRow", from = "FlatRow")]
 #[non_exhaustive]
 pub struct BulkRow {
     /// The identity the item is for.
     pub identity: String,
-    /// Role, access profile or entitlement.
-    pub item_type: AccessItemType,
-    /// The item's id.
-    pub item_id: String,
-    /// The justification (required for revocations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// When the access starts (not for revocations).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_date: Option<Timestamp>,
-    /// When the access ends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_date: Option<Timestamp>,
-    /// Caller-defined pairs stored on the item.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, String>,
+    /// The item, with its comment, dates and metadata.
+    pub item: Item,
 }
 
 impl BulkRow {
@@ -83,85 +74,134 @@ impl BulkRow {
         item_type: AccessItemType,
         item_id: impl Into<String>,
     ) -> Self {
+        Self::for_item(identity, Item::new(item_type, item_id))
+    }
+
+    /// A row for an item built whole.
+    pub fn for_item(identity: impl Into<String>, item: Item) -> Self {
         Self {
             identity: identity.into(),
-            item_type,
-            item_id: item_id.into(),
-            comment: None,
-            start_date: None,
-            remove_date: None,
-            metadata: BTreeMap::new(),
+            item,
         }
     }
 
     /// With a comment.
     pub fn comment(mut self, comment: impl Into<String>) -> Self {
-        self.comment = Some(comment.into());
+        self.item = self.item.comment(comment);
         self
     }
 
     /// With a start date.
     pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.start_date = Some(at.into());
+        self.item = self.item.start_date(at);
         self
     }
 
     /// With a remove date.
     pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-        self.remove_date = Some(at.into());
+        self.item = self.item.remove_date(at);
         self
     }
 
     /// With a metadata pair.
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata.insert(key.into(), value.into());
+        self.item = self.item.metadata(key, value);
         self
     }
 
     fn item(&self) -> AccessRequestItem {
-        AccessRequestItem {
-            id: self.item_id.clone(),
-            type_: self.item_type.clone(),
-            assignment_id: None,
-            client_metadata: self.metadata.clone().into_iter().collect(),
-            comment: self.comment.clone(),
-            form_instance_id: None,
-            native_identity: None,
-            remove_date: self.remove_date,
-            start_date: self.start_date,
-        }
+        self.item.clone().into()
     }
 
-    fn nested_item(&self) -> RequestedItemDtoRef {
+    pub(super) fn nested_item(&self) -> RequestedItemDtoRef {
+        let item = self.item.as_inner();
         RequestedItemDtoRef {
-            id: self.item_id.clone(),
-            type_: self.item_type.clone(),
+            id: item.id.clone(),
+            type_: item.type_.clone(),
             account_selection: None,
-            client_metadata: self.metadata.clone().into_iter().collect(),
-            comment: self.comment.clone(),
+            client_metadata: item.client_metadata.clone(),
+            comment: item.comment.clone(),
             form_instance_id: None,
-            native_identity: None,
-            remove_date: self.remove_date,
-            start_date: self.start_date,
+            native_identity: item.native_identity.clone(),
+            remove_date: item.remove_date,
+            start_date: item.start_date,
         }
     }
 
     fn is_entitlement(&self) -> bool {
-        self.item_type == AccessItemType::Entitlement
+        *self.item.item_type() == AccessItemType::Entitlement
     }
 
     /// Everything about the item that must match for two identities to
     /// share a flat request.
     fn signature(&self) -> String {
-        serde_json::to_string(&(
+        serde_json::to_string(&FlatRow::from(self.clone()).item_fields()).unwrap_or_default()
+    }
+}
+
+/// The flat form of a [`BulkRow`], as plan files hold it.
+#[derive(Serialize, Deserialize)]
+struct FlatRow {
+    identity: String,
+    item_type: AccessItemType,
+    item_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remove_date: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    native_identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assignment_id: Option<String>,
+}
+
+impl FlatRow {
+    /// Every field but the identity, in a fixed order (metadata sorted).
+    fn item_fields(&self) -> impl Serialize + '_ {
+        (
             self.item_type.as_str(),
             &self.item_id,
             &self.comment,
             self.start_date.as_ref().map(ToString::to_string),
             self.remove_date.as_ref().map(ToString::to_string),
             &self.metadata,
-        ))
-        .unwrap_or_default()
+            &self.native_identity,
+            &self.assignment_id,
+        )
+    }
+}
+
+impl From<BulkRow> for FlatRow {
+    fn from(row: BulkRow) -> Self {
+        let item = row.item.into_inner();
+        Self {
+            identity: row.identity,
+            item_type: item.type_,
+            item_id: item.id,
+            comment: item.comment,
+            start_date: item.start_date,
+            remove_date: item.remove_date,
+            metadata: item.client_metadata.into_iter().collect(),
+            native_identity: item.native_identity,
+            assignment_id: item.assignment_id,
+        }
+    }
+}
+
+impl From<FlatRow> for BulkRow {
+    fn from(flat: FlatRow) -> Self {
+        let mut item: AccessRequestItem = Item::new(flat.item_type, flat.item_id).into();
+        item.comment = flat.comment;
+        item.start_date = flat.start_date;
+        item.remove_date = flat.remove_date;
+        item.client_metadata = flat.metadata.into_iter().collect();
+        item.native_identity = flat.native_identity;
+        item.assignment_id = flat.assignment_id;
+        Self::for_item(flat.identity, Item::from(item))
     }
 }
 
@@ -240,8 +280,9 @@ pub struct PlannedRequest {
 pub struct RefusedRow {
     /// Index of the row.
     pub row: usize,
-    /// The rule's code.
-    pub rule: String,
+    /// The rule it breaks.
+    #[serde(serialize_with = "rule_code")]
+    pub rule: Rule,
     /// Why.
     pub message: String,
 }
@@ -302,12 +343,12 @@ pub fn plan(
         }
         if !seen.insert((
             row.identity.as_str(),
-            row.item_type.as_str(),
-            row.item_id.as_str(),
+            row.item.item_type().as_str(),
+            row.item.id(),
         )) {
             let e = ValidationError::new(
                 Rule::BulkDuplicateRow,
-                format!("{} {}", row.identity, row.item_id),
+                format!("{} {}", row.identity, row.item.id()),
             );
             refused.push(refusal(i, &e));
             continue;
@@ -346,10 +387,15 @@ pub fn plan(
     }
 }
 
+/// A rule is written as its code.
+fn rule_code<S: serde::Serializer>(rule: &Rule, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(rule.code())
+}
+
 fn refusal(row: usize, e: &ValidationError) -> RefusedRow {
     RefusedRow {
         row,
-        rule: e.rule.code().to_owned(),
+        rule: e.rule,
         message: e.message.clone(),
     }
 }
@@ -548,4 +594,33 @@ fn plan_flat(
         }
     }
     (bodies, bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_flat_on_the_wire_and_reads_back_whole() {
+        let at: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let row = BulkRow::new("alice", AccessItemType::Entitlement, "ent-1")
+            .comment("project X")
+            .remove_date(at)
+            .metadata("ticket", "CHG-1");
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "identity": "alice",
+                "item_type": "ENTITLEMENT",
+                "item_id": "ent-1",
+                "comment": "project X",
+                "remove_date": "2030-01-01T00:00:00Z",
+                "metadata": {"ticket": "CHG-1"},
+            })
+        );
+        let back: BulkRow = serde_json::from_value(json).unwrap();
+        assert_eq!(back, row);
+        assert_eq!(back.item.item_type(), &AccessItemType::Entitlement);
+    }
 }

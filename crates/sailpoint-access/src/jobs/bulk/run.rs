@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use sailpoint_access_api::types::{
-    AccessRequestType, RequestStateFilter, RequestedForDtoRef, RequestedForIdentities,
-    RequestedItemDtoRef, RequestedItemStatus,
+    AccessItemType, AccessRequestType, RequestedForDtoRef, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::Timestamp;
 use serde::Serialize;
@@ -18,15 +17,17 @@ use super::journal::{Journal, JournalEntry, MemoryJournal, RequestResult};
 use super::plan::{Plan, PlannedRequest};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::jobs::pending::PendingIndex;
+use crate::jobs::poll::Poller;
 use crate::ops::access_requests::AccessRequests;
 use crate::ops::statuses::filter::Filter;
-use crate::ops::statuses::{is_terminal, StatusQuery};
+use crate::ops::statuses::{StatusQuery, StatusSort};
 
 /// The request-level `clientMetadata` key holding a request's idempotency key.
 pub const KEY_METADATA: &str = "sailpointAccessKey";
 
 /// How a row ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RowOutcome {
@@ -43,6 +44,34 @@ pub enum RowOutcome {
     Unknown,
 }
 
+impl RowOutcome {
+    /// Every outcome, in the order reports list them.
+    pub const ALL: [RowOutcome; 5] = [
+        Self::Submitted,
+        Self::Skipped,
+        Self::Refused,
+        Self::Failed,
+        Self::Unknown,
+    ];
+
+    /// The outcome's name, as reports write it (`submitted`, `skipped`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Skipped => "skipped",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for RowOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -52,7 +81,7 @@ pub struct RowReport {
     /// The identity.
     pub identity: String,
     /// The item's type.
-    pub item_type: String,
+    pub item_type: AccessItemType,
     /// The item's id.
     pub item_id: String,
     /// How it ended.
@@ -66,9 +95,10 @@ pub struct RowReport {
     /// The rule, error or matched status, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The item's state after waiting, when the run waited.
+    /// The item's state after waiting, when the run waited and the
+    /// service reported one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub final_state: Option<String>,
+    pub final_state: Option<RequestedItemState>,
 }
 
 /// The outcome of a bulk run, per row and in total; serialisable as JSON.
@@ -79,8 +109,8 @@ pub struct BulkReport {
     pub run_id: String,
     /// Every row of the plan, in order.
     pub rows: Vec<RowReport>,
-    /// Rows per outcome.
-    pub totals: BTreeMap<String, usize>,
+    /// Rows per outcome (outcomes no row ended with are left out).
+    pub totals: BTreeMap<RowOutcome, usize>,
     /// Requests sent by this invocation.
     pub requests_sent: usize,
     /// Status list calls made to find pending items.
@@ -127,8 +157,35 @@ impl std::fmt::Debug for BulkSubmit {
     }
 }
 
-/// What came of one request: its result, the access requests, the error.
-type Settled = (RequestResult, Vec<String>, Option<String>);
+/// What came of one planned request.
+#[derive(Clone, Debug, PartialEq)]
+struct Settled {
+    result: RequestResult,
+    /// The access requests it created (when accepted).
+    access_request_ids: Vec<String>,
+    /// Why, for the other results.
+    error: Option<String>,
+}
+
+impl Settled {
+    fn accepted(access_request_ids: Vec<String>) -> Self {
+        Self {
+            result: RequestResult::Accepted,
+            access_request_ids,
+            error: None,
+        }
+    }
+
+    fn entry(&self, key: &str, request: usize) -> JournalEntry {
+        JournalEntry::Outcome {
+            key: key.to_owned(),
+            request,
+            result: self.result.clone(),
+            access_request_ids: self.access_request_ids.clone(),
+            error: self.error.clone(),
+        }
+    }
+}
 
 /// What the journal says about one planned request.
 #[derive(Clone, Debug, Default)]
@@ -213,13 +270,63 @@ impl BulkSubmit {
             resend_unknown,
             wait,
         } = self;
-        let journal = Mutex::new(journal);
-        let entries = lock(&journal).entries().map_err(journal_error)?;
+        let entries = journal.entries().map_err(journal_error)?;
         let run_id = run_id_of(run_id, &entries)?;
+        let mut run = Run {
+            engine,
+            plan,
+            journal: Mutex::new(journal),
+            settled: HashMap::new(),
+            report: BulkReport {
+                run_id: run_id.clone(),
+                ..Default::default()
+            },
+            run_id,
+            grace,
+        };
+        let (mut to_send, to_reconcile) = run.triage(&entries);
+        to_send.extend(
+            run.reconcile_earlier(&entries, to_reconcile, resend_unknown)
+                .await?,
+        );
+        let skipped = match skip_pending {
+            true => run.skip_pending(&mut to_send).await?,
+            false => HashMap::new(),
+        };
+        run.submit(to_send, concurrency).await?;
+        let mut report = run.report(&skipped);
+        if let Some(deadline) = wait {
+            wait_for(&run.engine, &mut report, deadline).await?;
+        }
+        for row in &report.rows {
+            *report.totals.entry(row.outcome).or_default() += 1;
+        }
+        Ok(report)
+    }
+}
+
+/// A run under way: the phases of `BulkSubmit::send` read it and add to it.
+struct Run {
+    engine: Engine,
+    plan: Plan,
+    run_id: String,
+    journal: Mutex<Box<dyn Journal>>,
+    /// Per planned request, what came of it.
+    settled: HashMap<usize, Settled>,
+    /// The call counts, filled as the phases go.
+    report: BulkReport,
+    grace: Duration,
+}
+
+impl Run {
+    /// Triage by the journal: requests settled earlier are kept as they
+    /// were, those that may have reached the service are to be looked up
+    /// (returned second), the others are to be sent (returned first, keyed).
+    fn triage(&mut self, entries: &[JournalEntry]) -> (Vec<PlannedRequest>, Vec<usize>) {
         let mut known: HashMap<usize, Known> = HashMap::new();
-        for entry in &entries {
+        for entry in entries {
             match entry {
-                JournalEntry::Intent { key, request, .. } if key.starts_with(&run_id) => {
+                JournalEntry::Intent { key, request, .. } if key.starts_with(&self.run_id) => {
                     known.entry(*request).or_default().intent = true;
                 }
                 JournalEntry::Outcome {
@@ -228,221 +335,181 @@ impl BulkSubmit {
                     result,
                     access_request_ids,
                     error,
-                } if key.starts_with(&run_id) => {
-                    known.entry(*request).or_default().outcome =
-                        Some((result.clone(), access_request_ids.clone(), error.clone()));
+                } if key.starts_with(&self.run_id) => {
+                    known.entry(*request).or_default().outcome = Some(Settled {
+                        result: result.clone(),
+                        access_request_ids: access_request_ids.clone(),
+                        error: error.clone(),
+                    });
                 }
                 _ => {}
             }
         }
-        let mut report = BulkReport {
-            run_id: run_id.clone(),
-            ..Default::default()
-        };
-        let mut results: HashMap<usize, Settled> = HashMap::new();
-        let mut to_send: Vec<PlannedRequest> = Vec::new();
-        let mut to_reconcile: Vec<usize> = Vec::new();
-        for request in &plan.requests {
-            match known.get(&request.number) {
+        let mut to_send = Vec::new();
+        let mut to_reconcile = Vec::new();
+        for request in &self.plan.requests {
+            let number = request.number;
+            match known.remove(&number) {
                 Some(Known {
-                    outcome: Some(settled @ (RequestResult::Accepted | RequestResult::Failed, ..)),
+                    outcome: Some(settled),
                     ..
-                }) => {
-                    results.insert(request.number, settled.clone());
-                }
-                Some(Known {
-                    outcome: Some((RequestResult::NotSent, ..)),
-                    ..
-                })
-                | None => {
-                    to_send.push(keyed(request, &run_id));
-                }
-                Some(
-                    Known { intent: true, .. }
-                    | Known {
-                        outcome: Some((RequestResult::Unknown, ..)),
-                        ..
-                    },
-                ) => {
-                    to_reconcile.push(request.number);
-                }
-                Some(_) => to_send.push(keyed(request, &run_id)),
+                }) => match settled.result {
+                    RequestResult::Accepted | RequestResult::Failed => {
+                        self.settled.insert(number, settled);
+                    }
+                    RequestResult::NotSent => to_send.push(keyed(request, &self.run_id)),
+                    RequestResult::Unknown => to_reconcile.push(number),
+                },
+                Some(Known { intent: true, .. }) => to_reconcile.push(number),
+                _ => to_send.push(keyed(request, &self.run_id)),
             }
         }
+        (to_send, to_reconcile)
+    }
 
-        // Requests that may have reached the service: look them up by key.
-        if !to_reconcile.is_empty() {
-            let since = entries
-                .iter()
-                .filter_map(|e| match e {
-                    JournalEntry::Intent { key, at, .. } if key.starts_with(&run_id) => {
-                        chrono::DateTime::parse_from_rfc3339(at).ok()
-                    }
-                    _ => None,
-                })
-                .min()
-                .map(|at| at.with_timezone(&chrono::Utc));
-            let found = reconcile(
-                &engine,
-                &run_id,
-                &to_reconcile,
-                since.map(lookback),
-                grace,
-                &mut report.reconcile_calls,
-            )
-            .await?;
-            for number in to_reconcile {
-                let key = key(&run_id, number);
-                match found.get(&key) {
-                    Some(ids) => {
-                        record(
-                            &journal,
-                            outcome(&key, number, RequestResult::Accepted, ids.clone(), None),
-                        )?;
-                        results.insert(number, (RequestResult::Accepted, ids.clone(), None));
-                    }
-                    None if resend_unknown => to_send.push(keyed(&plan.requests[number], &run_id)),
-                    None => {
-                        let why =
-                            Some("sent earlier; no answer recorded and no status found".to_owned());
-                        results.insert(number, (RequestResult::Unknown, vec![], why));
-                    }
-                }
-            }
+    /// Looks up by key the requests an earlier invocation may have sent;
+    /// returns those to send again (only with `resend_unknown`).
+    async fn reconcile_earlier(
+        &mut self,
+        entries: &[JournalEntry],
+        numbers: Vec<usize>,
+        resend_unknown: bool,
+    ) -> Result<Vec<PlannedRequest>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
         }
-
-        // Rows already pending for their identity are left out of what is sent.
-        let mut skipped: HashMap<usize, String> = HashMap::new();
-        if skip_pending && !to_send.is_empty() {
-            let pending = pending_items(&engine, &mut report.dedupe_calls).await?;
-            let mut matched: HashMap<usize, String> = HashMap::new();
-            for request in &to_send {
-                for &i in &request.rows {
-                    let row = &plan.rows[i];
-                    let probe = (
-                        row.identity.clone(),
-                        row.item_type.as_str().to_owned(),
-                        row.item_id.clone(),
-                    );
-                    if let Some(id) = pending.get(&probe) {
-                        matched.insert(i, id.clone());
-                    }
-                }
-            }
-            if !matched.is_empty() {
-                let candidates: HashSet<usize> = matched.keys().copied().collect();
-                for request in &mut to_send {
-                    let (trimmed, removed) = without_pending(&plan, request, &candidates);
-                    for i in removed {
-                        skipped.insert(i, matched[&i].clone());
-                    }
-                    *request = trimmed;
-                }
-                to_send.retain(|r| !r.rows.is_empty());
-            }
-        }
-
-        // Submit, each intent durable before its request leaves.
-        let submitting_since = chrono::Utc::now();
-        let handle = AccessRequests::new(engine.clone());
-        let sent: Vec<(usize, Settled)> = stream::iter(to_send)
-            .map(|request| {
-                let handle = handle.clone();
-                let journal = &journal;
-                let run_id = &run_id;
-                async move {
-                    let key = key(run_id, request.number);
-                    let intent = JournalEntry::Intent {
-                        key: key.clone(),
-                        request: request.number,
-                        at: Timestamp::now().to_string(),
-                    };
-                    record(journal, intent)?;
-                    let result = match handle.submit(request.body.clone()).await {
-                        Ok(answer) => {
-                            // One tracking entry per identity: the same id repeats.
-                            let mut ids: Vec<String> = Vec::new();
-                            for id in answer
-                                .new_requests
-                                .iter()
-                                .chain(&answer.existing_requests)
-                                .flat_map(|t| t.access_request_ids.iter())
-                            {
-                                if !ids.contains(id) {
-                                    ids.push(id.clone());
-                                }
-                            }
-                            (RequestResult::Accepted, ids, None)
-                        }
-                        Err(e) => (classify(&e), vec![], Some(e.to_string())),
-                    };
-                    record(
-                        journal,
-                        outcome(
-                            &key,
-                            request.number,
-                            result.0.clone(),
-                            result.1.clone(),
-                            result.2.clone(),
-                        ),
-                    )?;
-                    Ok((request.number, result))
-                }
+        let since = entries
+            .iter()
+            .filter_map(|e| match e {
+                JournalEntry::Intent { key, at, .. } if key.starts_with(&self.run_id) => Some(*at),
+                _ => None,
             })
+            .min();
+        let found = self.reconcile(&numbers, since.map(lookback)).await?;
+        let mut resend = Vec::new();
+        for number in numbers {
+            match found.get(&key(&self.run_id, number)) {
+                Some(ids) => self.settle(number, Settled::accepted(ids.clone()))?,
+                None if resend_unknown => {
+                    resend.push(keyed(&self.plan.requests[number], &self.run_id))
+                }
+                None => {
+                    let why = "sent earlier; no answer recorded and no status found";
+                    self.settled.insert(
+                        number,
+                        Settled {
+                            result: RequestResult::Unknown,
+                            access_request_ids: Vec::new(),
+                            error: Some(why.to_owned()),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(resend)
+    }
+
+    /// Leaves out of `to_send` the rows already pending for their identity
+    /// (one walk of the pending index); returns them with the access
+    /// request they are pending in.
+    async fn skip_pending(
+        &mut self,
+        to_send: &mut Vec<PlannedRequest>,
+    ) -> Result<HashMap<usize, String>> {
+        let mut skipped = HashMap::new();
+        if to_send.is_empty() {
+            return Ok(skipped);
+        }
+        let rows = &self.plan.rows;
+        let identities: HashSet<&str> = to_send
+            .iter()
+            .flat_map(|r| r.rows.iter().map(|&i| rows[i].identity.as_str()))
+            .collect();
+        let pending =
+            PendingIndex::load(&self.engine, &self.plan.request_type, &identities).await?;
+        self.report.dedupe_calls += pending.calls;
+        let mut matched: HashMap<usize, String> = HashMap::new();
+        for request in to_send.iter() {
+            for &i in &request.rows {
+                let row = &self.plan.rows[i];
+                if let Some(status) = pending
+                    .find(&row.identity, row.item.item_type(), row.item.id())
+                    .first()
+                {
+                    matched.insert(i, status.access_request_id.clone().unwrap_or_default());
+                }
+            }
+        }
+        if matched.is_empty() {
+            return Ok(skipped);
+        }
+        let candidates: HashSet<usize> = matched.keys().copied().collect();
+        for request in to_send.iter_mut() {
+            let (trimmed, removed) = without_pending(&self.plan, request, &candidates);
+            for i in removed {
+                skipped.insert(i, matched[&i].clone());
+            }
+            *request = trimmed;
+        }
+        to_send.retain(|r| !r.rows.is_empty());
+        Ok(skipped)
+    }
+
+    /// Sends the requests, `concurrency` at a time, each intent durable
+    /// before its request leaves; answers lost on the way are looked up once
+    /// more before they are called unknown.
+    async fn submit(&mut self, to_send: Vec<PlannedRequest>, concurrency: usize) -> Result<()> {
+        let since = Timestamp::now();
+        let handle = AccessRequests::new(self.engine.clone());
+        let journal = &self.journal;
+        let run_id = self.run_id.as_str();
+        let sent: Vec<(usize, Settled)> = stream::iter(to_send)
+            .map(|request| send_one(handle.clone(), journal, run_id, request))
             .buffer_unordered(concurrency)
             .collect::<Vec<Result<_>>>()
             .await
             .into_iter()
             .collect::<Result<_>>()?;
-        report.requests_sent = sent.len();
-        let mut lost = Vec::new();
-        for (number, result) in sent {
-            if result.0 == RequestResult::Unknown {
-                lost.push(number);
-            }
-            results.insert(number, result);
+        self.report.requests_sent = sent.len();
+        let lost: Vec<usize> = sent
+            .iter()
+            .filter(|(_, settled)| settled.result == RequestResult::Unknown)
+            .map(|(number, _)| *number)
+            .collect();
+        self.settled.extend(sent);
+        if lost.is_empty() {
+            return Ok(());
         }
-        // Answers lost in this run: look once more before calling them unknown.
-        if !lost.is_empty() {
-            let found = reconcile(
-                &engine,
-                &run_id,
-                &lost,
-                Some(lookback(submitting_since)),
-                grace,
-                &mut report.reconcile_calls,
-            )
-            .await?;
-            for number in lost {
-                let key = key(&run_id, number);
-                if let Some(ids) = found.get(&key) {
-                    record(
-                        &journal,
-                        outcome(&key, number, RequestResult::Accepted, ids.clone(), None),
-                    )?;
-                    results.insert(number, (RequestResult::Accepted, ids.clone(), None));
-                }
+        let found = self.reconcile(&lost, Some(lookback(since))).await?;
+        for number in lost {
+            if let Some(ids) = found.get(&key(&self.run_id, number)) {
+                self.settle(number, Settled::accepted(ids.clone()))?;
             }
         }
+        Ok(())
+    }
 
-        // The report, per row.
+    /// The report, one line per row of the plan.
+    fn report(&mut self, skipped: &HashMap<usize, String>) -> BulkReport {
+        let mut report = std::mem::take(&mut self.report);
         let mut carrier: HashMap<usize, usize> = HashMap::new();
-        for request in &plan.requests {
+        for request in &self.plan.requests {
             for &row in &request.rows {
                 carrier.insert(row, request.number);
             }
         }
-        let refused: HashMap<usize, String> = plan
+        let refused: HashMap<usize, String> = self
+            .plan
             .refused
             .iter()
             .map(|r| (r.row, format!("{}: {}", r.rule, r.message)))
             .collect();
-        for (i, row) in plan.rows.iter().enumerate() {
+        for (i, row) in self.plan.rows.iter().enumerate() {
             let mut line = RowReport {
                 row: i,
                 identity: row.identity.clone(),
-                item_type: row.item_type.as_str().to_owned(),
-                item_id: row.item_id.clone(),
+                item_type: row.item.item_type().clone(),
+                item_id: row.item.id().to_owned(),
                 outcome: RowOutcome::Unknown,
                 request: carrier.get(&i).copied(),
                 access_request_ids: vec![],
@@ -456,34 +523,107 @@ impl BulkSubmit {
                 line.outcome = RowOutcome::Skipped;
                 line.access_request_ids = vec![id.clone()];
                 line.detail = Some(format!("already pending in access request {id}"));
-            } else if let Some((result, ids, error)) = line.request.and_then(|n| results.get(&n)) {
-                line.outcome = match result {
+            } else if let Some(settled) = line.request.and_then(|n| self.settled.get(&n)) {
+                line.outcome = match settled.result {
                     RequestResult::Accepted => RowOutcome::Submitted,
                     RequestResult::Failed | RequestResult::NotSent => RowOutcome::Failed,
                     RequestResult::Unknown => RowOutcome::Unknown,
                 };
-                line.access_request_ids = ids.clone();
-                line.detail = error.clone();
+                line.access_request_ids = settled.access_request_ids.clone();
+                line.detail = settled.error.clone();
             }
             report.rows.push(line);
         }
-        if let Some(deadline) = wait {
-            wait_for(&engine, &mut report, deadline).await?;
+        report
+    }
+
+    /// Records what came of request `number` and keeps it.
+    fn settle(&mut self, number: usize, settled: Settled) -> Result<()> {
+        record(
+            &self.journal,
+            settled.entry(&key(&self.run_id, number), number),
+        )?;
+        self.settled.insert(number, settled);
+        Ok(())
+    }
+
+    /// Looks the keys of `numbers` up in the statuses' `clientMetadata`, for
+    /// up to the grace period; returns key → access request ids.
+    async fn reconcile(
+        &mut self,
+        numbers: &[usize],
+        since: Option<Timestamp>,
+    ) -> Result<HashMap<String, Vec<String>>> {
+        let wanted: HashSet<String> = numbers.iter().map(|n| key(&self.run_id, *n)).collect();
+        let mut query = StatusQuery::new(self.engine.clone())
+            .requested_by("me")
+            .sort_desc(StatusSort::Created);
+        // Only what was created since the earliest intent: the walk's cost
+        // follows the run, not the tenant's history.
+        if let Some(since) = since {
+            query = query.filter(Filter::created().ge(since));
         }
-        for row in &report.rows {
-            let name = serde_json::to_value(row.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            *report.totals.entry(name).or_default() += 1;
+        let every = (self.grace / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
+        let mut poller = Poller::new(self.grace, every, every);
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        let calls = &mut self.report.reconcile_calls;
+        loop {
+            if let Some(walked) = poller
+                .poll(walk_keys(&query, &wanted, &mut found, calls))
+                .await
+            {
+                walked?;
+            }
+            if found.len() == wanted.len() || !poller.next().await {
+                return Ok(found);
+            }
         }
-        Ok(report)
     }
 }
 
+/// Sends one request: its intent recorded first, its outcome after.
+async fn send_one(
+    handle: AccessRequests,
+    journal: &Mutex<Box<dyn Journal>>,
+    run_id: &str,
+    request: PlannedRequest,
+) -> Result<(usize, Settled)> {
+    let key = key(run_id, request.number);
+    let intent = JournalEntry::Intent {
+        key: key.clone(),
+        request: request.number,
+        at: Timestamp::now(),
+    };
+    record(journal, intent)?;
+    let settled = match handle.submit(request.body).send().await {
+        Ok(answer) => {
+            // One tracking entry per identity: the same id repeats.
+            let mut ids: Vec<String> = Vec::new();
+            for id in answer
+                .new_requests
+                .iter()
+                .chain(&answer.existing_requests)
+                .flat_map(|t| t.access_request_ids.iter())
+            {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+            Settled::accepted(ids)
+        }
+        Err(e) => Settled {
+            result: classify(&e),
+            access_request_ids: Vec::new(),
+            error: Some(e.to_string()),
+        },
+    };
+    record(journal, settled.entry(&key, request.number))?;
+    Ok((request.number, settled))
+}
+
 /// `at`, less a margin for the skew between this machine's clock and the service's.
-fn lookback(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp::from(at - chrono::Duration::minutes(5))
+fn lookback(at: Timestamp) -> Timestamp {
+    Timestamp::from(*at.as_datetime() - chrono::Duration::minutes(5))
 }
 
 fn lock<'a>(journal: &'a Mutex<Box<dyn Journal>>) -> std::sync::MutexGuard<'a, Box<dyn Journal>> {
@@ -500,22 +640,6 @@ fn journal_error(e: std::io::Error) -> Error {
 
 fn key(run_id: &str, number: usize) -> String {
     format!("{run_id}/{number}")
-}
-
-fn outcome(
-    key: &str,
-    request: usize,
-    result: RequestResult,
-    access_request_ids: Vec<String>,
-    error: Option<String>,
-) -> JournalEntry {
-    JournalEntry::Outcome {
-        key: key.to_owned(),
-        request,
-        result,
-        access_request_ids,
-        error,
-    }
 }
 
 /// The run id: the caller's, else the journal's, else a new one.
@@ -575,17 +699,7 @@ fn without_pending(
                 continue;
             }
             let row = &rows[i];
-            let item = RequestedItemDtoRef {
-                id: row.item_id.clone(),
-                type_: row.item_type.clone(),
-                account_selection: None,
-                client_metadata: row.metadata.clone().into_iter().collect(),
-                comment: row.comment.clone(),
-                form_instance_id: None,
-                native_identity: None,
-                remove_date: row.remove_date,
-                start_date: row.start_date,
-            };
+            let item = row.nested_item();
             match entries.iter_mut().find(|e| e.identity_id == row.identity) {
                 Some(entry) => entry.requested_items.push(item),
                 None => entries.push(RequestedForDtoRef {
@@ -609,7 +723,7 @@ fn without_pending(
             if let Some(entry) = entries.iter_mut().find(|e| e.identity_id == row.identity) {
                 entry
                     .requested_items
-                    .retain(|it| !(it.id == row.item_id && it.type_ == row.item_type));
+                    .retain(|it| !(it.id == row.item.id() && it.type_ == *row.item.item_type()));
                 removed.push(i);
             }
         }
@@ -622,7 +736,9 @@ fn without_pending(
                 .rows
                 .iter()
                 .copied()
-                .filter(|&i| rows[i].item_id == item.id && rows[i].item_type == item.type_)
+                .filter(|&i| {
+                    rows[i].item.id() == item.id && *rows[i].item.item_type() == item.type_
+                })
                 .collect();
             let all_pending =
                 carriers.len() == identities.len() && carriers.iter().all(|i| pending.contains(i));
@@ -652,94 +768,35 @@ fn classify(e: &Error) -> RequestResult {
     }
 }
 
-/// The identities a status is for.
-fn identities(status: &RequestedItemStatus) -> Vec<String> {
-    match &status.requested_for {
-        Some(RequestedForIdentities::One(one)) => one.id.clone().into_iter().collect(),
-        Some(RequestedForIdentities::Many(many)) => {
-            many.iter().filter_map(|r| r.id.clone()).collect()
-        }
-        None => Vec::new(),
-    }
-}
-
-/// Pending (identity, item type, item id) → access request id, from one walk
-/// of the executing requests.
-async fn pending_items(
-    engine: &Engine,
+/// One walk of `query`, adding the access requests of each wanted key to `found`.
+async fn walk_keys(
+    query: &StatusQuery,
+    wanted: &HashSet<String>,
+    found: &mut HashMap<String, Vec<String>>,
     calls: &mut usize,
-) -> Result<HashMap<(String, String, String), String>> {
-    let mut pages = StatusQuery::new(engine.clone())
-        .request_state(RequestStateFilter::Executing)
-        .pages();
-    let mut out = HashMap::new();
+) -> Result<()> {
+    let mut pages = query.pages();
     while let Some(page) = pages.try_next().await? {
         *calls += 1;
         for status in page.items {
-            if status.state.as_ref().is_some_and(is_terminal) {
-                continue;
-            }
-            let (Some(id), Some(kind)) = (status.id.clone(), status.type_.as_ref()) else {
+            let Some(k) = status
+                .client_metadata
+                .as_ref()
+                .and_then(|m| m.get(KEY_METADATA))
+            else {
                 continue;
             };
-            let request = status.access_request_id.clone().unwrap_or_default();
-            for who in identities(&status) {
-                out.insert((who, kind.as_str().to_owned(), id.clone()), request.clone());
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Looks the keys of `numbers` up in the statuses' `clientMetadata`, for up
-/// to `grace`; returns key → access request ids.
-async fn reconcile(
-    engine: &Engine,
-    run_id: &str,
-    numbers: &[usize],
-    since: Option<Timestamp>,
-    grace: Duration,
-    calls: &mut usize,
-) -> Result<HashMap<String, Vec<String>>> {
-    let wanted: HashSet<String> = numbers.iter().map(|n| key(run_id, *n)).collect();
-    let started = Instant::now();
-    let mut found: HashMap<String, Vec<String>> = HashMap::new();
-    loop {
-        let mut query = StatusQuery::new(engine.clone())
-            .requested_by("me")
-            .sort_desc(crate::ops::statuses::StatusSort::Created);
-        // Only what was created since the earliest intent: the walk's cost
-        // follows the run, not the tenant's history.
-        if let Some(since) = &since {
-            query = query.filter(Filter::created().ge(*since));
-        }
-        let mut pages = query.pages();
-        while let Some(page) = pages.try_next().await? {
-            *calls += 1;
-            for status in page.items {
-                let Some(k) = status
-                    .client_metadata
-                    .as_ref()
-                    .and_then(|m| m.get(KEY_METADATA))
-                else {
-                    continue;
-                };
-                if wanted.contains(k) {
-                    let ids = found.entry(k.clone()).or_default();
-                    if let Some(id) = &status.access_request_id {
-                        if !ids.contains(id) {
-                            ids.push(id.clone());
-                        }
+            if wanted.contains(k) {
+                let ids = found.entry(k.clone()).or_default();
+                if let Some(id) = &status.access_request_id {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
                     }
                 }
             }
         }
-        if found.len() == wanted.len() || started.elapsed() >= grace {
-            return Ok(found);
-        }
-        tokio::time::sleep((grace / 5).clamp(Duration::from_millis(20), Duration::from_secs(2)))
-            .await;
     }
+    Ok(())
 }
 
 /// Waits for the submitted rows to be terminal and fills their final states.
@@ -755,25 +812,23 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
     if ids.is_empty() {
         return Ok(());
     }
-    let started = Instant::now();
-    let mut interval = Duration::from_millis(100);
+    let mut poller = Poller::new(
+        deadline,
+        Duration::from_millis(100),
+        Duration::from_secs(30),
+    );
     let query = StatusQuery::new(engine.clone());
     loop {
-        let (statuses, calls) = query.of_requests(&ids, 100_000).await?;
+        let Some(polled) = poller.poll(query.of_requests(&ids, 100_000)).await else {
+            return Ok(());
+        };
+        let (statuses, calls) = polled?;
         report.wait_calls += calls;
-        let mut states: HashMap<(String, String, String), String> = HashMap::new();
-        let mut all_done = true;
+        let mut states: HashMap<(&str, &str, &str), &RequestedItemState> = HashMap::new();
         for s in &statuses {
-            let done = s.state.as_ref().is_some_and(is_terminal);
-            all_done &= done;
-            let state = s
-                .state
-                .as_ref()
-                .map_or("unknown", |st| st.as_str())
-                .to_owned();
-            for who in identities(s) {
-                if let (Some(req), Some(item)) = (&s.access_request_id, &s.id) {
-                    states.insert((req.clone(), who, item.clone()), state.clone());
+            if let (Some(req), Some(item), Some(state)) = (&s.access_request_id, &s.id, &s.state) {
+                for who in s.requested_for_ids() {
+                    states.insert((req, who, item), state);
                 }
             }
         }
@@ -786,19 +841,18 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
                 .access_request_ids
                 .iter()
                 .find_map(|req| {
-                    states.get(&(req.clone(), row.identity.clone(), row.item_id.clone()))
+                    states.get(&(req.as_str(), row.identity.as_str(), row.item_id.as_str()))
                 })
-                .cloned();
+                .map(|state| (*state).clone());
         }
+        let all_done = statuses.iter().all(RequestedItemStatus::is_terminal);
         let seen = report
             .rows
             .iter()
             .filter(|r| r.outcome == RowOutcome::Submitted)
             .all(|r| r.final_state.is_some());
-        if (all_done && seen) || started.elapsed() + interval > deadline {
+        if (all_done && seen) || !poller.next().await {
             return Ok(());
         }
-        tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_secs(30));
     }
 }

@@ -84,14 +84,3 @@ impl Cancel {
         }
     }
 }
-
-impl std::future::IntoFuture for Cancel {
-    type Output = Result<Cancelled>;
-    type IntoFuture =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Cancelled>> + Send + 'static>>;
-
-    /// `cancel(..).await` is `cancel(..).send().await`.
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}

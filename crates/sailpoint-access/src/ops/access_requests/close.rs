@@ -1,8 +1,8 @@
-//! Closing requests at any stage, and cancelling up to 50 in one call: both
-//! exist only in the versioned family and always use it.
+//! Closing requests at any stage: exists only in the versioned family and
+//! always uses it.
 
 use sailpoint_access_api::types::{
-    BulkCancelAccessRequests, CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
+    CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
 };
 use sailpoint_access_api::{limits, operations, Rule};
 
@@ -11,11 +11,9 @@ use crate::error::{Result, ValidationError};
 
 /// Most ids one close may carry.
 pub const MAX_CLOSE_IDS: usize = limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
-/// Most ids one bulk cancel may carry.
-pub const MAX_BULK_CANCEL_IDS: usize =
-    limits::BULK_CANCEL_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
 
-fn check_ids(ids: &[String], max: usize, rule: Rule) -> Result<(), ValidationError> {
+/// 1 to `max` non-blank ids, else `rule` is broken.
+pub(super) fn check_ids(ids: &[String], max: usize, rule: Rule) -> Result<(), ValidationError> {
     if ids.is_empty() || ids.len() > max {
         return Err(ValidationError::with_message(
             rule,
@@ -102,53 +100,6 @@ impl Close {
         self.engine
             .execute(&operations::CLOSE_ACCESS_REQUESTS, || {
                 raw.close_access_requests().body(body.clone()).send()
-            })
-            .await?;
-        Ok(())
-    }
-}
-
-/// Cancels up to [`MAX_BULK_CANCEL_IDS`] access requests in one call
-/// (`POST /access-requests/v1/bulk-cancel`); from `AccessRequests::bulk_cancel`.
-/// For more ids, and to learn which were really cancelled (the service
-/// answers 202 even for unknown ids), use `Client::cancel_requests`.
-#[derive(Clone, Debug)]
-#[must_use = "a cancellation does nothing until `send` is awaited"]
-pub struct BulkCancel {
-    engine: Engine,
-    body: BulkCancelAccessRequests,
-}
-
-impl BulkCancel {
-    pub(crate) fn new(engine: Engine, ids: Vec<String>, comment: String) -> Self {
-        Self {
-            engine,
-            body: BulkCancelAccessRequests {
-                access_request_ids: ids,
-                comment,
-            },
-        }
-    }
-
-    /// Validates (`bulk_cancel.ids_count`, `bulk_cancel.comment`) and sends.
-    pub async fn send(self) -> Result<()> {
-        check_ids(
-            &self.body.access_request_ids,
-            MAX_BULK_CANCEL_IDS,
-            Rule::BulkCancelIdsCount,
-        )?;
-        if self.body.comment.trim().is_empty() {
-            return Err(ValidationError::new(
-                Rule::BulkCancelComment,
-                format!("{:?}", self.body.comment),
-            )
-            .into());
-        }
-        let raw = self.engine.raw();
-        let body = self.body;
-        self.engine
-            .execute(&operations::BULK_CANCEL_ACCESS_REQUESTS, || {
-                raw.bulk_cancel_access_requests().body(body.clone()).send()
             })
             .await?;
         Ok(())

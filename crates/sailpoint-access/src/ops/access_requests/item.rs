@@ -114,9 +114,26 @@ impl Item {
         &self.0.id
     }
 
+    /// The item's type.
+    pub fn item_type(&self) -> &AccessItemType {
+        &self.0.type_
+    }
+
+    /// The wire form, borrowed.
+    pub fn as_inner(&self) -> &AccessRequestItem {
+        &self.0
+    }
+
     /// The wire form.
     pub fn into_inner(self) -> AccessRequestItem {
         self.0
+    }
+}
+
+impl From<AccessRequestItem> for Item {
+    /// An item from its wire form, as built by hand.
+    fn from(item: AccessRequestItem) -> Self {
+        Item(item)
     }
 }
 

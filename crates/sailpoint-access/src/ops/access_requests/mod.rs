@@ -2,21 +2,20 @@
 //! the [`SubmitRequest`] builder, items as values, and the rules checked
 //! before sending (`validate`).
 
+mod bulk_cancel;
 mod cancel;
 mod close;
 mod item;
 mod submit;
 mod validate;
 
-use std::future::Future;
-
-use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse, AccessRequestType};
+use sailpoint_access_api::types::{AccessRequest, AccessRequestType};
 
 use crate::engine::Engine;
-use crate::error::Result;
 
+pub use bulk_cancel::{BulkCancel, MAX_BULK_CANCEL_IDS};
 pub use cancel::{Cancel, Cancelled};
-pub use close::{BulkCancel, Close, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
+pub use close::{Close, MAX_CLOSE_IDS};
 pub use item::{Item, PerIdentity, PerIdentityItem};
 pub use submit::SubmitRequest;
 pub use validate::{
@@ -98,8 +97,9 @@ impl AccessRequests {
         SubmitRequest::new(self.engine.clone(), AccessRequestType::ModifyAccess)
     }
 
-    /// Validates and submits a request body built by hand. Like
-    /// [`SubmitRequest::send`], never replayed once it may have reached the service.
+    /// A request body built by hand, validated and submitted by
+    /// [`SubmitRequest::send`]: never replayed once it may have reached the
+    /// service.
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
@@ -111,15 +111,11 @@ impl AccessRequests {
     ///     requested_items: vec![Item::role("2c91...r").into()],
     ///     ..Default::default()
     /// };
-    /// client.access_requests().submit(body).await?;
+    /// client.access_requests().submit(body).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn submit(
-        &self,
-        body: AccessRequest,
-    ) -> impl Future<Output = Result<AccessRequestResponse>> + Send + 'static {
-        // Owned: the future holds its own engine handle, so it can be spawned.
-        submit::send_validated(self.engine.clone(), body)
+    pub fn submit(&self, body: AccessRequest) -> SubmitRequest {
+        SubmitRequest::from_body(self.engine.clone(), body)
     }
 
     /// Starts the cancellation of a pending request, by its account activity

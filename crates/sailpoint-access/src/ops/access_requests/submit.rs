@@ -9,7 +9,8 @@ use super::validate::validate_access_request;
 use crate::engine::Engine;
 use crate::error::Result;
 
-/// A request being built; from `AccessRequests::grant`, `revoke` or `modify`.
+/// A request being built; from `AccessRequests::grant`, `revoke` or
+/// `modify`, or whole from `AccessRequests::submit`.
 ///
 /// Identities and whole [`Item`]s are added; `role`, `access_profile` and
 /// `entitlement` add an item with no comment, dates or metadata.
@@ -29,6 +30,11 @@ impl SubmitRequest {
                 ..Default::default()
             },
         }
+    }
+
+    /// A request whose body was built by hand.
+    pub(crate) fn from_body(engine: Engine, body: AccessRequest) -> Self {
+        Self { engine, body }
     }
 
     /// Adds one identity the items are requested for.

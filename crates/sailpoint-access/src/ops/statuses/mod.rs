@@ -22,22 +22,10 @@ const IDS_PER_QUERY: usize = 50;
 /// The largest page the service serves, and the default page size.
 pub const MAX_PAGE_SIZE: u32 = limits::LIST_ACCESS_REQUEST_STATUS_LIMIT_MAXIMUM as u32;
 
-/// Whether an item in `state` will not change any more.
-///
-/// `EXECUTING`, `PROVISIONING_VERIFICATION_PENDING` and states this crate
-/// does not know are not terminal, so that waiting on an unknown state ends
-/// at the deadline rather than too early.
+/// Whether an item in `state` will not change any more; the same as
+/// [`RequestedItemState::is_terminal`], kept for callers of this name.
 pub fn is_terminal(state: &RequestedItemState) -> bool {
-    matches!(
-        state,
-        RequestedItemState::RequestCompleted
-            | RequestedItemState::Cancelled
-            | RequestedItemState::Terminated
-            | RequestedItemState::Rejected
-            | RequestedItemState::ProvisioningFailed
-            | RequestedItemState::NotAllItemsProvisioned
-            | RequestedItemState::Error
-    )
+    state.is_terminal()
 }
 
 /// A sortable field of the status list.
