@@ -226,7 +226,11 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     }
     let result = submit.send().await;
     bar.finish_and_clear();
-    let report = result?;
+    // A run that stopped still reports every row: print it, then the error.
+    let (report, stopped) = match result {
+        Ok(report) => (report, None),
+        Err(failure) => (failure.report, Some(failure.error)),
+    };
 
     let mut out_rows: Vec<ReportRow> = report
         .rows
@@ -273,7 +277,10 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     for r in &out_rows {
         *totals.entry(r.outcome).or_default() += 1;
     }
-    let partial = totals[RowOutcome::Failed.as_str()] + totals[RowOutcome::Unknown.as_str()] > 0;
+    let partial = totals[RowOutcome::Failed.as_str()]
+        + totals[RowOutcome::NotSent.as_str()]
+        + totals[RowOutcome::Unknown.as_str()]
+        > 0;
     let summary = totals
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
@@ -335,6 +342,12 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         "run {}: {summary} ({} request(s) sent of {} planned)",
         full.run_id, full.requests_sent, full.requests_planned
     );
+    if report.wait_ran_out {
+        eprintln!("the wait ran out: a STATE that is not final is still pending");
+    }
+    if let Some(error) = stopped {
+        return Err(error.into());
+    }
     Ok(if partial { error::PARTIAL } else { error::OK })
 }
 

@@ -110,8 +110,12 @@ async fn run() -> Outcome<()> {
         );
     }
     println!("journal: {}", journal_path.display());
-    if report.count(RowOutcome::Unknown) + report.count(RowOutcome::Failed) > 0 {
-        return Err("some rows failed or are unknown: see the report".into());
+    if report.count(RowOutcome::Unknown)
+        + report.count(RowOutcome::Failed)
+        + report.count(RowOutcome::NotSent)
+        > 0
+    {
+        return Err("some rows failed, were not sent or are unknown: see the report".into());
     }
     let _ = std::fs::remove_file(&journal_path);
     Ok(())

@@ -511,3 +511,152 @@ async fn a_change_report_says_changed_unchanged_not_found_or_selected() {
     let json = serde_json::to_value(&closed).unwrap();
     assert_eq!(json["outcomes"][&closing]["outcome"], "closed");
 }
+
+/// A 429 is answered before the service acts: its rows are reported and
+/// journaled as not sent (not "failed", not counted as sent), and a resume
+/// on the same journal against a healthy tenant sends exactly those.
+#[tokio::test]
+async fn rows_answered_429_are_not_sent_and_a_resume_sends_exactly_them() {
+    use sailpoint_access::bulk::JsonlJournal;
+    use sailpoint_access_sandbox::FaultConfig;
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, sailpoint_access::RetryPolicy::disabled());
+    // Warm the token, then allow one request an hour: the first create
+    // passes, every other one is answered 429.
+    client.access_request_config().get().await.unwrap();
+    sandbox.set_faults(FaultConfig {
+        rate_limit: Some(SandboxRateLimit::new(1, Duration::from_secs(3600))),
+        ..FaultConfig::default()
+    });
+    let rows: Vec<BulkRow> = (0..30)
+        .map(|i| {
+            BulkRow::new(
+                format!("storm-{i}"),
+                AccessItemType::Entitlement,
+                format!("ent-{i}"),
+            )
+        })
+        .collect();
+    let limits = PlanLimits::default().with_max_identities_with_entitlements(1);
+    let journal = std::env::temp_dir().join(format!("storm-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let first = client
+        .bulk_submit(plan(AccessRequestType::GrantAccess, rows.clone(), limits))
+        .skip_pending(false)
+        .journal(JsonlJournal::open(&journal).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.count(RowOutcome::Submitted), 1, "{:?}", first.totals);
+    assert_eq!(first.count(RowOutcome::NotSent), 29, "{:?}", first.totals);
+    assert_eq!(first.count(RowOutcome::Failed), 0);
+    assert_eq!(first.requests_sent, 1, "a 429 is not a request sent");
+    assert_eq!(sandbox.access_requests_accepted(), 1);
+
+    sandbox.set_faults(FaultConfig::default());
+    let again = client
+        .bulk_submit(plan(AccessRequestType::GrantAccess, rows, limits))
+        .skip_pending(false)
+        .journal(JsonlJournal::open(&journal).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(&journal);
+    assert_eq!(again.count(RowOutcome::Submitted), 30, "{:?}", again.totals);
+    assert_eq!(again.requests_sent, 29, "only the rows not sent before");
+    assert_eq!(sandbox.access_requests_accepted(), 30);
+    let mut per_row: HashMap<String, usize> = HashMap::new();
+    for status in sandbox.statuses() {
+        *per_row.entry(status.id.clone().unwrap()).or_default() += 1;
+    }
+    assert_eq!(per_row.len(), 30);
+    assert!(per_row.values().all(|n| *n == 1), "{per_row:?}");
+}
+
+/// A journal that stops accepting entries after `limit` of them.
+struct FailingJournal {
+    entries: Vec<sailpoint_access::bulk::JournalEntry>,
+    limit: usize,
+}
+
+impl sailpoint_access::bulk::Journal for FailingJournal {
+    fn record(&mut self, entry: &sailpoint_access::bulk::JournalEntry) -> std::io::Result<()> {
+        if self.entries.len() >= self.limit {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.entries.push(entry.clone());
+        Ok(())
+    }
+
+    fn entries(&self) -> std::io::Result<Vec<sailpoint_access::bulk::JournalEntry>> {
+        Ok(self.entries.clone())
+    }
+}
+
+/// A run that stops on an error hands back its report with the error: what
+/// was submitted is reported submitted, what was never sent `not_sent`, and
+/// the sandbox holds exactly the submitted rows.
+#[tokio::test]
+async fn a_run_that_stops_still_reports_every_row() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = unpaced(&sandbox);
+    let rows: Vec<BulkRow> = (0..10)
+        .map(|i| {
+            BulkRow::new(
+                format!("stop-{i}"),
+                AccessItemType::Entitlement,
+                format!("ent-{i}"),
+            )
+        })
+        .collect();
+    let limits = PlanLimits::default().with_max_identities_with_entitlements(1);
+    // Room for three intents and their outcomes, then the disk is full.
+    let failure = client
+        .bulk_submit(plan(AccessRequestType::GrantAccess, rows, limits))
+        .skip_pending(false)
+        .concurrency(1)
+        .journal(FailingJournal {
+            entries: Vec::new(),
+            limit: 6,
+        })
+        .send()
+        .await
+        .unwrap_err();
+    assert!(failure.to_string().contains("disk full"), "{failure}");
+    let report = &failure.report;
+    assert_eq!(report.rows.len(), 10);
+    assert_eq!(
+        report.count(RowOutcome::Submitted),
+        3,
+        "{:?}",
+        report.totals
+    );
+    assert_eq!(report.count(RowOutcome::NotSent), 7, "{:?}", report.totals);
+    assert_eq!(report.requests_sent, 3);
+    assert_eq!(sandbox.access_requests_accepted(), 3);
+    let error: sailpoint_access::Error = failure.into();
+    assert_eq!(error.kind(), sailpoint_access::ErrorKind::Configuration);
+}
+
+/// A wait whose deadline passes says so, and the rows keep the state they
+/// were last seen in (still pending), not a final one.
+#[tokio::test]
+async fn a_wait_that_runs_out_says_so() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = unpaced(&sandbox);
+    let rows = vec![BulkRow::new("waiter", AccessItemType::Role, "role-slow")];
+    let report = client
+        .bulk_submit(plan(
+            AccessRequestType::GrantAccess,
+            rows,
+            PlanLimits::default(),
+        ))
+        .wait(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap();
+    assert!(report.wait_ran_out);
+    assert_eq!(report.count(RowOutcome::Submitted), 1);
+    let state = report.rows[0].final_state.clone();
+    assert!(state.as_ref().is_none_or(|s| !s.is_terminal()), "{state:?}");
+}

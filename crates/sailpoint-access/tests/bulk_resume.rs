@@ -86,7 +86,11 @@ fn child_process() {
             .send()
             .await
             .unwrap();
-        if report.count(RowOutcome::Unknown) + report.count(RowOutcome::Failed) == 0 {
+        if report.count(RowOutcome::Unknown)
+            + report.count(RowOutcome::Failed)
+            + report.count(RowOutcome::NotSent)
+            == 0
+        {
             0
         } else {
             eprintln!("child: {:?}", report.totals);

@@ -155,7 +155,9 @@ where
                 continue;
             }
         }
-        maybe_delivered |= failure.sent;
+        // A 429 is answered before the service acts on the request: that
+        // attempt delivered nothing that could act twice.
+        maybe_delivered |= failure.sent && error.kind() != ErrorKind::RateLimited;
 
         let replayable = match op.replay {
             Replay::Safe | Replay::SafeAlreadyDone => true,

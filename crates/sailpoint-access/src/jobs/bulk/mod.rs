@@ -36,4 +36,4 @@ mod run;
 
 pub use journal::{Journal, JournalEntry, JsonlJournal, MemoryJournal, RequestResult};
 pub use plan::{plan, BulkRow, Plan, PlanLimits, PlannedRequest, RefusedRow};
-pub use run::{BulkReport, BulkSubmit, RowOutcome, RowReport, KEY_METADATA};
+pub use run::{BulkFailure, BulkReport, BulkSubmit, RowOutcome, RowReport, KEY_METADATA};

@@ -39,6 +39,10 @@ pub enum RowOutcome {
     Refused,
     /// Its request was refused by the service.
     Failed,
+    /// Its request never reached the service, or was answered before the
+    /// service acted (a 429, a refused connection, a deadline reached while
+    /// waiting to send): nothing happened, and a resume sends it.
+    NotSent,
     /// Its request was sent and neither its answer nor its statuses were
     /// found: reported rather than risk a duplicate.
     Unknown,
@@ -46,11 +50,12 @@ pub enum RowOutcome {
 
 impl RowOutcome {
     /// Every outcome, in the order reports list them.
-    pub const ALL: [RowOutcome; 5] = [
+    pub const ALL: [RowOutcome; 6] = [
         Self::Submitted,
         Self::Skipped,
         Self::Refused,
         Self::Failed,
+        Self::NotSent,
         Self::Unknown,
     ];
 
@@ -61,6 +66,7 @@ impl RowOutcome {
             Self::Skipped => "skipped",
             Self::Refused => "refused",
             Self::Failed => "failed",
+            Self::NotSent => "not_sent",
             Self::Unknown => "unknown",
         }
     }
@@ -119,6 +125,47 @@ pub struct BulkReport {
     pub reconcile_calls: usize,
     /// Status list calls made while waiting.
     pub wait_calls: usize,
+    /// The run waited and its deadline passed before every submitted item
+    /// ended: a `final_state` that is not terminal is still pending.
+    pub wait_ran_out: bool,
+}
+
+/// A bulk run that stopped on an error, with the report of everything it
+/// did before: rows settled before the error keep their outcome, rows whose
+/// request may have left are `unknown`, the others `not_sent`.
+///
+/// `?` turns it into the [`Error`] alone.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BulkFailure {
+    /// What stopped the run.
+    pub error: Error,
+    /// What the run did before it stopped.
+    pub report: BulkReport,
+}
+
+impl std::fmt::Display for BulkFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the bulk run stopped: {} ({} of {} rows submitted before it did)",
+            self.error,
+            self.report.count(RowOutcome::Submitted),
+            self.report.rows.len()
+        )
+    }
+}
+
+impl std::error::Error for BulkFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<BulkFailure> for Error {
+    fn from(failure: BulkFailure) -> Self {
+        failure.error
+    }
 }
 
 impl BulkReport {
@@ -258,7 +305,7 @@ impl BulkSubmit {
     }
 
     /// Runs the plan; see the module docs for the guarantees.
-    pub async fn send(self) -> Result<BulkReport> {
+    pub async fn send(self) -> std::result::Result<BulkReport, BulkFailure> {
         let BulkSubmit {
             engine,
             plan,
@@ -270,38 +317,32 @@ impl BulkSubmit {
             resend_unknown,
             wait,
         } = self;
-        let entries = journal.entries().map_err(journal_error)?;
-        let run_id = run_id_of(run_id, &entries)?;
         let mut run = Run {
             engine,
             plan,
             journal: Mutex::new(journal),
             settled: HashMap::new(),
-            report: BulkReport {
-                run_id: run_id.clone(),
-                ..Default::default()
-            },
-            run_id,
+            may_have_left: HashSet::new(),
+            report: BulkReport::default(),
+            run_id: String::new(),
+            run_id_given: run_id,
             grace,
         };
-        let (mut to_send, to_reconcile) = run.triage(&entries);
-        to_send.extend(
-            run.reconcile_earlier(&entries, to_reconcile, resend_unknown)
-                .await?,
-        );
-        let skipped = match skip_pending {
-            true => run.skip_pending(&mut to_send).await?,
-            false => HashMap::new(),
-        };
-        run.submit(to_send, concurrency).await?;
+        let mut skipped = HashMap::new();
+        let phases = run.phases(&mut skipped, concurrency, skip_pending, resend_unknown);
+        let stopped = phases.await.err();
         let mut report = run.report(&skipped);
-        if let Some(deadline) = wait {
-            wait_for(&run.engine, &mut report, deadline).await?;
-        }
+        let stopped = match (stopped, wait) {
+            (None, Some(deadline)) => wait_for(&run.engine, &mut report, deadline).await.err(),
+            (stopped, _) => stopped,
+        };
         for row in &report.rows {
             *report.totals.entry(row.outcome).or_default() += 1;
         }
-        Ok(report)
+        match stopped {
+            None => Ok(report),
+            Some(error) => Err(BulkFailure { error, report }),
+        }
     }
 }
 
@@ -313,12 +354,41 @@ struct Run {
     journal: Mutex<Box<dyn Journal>>,
     /// Per planned request, what came of it.
     settled: HashMap<usize, Settled>,
+    /// Requests that may have reached the service without a settled
+    /// outcome yet (an earlier intent, or sent by this run): if the run
+    /// stops, they are `unknown`, never `not_sent`.
+    may_have_left: HashSet<usize>,
+    /// The caller's run id, checked against the journal's when the run starts.
+    run_id_given: Option<String>,
     /// The call counts, filled as the phases go.
     report: BulkReport,
     grace: Duration,
 }
 
 impl Run {
+    /// Every phase up to the report; an error stops the run where it is.
+    async fn phases(
+        &mut self,
+        skipped: &mut HashMap<usize, String>,
+        concurrency: usize,
+        skip_pending: bool,
+        resend_unknown: bool,
+    ) -> Result<()> {
+        let entries = lock(&self.journal).entries().map_err(journal_error)?;
+        self.run_id = run_id_of(self.run_id_given.take(), &entries)?;
+        self.report.run_id = self.run_id.clone();
+        let (mut to_send, to_reconcile) = self.triage(&entries);
+        self.may_have_left.extend(to_reconcile.iter().copied());
+        to_send.extend(
+            self.reconcile_earlier(&entries, to_reconcile, resend_unknown)
+                .await?,
+        );
+        if skip_pending {
+            *skipped = self.skip_pending(&mut to_send).await?;
+        }
+        self.submit(to_send, concurrency).await
+    }
+
     /// Triage by the journal: requests settled earlier are kept as they
     /// were, those that may have reached the service are to be looked up
     /// (returned second), the others are to be sent (returned first, keyed).
@@ -463,14 +533,35 @@ impl Run {
         let handle = AccessRequests::new(self.engine.clone());
         let journal = &self.journal;
         let run_id = self.run_id.as_str();
-        let sent: Vec<(usize, Settled)> = stream::iter(to_send)
+        let answers: Vec<Sent> = stream::iter(to_send)
             .map(|request| send_one(handle.clone(), journal, run_id, request))
             .buffer_unordered(concurrency)
-            .collect::<Vec<Result<_>>>()
-            .await
-            .into_iter()
-            .collect::<Result<_>>()?;
-        self.report.requests_sent = sent.len();
+            .collect()
+            .await;
+        // Every answer is kept, even when one of them failed to be journaled:
+        // what was sent must be reported.
+        let mut stopped = None;
+        let mut sent = Vec::new();
+        for answer in answers {
+            if answer.left {
+                self.may_have_left.insert(answer.number);
+            }
+            if let Some(settled) = answer.settled {
+                sent.push((answer.number, settled));
+            }
+            if let Some(error) = answer.error {
+                stopped.get_or_insert(error);
+            }
+        }
+        // Only what left the client counts as sent.
+        self.report.requests_sent = sent
+            .iter()
+            .filter(|(_, settled)| settled.result != RequestResult::NotSent)
+            .count();
+        if let Some(error) = stopped {
+            self.settled.extend(sent);
+            return Err(error);
+        }
         let lost: Vec<usize> = sent
             .iter()
             .filter(|(_, settled)| settled.result == RequestResult::Unknown)
@@ -510,7 +601,11 @@ impl Run {
                 identity: row.identity.clone(),
                 item_type: row.item.item_type().clone(),
                 item_id: row.item.id().to_owned(),
-                outcome: RowOutcome::Unknown,
+                // Overwritten below; what is left means the run stopped first.
+                outcome: match carrier.get(&i) {
+                    Some(n) if self.may_have_left.contains(n) => RowOutcome::Unknown,
+                    _ => RowOutcome::NotSent,
+                },
                 request: carrier.get(&i).copied(),
                 access_request_ids: vec![],
                 detail: None,
@@ -526,7 +621,8 @@ impl Run {
             } else if let Some(settled) = line.request.and_then(|n| self.settled.get(&n)) {
                 line.outcome = match settled.result {
                     RequestResult::Accepted => RowOutcome::Submitted,
-                    RequestResult::Failed | RequestResult::NotSent => RowOutcome::Failed,
+                    RequestResult::Failed => RowOutcome::Failed,
+                    RequestResult::NotSent => RowOutcome::NotSent,
                     RequestResult::Unknown => RowOutcome::Unknown,
                 };
                 line.access_request_ids = settled.access_request_ids.clone();
@@ -582,19 +678,39 @@ impl Run {
 }
 
 /// Sends one request: its intent recorded first, its outcome after.
+/// What came of sending one planned request.
+struct Sent {
+    number: usize,
+    /// Its intent was journaled, so it may have left.
+    left: bool,
+    /// The answer, when the request was sent.
+    settled: Option<Settled>,
+    /// A journal failure, before sending or after the answer.
+    error: Option<Error>,
+}
+
 async fn send_one(
     handle: AccessRequests,
     journal: &Mutex<Box<dyn Journal>>,
     run_id: &str,
     request: PlannedRequest,
-) -> Result<(usize, Settled)> {
-    let key = key(run_id, request.number);
+) -> Sent {
+    let number = request.number;
+    let key = key(run_id, number);
     let intent = JournalEntry::Intent {
         key: key.clone(),
-        request: request.number,
+        request: number,
         at: Timestamp::now(),
     };
-    record(journal, intent)?;
+    if let Err(error) = record(journal, intent) {
+        // Never sent without a durable intent.
+        return Sent {
+            number,
+            left: false,
+            settled: None,
+            error: Some(error),
+        };
+    }
     let settled = match handle.submit(request.body).send().await {
         Ok(answer) => {
             // One tracking entry per identity: the same id repeats.
@@ -617,8 +733,13 @@ async fn send_one(
             error: Some(e.to_string()),
         },
     };
-    record(journal, settled.entry(&key, request.number))?;
-    Ok((request.number, settled))
+    let error = record(journal, settled.entry(&key, number)).err();
+    Sent {
+        number,
+        left: true,
+        settled: Some(settled),
+        error,
+    }
 }
 
 /// `at`, less a margin for the skew between this machine's clock and the service's.
@@ -752,18 +873,25 @@ fn without_pending(
     (out, removed)
 }
 
-/// Sent and certainly not acted on, refused, or unknown.
+/// Not acted on (to send again), refused, or unknown.
 fn classify(e: &Error) -> RequestResult {
+    let earlier = e.after_possible_delivery();
     match e.kind() {
-        _ if e.before_send() && !e.after_possible_delivery() => RequestResult::NotSent,
+        _ if e.before_send() && !earlier => RequestResult::NotSent,
         ErrorKind::Validation | ErrorKind::Configuration | ErrorKind::InvalidCredentials => {
             RequestResult::NotSent
         }
+        // Answered before the service acted; unless an earlier attempt may
+        // have reached it, nothing happened.
+        ErrorKind::RateLimited if !earlier => RequestResult::NotSent,
         ErrorKind::ClientError
         | ErrorKind::Forbidden
         | ErrorKind::NotFound
         | ErrorKind::Unauthorized
-        | ErrorKind::RateLimited => RequestResult::Failed,
+            if !earlier =>
+        {
+            RequestResult::Failed
+        }
         _ => RequestResult::Unknown,
     }
 }
@@ -820,6 +948,7 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
     let query = StatusQuery::new(engine.clone());
     loop {
         let Some(polled) = poller.poll(query.of_requests(&ids, 100_000)).await else {
+            report.wait_ran_out = true;
             return Ok(());
         };
         let (statuses, calls) = polled?;
@@ -851,7 +980,11 @@ async fn wait_for(engine: &Engine, report: &mut BulkReport, deadline: Duration) 
             .iter()
             .filter(|r| r.outcome == RowOutcome::Submitted)
             .all(|r| r.final_state.is_some());
-        if (all_done && seen) || !poller.next().await {
+        if all_done && seen {
+            return Ok(());
+        }
+        if !poller.next().await {
+            report.wait_ran_out = true;
             return Ok(());
         }
     }
