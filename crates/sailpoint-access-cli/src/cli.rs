@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sailpoint_access::Family;
 
 /// Exit codes, shown at the end of `--help` and in the README.
 pub const EXIT_CODES: &str = "\
@@ -40,21 +41,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Which API family shared operations use (default: SAIL_API_FAMILY, else v3).
-    #[arg(long, global = true, value_enum)]
-    pub api_family: Option<ApiFamily>,
+    /// Which API family shared operations use: v3 (/v3/access-requests, ...)
+    /// or versioned (/access-requests/v1, /access-request-status/v1,
+    /// /access-request-config/v1); default: SAIL_API_FAMILY, else v3.
+    #[arg(long, global = true, value_name = "FAMILY")]
+    pub api_family: Option<Family>,
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// The API family.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ApiFamily {
-    /// /v3
-    V3,
-    /// /v2024 ... (the versioned endpoints)
-    Versioned,
 }
 
 #[derive(Debug, Subcommand)]
