@@ -8,7 +8,9 @@
 //! - every `format: date-time` becomes `crate::Timestamp`, which accepts the looser forms
 //!   the API sends;
 //! - the client carries facade state through `with_inner_type`, and the hooks that read it
-//!   live in the generated crate's handwritten `lib.rs`.
+//!   live in the generated crate's handwritten `lib.rs`;
+//! - operations linked by `x-same-as` get one `dispatch` type each, reaching them by
+//!   family ([`dispatch`]).
 
 use std::path::Path;
 
@@ -20,6 +22,7 @@ use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject, SingleOrVec};
 use sha2::{Digest, Sha256};
 
+use crate::dispatch;
 use crate::open_enums::{self, OpenEnum};
 use crate::spec::{self, SPEC_PATH};
 use crate::tables;
@@ -111,6 +114,9 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let mut file: syn::File = syn::parse2(one_line_docs(client))
         .map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
     insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
+    let dispatch: syn::File = syn::parse2(dispatch::tokens(&file, &tables::twins(&document)?)?)
+        .map_err(|e| format!("the dispatch module does not parse: {e}"))?;
+    file.items.extend(dispatch.items);
     let tables: syn::File = syn::parse2(tables::tokens(&document)?)
         .map_err(|e| format!("the operation and limit tables do not parse: {e}"))?;
     file.items.extend(tables.items);

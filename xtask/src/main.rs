@@ -2,6 +2,8 @@
 
 mod bench;
 mod codegen;
+mod dispatch;
+mod extensions;
 mod lint;
 mod open_enums;
 mod spec;

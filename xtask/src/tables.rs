@@ -18,8 +18,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use crate::lint::{FAMILY_VALUES, REPLAY_VALUES};
-use crate::spec::METHODS;
+use crate::extensions::{self, Twins, FAMILY, REPLAY};
+use crate::spec::walk;
 
 /// One operation as the table needs it.
 pub struct Op {
@@ -35,64 +35,67 @@ pub struct Op {
 
 /// Every operation of `doc`, in path then method order.
 pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
+    let (walked, problems) = walk(doc);
+    if let Some(problem) = problems.first() {
+        return Err(format!("{}: {}", problem.at, problem.message));
+    }
     let mut out = Vec::new();
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or("the spec has no paths")?;
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let id = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{method} {path} has no operationId"))?
-                .to_owned();
-            let successes: Vec<u16> = op
-                .get("responses")
-                .and_then(Value::as_object)
-                .map(|r| {
-                    r.keys()
-                        .filter_map(|k| k.parse::<u16>().ok())
-                        .filter(|s| (200..300).contains(s))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let [success] = successes.as_slice() else {
-                return Err(format!(
-                    "{id}: expected exactly one 2xx response, found {successes:?}"
-                ));
-            };
-            let replay = op
-                .get("x-replay")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    format!("{id}: no x-replay (safe, not-after-send or safe-already-done)")
-                })?
-                .to_owned();
-            if !REPLAY_VALUES.contains(&replay.as_str()) {
-                return Err(format!("{id}: unknown x-replay {replay:?}"));
-            }
-            let family = op
-                .get("x-family")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{id}: no x-family (v3 or versioned)"))?
-                .to_owned();
-            if !FAMILY_VALUES.contains(&family.as_str()) {
-                return Err(format!("{id}: unknown x-family {family:?}"));
-            }
-            out.push(Op {
-                id,
-                family,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                success: *success,
-                replay,
-                deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
-            });
-        }
+    for op in &walked {
+        let id = op
+            .id()
+            .ok_or_else(|| format!("{} has no operationId", op.label()))?
+            .to_owned();
+        let successes: Vec<u16> = op
+            .op
+            .get("responses")
+            .and_then(Value::as_object)
+            .map(|r| {
+                r.keys()
+                    .filter_map(|k| k.parse::<u16>().ok())
+                    .filter(|s| (200..300).contains(s))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let [success] = successes.as_slice() else {
+            return Err(format!(
+                "{id}: expected exactly one 2xx response, found {successes:?}"
+            ));
+        };
+        let replay = REPLAY
+            .read(op)
+            .map_err(|e| format!("{id}: {e}"))?
+            .to_owned();
+        let family = FAMILY
+            .read(op)
+            .map_err(|e| format!("{id}: {e}"))?
+            .to_owned();
+        out.push(Op {
+            id,
+            family,
+            method: op.method.to_uppercase(),
+            path: op.path.to_owned(),
+            success: *success,
+            replay,
+            deprecated: op.op.get("deprecated").and_then(Value::as_bool) == Some(true),
+        });
     }
     Ok(out)
+}
+
+/// The logical operations that exist in every family, checked
+/// ([`extensions::twins`]); an error names every refused `x-same-as`.
+pub fn twins(doc: &Value) -> Result<Vec<Twins>, String> {
+    let (walked, _) = walk(doc);
+    let (twins, refused) = extensions::twins(&walked);
+    if refused.is_empty() {
+        Ok(twins)
+    } else {
+        let refused: Vec<String> = refused
+            .into_iter()
+            .map(|(at, message)| format!("{at}: {message}"))
+            .collect();
+        Err(refused.join("; "))
+    }
 }
 
 /// The `operations` and `limits` modules.

@@ -164,6 +164,43 @@ mod tests {
     }
 
     #[test]
+    fn dispatch_reaches_every_operation_that_exists_in_both_families() {
+        let mut reached: Vec<&Operation> = Vec::new();
+        for by_family in crate::dispatch::ALL {
+            let ops: Vec<&Operation> = Family::ALL.into_iter().map(by_family).collect();
+            for (family, op) in Family::ALL.into_iter().zip(&ops) {
+                assert_eq!(op.family, family, "{op}");
+                let first = ops[0];
+                assert_eq!(
+                    (op.method, op.success, op.replay),
+                    (first.method, first.success, first.replay),
+                    "{op} and {first} are one logical operation"
+                );
+            }
+            reached.extend(ops);
+        }
+        assert_eq!(reached.len(), 10, "five logical operations, two families");
+        let one_family_only: Vec<&str> = operations::ALL
+            .iter()
+            .filter(|op| !reached.contains(op))
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(
+            one_family_only,
+            [
+                "getAccessRequestConfigV2",
+                "setAccessRequestConfigV2",
+                "bulkCancelAccessRequests",
+                "closeAccessRequests"
+            ]
+        );
+        assert_eq!(
+            crate::dispatch::CreateAccessRequest::operation(Family::Versioned),
+            &operations::CREATE_ACCESS_REQUEST_V1
+        );
+    }
+
+    #[test]
     fn family_names_round_trip() {
         for family in Family::ALL {
             assert_eq!(family.to_string().parse::<Family>(), Ok(family));
