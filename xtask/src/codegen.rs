@@ -1,5 +1,6 @@
 //! `cargo xtask codegen [--check]`: turns `openapi/access-requests.yaml` into the
-//! generated client (`sailpoint-access-api`) and mock helpers (`sailpoint-access-httpmock`).
+//! generated client (`sailpoint-access-api`), mock helpers (`sailpoint-access-httpmock`)
+//! and the sandbox's operation enum (`sailpoint-access-sandbox`).
 //!
 //! Everything that shapes the output lives here, so a change to the generated code is
 //! always a change to the spec or to these settings:
@@ -35,6 +36,7 @@ struct Output {
 
 const API_FILE: &str = "crates/sailpoint-access-api/src/generated.rs";
 const MOCK_FILE: &str = "crates/sailpoint-access-httpmock/src/generated.rs";
+const SANDBOX_FILE: &str = "crates/sailpoint-access-sandbox/src/generated.rs";
 
 /// Runs the command: writes the files, or with `check` compares them.
 pub fn run(check: bool) -> Result<(), String> {
@@ -129,10 +131,19 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
         .map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
     let mock = format!("{header}{}", format_source(&mock)?);
 
+    let ops = tables::operations_in_file_order(&spec_path, &document)?;
+    let sandbox: syn::File = syn::parse2(tables::sandbox_tokens(&ops))
+        .map_err(|e| format!("the sandbox's operation enum does not parse: {e}"))?;
+    let sandbox = format!("{header}{}", format_source(&sandbox)?);
+
     Ok(vec![
         Output {
             path: API_FILE,
             content: api,
+        },
+        Output {
+            path: SANDBOX_FILE,
+            content: sandbox,
         },
         Output {
             path: MOCK_FILE,

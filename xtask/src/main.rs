@@ -18,8 +18,9 @@ const HELP: &str = "\
 cargo xtask <COMMAND>
 
 Commands:
-  codegen [--check]     Regenerate crates/sailpoint-access-api/src/generated.rs and
-                        crates/sailpoint-access-httpmock/src/generated.rs from
+  codegen [--check]     Regenerate crates/sailpoint-access-api/src/generated.rs,
+                        crates/sailpoint-access-httpmock/src/generated.rs and
+                        crates/sailpoint-access-sandbox/src/generated.rs from
                         openapi/access-requests.yaml. With --check, write nothing:
                         exit 1 and print a diff when the checked-in files differ
                         from what the spec produces.

@@ -82,15 +82,7 @@ impl Target {
 pub fn spec_targets(root: &Path, family: Option<&str>) -> Result<Vec<Target>, String> {
     let path = root.join(SPEC_PATH);
     let doc = spec::load_value(&path)?;
-    let mut ops = tables::operations(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
-    // `tables::operations` walks sorted JSON maps; put them back in file order.
-    let order = spec::operation_order(&path)?;
-    ops.sort_by_key(|op| {
-        order
-            .iter()
-            .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
-            .unwrap_or(usize::MAX)
-    });
+    let ops = tables::operations_in_file_order(&path, &doc)?;
     let prefix = server_path(&doc);
     Ok(ops
         .into_iter()

@@ -14,6 +14,7 @@
 
 use heck::ToShoutySnakeCase;
 use heck::ToSnakeCase;
+use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
@@ -80,6 +81,20 @@ pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
         });
     }
     Ok(out)
+}
+
+/// [`operations`] of the spec at `path` (already read into `doc`), in the
+/// order the file lists them: the JSON value's maps are sorted by key.
+pub fn operations_in_file_order(path: &std::path::Path, doc: &Value) -> Result<Vec<Op>, String> {
+    let order = crate::spec::operation_order(path)?;
+    let mut ops = operations(doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    ops.sort_by_key(|op| {
+        order
+            .iter()
+            .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
+            .unwrap_or(usize::MAX)
+    });
+    Ok(ops)
 }
 
 /// The logical operations that exist in every family, checked
@@ -155,6 +170,64 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
             #(#limits)*
         }
     })
+}
+
+/// The sandbox's `Operation` enum: the token endpoint, which the spec does
+/// not describe, then every operation of `ops` (in the spec file's order, so
+/// the counters and fault scopes keep a stable order), with `ALL` and the
+/// link to the `operations` table. The sandbox's router matches on it, so a
+/// new operation in the spec does not compile until it has a handler.
+pub fn sandbox_tokens(ops: &[Op]) -> TokenStream {
+    let variants: Vec<Ident> = ops
+        .iter()
+        .map(|op| ident(&op.id.to_upper_camel_case()))
+        .collect();
+    let constants: Vec<Ident> = ops
+        .iter()
+        .map(|op| ident(&op.id.to_shouty_snake_case()))
+        .collect();
+    let docs: Vec<String> = ops
+        .iter()
+        .map(|op| {
+            format!(
+                " `{}` (`{} {}`, {} family{}).",
+                op.id,
+                op.method,
+                op.path,
+                op.family,
+                if op.deprecated { ", deprecated" } else { "" }
+            )
+        })
+        .collect();
+    let count = ops.len() + 1;
+    quote! {
+        use sailpoint_access_api::{operations, Operation as SpecOperation};
+
+        /// An operation the sandbox serves, for counters and for scoping
+        /// faults: the token endpoint, then every operation of the spec in
+        /// the spec's order (generated from `openapi/`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            /// `POST /oauth/token`, served beside the API as on a tenant host.
+            Token,
+            #(#[doc = #docs] #variants,)*
+        }
+
+        impl Operation {
+            /// Every operation, the token endpoint first.
+            pub const ALL: [Operation; #count] = [Operation::Token, #(Operation::#variants),*];
+
+            /// The spec's description of this operation (method, path,
+            /// replay policy...), or `None` for the token endpoint, which the
+            /// spec does not describe.
+            pub const fn spec(self) -> Option<&'static SpecOperation> {
+                match self {
+                    Operation::Token => None,
+                    #(Operation::#variants => Some(&operations::#constants),)*
+                }
+            }
+        }
+    }
 }
 
 fn ident(name: &str) -> Ident {
