@@ -1,6 +1,6 @@
 //! `cargo xtask lint-spec`: structural checks of our OpenAPI document, and of
-//! the extensions the code generator reads (`x-replay`, `x-limits`,
-//! `x-rate-limit`).
+//! the extensions the code generator reads (`x-replay`, `x-family` and
+//! `x-same-as`, checked by [`extensions`]; `x-limits`, `x-rate-limit`).
 //!
 //! The checks work on the raw document as a [`serde_json::Value`] so that they
 //! see exactly what the file says (typed OpenAPI models would silently drop or
@@ -1300,6 +1300,20 @@ mod tests {
         );
         assert_eq!(f[0].location, at);
         assert_eq!(Rule::Family.name(), "x-family");
+    }
+
+    #[test]
+    fn x_same_as_names_another_family_s_operation_of_the_same_method() {
+        let at = "/paths/~1items~1{id}/put/x-same-as";
+        let mut doc = valid();
+        set(&mut doc, at, json!("getItem"));
+        let f = assert_only(&doc, Rule::SameAs, at);
+        assert!(f[0].message.contains("a different method"), "{f:#?}");
+
+        set(&mut doc, at, json!("deleteItem"));
+        let f = assert_only(&doc, Rule::SameAs, at);
+        assert!(f[0].message.contains("not an operationId"), "{f:#?}");
+        assert_eq!(Rule::SameAs.name(), "x-same-as");
     }
 
     #[test]

@@ -128,10 +128,8 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
             "not-after-send" => "NotAfterSend",
             _ => "SafeAlreadyDone",
         });
-        let family = ident(match op.family.as_str() {
-            "v3" => "V3",
-            _ => "Versioned",
-        });
+        // `FAMILY` admitted the value; its variant is its camel case.
+        let family = ident(&op.family.to_upper_camel_case());
         let doc = format!(" `{method} {path}` (`{id}`, {} family).", op.family);
         consts.push(quote! {
             #[doc = #doc]
