@@ -498,3 +498,22 @@ fn ratio(text: &str) -> Result<f64, String> {
         Err(format!("{value} is not between 0 and 1"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_family_is_read_by_the_library_s_parser() {
+        let cli = Cli::try_parse_from(["sail-access", "--api-family", "versioned", "status"])
+            .expect("a known family");
+        assert_eq!(cli.api_family, Some(Family::Versioned));
+        let err = Cli::try_parse_from(["sail-access", "--api-family", "v2024", "status"])
+            .expect_err("an unknown family")
+            .to_string();
+        assert!(
+            err.contains(r#"unknown API family "v2024"; expected "v3" or "versioned""#),
+            "{err}"
+        );
+    }
+}
