@@ -4,6 +4,8 @@
 //!
 //! - `x-replay`: whether a retry may send the operation again.
 //! - `x-family`: the API family it belongs to.
+//! - `x-limits` (on component schemas) and `x-rate-limit` (on the document):
+//!   bounds the vendor states in prose, which become constants.
 //! - `x-same-as`: on an operation of one family, the `operationId` of the
 //!   operation that does the same in another family (the versioned
 //!   `createAccessRequestV1` names `createAccessRequest`). The operations
@@ -14,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::spec::SpecOperation;
+use crate::spec::{compact, pointer, SpecOperation};
 
 /// An extension whose value is one of a fixed set of strings.
 pub struct Choice {
@@ -55,7 +57,7 @@ impl Choice {
             Some(Value::String(v)) => Err(format!("unknown {key} \"{v}\", not one of {expected}")),
             Some(other) => Err(format!(
                 "no {key}: is {}, expected a string, one of {expected}",
-                serde_json::to_string(other).unwrap_or_default()
+                compact(other)
             )),
             None => Err(format!(
                 "no {key}: missing on {}; every operation must {}: one of {expected}",
@@ -185,6 +187,158 @@ pub fn twins(operations: &[SpecOperation<'_>]) -> (Vec<Twins>, Vec<Refusal>) {
         });
     }
     (out, refused)
+}
+
+/// One `x-limits` entry of a component schema: a rule the vendor states in
+/// prose only, which becomes a count constant.
+pub struct Limit<'a> {
+    /// The component schema it bounds.
+    pub schema: &'a str,
+    /// Its name under `x-limits`, such as `maxEntitlements`.
+    pub key: &'a str,
+    /// The bound.
+    pub value: u64,
+    /// What it bounds, which documents the constant.
+    pub description: &'a str,
+}
+
+/// Every well-formed `x-limits` entry (schemas and keys in order), and the
+/// refused ones: each needs a non-negative integer `value` and a non-empty
+/// `description`.
+pub fn limits(doc: &Value) -> (Vec<Limit<'_>>, Vec<Refusal>) {
+    let (mut out, mut refused) = (Vec::new(), Vec::new());
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (name, schema) in schemas.into_iter().flatten() {
+        let Some(limits) = schema.get("x-limits") else {
+            continue;
+        };
+        let base = ["components", "schemas", name.as_str(), "x-limits"];
+        let Some(limits) = limits.as_object() else {
+            refused.push((
+                pointer(&base),
+                format!(
+                    "is {}, expected a mapping from limit names to {{value, description}}",
+                    compact(limits)
+                ),
+            ));
+            continue;
+        };
+        for (key, limit) in limits {
+            let at = |field: Option<&str>| {
+                let mut tokens = base.to_vec();
+                tokens.push(key);
+                tokens.extend(field);
+                pointer(&tokens)
+            };
+            let Some(limit) = limit.as_object() else {
+                refused.push((
+                    at(None),
+                    format!(
+                        "is {}, expected a mapping with an integer value and a description",
+                        compact(limit)
+                    ),
+                ));
+                continue;
+            };
+            let value = match limit.get("value") {
+                Some(v) if v.as_u64().is_some() => v.as_u64(),
+                Some(v) => {
+                    refused.push((
+                        at(Some("value")),
+                        format!(
+                            "is {}, expected a non-negative integer (it becomes a count \
+                             constant)",
+                            compact(v)
+                        ),
+                    ));
+                    None
+                }
+                None => {
+                    refused.push((
+                        at(Some("value")),
+                        "missing; every limit needs an integer value".into(),
+                    ));
+                    None
+                }
+            };
+            let description = match limit.get("description") {
+                Some(Value::String(text)) if !text.trim().is_empty() => Some(text.as_str()),
+                Some(other) => {
+                    refused.push((
+                        at(Some("description")),
+                        format!(
+                            "is {}, expected a non-empty string (it documents the constant)",
+                            compact(other)
+                        ),
+                    ));
+                    None
+                }
+                None => {
+                    refused.push((
+                        at(Some("description")),
+                        "missing; every limit needs a description saying what it bounds".into(),
+                    ));
+                    None
+                }
+            };
+            if let (Some(value), Some(description)) = (value, description) {
+                out.push(Limit {
+                    schema: name,
+                    key,
+                    value,
+                    description,
+                });
+            }
+        }
+    }
+    (out, refused)
+}
+
+/// The document's `x-rate-limit` as `[requests, windowSeconds]`, when it is
+/// there and well-formed (both positive integers), and what is refused.
+pub fn rate_limit(doc: &Value) -> (Option<[u64; 2]>, Vec<Refusal>) {
+    let Some(rate) = doc.get("x-rate-limit") else {
+        return (None, Vec::new());
+    };
+    let Some(rate) = rate.as_object() else {
+        let message = format!(
+            "is {}, expected a mapping with integer requests and windowSeconds",
+            compact(rate)
+        );
+        return (None, vec![("/x-rate-limit".into(), message)]);
+    };
+    let mut refused = Vec::new();
+    let mut values = [0; 2];
+    for (slot, key) in values.iter_mut().zip(["requests", "windowSeconds"]) {
+        let at = pointer(&["x-rate-limit", key]);
+        match rate.get(key) {
+            Some(v) if v.as_u64().is_some_and(|n| n > 0) => *slot = v.as_u64().unwrap_or(0),
+            Some(v) => refused.push((
+                at,
+                format!("is {}, expected a positive integer", compact(v)),
+            )),
+            None => refused.push((
+                at,
+                "missing; x-rate-limit needs both requests and windowSeconds".into(),
+            )),
+        }
+    }
+    (refused.is_empty().then_some(values), refused)
+}
+
+/// `Err` naming every refusal, for the code generator, which refuses what
+/// `lint-spec` reports.
+pub fn refuse(refused: Vec<Refusal>) -> Result<(), String> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let refused: Vec<String> = refused
+        .into_iter()
+        .map(|(at, message)| format!("{at}: {message}"))
+        .collect();
+    Err(refused.join("; "))
 }
 
 #[cfg(test)]

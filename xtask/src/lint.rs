@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 pub const ERROR_SCHEMA: &str = "ErrorResponse";
 
 use crate::extensions;
-use crate::spec::{deref, escape_token, pointer, ref_tokens, resolve_ref, SpecOperation};
+use crate::spec::{compact, deref, escape_token, pointer, ref_tokens, resolve_ref, SpecOperation};
 
 /// The component kinds whose entries must be reachable from `paths`.
 pub const CHECKED_COMPONENTS: [&str; 5] = [
@@ -516,17 +516,6 @@ fn check_error_responses(
     }
 }
 
-/// A short one-line rendering of a JSON value for messages.
-fn compact(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 80 {
-        let cut: String = text.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        text
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Rule: no unused component
 
@@ -752,111 +741,21 @@ fn check_extensions(operations: &[SpecOperation<'_>], findings: &mut Vec<Finding
 }
 
 fn check_limits(doc: &Value, findings: &mut Vec<Finding>) {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object);
-    for (name, schema) in schemas.into_iter().flatten() {
-        let Some(limits) = schema.get("x-limits") else {
-            continue;
-        };
-        let base = ["components", "schemas", name.as_str(), "x-limits"];
-        let Some(limits) = limits.as_object() else {
-            findings.push(Finding::new(
-                Rule::Limits,
-                pointer(&base),
-                format!(
-                    "is {}, expected a mapping from limit names to {{value, description}}",
-                    compact(limits)
-                ),
-            ));
-            continue;
-        };
-        for (key, limit) in limits {
-            let at = |field: Option<&str>| {
-                let mut tokens = base.to_vec();
-                tokens.push(key);
-                tokens.extend(field);
-                pointer(&tokens)
-            };
-            let Some(limit) = limit.as_object() else {
-                findings.push(Finding::new(
-                    Rule::Limits,
-                    at(None),
-                    format!(
-                        "is {}, expected a mapping with an integer value and a description",
-                        compact(limit)
-                    ),
-                ));
-                continue;
-            };
-            match limit.get("value") {
-                Some(v) if v.as_u64().is_some() => {}
-                Some(v) => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("value")),
-                    format!(
-                        "is {}, expected a non-negative integer (it becomes a count \
-                         constant)",
-                        compact(v)
-                    ),
-                )),
-                None => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("value")),
-                    "missing; every limit needs an integer value",
-                )),
-            }
-            match limit.get("description") {
-                Some(Value::String(text)) if !text.trim().is_empty() => {}
-                Some(other) => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("description")),
-                    format!(
-                        "is {}, expected a non-empty string (it documents the constant)",
-                        compact(other)
-                    ),
-                )),
-                None => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("description")),
-                    "missing; every limit needs a description saying what it bounds",
-                )),
-            }
-        }
-    }
+    let (_, refused) = extensions::limits(doc);
+    findings.extend(
+        refused
+            .into_iter()
+            .map(|(at, message)| Finding::new(Rule::Limits, at, message)),
+    );
 }
 
 fn check_rate_limit(doc: &Value, findings: &mut Vec<Finding>) {
-    let Some(rate) = doc.get("x-rate-limit") else {
-        return;
-    };
-    let Some(rate) = rate.as_object() else {
-        findings.push(Finding::new(
-            Rule::RateLimit,
-            "/x-rate-limit",
-            format!(
-                "is {}, expected a mapping with integer requests and windowSeconds",
-                compact(rate)
-            ),
-        ));
-        return;
-    };
-    for key in ["requests", "windowSeconds"] {
-        let at = pointer(&["x-rate-limit", key]);
-        match rate.get(key) {
-            Some(v) if v.as_u64().is_some_and(|n| n > 0) => {}
-            Some(v) => findings.push(Finding::new(
-                Rule::RateLimit,
-                at,
-                format!("is {}, expected a positive integer", compact(v)),
-            )),
-            None => findings.push(Finding::new(
-                Rule::RateLimit,
-                at,
-                "missing; x-rate-limit needs both requests and windowSeconds",
-            )),
-        }
-    }
+    let (_, refused) = extensions::rate_limit(doc);
+    findings.extend(
+        refused
+            .into_iter()
+            .map(|(at, message)| Finding::new(Rule::RateLimit, at, message)),
+    );
 }
 
 #[cfg(test)]

@@ -231,3 +231,14 @@ pub fn deref<'a>(doc: &'a Value, value: &'a Value) -> Option<(&'a Value, Option<
     }
     None
 }
+
+/// A JSON value on one line, cut to 80 characters, for messages.
+pub fn compact(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}

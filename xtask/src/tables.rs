@@ -102,15 +102,8 @@ pub fn operations_in_file_order(path: &std::path::Path, doc: &Value) -> Result<V
 pub fn twins(doc: &Value) -> Result<Vec<Twins>, String> {
     let (walked, _) = walk(doc);
     let (twins, refused) = extensions::twins(&walked);
-    if refused.is_empty() {
-        Ok(twins)
-    } else {
-        let refused: Vec<String> = refused
-            .into_iter()
-            .map(|(at, message)| format!("{at}: {message}"))
-            .collect();
-        Err(refused.join("; "))
-    }
+    extensions::refuse(refused)?;
+    Ok(twins)
 }
 
 /// The `operations` and `limits` modules.
@@ -252,44 +245,34 @@ fn limits(doc: &Value) -> Result<Vec<TokenStream>, String> {
         out.push(quote! { #[doc = #doc] pub const #name: #ty = #value; });
         Ok(())
     };
-    if let Some(rate) = doc.get("x-rate-limit") {
-        for (key, what) in [
-            ("requests", "requests allowed per window"),
-            ("windowSeconds", "the window, in seconds"),
-        ] {
-            let v = rate
-                .get(key)
-                .and_then(Value::as_i64)
-                .ok_or_else(|| format!("x-rate-limit has no integer {key}"))?;
-            push(
-                format!("rate_limit_{key}"),
-                "u64",
-                v,
-                format!("The vendor's documented rate limit: {what} (`x-rate-limit.{key}`)."),
-            )?;
-        }
+    let (rate, refused) = extensions::rate_limit(doc);
+    extensions::refuse(refused)?;
+    for (value, (key, what)) in rate.into_iter().flatten().zip([
+        ("requests", "requests allowed per window"),
+        ("windowSeconds", "the window, in seconds"),
+    ]) {
+        push(
+            format!("rate_limit_{key}"),
+            "u64",
+            i64::try_from(value).map_err(|_| format!("x-rate-limit.{key} is too large"))?,
+            format!("The vendor's documented rate limit: {what} (`x-rate-limit.{key}`)."),
+        )?;
     }
+    let (stated, refused) = extensions::limits(doc);
+    extensions::refuse(refused)?;
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object);
     for (schema, body) in schemas.into_iter().flatten() {
-        if let Some(extra) = body.get("x-limits").and_then(Value::as_object) {
-            for (key, limit) in extra {
-                let v = limit
-                    .get("value")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| format!("{schema}.x-limits.{key} has no integer value"))?;
-                let text = limit
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                push(
-                    format!("{schema}_{key}"),
-                    "usize",
-                    v,
-                    format!("{text} (`{schema}` `x-limits.{key}`)"),
-                )?;
-            }
+        for limit in stated.iter().filter(|l| l.schema == schema) {
+            let (key, text) = (limit.key, limit.description);
+            push(
+                format!("{schema}_{key}"),
+                "usize",
+                i64::try_from(limit.value)
+                    .map_err(|_| format!("{schema}.x-limits.{key} is too large"))?,
+                format!("{text} (`{schema}` `x-limits.{key}`)"),
+            )?;
         }
         for (prop, schema_of) in body
             .get("properties")
@@ -437,6 +420,32 @@ mod tests {
         assert!(ops
             .iter()
             .all(|op| (op.family == "v3") == op.path.starts_with("/v3/")));
+    }
+
+    #[test]
+    fn codegen_refuses_malformed_limits_in_the_linter_s_words() {
+        let mut doc = one_operation();
+        set(
+            &mut doc,
+            "/x-rate-limit",
+            json!({"requests": 0, "windowSeconds": 10}),
+        );
+        let message = tokens(&doc).unwrap_err();
+        assert_eq!(
+            message,
+            "/x-rate-limit/requests: is 0, expected a positive integer"
+        );
+        set(&mut doc, "/x-rate-limit/requests", json!(100));
+        set(
+            &mut doc,
+            "/components",
+            json!({"schemas": {"Thing": {"x-limits": {"maxParts": {"value": 3}}}}}),
+        );
+        let message = tokens(&doc).unwrap_err();
+        assert!(
+            message.starts_with("/components/schemas/Thing/x-limits/maxParts/description: missing"),
+            "{message}"
+        );
     }
 
     #[test]
