@@ -44,11 +44,39 @@ pub struct Cli {
     /// Which API family shared operations use: v3 (/v3/access-requests, ...)
     /// or versioned (/access-requests/v1, /access-request-status/v1,
     /// /access-request-config/v1); default: SAIL_API_FAMILY, else v3.
-    #[arg(long, global = true, value_name = "FAMILY")]
+    #[arg(long, global = true, value_name = "FAMILY", value_parser = FamilyParser)]
     pub api_family: Option<Family>,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--api-family`: read by the library's `Family::from_str`, with the
+/// families' names offered to `--help` and shell completion.
+#[derive(Clone)]
+struct FamilyParser;
+
+impl clap::builder::TypedValueParser for FamilyParser {
+    type Value = Family;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Family, clap::Error> {
+        clap::builder::StringValueParser::new()
+            .try_map(|text| text.parse::<Family>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Family::ALL.into_iter().map(|family| {
+            clap::builder::PossibleValue::new(family.as_str())
+        })))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -502,6 +530,7 @@ fn ratio(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn api_family_is_read_by_the_library_s_parser() {
@@ -515,5 +544,8 @@ mod tests {
             err.contains(r#"unknown API family "v2024"; expected "v3" or "versioned""#),
             "{err}"
         );
+        let help = Cli::command().render_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(help.contains("[possible values: v3, versioned]"), "{help}");
     }
 }
