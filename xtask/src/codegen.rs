@@ -1,5 +1,6 @@
 //! `cargo xtask codegen [--check]`: turns `openapi/access-requests.yaml` into the
-//! generated client (`sailpoint-access-api`) and mock helpers (`sailpoint-access-httpmock`).
+//! generated client (`sailpoint-access-api`), mock helpers (`sailpoint-access-httpmock`)
+//! and the sandbox's operation enum (`sailpoint-access-sandbox`).
 //!
 //! Everything that shapes the output lives here, so a change to the generated code is
 //! always a change to the spec or to these settings:
@@ -8,7 +9,9 @@
 //! - every `format: date-time` becomes `crate::Timestamp`, which accepts the looser forms
 //!   the API sends;
 //! - the client carries facade state through `with_inner_type`, and the hooks that read it
-//!   live in the generated crate's handwritten `lib.rs`.
+//!   live in the generated crate's handwritten `lib.rs`;
+//! - operations linked by `x-same-as` get one `dispatch` type each, reaching them by
+//!   family ([`dispatch`]).
 
 use std::path::Path;
 
@@ -20,6 +23,7 @@ use quote::quote;
 use schemars::schema::{InstanceType, SchemaObject, SingleOrVec};
 use sha2::{Digest, Sha256};
 
+use crate::dispatch;
 use crate::open_enums::{self, OpenEnum};
 use crate::spec::{self, SPEC_PATH};
 use crate::tables;
@@ -32,6 +36,7 @@ struct Output {
 
 const API_FILE: &str = "crates/sailpoint-access-api/src/generated.rs";
 const MOCK_FILE: &str = "crates/sailpoint-access-httpmock/src/generated.rs";
+const SANDBOX_FILE: &str = "crates/sailpoint-access-sandbox/src/generated.rs";
 
 /// Runs the command: writes the files, or with `check` compares them.
 pub fn run(check: bool) -> Result<(), String> {
@@ -111,6 +116,9 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
     let mut file: syn::File = syn::parse2(one_line_docs(client))
         .map_err(|e| format!("progenitor produced unparsable code: {e}"))?;
     insert_into_types_module(&mut file, open_enums::items(&enums)?)?;
+    let dispatch: syn::File = syn::parse2(dispatch::tokens(&file, &tables::twins(&document)?)?)
+        .map_err(|e| format!("the dispatch module does not parse: {e}"))?;
+    file.items.extend(dispatch.items);
     let tables: syn::File = syn::parse2(tables::tokens(&document)?)
         .map_err(|e| format!("the operation and limit tables do not parse: {e}"))?;
     file.items.extend(tables.items);
@@ -123,10 +131,19 @@ fn generate(root: &Path) -> Result<Vec<Output>, String> {
         .map_err(|e| format!("progenitor produced unparsable mock code: {e}"))?;
     let mock = format!("{header}{}", format_source(&mock)?);
 
+    let ops = tables::operations_in_file_order(&spec_path, &document)?;
+    let sandbox: syn::File = syn::parse2(tables::sandbox_tokens(&ops))
+        .map_err(|e| format!("the sandbox's operation enum does not parse: {e}"))?;
+    let sandbox = format!("{header}{}", format_source(&sandbox)?);
+
     Ok(vec![
         Output {
             path: API_FILE,
             content: api,
+        },
+        Output {
+            path: SANDBOX_FILE,
+            content: sandbox,
         },
         Output {
             path: MOCK_FILE,

@@ -1,6 +1,6 @@
 //! `cargo xtask lint-spec`: structural checks of our OpenAPI document, and of
-//! the extensions the code generator reads (`x-replay`, `x-limits`,
-//! `x-rate-limit`).
+//! the extensions the code generator reads (`x-replay`, `x-family` and
+//! `x-same-as`, checked by [`extensions`]; `x-limits`, `x-rate-limit`).
 //!
 //! The checks work on the raw document as a [`serde_json::Value`] so that they
 //! see exactly what the file says (typed OpenAPI models would silently drop or
@@ -17,15 +17,8 @@ use serde_json::{Map, Value};
 /// `#/components/schemas/`.
 pub const ERROR_SCHEMA: &str = "ErrorResponse";
 
-use crate::spec::METHODS;
-
-/// The values `x-replay` may take on an operation: whether a retry may send it
-/// again once an attempt may have reached the server (see `tables`).
-pub const REPLAY_VALUES: [&str; 3] = ["safe", "not-after-send", "safe-already-done"];
-
-/// The values `x-family` may take on an operation: the API family it belongs
-/// to (`v3` below `/v3`, or the per-resource `versioned` family).
-pub const FAMILY_VALUES: [&str; 2] = ["v3", "versioned"];
+use crate::extensions;
+use crate::spec::{compact, deref, escape_token, pointer, ref_tokens, resolve_ref, SpecOperation};
 
 /// The component kinds whose entries must be reachable from `paths`.
 pub const CHECKED_COMPONENTS: [&str; 5] = [
@@ -61,10 +54,14 @@ pub enum Rule {
     PathParameter,
     /// The same `(name, in)` parameter is declared twice in one list.
     DuplicateParameter,
-    /// An operation has no `x-replay`, or not one of [`REPLAY_VALUES`].
+    /// An operation has no `x-replay`, or not one of [`extensions::REPLAY`]'s values.
     Replay,
-    /// An operation has no `x-family`, or not one of [`FAMILY_VALUES`].
+    /// An operation has no `x-family`, or not one of [`extensions::FAMILY`]'s values.
     Family,
+    /// An `x-same-as` names no operation, or one of the same family or
+    /// another method, or a logical operation misses a family
+    /// ([`extensions::twins`]).
+    SameAs,
     /// An `x-limits` entry of a component schema is not a mapping with a
     /// non-negative integer `value` and a `description`.
     Limits,
@@ -88,6 +85,7 @@ impl Rule {
             Rule::DuplicateParameter => "duplicate-parameter",
             Rule::Replay => "x-replay",
             Rule::Family => "x-family",
+            Rule::SameAs => "x-same-as",
             Rule::Limits => "x-limits",
             Rule::RateLimit => "x-rate-limit",
         }
@@ -159,8 +157,7 @@ pub fn lint(doc: &Value) -> Vec<Finding> {
     check_error_responses(doc, &operations, &mut findings);
     check_unused_components(doc, &mut findings);
     check_parameters(doc, &operations, &mut findings);
-    check_replay(&operations, &mut findings);
-    check_family(&operations, &mut findings);
+    check_extensions(&operations, &mut findings);
     check_limits(doc, &mut findings);
     check_rate_limit(doc, &mut findings);
     findings
@@ -168,100 +165,6 @@ pub fn lint(doc: &Value) -> Vec<Finding> {
 
 // ---------------------------------------------------------------------------
 // JSON pointers and references
-
-/// Escapes one JSON pointer token (`~` becomes `~0`, `/` becomes `~1`).
-pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// Builds a JSON pointer (`/a/b~1c`) from unescaped tokens.
-pub fn pointer(tokens: &[&str]) -> String {
-    tokens
-        .iter()
-        .map(|t| format!("/{}", escape_token(t)))
-        .collect()
-}
-
-/// Decodes `%XX` escapes of a URI fragment; returns the input unchanged when
-/// it holds an invalid escape or the result is not UTF-8.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            match hex {
-                Some(byte) => {
-                    out.push(byte);
-                    i += 3;
-                    continue;
-                }
-                None => return text.to_string(),
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
-
-/// Splits a local reference (`#/a/b~1c`) into unescaped pointer tokens.
-/// Returns `None` for a reference that is not local to this document.
-pub fn ref_tokens(reference: &str) -> Option<Vec<String>> {
-    let fragment = reference.strip_prefix('#')?;
-    let fragment = percent_decode(fragment);
-    if fragment.is_empty() {
-        return Some(Vec::new());
-    }
-    let rest = fragment.strip_prefix('/')?;
-    Some(
-        rest.split('/')
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect(),
-    )
-}
-
-/// Resolves a local reference (`#/components/schemas/Foo`) against `doc`.
-/// Returns `None` when the reference is not local or points at nothing.
-pub fn resolve_ref<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
-    let tokens = ref_tokens(reference)?;
-    let mut node = doc;
-    for token in &tokens {
-        node = match node {
-            Value::Object(map) => map.get(token)?,
-            Value::Array(items) => {
-                // RFC 6901: no leading zeros, no sign.
-                if token.len() > 1 && token.starts_with('0') {
-                    return None;
-                }
-                items.get(token.parse::<usize>().ok()?)?
-            }
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
-/// Follows `$ref` chains starting at `value` (at most a few hops, so a ref
-/// cycle cannot hang the linter). Returns the final node and the first
-/// reference followed, if any; `None` when a reference does not resolve.
-fn deref<'a>(doc: &'a Value, value: &'a Value) -> Option<(&'a Value, Option<&'a str>)> {
-    let mut node = value;
-    let mut first = None;
-    for _ in 0..16 {
-        match node.get("$ref").and_then(Value::as_str) {
-            Some(reference) => {
-                first.get_or_insert(reference);
-                node = resolve_ref(doc, reference)?;
-            }
-            None => return Some((node, first)),
-        }
-    }
-    None
-}
 
 /// Keys whose object values are maps from user-chosen names to objects, so
 /// a child key there is a name and never a keyword.
@@ -364,66 +267,16 @@ fn collect_refs(value: &Value, tokens: &mut Vec<String>, out: &mut Vec<FoundRef>
 // ---------------------------------------------------------------------------
 // Operations
 
-/// One operation of the document, with what the checks need about it.
-struct Operation<'a> {
-    /// `POST /access-requests`.
-    label: String,
-    /// The key under `paths`.
-    path: &'a str,
-    /// The key under the path item (`get`, `post`, ...).
-    method: &'static str,
-    /// The operation object.
-    op: &'a Map<String, Value>,
-    /// The path item holding it (after following a path item `$ref`).
-    item: &'a Map<String, Value>,
-}
-
-/// Lists the operations under `paths`, reporting structural problems.
-fn operations<'a>(doc: &'a Value, findings: &mut Vec<Finding>) -> Vec<Operation<'a>> {
-    let mut out = Vec::new();
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-        findings.push(Finding::new(
-            Rule::Structure,
-            "/paths",
-            "missing or not a mapping; an OpenAPI 3.0 document must list its paths",
-        ));
-        return out;
-    };
-    for (path, item) in paths {
-        if path.starts_with("x-") {
-            continue;
-        }
-        // A path item may itself be a `$ref`; the ref check reports bad ones.
-        let Some(item) = deref(doc, item).and_then(|(v, _)| v.as_object()) else {
-            if item.get("$ref").is_none() {
-                findings.push(Finding::new(
-                    Rule::Structure,
-                    pointer(&["paths", path]),
-                    "path item is not a mapping",
-                ));
-            }
-            continue;
-        };
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let label = format!("{} {path}", method.to_uppercase());
-            match op.as_object() {
-                Some(op) => out.push(Operation {
-                    label,
-                    path,
-                    method,
-                    op,
-                    item,
-                }),
-                None => findings.push(Finding::new(
-                    Rule::Structure,
-                    label,
-                    "operation is not a mapping",
-                )),
-            }
-        }
-    }
-    out
+/// The operations under `paths` ([`crate::spec::walk`]), reporting what kept
+/// the walk from reading some.
+fn operations<'a>(doc: &'a Value, findings: &mut Vec<Finding>) -> Vec<SpecOperation<'a>> {
+    let (operations, problems) = crate::spec::walk(doc);
+    findings.extend(
+        problems
+            .into_iter()
+            .map(|p| Finding::new(Rule::Structure, p.at, p.message)),
+    );
+    operations
 }
 
 // ---------------------------------------------------------------------------
@@ -459,32 +312,32 @@ fn check_version(doc: &Value, findings: &mut Vec<Finding>) {
 // ---------------------------------------------------------------------------
 // Rule: operationIds and tags
 
-fn check_operation_ids_and_tags(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+fn check_operation_ids_and_tags(operations: &[SpecOperation<'_>], findings: &mut Vec<Finding>) {
+    let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     for operation in operations {
         match operation.op.get("operationId") {
             Some(Value::String(id)) if !id.trim().is_empty() => {
                 if let Some(first) = seen.get(id.as_str()) {
                     findings.push(Finding::new(
                         Rule::OperationId,
-                        &operation.label,
+                        operation.label(),
                         format!(
                             "operationId \"{id}\" is already used by {first}; operationIds \
                              must be unique because they name the generated client methods"
                         ),
                     ));
                 } else {
-                    seen.insert(id, &operation.label);
+                    seen.insert(id, operation.label());
                 }
             }
             Some(_) => findings.push(Finding::new(
                 Rule::OperationId,
-                &operation.label,
+                operation.label(),
                 "operationId must be a non-empty string",
             )),
             None => findings.push(Finding::new(
                 Rule::OperationId,
-                &operation.label,
+                operation.label(),
                 "has no operationId; every operation needs one to name its generated \
                  client method",
             )),
@@ -500,7 +353,7 @@ fn check_operation_ids_and_tags(operations: &[Operation<'_>], findings: &mut Vec
         if !tagged {
             findings.push(Finding::new(
                 Rule::OperationTags,
-                &operation.label,
+                operation.label(),
                 "has no tags; every operation needs at least one tag to group it in \
                  the generated code and the documentation",
             ));
@@ -583,17 +436,11 @@ fn security_requirements(doc: &Value) -> Vec<(String, String)> {
         }
     };
     add("/security".to_string(), doc.get("security"));
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for (path, item) in paths {
-            for method in METHODS {
-                if let Some(op) = item.get(method) {
-                    add(
-                        pointer(&["paths", path, method, "security"]),
-                        op.get("security"),
-                    );
-                }
-            }
-        }
+    for operation in crate::spec::walk(doc).0 {
+        add(
+            pointer(&["paths", operation.path, operation.method, "security"]),
+            operation.op.get("security"),
+        );
     }
     out
 }
@@ -605,7 +452,11 @@ fn is_error_status(status: &str) -> bool {
     status.starts_with('4') || status.starts_with('5')
 }
 
-fn check_error_responses(doc: &Value, operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
+fn check_error_responses(
+    doc: &Value,
+    operations: &[SpecOperation<'_>],
+    findings: &mut Vec<Finding>,
+) {
     let expected = format!("#/components/schemas/{ERROR_SCHEMA}");
     let why = format!(
         "expected application/json with schema exactly {{$ref: '{expected}'}} \
@@ -615,7 +466,7 @@ fn check_error_responses(doc: &Value, operations: &[Operation<'_>], findings: &m
         let Some(responses) = operation.op.get("responses").and_then(Value::as_object) else {
             findings.push(Finding::new(
                 Rule::Structure,
-                &operation.label,
+                operation.label(),
                 "has no responses mapping",
             ));
             continue;
@@ -626,8 +477,8 @@ fn check_error_responses(doc: &Value, operations: &[Operation<'_>], findings: &m
                 continue;
             };
             let location = match via {
-                Some(reference) => format!("{} {status} (via {reference})", operation.label),
-                None => format!("{} {status}", operation.label),
+                Some(reference) => format!("{} {status} (via {reference})", operation.label()),
+                None => format!("{} {status}", operation.label()),
             };
             if let Some(reference) = via {
                 if !reference.starts_with("#/components/responses/") {
@@ -662,17 +513,6 @@ fn check_error_responses(doc: &Value, operations: &[Operation<'_>], findings: &m
                 ));
             }
         }
-    }
-}
-
-/// A short one-line rendering of a JSON value for messages.
-fn compact(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() > 80 {
-        let cut: String = text.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        text
     }
 }
 
@@ -814,7 +654,7 @@ fn template_names(path: &str) -> Vec<&str> {
     names
 }
 
-fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
+fn check_parameters(doc: &Value, operations: &[SpecOperation<'_>], findings: &mut Vec<Finding>) {
     let mut reported_path_level: BTreeSet<&str> = BTreeSet::new();
     for operation in operations {
         // Path-level parameters: report their duplicates once per path.
@@ -832,7 +672,7 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
         let own = parameter_list(
             doc,
             operation.op.get("parameters"),
-            &operation.label,
+            &operation.label(),
             findings,
         );
         // Operation-level parameters override path-level ones with the same key.
@@ -844,7 +684,7 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
             match effective.get(&("path".to_string(), name.to_string())) {
                 None => findings.push(Finding::new(
                     Rule::PathParameter,
-                    &operation.label,
+                    operation.label(),
                     format!(
                         "path template has {{{name}}} but no parameter (name: {name}, in: \
                          path) is declared"
@@ -853,7 +693,7 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
                 Some(parameter) if parameter.get("required") != Some(&Value::Bool(true)) => {
                     findings.push(Finding::new(
                         Rule::PathParameter,
-                        &operation.label,
+                        operation.label(),
                         format!(
                             "path parameter \"{name}\" must have required: true (OpenAPI \
                              requires it for path parameters)"
@@ -867,7 +707,7 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
             if location == "path" && !names.contains(&name.as_str()) {
                 findings.push(Finding::new(
                     Rule::PathParameter,
-                    &operation.label,
+                    operation.label(),
                     format!("path parameter \"{name}\" is declared but the path has no {{{name}}}"),
                 ));
             }
@@ -880,153 +720,42 @@ fn check_parameters(doc: &Value, operations: &[Operation<'_>], findings: &mut Ve
 // `x-rate-limit`); `tables` turns them into constants, so a malformed one
 // must be caught here rather than become a wrong constant.
 
-fn check_replay(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
-    let expected = REPLAY_VALUES.join(", ");
-    for operation in operations {
-        let at = pointer(&["paths", operation.path, operation.method, "x-replay"]);
-        let problem = match operation.op.get("x-replay") {
-            Some(Value::String(v)) if REPLAY_VALUES.contains(&v.as_str()) => continue,
-            Some(Value::String(v)) => format!("is \"{v}\", not one of {expected}"),
-            Some(other) => format!(
-                "is {}, expected a string, one of {expected}",
-                compact(other)
-            ),
-            None => format!(
-                "missing on {}; every operation must say whether a retry may send it \
-                 again: one of {expected}",
-                operation.label
-            ),
-        };
-        findings.push(Finding::new(Rule::Replay, at, problem));
+fn check_extensions(operations: &[SpecOperation<'_>], findings: &mut Vec<Finding>) {
+    for (rule, choice) in [
+        (Rule::Replay, &extensions::REPLAY),
+        (Rule::Family, &extensions::FAMILY),
+    ] {
+        for operation in operations {
+            if let Err(problem) = choice.read(operation) {
+                let at = pointer(&["paths", operation.path, operation.method, choice.key]);
+                findings.push(Finding::new(rule, at, problem));
+            }
+        }
     }
-}
-
-fn check_family(operations: &[Operation<'_>], findings: &mut Vec<Finding>) {
-    let expected = FAMILY_VALUES.join(", ");
-    for operation in operations {
-        let at = pointer(&["paths", operation.path, operation.method, "x-family"]);
-        let problem = match operation.op.get("x-family") {
-            Some(Value::String(v)) if FAMILY_VALUES.contains(&v.as_str()) => continue,
-            Some(Value::String(v)) => format!("is \"{v}\", not one of {expected}"),
-            Some(other) => format!(
-                "is {}, expected a string, one of {expected}",
-                compact(other)
-            ),
-            None => format!(
-                "missing on {}; every operation must name its API family: one of {expected}",
-                operation.label
-            ),
-        };
-        findings.push(Finding::new(Rule::Family, at, problem));
-    }
+    let (_, refused) = extensions::twins(operations);
+    findings.extend(
+        refused
+            .into_iter()
+            .map(|(at, message)| Finding::new(Rule::SameAs, at, message)),
+    );
 }
 
 fn check_limits(doc: &Value, findings: &mut Vec<Finding>) {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object);
-    for (name, schema) in schemas.into_iter().flatten() {
-        let Some(limits) = schema.get("x-limits") else {
-            continue;
-        };
-        let base = ["components", "schemas", name.as_str(), "x-limits"];
-        let Some(limits) = limits.as_object() else {
-            findings.push(Finding::new(
-                Rule::Limits,
-                pointer(&base),
-                format!(
-                    "is {}, expected a mapping from limit names to {{value, description}}",
-                    compact(limits)
-                ),
-            ));
-            continue;
-        };
-        for (key, limit) in limits {
-            let at = |field: Option<&str>| {
-                let mut tokens = base.to_vec();
-                tokens.push(key);
-                tokens.extend(field);
-                pointer(&tokens)
-            };
-            let Some(limit) = limit.as_object() else {
-                findings.push(Finding::new(
-                    Rule::Limits,
-                    at(None),
-                    format!(
-                        "is {}, expected a mapping with an integer value and a description",
-                        compact(limit)
-                    ),
-                ));
-                continue;
-            };
-            match limit.get("value") {
-                Some(v) if v.as_u64().is_some() => {}
-                Some(v) => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("value")),
-                    format!(
-                        "is {}, expected a non-negative integer (it becomes a count \
-                         constant)",
-                        compact(v)
-                    ),
-                )),
-                None => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("value")),
-                    "missing; every limit needs an integer value",
-                )),
-            }
-            match limit.get("description") {
-                Some(Value::String(text)) if !text.trim().is_empty() => {}
-                Some(other) => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("description")),
-                    format!(
-                        "is {}, expected a non-empty string (it documents the constant)",
-                        compact(other)
-                    ),
-                )),
-                None => findings.push(Finding::new(
-                    Rule::Limits,
-                    at(Some("description")),
-                    "missing; every limit needs a description saying what it bounds",
-                )),
-            }
-        }
-    }
+    let (_, refused) = extensions::limits(doc);
+    findings.extend(
+        refused
+            .into_iter()
+            .map(|(at, message)| Finding::new(Rule::Limits, at, message)),
+    );
 }
 
 fn check_rate_limit(doc: &Value, findings: &mut Vec<Finding>) {
-    let Some(rate) = doc.get("x-rate-limit") else {
-        return;
-    };
-    let Some(rate) = rate.as_object() else {
-        findings.push(Finding::new(
-            Rule::RateLimit,
-            "/x-rate-limit",
-            format!(
-                "is {}, expected a mapping with integer requests and windowSeconds",
-                compact(rate)
-            ),
-        ));
-        return;
-    };
-    for key in ["requests", "windowSeconds"] {
-        let at = pointer(&["x-rate-limit", key]);
-        match rate.get(key) {
-            Some(v) if v.as_u64().is_some_and(|n| n > 0) => {}
-            Some(v) => findings.push(Finding::new(
-                Rule::RateLimit,
-                at,
-                format!("is {}, expected a positive integer", compact(v)),
-            )),
-            None => findings.push(Finding::new(
-                Rule::RateLimit,
-                at,
-                "missing; x-rate-limit needs both requests and windowSeconds",
-            )),
-        }
-    }
+    let (_, refused) = extensions::rate_limit(doc);
+    findings.extend(
+        refused
+            .into_iter()
+            .map(|(at, message)| Finding::new(Rule::RateLimit, at, message)),
+    );
 }
 
 #[cfg(test)]
@@ -1470,6 +1199,20 @@ mod tests {
         );
         assert_eq!(f[0].location, at);
         assert_eq!(Rule::Family.name(), "x-family");
+    }
+
+    #[test]
+    fn x_same_as_names_another_family_s_operation_of_the_same_method() {
+        let at = "/paths/~1items~1{id}/put/x-same-as";
+        let mut doc = valid();
+        set(&mut doc, at, json!("getItem"));
+        let f = assert_only(&doc, Rule::SameAs, at);
+        assert!(f[0].message.contains("a different method"), "{f:#?}");
+
+        set(&mut doc, at, json!("deleteItem"));
+        let f = assert_only(&doc, Rule::SameAs, at);
+        assert!(f[0].message.contains("not an operationId"), "{f:#?}");
+        assert_eq!(Rule::SameAs.name(), "x-same-as");
     }
 
     #[test]

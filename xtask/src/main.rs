@@ -2,6 +2,8 @@
 
 mod bench;
 mod codegen;
+mod dispatch;
+mod extensions;
 mod lint;
 mod open_enums;
 mod spec;
@@ -16,8 +18,9 @@ const HELP: &str = "\
 cargo xtask <COMMAND>
 
 Commands:
-  codegen [--check]     Regenerate crates/sailpoint-access-api/src/generated.rs and
-                        crates/sailpoint-access-httpmock/src/generated.rs from
+  codegen [--check]     Regenerate crates/sailpoint-access-api/src/generated.rs,
+                        crates/sailpoint-access-httpmock/src/generated.rs and
+                        crates/sailpoint-access-sandbox/src/generated.rs from
                         openapi/access-requests.yaml. With --check, write nothing:
                         exit 1 and print a diff when the checked-in files differ
                         from what the spec produces.
@@ -25,8 +28,9 @@ Commands:
                         OpenAPI 3.0.x, unique operationIds with tags, every $ref
                         resolves, every 4xx/5xx uses the shared error schema, no
                         unused component, and well-formed x-replay and x-family
-                        (every operation), x-limits and x-rate-limit. Exit 1 when
-                        anything is found.
+                        (every operation), x-same-as (a versioned operation naming
+                        its v3 twin: same method, every family covered), x-limits
+                        and x-rate-limit. Exit 1 when anything is found.
   spec-diff [--family F] OLD NEW
                         Semantic diff of two OpenAPI documents limited to the
                         operations of openapi/access-requests.yaml (of family F,

@@ -34,9 +34,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::lint::resolve_ref;
-use crate::spec::METHODS;
-use crate::spec::{self, SPEC_PATH};
+use crate::extensions::FAMILY;
+use crate::spec::{self, deref, resolve_ref, walk, SpecOperation, SPEC_PATH};
 use crate::tables;
 
 /// The operationIds the diff looks at: every operation of our spec
@@ -83,15 +82,7 @@ impl Target {
 pub fn spec_targets(root: &Path, family: Option<&str>) -> Result<Vec<Target>, String> {
     let path = root.join(SPEC_PATH);
     let doc = spec::load_value(&path)?;
-    let mut ops = tables::operations(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
-    // `tables::operations` walks sorted JSON maps; put them back in file order.
-    let order = spec::operation_order(&path)?;
-    ops.sort_by_key(|op| {
-        order
-            .iter()
-            .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
-            .unwrap_or(usize::MAX)
-    });
+    let ops = tables::operations_in_file_order(&path, &doc)?;
     let prefix = server_path(&doc);
     Ok(ops
         .into_iter()
@@ -209,10 +200,10 @@ impl fmt::Display for Change {
 /// (including our own spec, which names the operations).
 pub fn run(old: &Path, new: &Path, family: Option<&str>) -> Result<(), String> {
     if let Some(f) = family {
-        if !crate::lint::FAMILY_VALUES.contains(&f) {
+        if !FAMILY.values.contains(&f) {
             return Err(format!(
                 "unknown family {f:?}: expected one of {}",
-                crate::lint::FAMILY_VALUES.join(", ")
+                FAMILY.values.join(", ")
             ));
         }
     }
@@ -301,12 +292,12 @@ pub fn diff_targets(old: &Value, new: &Value, targets: &[Target]) -> Vec<Change>
             (None, Some(n)) => changes.push(Change::new(
                 Kind::Added,
                 id,
-                format!("operation added ({})", n.label()),
+                format!("operation added ({})", full_label(new, &n)),
             )),
             (Some(o), None) => changes.push(Change::new(
                 Kind::Removed,
                 id,
-                format!("operation removed (was {})", o.label()),
+                format!("operation removed (was {})", full_label(old, &o)),
             )),
             (Some(o), Some(n)) => diff_operation(id, (old, &o), (new, &n), &mut changes),
         }
@@ -319,85 +310,32 @@ pub fn diff_targets(old: &Value, new: &Value, targets: &[Target]) -> Vec<Change>
 // ---------------------------------------------------------------------------
 // Operations
 
-/// An operation found in a document.
-struct Operation<'a> {
-    method: &'static str,
-    /// The full path: the server URL's path, then the path key.
-    path: String,
-    op: &'a Map<String, Value>,
-    item: &'a Map<String, Value>,
-}
-
-impl Operation<'_> {
-    fn label(&self) -> String {
-        format!("{} {}", self.method.to_uppercase(), self.path)
-    }
+/// `POST /v3/access-requests`: the method and the full path (the path of
+/// `doc`'s server URL, then the path key), so that documents that put the
+/// version in different places compare equal.
+fn full_label(doc: &Value, op: &SpecOperation<'_>) -> String {
+    format!(
+        "{} {}{}",
+        op.method.to_uppercase(),
+        server_path(doc),
+        op.path
+    )
 }
 
 /// Finds `target` by operationId, else by method and full path.
-fn find_target<'a>(doc: &'a Value, target: &Target) -> Option<Operation<'a>> {
-    find_operation(doc, &target.id).or_else(|| {
-        if target.path.is_empty() {
-            return None;
-        }
-        find_by_route(doc, &target.method, &target.path)
-    })
-}
-
-/// Finds the operation at `method` and full `path`.
-fn find_by_route<'a>(doc: &'a Value, method: &str, path: &str) -> Option<Operation<'a>> {
+fn find_target<'a>(doc: &'a Value, target: &Target) -> Option<SpecOperation<'a>> {
+    let (mut operations, _) = walk(doc);
     let prefix = server_path(doc);
-    let paths = doc.get("paths")?.as_object()?;
-    let (key, item) = paths
+    let by_route = |op: &SpecOperation<'_>| {
+        !target.path.is_empty()
+            && op.method.eq_ignore_ascii_case(&target.method)
+            && format!("{prefix}{}", op.path) == target.path
+    };
+    let at = operations
         .iter()
-        .find(|(key, _)| format!("{prefix}{key}") == path)?;
-    let item = deref(doc, item).and_then(Value::as_object)?;
-    let method = METHODS
-        .into_iter()
-        .find(|m| m.eq_ignore_ascii_case(method))?;
-    let op = item.get(method).and_then(Value::as_object)?;
-    Some(Operation {
-        method,
-        path: format!("{prefix}{key}"),
-        op,
-        item,
-    })
-}
-
-/// Follows a chain of `$ref`s (bounded); `None` if one does not resolve.
-fn deref<'a>(doc: &'a Value, value: &'a Value) -> Option<&'a Value> {
-    let mut node = value;
-    for _ in 0..16 {
-        match node.get("$ref").and_then(Value::as_str) {
-            Some(reference) => node = resolve_ref(doc, reference)?,
-            None => return Some(node),
-        }
-    }
-    None
-}
-
-/// Finds the operation with this operationId (the first, if used twice).
-fn find_operation<'a>(doc: &'a Value, id: &str) -> Option<Operation<'a>> {
-    let paths = doc.get("paths")?.as_object()?;
-    for (path, item) in paths {
-        let Some(item) = deref(doc, item).and_then(Value::as_object) else {
-            continue;
-        };
-        for method in METHODS {
-            let Some(op) = item.get(method).and_then(Value::as_object) else {
-                continue;
-            };
-            if op.get("operationId").and_then(Value::as_str) == Some(id) {
-                return Some(Operation {
-                    method,
-                    path: format!("{}{path}", server_path(doc)),
-                    op,
-                    item,
-                });
-            }
-        }
-    }
-    None
+        .position(|op| op.id() == Some(target.id.as_str()))
+        .or_else(|| operations.iter().position(by_route))?;
+    Some(operations.swap_remove(at))
 }
 
 /// The OAuth scopes named by the security requirements that apply to an
@@ -424,15 +362,16 @@ fn flag(map: &Map<String, Value>, key: &str) -> bool {
 
 fn diff_operation(
     id: &str,
-    (old_doc, old): (&Value, &Operation<'_>),
-    (new_doc, new): (&Value, &Operation<'_>),
+    (old_doc, old): (&Value, &SpecOperation<'_>),
+    (new_doc, new): (&Value, &SpecOperation<'_>),
     changes: &mut Vec<Change>,
 ) {
-    if old.label() != new.label() {
+    let (old_label, new_label) = (full_label(old_doc, old), full_label(new_doc, new));
+    if old_label != new_label {
         changes.push(Change::new(
             Kind::Changed,
             id,
-            format!("moved from {} to {}", old.label(), new.label()),
+            format!("moved from {old_label} to {new_label}"),
         ));
     }
     match (flag(old.op, "deprecated"), flag(new.op, "deprecated")) {
@@ -465,11 +404,11 @@ fn diff_operation(
 
 /// The effective parameters of an operation (operation-level ones override
 /// path-level ones), keyed by `(in, name)`, in declaration order.
-fn parameters<'a>(doc: &'a Value, op: &Operation<'a>) -> Vec<((String, String), &'a Value)> {
+fn parameters<'a>(doc: &'a Value, op: &SpecOperation<'a>) -> Vec<((String, String), &'a Value)> {
     let mut out: Vec<((String, String), &'a Value)> = Vec::new();
     for list in [op.item.get("parameters"), op.op.get("parameters")] {
         for parameter in list.and_then(Value::as_array).into_iter().flatten() {
-            let Some(parameter) = deref(doc, parameter) else {
+            let Some((parameter, _)) = deref(doc, parameter) else {
                 continue;
             };
             let (Some(location), Some(name)) = (
@@ -507,8 +446,8 @@ fn parameter_schema(parameter: &Value) -> Option<&Value> {
 
 fn diff_parameters(
     id: &str,
-    (old_doc, old): (&Value, &Operation<'_>),
-    (new_doc, new): (&Value, &Operation<'_>),
+    (old_doc, old): (&Value, &SpecOperation<'_>),
+    (new_doc, new): (&Value, &SpecOperation<'_>),
     changes: &mut Vec<Change>,
 ) {
     let old_params = parameters(old_doc, old);
@@ -583,8 +522,14 @@ fn diff_request_body(
     changes: &mut Vec<Change>,
 ) {
     let base = format!("{id} request body");
-    let old_body = old.get("requestBody").and_then(|b| deref(old_doc, b));
-    let new_body = new.get("requestBody").and_then(|b| deref(new_doc, b));
+    let old_body = old
+        .get("requestBody")
+        .and_then(|b| deref(old_doc, b))
+        .map(|(v, _)| v);
+    let new_body = new
+        .get("requestBody")
+        .and_then(|b| deref(new_doc, b))
+        .map(|(v, _)| v);
     match (old_body, new_body) {
         (None, None) => {}
         (None, Some(body)) => {
@@ -629,8 +574,14 @@ fn diff_responses(
     let statuses: BTreeSet<&String> = old_responses.keys().chain(new_responses.keys()).collect();
     for status in statuses {
         let base = format!("{id} {status}");
-        let old_response = old_responses.get(status).and_then(|r| deref(old_doc, r));
-        let new_response = new_responses.get(status).and_then(|r| deref(new_doc, r));
+        let old_response = old_responses
+            .get(status)
+            .and_then(|r| deref(old_doc, r))
+            .map(|(v, _)| v);
+        let new_response = new_responses
+            .get(status)
+            .and_then(|r| deref(new_doc, r))
+            .map(|(v, _)| v);
         match (old_response, new_response) {
             (None, None) => {}
             (None, Some(_)) => changes.push(Change::new(Kind::Added, base, "response added")),

@@ -14,12 +14,13 @@
 
 use heck::ToShoutySnakeCase;
 use heck::ToSnakeCase;
+use heck::ToUpperCamelCase;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
-use crate::lint::{FAMILY_VALUES, REPLAY_VALUES};
-use crate::spec::METHODS;
+use crate::extensions::{self, Twins, FAMILY, REPLAY};
+use crate::spec::walk;
 
 /// One operation as the table needs it.
 pub struct Op {
@@ -35,64 +36,74 @@ pub struct Op {
 
 /// Every operation of `doc`, in path then method order.
 pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
+    let (walked, problems) = walk(doc);
+    if let Some(problem) = problems.first() {
+        return Err(format!("{}: {}", problem.at, problem.message));
+    }
     let mut out = Vec::new();
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .ok_or("the spec has no paths")?;
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let id = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{method} {path} has no operationId"))?
-                .to_owned();
-            let successes: Vec<u16> = op
-                .get("responses")
-                .and_then(Value::as_object)
-                .map(|r| {
-                    r.keys()
-                        .filter_map(|k| k.parse::<u16>().ok())
-                        .filter(|s| (200..300).contains(s))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let [success] = successes.as_slice() else {
-                return Err(format!(
-                    "{id}: expected exactly one 2xx response, found {successes:?}"
-                ));
-            };
-            let replay = op
-                .get("x-replay")
-                .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    format!("{id}: no x-replay (safe, not-after-send or safe-already-done)")
-                })?
-                .to_owned();
-            if !REPLAY_VALUES.contains(&replay.as_str()) {
-                return Err(format!("{id}: unknown x-replay {replay:?}"));
-            }
-            let family = op
-                .get("x-family")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{id}: no x-family (v3 or versioned)"))?
-                .to_owned();
-            if !FAMILY_VALUES.contains(&family.as_str()) {
-                return Err(format!("{id}: unknown x-family {family:?}"));
-            }
-            out.push(Op {
-                id,
-                family,
-                method: method.to_uppercase(),
-                path: path.clone(),
-                success: *success,
-                replay,
-                deprecated: op.get("deprecated").and_then(Value::as_bool) == Some(true),
-            });
-        }
+    for op in &walked {
+        let id = op
+            .id()
+            .ok_or_else(|| format!("{} has no operationId", op.label()))?
+            .to_owned();
+        let successes: Vec<u16> = op
+            .op
+            .get("responses")
+            .and_then(Value::as_object)
+            .map(|r| {
+                r.keys()
+                    .filter_map(|k| k.parse::<u16>().ok())
+                    .filter(|s| (200..300).contains(s))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let [success] = successes.as_slice() else {
+            return Err(format!(
+                "{id}: expected exactly one 2xx response, found {successes:?}"
+            ));
+        };
+        let replay = REPLAY
+            .read(op)
+            .map_err(|e| format!("{id}: {e}"))?
+            .to_owned();
+        let family = FAMILY
+            .read(op)
+            .map_err(|e| format!("{id}: {e}"))?
+            .to_owned();
+        out.push(Op {
+            id,
+            family,
+            method: op.method.to_uppercase(),
+            path: op.path.to_owned(),
+            success: *success,
+            replay,
+            deprecated: op.op.get("deprecated").and_then(Value::as_bool) == Some(true),
+        });
     }
     Ok(out)
+}
+
+/// [`operations`] of the spec at `path` (already read into `doc`), in the
+/// order the file lists them: the JSON value's maps are sorted by key.
+pub fn operations_in_file_order(path: &std::path::Path, doc: &Value) -> Result<Vec<Op>, String> {
+    let order = crate::spec::operation_order(path)?;
+    let mut ops = operations(doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    ops.sort_by_key(|op| {
+        order
+            .iter()
+            .position(|(p, m)| *p == op.path && m.eq_ignore_ascii_case(&op.method))
+            .unwrap_or(usize::MAX)
+    });
+    Ok(ops)
+}
+
+/// The logical operations that exist in every family, checked
+/// ([`extensions::twins`]); an error names every refused `x-same-as`.
+pub fn twins(doc: &Value) -> Result<Vec<Twins>, String> {
+    let (walked, _) = walk(doc);
+    let (twins, refused) = extensions::twins(&walked);
+    extensions::refuse(refused)?;
+    Ok(twins)
 }
 
 /// The `operations` and `limits` modules.
@@ -110,10 +121,8 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
             "not-after-send" => "NotAfterSend",
             _ => "SafeAlreadyDone",
         });
-        let family = ident(match op.family.as_str() {
-            "v3" => "V3",
-            _ => "Versioned",
-        });
+        // `FAMILY` admitted the value; its variant is its camel case.
+        let family = ident(&op.family.to_upper_camel_case());
         let doc = format!(" `{method} {path}` (`{id}`, {} family).", op.family);
         consts.push(quote! {
             #[doc = #doc]
@@ -154,6 +163,64 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
     })
 }
 
+/// The sandbox's `Operation` enum: the token endpoint, which the spec does
+/// not describe, then every operation of `ops` (in the spec file's order, so
+/// the counters and fault scopes keep a stable order), with `ALL` and the
+/// link to the `operations` table. The sandbox's router matches on it, so a
+/// new operation in the spec does not compile until it has a handler.
+pub fn sandbox_tokens(ops: &[Op]) -> TokenStream {
+    let variants: Vec<Ident> = ops
+        .iter()
+        .map(|op| ident(&op.id.to_upper_camel_case()))
+        .collect();
+    let constants: Vec<Ident> = ops
+        .iter()
+        .map(|op| ident(&op.id.to_shouty_snake_case()))
+        .collect();
+    let docs: Vec<String> = ops
+        .iter()
+        .map(|op| {
+            format!(
+                " `{}` (`{} {}`, {} family{}).",
+                op.id,
+                op.method,
+                op.path,
+                op.family,
+                if op.deprecated { ", deprecated" } else { "" }
+            )
+        })
+        .collect();
+    let count = ops.len() + 1;
+    quote! {
+        use sailpoint_access_api::{operations, Operation as SpecOperation};
+
+        /// An operation the sandbox serves, for counters and for scoping
+        /// faults: the token endpoint, then every operation of the spec in
+        /// the spec's order (generated from `openapi/`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            /// `POST /oauth/token`, served beside the API as on a tenant host.
+            Token,
+            #(#[doc = #docs] #variants,)*
+        }
+
+        impl Operation {
+            /// Every operation, the token endpoint first.
+            pub const ALL: [Operation; #count] = [Operation::Token, #(Operation::#variants),*];
+
+            /// The spec's description of this operation (method, path,
+            /// replay policy...), or `None` for the token endpoint, which the
+            /// spec does not describe.
+            pub const fn spec(self) -> Option<&'static SpecOperation> {
+                match self {
+                    Operation::Token => None,
+                    #(Operation::#variants => Some(&operations::#constants),)*
+                }
+            }
+        }
+    }
+}
+
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
@@ -178,44 +245,34 @@ fn limits(doc: &Value) -> Result<Vec<TokenStream>, String> {
         out.push(quote! { #[doc = #doc] pub const #name: #ty = #value; });
         Ok(())
     };
-    if let Some(rate) = doc.get("x-rate-limit") {
-        for (key, what) in [
-            ("requests", "requests allowed per window"),
-            ("windowSeconds", "the window, in seconds"),
-        ] {
-            let v = rate
-                .get(key)
-                .and_then(Value::as_i64)
-                .ok_or_else(|| format!("x-rate-limit has no integer {key}"))?;
-            push(
-                format!("rate_limit_{key}"),
-                "u64",
-                v,
-                format!("The vendor's documented rate limit: {what} (`x-rate-limit.{key}`)."),
-            )?;
-        }
+    let (rate, refused) = extensions::rate_limit(doc);
+    extensions::refuse(refused)?;
+    for (value, (key, what)) in rate.into_iter().flatten().zip([
+        ("requests", "requests allowed per window"),
+        ("windowSeconds", "the window, in seconds"),
+    ]) {
+        push(
+            format!("rate_limit_{key}"),
+            "u64",
+            i64::try_from(value).map_err(|_| format!("x-rate-limit.{key} is too large"))?,
+            format!("The vendor's documented rate limit: {what} (`x-rate-limit.{key}`)."),
+        )?;
     }
+    let (stated, refused) = extensions::limits(doc);
+    extensions::refuse(refused)?;
     let schemas = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object);
     for (schema, body) in schemas.into_iter().flatten() {
-        if let Some(extra) = body.get("x-limits").and_then(Value::as_object) {
-            for (key, limit) in extra {
-                let v = limit
-                    .get("value")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| format!("{schema}.x-limits.{key} has no integer value"))?;
-                let text = limit
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                push(
-                    format!("{schema}_{key}"),
-                    "usize",
-                    v,
-                    format!("{text} (`{schema}` `x-limits.{key}`)"),
-                )?;
-            }
+        for limit in stated.iter().filter(|l| l.schema == schema) {
+            let (key, text) = (limit.key, limit.description);
+            push(
+                format!("{schema}_{key}"),
+                "usize",
+                i64::try_from(limit.value)
+                    .map_err(|_| format!("{schema}.x-limits.{key} is too large"))?,
+                format!("{text} (`{schema}` `x-limits.{key}`)"),
+            )?;
         }
         for (prop, schema_of) in body
             .get("properties")
@@ -363,6 +420,32 @@ mod tests {
         assert!(ops
             .iter()
             .all(|op| (op.family == "v3") == op.path.starts_with("/v3/")));
+    }
+
+    #[test]
+    fn codegen_refuses_malformed_limits_in_the_linter_s_words() {
+        let mut doc = one_operation();
+        set(
+            &mut doc,
+            "/x-rate-limit",
+            json!({"requests": 0, "windowSeconds": 10}),
+        );
+        let message = tokens(&doc).unwrap_err();
+        assert_eq!(
+            message,
+            "/x-rate-limit/requests: is 0, expected a positive integer"
+        );
+        set(&mut doc, "/x-rate-limit/requests", json!(100));
+        set(
+            &mut doc,
+            "/components",
+            json!({"schemas": {"Thing": {"x-limits": {"maxParts": {"value": 3}}}}}),
+        );
+        let message = tokens(&doc).unwrap_err();
+        assert!(
+            message.starts_with("/components/schemas/Thing/x-limits/maxParts/description: missing"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const GENERATED: [&str; 2] = [
+const GENERATED: [&str; 3] = [
     "crates/sailpoint-access-api/src/generated.rs",
     "crates/sailpoint-access-httpmock/src/generated.rs",
+    "crates/sailpoint-access-sandbox/src/generated.rs",
 ];
 const SPEC: &str = "openapi/access-requests.yaml";
 

@@ -25,7 +25,7 @@ pub use context::{
     DeprecationNotice, ResponseMeta,
 };
 pub use generated::*;
-pub use operation::{Family, Operation, Replay};
+pub use operation::{Family, Operation, Replay, UnknownFamily};
 pub use rules::Rule;
 pub use timestamp::{Timestamp, TimestampError};
 

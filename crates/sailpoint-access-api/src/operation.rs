@@ -66,6 +66,57 @@ impl fmt::Display for Family {
     }
 }
 
+/// Reads the spec's spelling, ignoring ASCII case and surrounding blanks.
+///
+/// ```
+/// use sailpoint_access_api::Family;
+///
+/// assert_eq!("versioned".parse::<Family>(), Ok(Family::Versioned));
+/// assert_eq!(" V3 ".parse::<Family>(), Ok(Family::V3));
+/// let err = "v2024".parse::<Family>().unwrap_err();
+/// assert_eq!(err.to_string(), r#"unknown API family "v2024"; expected "v3" or "versioned""#);
+/// ```
+impl std::str::FromStr for Family {
+    type Err = UnknownFamily;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim();
+        Family::ALL
+            .into_iter()
+            .find(|family| family.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownFamily(wanted.to_owned()))
+    }
+}
+
+/// A family name [`Family::from_str`](std::str::FromStr::from_str) does not
+/// know; its message names the value and the accepted spellings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownFamily(String);
+
+impl UnknownFamily {
+    /// The value that was read.
+    pub fn value(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown API family {:?}; expected ", self.0)?;
+        for (i, family) in Family::ALL.iter().enumerate() {
+            match i {
+                0 => {}
+                i if i + 1 == Family::ALL.len() => f.write_str(" or ")?,
+                _ => f.write_str(", ")?,
+            }
+            write!(f, "{:?}", family.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownFamily {}
+
 /// One operation of the spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -110,5 +161,57 @@ mod tests {
         assert_eq!(operations::of_family(Family::Versioned).count(), 9);
         assert_eq!(Family::V3.as_str(), "v3");
         assert_eq!(Family::Versioned.to_string(), "versioned");
+    }
+
+    #[test]
+    fn dispatch_reaches_every_operation_that_exists_in_both_families() {
+        let mut reached: Vec<&Operation> = Vec::new();
+        for by_family in crate::dispatch::ALL {
+            let ops: Vec<&Operation> = Family::ALL.into_iter().map(by_family).collect();
+            for (family, op) in Family::ALL.into_iter().zip(&ops) {
+                assert_eq!(op.family, family, "{op}");
+                let first = ops[0];
+                assert_eq!(
+                    (op.method, op.success, op.replay),
+                    (first.method, first.success, first.replay),
+                    "{op} and {first} are one logical operation"
+                );
+            }
+            reached.extend(ops);
+        }
+        assert_eq!(reached.len(), 10, "five logical operations, two families");
+        let one_family_only: Vec<&str> = operations::ALL
+            .iter()
+            .filter(|op| !reached.contains(op))
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(
+            one_family_only,
+            [
+                "getAccessRequestConfigV2",
+                "setAccessRequestConfigV2",
+                "bulkCancelAccessRequests",
+                "closeAccessRequests"
+            ]
+        );
+        assert_eq!(
+            crate::dispatch::CreateAccessRequest::operation(Family::Versioned),
+            &operations::CREATE_ACCESS_REQUEST_V1
+        );
+    }
+
+    #[test]
+    fn family_names_round_trip() {
+        for family in Family::ALL {
+            assert_eq!(family.to_string().parse::<Family>(), Ok(family));
+            assert_eq!(family.as_str().to_uppercase().parse::<Family>(), Ok(family));
+        }
+        let err = "v2".parse::<Family>().unwrap_err();
+        assert_eq!(err.value(), "v2");
+        assert_eq!(
+            err.to_string(),
+            r#"unknown API family "v2"; expected "v3" or "versioned""#
+        );
+        assert!("".parse::<Family>().is_err(), "no family is implied here");
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sailpoint_access::Family;
 
 /// Exit codes, shown at the end of `--help` and in the README.
 pub const EXIT_CODES: &str = "\
@@ -40,21 +41,42 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// Which API family shared operations use (default: SAIL_API_FAMILY, else v3).
-    #[arg(long, global = true, value_enum)]
-    pub api_family: Option<ApiFamily>,
+    /// Which API family shared operations use: v3 (/v3/access-requests, ...)
+    /// or versioned (/access-requests/v1, /access-request-status/v1,
+    /// /access-request-config/v1); default: SAIL_API_FAMILY, else v3.
+    #[arg(long, global = true, value_name = "FAMILY", value_parser = FamilyParser)]
+    pub api_family: Option<Family>,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The API family.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ApiFamily {
-    /// /v3
-    V3,
-    /// /v2024 ... (the versioned endpoints)
-    Versioned,
+/// `--api-family`: read by the library's `Family::from_str`, with the
+/// families' names offered to `--help` and shell completion.
+#[derive(Clone)]
+struct FamilyParser;
+
+impl clap::builder::TypedValueParser for FamilyParser {
+    type Value = Family;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Family, clap::Error> {
+        clap::builder::StringValueParser::new()
+            .try_map(|text| text.parse::<Family>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(Family::ALL.into_iter().map(|family| {
+            clap::builder::PossibleValue::new(family.as_str())
+        })))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -502,5 +524,28 @@ fn ratio(text: &str) -> Result<f64, String> {
         Ok(value)
     } else {
         Err(format!("{value} is not between 0 and 1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn api_family_is_read_by_the_library_s_parser() {
+        let cli = Cli::try_parse_from(["sail-access", "--api-family", "versioned", "status"])
+            .expect("a known family");
+        assert_eq!(cli.api_family, Some(Family::Versioned));
+        let err = Cli::try_parse_from(["sail-access", "--api-family", "v2024", "status"])
+            .expect_err("an unknown family")
+            .to_string();
+        assert!(
+            err.contains(r#"unknown API family "v2024"; expected "v3" or "versioned""#),
+            "{err}"
+        );
+        let help = Cli::command().render_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(help.contains("[possible values: v3, versioned]"), "{help}");
     }
 }

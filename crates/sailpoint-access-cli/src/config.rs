@@ -5,10 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use sailpoint_access::types::{AccessRequestConfig, AccessRequestConfigV2};
-use sailpoint_access::{config_from_json_strict, Client};
+use sailpoint_access::{AccessRequestConfigs, Client, ConfigDocument};
 
 use crate::cli::{ConfigCommand, DocFormat, ReportOutput};
 use crate::error::{self, CliError, CliResult};
@@ -36,9 +35,10 @@ fn render(value: &Value, format: DocFormat) -> Result<String, CliError> {
     }
 }
 
-/// Reads a JSON or YAML document (by extension) and checks it strictly:
-/// a property the SDK does not know is refused, naming it.
-fn load(path: &Path, v2: bool) -> Result<Value, CliError> {
+/// Reads a JSON or YAML document (by extension) and checks it strictly
+/// with the library's loader of `D`: a property the SDK does not know is
+/// refused, naming it.
+fn load<D: ConfigDocument>(path: &Path) -> Result<Value, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
     let value: Value = match format_of(path) {
@@ -53,48 +53,10 @@ fn load(path: &Path, v2: bool) -> Result<Value, CliError> {
             path.display()
         )));
     }
-    let strict: Result<(), CliError> = if v2 {
-        strict_v2(&value)
-    } else {
-        config_from_json_strict(&value.to_string())
-            .map(|_| ())
-            .map_err(CliError::from)
-    };
-    strict.map_err(|e| CliError::usage(format!("{}: {}", path.display(), e.message)))?;
+    D::from_json_strict(&value.to_string()).map_err(|e| {
+        CliError::usage(format!("{}: {}", path.display(), CliError::from(e).message))
+    })?;
     Ok(value)
-}
-
-/// The library has a strict reader for the v1/v3 document only; the v2 one
-/// is checked here on the properties it keeps as `extra`.
-fn strict_v2(value: &Value) -> Result<(), CliError> {
-    let cfg: AccessRequestConfigV2 = serde_json::from_value(value.clone())
-        .map_err(|e| CliError::usage(format!("not a v2 access request configuration: {e}")))?;
-    let mut unknown: Vec<String> = Vec::new();
-    let mut note = |prefix: &str, extra: &Map<String, Value>| {
-        unknown.extend(extra.keys().map(|k| format!("{prefix}{k}")));
-    };
-    note("", &cfg.extra);
-    if let Some(part) = &cfg.request_on_behalf_of_config {
-        note("requestOnBehalfOfConfig.", &part.extra);
-    }
-    if let Some(part) = &cfg.entitlement_request_config {
-        note("entitlementRequestConfig.", &part.extra);
-        if let Some(r) = &part.revocation_request_config {
-            note(
-                "entitlementRequestConfig.revocationRequestConfig.",
-                &r.extra,
-            );
-        }
-    }
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        unknown.sort();
-        Err(CliError::usage(format!(
-            "invalid document (document.known_fields): unknown properties (misspelt?); got {}",
-            unknown.join(", ")
-        )))
-    }
 }
 
 /// `over` laid on `base`: objects merge key by key, anything else replaces.
@@ -178,13 +140,9 @@ fn show(changes: &[Change], output: ReportOutput) -> std::io::Result<()> {
     }
 }
 
-async fn current(client: &Client, v2: bool) -> Result<Value, CliError> {
-    let value = if v2 {
-        serde_json::to_value(client.access_request_config_v2().get().await?)
-    } else {
-        serde_json::to_value(client.access_request_config().get().await?)
-    };
-    value.map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))
+async fn current<D: ConfigDocument>(handle: &AccessRequestConfigs<D>) -> Result<Value, CliError> {
+    serde_json::to_value(handle.get().await?)
+        .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))
 }
 
 /// Lays `patch` over `cfg` as JSON. A result that no longer decodes leaves
@@ -204,9 +162,26 @@ fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
 }
 
 pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
+    let v2 = match &command {
+        ConfigCommand::Get { v2, .. }
+        | ConfigCommand::Diff { v2, .. }
+        | ConfigCommand::Apply { v2, .. } => *v2,
+    };
+    if v2 {
+        run_on(client.access_request_config_v2(), command).await
+    } else {
+        run_on(client.access_request_config(), command).await
+    }
+}
+
+/// The command on one document, whichever it is.
+async fn run_on<D: ConfigDocument>(
+    handle: AccessRequestConfigs<D>,
+    command: ConfigCommand,
+) -> CliResult {
     match command {
-        ConfigCommand::Get { output, file, v2 } => {
-            let value = current(client, v2).await?;
+        ConfigCommand::Get { output, file, .. } => {
+            let value = current(&handle).await?;
             let format = output
                 .or_else(|| file.as_deref().map(format_of))
                 .unwrap_or(DocFormat::Json);
@@ -222,9 +197,9 @@ pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
             }
             Ok(error::OK)
         }
-        ConfigCommand::Diff { file, v2, output } => {
-            let wanted = load(&file, v2)?;
-            let tenant = current(client, v2).await?;
+        ConfigCommand::Diff { file, output, .. } => {
+            let wanted = load::<D>(&file)?;
+            let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
             merge(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
@@ -234,13 +209,13 @@ pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
         }
         ConfigCommand::Apply {
             file,
-            v2,
             dry_run,
             yes,
             output,
+            ..
         } => {
-            let wanted = load(&file, v2)?;
-            let tenant = current(client, v2).await?;
+            let wanted = load::<D>(&file)?;
+            let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
             merge(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
@@ -263,24 +238,11 @@ pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
             // Read-modify-write: the file is laid over what the tenant has
             // at the time of the write, so fields it does not name (and
             // properties this SDK does not know) keep their values.
-            let stored = if v2 {
-                decode::<AccessRequestConfigV2>(merged.clone())?;
-                let patch = wanted.clone();
-                let out = client
-                    .access_request_config_v2()
-                    .update(move |cfg| overlay(cfg, &patch))
-                    .await?;
-                serde_json::to_value(out)
-            } else {
-                decode::<AccessRequestConfig>(merged.clone())?;
-                let patch = wanted.clone();
-                let out = client
-                    .access_request_config()
-                    .update(move |cfg| overlay(cfg, &patch))
-                    .await?;
-                serde_json::to_value(out)
-            }
-            .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))?;
+            decode::<D>(merged.clone())?;
+            let patch = wanted.clone();
+            let stored = handle.update(move |cfg| overlay(cfg, &patch)).await?;
+            let stored = serde_json::to_value(stored)
+                .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))?;
             let mut expected = stored.clone();
             merge(&mut expected, &wanted);
             let left = diff(&stored, &expected);

@@ -17,9 +17,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use sailpoint_access::{settings, Client, ClientBuilder};
+use sailpoint_access::{settings, Client, ClientBuilder, Family};
 
-use cli::{ApiFamily, Cli, Command};
+use cli::{Cli, Command};
 use error::{CliError, CliResult};
 
 fn main() -> ExitCode {
@@ -94,7 +94,7 @@ fn run(cli: Cli) -> CliResult {
 fn client(
     base_url: &Option<String>,
     client_id: &Option<String>,
-    family: Option<ApiFamily>,
+    family: Option<Family>,
 ) -> Result<Client, CliError> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
     if let Some(url) = base_url {
@@ -104,11 +104,7 @@ fn client(
         env.insert(settings::ENV_CLIENT_ID.to_owned(), id.clone());
     }
     if let Some(family) = family {
-        let name = match family {
-            ApiFamily::V3 => "v3",
-            ApiFamily::Versioned => "versioned",
-        };
-        env.insert(settings::ENV_API_FAMILY.to_owned(), name.to_owned());
+        env.insert(settings::ENV_API_FAMILY.to_owned(), family.to_string());
     }
     let dir = std::env::current_dir()
         .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;

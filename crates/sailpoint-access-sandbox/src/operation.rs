@@ -1,12 +1,17 @@
-//! The operations the sandbox serves. Methods, paths and operation ids come
-//! from the generated `sailpoint_access_api::operations` table, so the
-//! router, the counters and the fault scopes never keep a copy of their own;
-//! only the token endpoint, which is not part of the spec, is described here.
+//! The operations the sandbox serves. The enum itself is generated from the
+//! spec (`generated.rs`, by `cargo xtask codegen`); methods, paths and
+//! operation ids come from the generated `sailpoint_access_api::operations`
+//! table, so the router, the counters and the fault scopes never keep a copy
+//! of their own; only the token endpoint, which is not part of the spec, is
+//! described here.
 
 use std::fmt;
 
+#[cfg(test)]
 use sailpoint_access_api::operations;
 use sailpoint_access_api::{Family, Operation as SpecOperation};
+
+pub use crate::generated::Operation;
 
 /// The OAuth2 token endpoint, served beside the API as on a tenant host.
 const TOKEN_PATH: &str = "/oauth/token";
@@ -15,96 +20,9 @@ const TOKEN_METHOD: &str = "POST";
 /// Its name in counters and messages.
 const TOKEN_ID: &str = "token";
 
-/// An operation the sandbox serves, for counters and for scoping faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Operation {
-    /// `POST /oauth/token`.
-    Token,
-    /// `createAccessRequest`.
-    CreateAccessRequest,
-    /// `cancelAccessRequest`.
-    CancelAccessRequest,
-    /// `getAccessRequestConfig`.
-    GetAccessRequestConfig,
-    /// `setAccessRequestConfig`.
-    SetAccessRequestConfig,
-    /// `listAccessRequestStatus`.
-    ListAccessRequestStatus,
-    /// `createAccessRequestV1` (versioned family).
-    CreateAccessRequestV1,
-    /// `cancelAccessRequestV1` (versioned family).
-    CancelAccessRequestV1,
-    /// `closeAccessRequests` (versioned family).
-    CloseAccessRequests,
-    /// `bulkCancelAccessRequests` (versioned family).
-    BulkCancelAccessRequests,
-    /// `listAccessRequestStatusV1` (versioned family).
-    ListAccessRequestStatusV1,
-    /// `getAccessRequestConfigV1` (versioned family, deprecated).
-    GetAccessRequestConfigV1,
-    /// `setAccessRequestConfigV1` (versioned family, deprecated).
-    SetAccessRequestConfigV1,
-    /// `getAccessRequestConfigV2` (versioned family).
-    GetAccessRequestConfigV2,
-    /// `setAccessRequestConfigV2` (versioned family).
-    SetAccessRequestConfigV2,
-}
-
 impl Operation {
-    /// Every operation, the token endpoint first.
-    pub const ALL: [Operation; 15] = [
-        Operation::Token,
-        Operation::CreateAccessRequest,
-        Operation::CancelAccessRequest,
-        Operation::GetAccessRequestConfig,
-        Operation::SetAccessRequestConfig,
-        Operation::ListAccessRequestStatus,
-        Operation::CreateAccessRequestV1,
-        Operation::CancelAccessRequestV1,
-        Operation::CloseAccessRequests,
-        Operation::BulkCancelAccessRequests,
-        Operation::ListAccessRequestStatusV1,
-        Operation::GetAccessRequestConfigV1,
-        Operation::SetAccessRequestConfigV1,
-        Operation::GetAccessRequestConfigV2,
-        Operation::SetAccessRequestConfigV2,
-    ];
-
     pub(crate) const fn index(self) -> usize {
         self as usize
-    }
-
-    /// The spec's description of this operation (method, path, replay
-    /// policy...), or `None` for the token endpoint, which the spec does not
-    /// describe.
-    ///
-    /// ```
-    /// use sailpoint_access_sandbox::Operation;
-    ///
-    /// let spec = Operation::CancelAccessRequest.spec().unwrap();
-    /// assert_eq!(spec.id, "cancelAccessRequest");
-    /// assert!(Operation::Token.spec().is_none());
-    /// ```
-    pub const fn spec(self) -> Option<&'static SpecOperation> {
-        match self {
-            Operation::Token => None,
-            Operation::CreateAccessRequest => Some(&operations::CREATE_ACCESS_REQUEST),
-            Operation::CancelAccessRequest => Some(&operations::CANCEL_ACCESS_REQUEST),
-            Operation::GetAccessRequestConfig => Some(&operations::GET_ACCESS_REQUEST_CONFIG),
-            Operation::SetAccessRequestConfig => Some(&operations::SET_ACCESS_REQUEST_CONFIG),
-            Operation::ListAccessRequestStatus => Some(&operations::LIST_ACCESS_REQUEST_STATUS),
-            Operation::CreateAccessRequestV1 => Some(&operations::CREATE_ACCESS_REQUEST_V1),
-            Operation::CancelAccessRequestV1 => Some(&operations::CANCEL_ACCESS_REQUEST_V1),
-            Operation::CloseAccessRequests => Some(&operations::CLOSE_ACCESS_REQUESTS),
-            Operation::BulkCancelAccessRequests => Some(&operations::BULK_CANCEL_ACCESS_REQUESTS),
-            Operation::ListAccessRequestStatusV1 => {
-                Some(&operations::LIST_ACCESS_REQUEST_STATUS_V1)
-            }
-            Operation::GetAccessRequestConfigV1 => Some(&operations::GET_ACCESS_REQUEST_CONFIG_V1),
-            Operation::SetAccessRequestConfigV1 => Some(&operations::SET_ACCESS_REQUEST_CONFIG_V1),
-            Operation::GetAccessRequestConfigV2 => Some(&operations::GET_ACCESS_REQUEST_CONFIG_V2),
-            Operation::SetAccessRequestConfigV2 => Some(&operations::SET_ACCESS_REQUEST_CONFIG_V2),
-        }
     }
 
     /// The API family of this operation, or `None` for the token endpoint.
@@ -300,6 +218,18 @@ mod tests {
             "createAccessRequest"
         );
         assert_eq!(Operation::Token.to_string(), "token");
+        let spec = Operation::CancelAccessRequest.spec().unwrap();
+        assert_eq!(spec.id, "cancelAccessRequest");
+        assert!(Operation::Token.spec().is_none());
+        // The spec's order, which the counters and fault scopes list in.
+        assert_eq!(
+            &Operation::ALL[..3],
+            [
+                Operation::Token,
+                Operation::CreateAccessRequest,
+                Operation::CancelAccessRequest
+            ]
+        );
     }
 
     #[test]

@@ -75,9 +75,8 @@ async fn run() -> Outcome<()> {
                 sandbox.base_url()
             );
             // The same variable `Client::from_env` reads picks the API family.
-            let family = match std::env::var(sailpoint_access::settings::ENV_API_FAMILY).as_deref()
-            {
-                Ok("versioned") => Family::Versioned,
+            let family: Family = match std::env::var(sailpoint_access::settings::ENV_API_FAMILY) {
+                Ok(name) if !name.trim().is_empty() => name.parse()?,
                 _ => Family::V3,
             };
             let client = Client::builder()

@@ -37,7 +37,9 @@ pub use ops::access_requests::{
     Item, PerIdentity, PerIdentityItem, SubmitRequest, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS,
     MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
 };
-pub use ops::config::{config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2};
+pub use ops::config::{
+    config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2, ConfigDocument,
+};
 pub use ops::statuses::filter::{
     AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter,
 };

@@ -92,16 +92,11 @@ pub(crate) struct Resolved {
 
 /// Reads `SAIL_API_FAMILY`; absent or empty is v3.
 pub(crate) fn family(env: &HashMap<String, String>) -> Result<Family> {
-    match env
-        .get(ENV_API_FAMILY)
-        .map(|v| v.trim().to_ascii_lowercase())
-    {
-        None => Ok(Family::V3),
-        Some(v) if v.is_empty() || v == "v3" => Ok(Family::V3),
-        Some(v) if v == "versioned" => Ok(Family::Versioned),
-        Some(v) => Err(Error::config(format!(
-            "{ENV_API_FAMILY} is {v:?}; expected \"v3\" or \"versioned\""
-        ))),
+    match env.get(ENV_API_FAMILY).map(|v| v.trim()) {
+        None | Some("") => Ok(Family::V3),
+        Some(v) => v
+            .parse()
+            .map_err(|e| Error::config(format!("{ENV_API_FAMILY}: {e}"))),
     }
 }
 

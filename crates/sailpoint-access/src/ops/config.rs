@@ -1,33 +1,237 @@
-//! The tenant's access request configuration: read, replace, read-modify-write,
-//! and strict loading of a document from a file.
+//! The tenant's access request configuration documents: read, replace,
+//! read-modify-write, and strict loading of a document from a file, for
+//! each document through one generic handle.
 
 use std::future::Future;
+use std::marker::PhantomData;
 
-use sailpoint_access_api::operations;
-use sailpoint_access_api::types::{AccessRequestConfig, AccessRequestConfigV2};
-use sailpoint_access_api::{Family, Rule};
+use sailpoint_access_api::types::{AccessRequestConfig, AccessRequestConfigV2, ErrorResponse};
+use sailpoint_access_api::{
+    dispatch, operations, Client as RawClient, Error as RawError, Family, Operation, ResponseValue,
+    Rule,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 
-/// The tenant's access request configuration; from `Client::access_request_config`.
+/// A configuration document the tenant stores and replaces whole:
+/// [`AccessRequestConfig`] (v3 and versioned v1, deprecated by the vendor)
+/// or [`AccessRequestConfigV2`] (versioned v2). [`AccessRequestConfigs`]
+/// reads and writes either; code that handles both is generic over this.
 ///
-/// Properties this SDK does not know (a newer tenant's settings) are kept in
-/// the `extra` maps of [`AccessRequestConfig`] and its parts, and sent back
-/// unchanged, so [`update`](Self::update) never resets them.
-///
-/// Deprecated by the vendor (2026-02-26) in both families in favour of the
-/// v2 document (`Client::access_request_config_v2`); still served. The
-/// client's family picks `/v3/access-request-config` or `/access-request-config/v1`.
-#[derive(Clone, Debug)]
-pub struct AccessRequestConfigs {
-    engine: Engine,
+/// Sealed: the documents are the spec's, so only this crate implements it.
+pub trait ConfigDocument:
+    wire::Wire + Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static
+{
+    /// What the document is, for messages ("an access request configuration").
+    const NAME: &'static str;
+
+    /// The properties this SDK does not know (kept in the `extra` maps),
+    /// with their paths (`entitlementRequestConfig.allowEntitlementRequests`),
+    /// sorted.
+    fn unknown_properties(&self) -> Vec<String>;
+
+    /// Reads a document written by a person (a file), refusing properties
+    /// this SDK does not know, so that a misspelt key is an error naming it
+    /// (rule `document.known_fields`) rather than a setting silently left at
+    /// its default.
+    ///
+    /// ```
+    /// use sailpoint_access::types::AccessRequestConfigV2;
+    /// use sailpoint_access::ConfigDocument;
+    ///
+    /// let err = AccessRequestConfigV2::from_json_strict(r#"{"machineIdentityAccesRequestEnabled": true}"#)
+    ///     .unwrap_err();
+    /// assert_eq!(err.validation().unwrap().rule, "document.known_fields");
+    /// ```
+    fn from_json_strict(text: &str) -> Result<Self> {
+        let document: Self = serde_json::from_str(text)
+            .map_err(|e| Error::config(format!("not {}: {e}", Self::NAME)))?;
+        let unknown = document.unknown_properties();
+        if unknown.is_empty() {
+            Ok(document)
+        } else {
+            Err(ValidationError::with_message(
+                Rule::DocumentKnownFields,
+                unknown.join(", "),
+                "unknown properties (misspelt?)",
+            )
+            .into())
+        }
+    }
 }
 
-impl AccessRequestConfigs {
+/// How a document travels: which operation reads and writes it in a family,
+/// and the generated calls. Private to the crate (it names the raw client).
+mod wire {
+    use super::*;
+
+    pub type Answer<T> = std::result::Result<ResponseValue<T>, RawError<ErrorResponse>>;
+
+    pub trait Wire: Sized {
+        fn get_operation(family: Family) -> &'static Operation;
+        fn set_operation(family: Family) -> &'static Operation;
+        fn send_get(
+            raw: &RawClient,
+            family: Family,
+        ) -> impl Future<Output = Answer<Self>> + Send + '_;
+        fn send_set(
+            raw: &RawClient,
+            family: Family,
+            document: Self,
+        ) -> impl Future<Output = Answer<Self>> + Send + '_;
+    }
+}
+
+/// Collects the keys of `extra` maps under their paths.
+#[derive(Default)]
+struct Unknown(Vec<String>);
+
+impl Unknown {
+    fn note(&mut self, prefix: &str, extra: &Map<String, Value>) {
+        self.0.extend(extra.keys().map(|k| format!("{prefix}{k}")));
+    }
+
+    fn sorted(mut self) -> Vec<String> {
+        self.0.sort();
+        self.0
+    }
+}
+
+impl ConfigDocument for AccessRequestConfig {
+    const NAME: &'static str = "an access request configuration";
+
+    fn unknown_properties(&self) -> Vec<String> {
+        let mut unknown = Unknown::default();
+        unknown.note("", &self.extra);
+        if let Some(part) = &self.request_on_behalf_of_config {
+            unknown.note("requestOnBehalfOfConfig.", &part.extra);
+        }
+        if let Some(part) = &self.approval_reminder_and_escalation_config {
+            unknown.note("approvalReminderAndEscalationConfig.", &part.extra);
+            if let Some(fallback) = &part.fallback_approver_ref {
+                unknown.note(
+                    "approvalReminderAndEscalationConfig.fallbackApproverRef.",
+                    &fallback.extra,
+                );
+            }
+        }
+        if let Some(part) = &self.entitlement_request_config {
+            unknown.note("entitlementRequestConfig.", &part.extra);
+        }
+        unknown.sorted()
+    }
+}
+
+impl wire::Wire for AccessRequestConfig {
+    fn get_operation(family: Family) -> &'static Operation {
+        dispatch::GetAccessRequestConfig::operation(family)
+    }
+
+    fn set_operation(family: Family) -> &'static Operation {
+        dispatch::SetAccessRequestConfig::operation(family)
+    }
+
+    fn send_get(
+        raw: &RawClient,
+        family: Family,
+    ) -> impl Future<Output = wire::Answer<Self>> + Send + '_ {
+        dispatch::GetAccessRequestConfig::new(raw, family).send()
+    }
+
+    fn send_set(
+        raw: &RawClient,
+        family: Family,
+        document: Self,
+    ) -> impl Future<Output = wire::Answer<Self>> + Send + '_ {
+        dispatch::SetAccessRequestConfig::new(raw, family)
+            .body(document)
+            .send()
+    }
+}
+
+impl ConfigDocument for AccessRequestConfigV2 {
+    const NAME: &'static str = "a v2 access request configuration";
+
+    fn unknown_properties(&self) -> Vec<String> {
+        let mut unknown = Unknown::default();
+        unknown.note("", &self.extra);
+        if let Some(part) = &self.request_on_behalf_of_config {
+            unknown.note("requestOnBehalfOfConfig.", &part.extra);
+        }
+        if let Some(part) = &self.entitlement_request_config {
+            unknown.note("entitlementRequestConfig.", &part.extra);
+            if let Some(revocation) = &part.revocation_request_config {
+                unknown.note(
+                    "entitlementRequestConfig.revocationRequestConfig.",
+                    &revocation.extra,
+                );
+            }
+        }
+        unknown.sorted()
+    }
+}
+
+/// The v2 document exists in the versioned family only, so the client's
+/// family does not choose its operations.
+impl wire::Wire for AccessRequestConfigV2 {
+    fn get_operation(_: Family) -> &'static Operation {
+        &operations::GET_ACCESS_REQUEST_CONFIG_V2
+    }
+
+    fn set_operation(_: Family) -> &'static Operation {
+        &operations::SET_ACCESS_REQUEST_CONFIG_V2
+    }
+
+    fn send_get(
+        raw: &RawClient,
+        _: Family,
+    ) -> impl Future<Output = wire::Answer<Self>> + Send + '_ {
+        raw.get_access_request_config_v2().send()
+    }
+
+    fn send_set(
+        raw: &RawClient,
+        _: Family,
+        document: Self,
+    ) -> impl Future<Output = wire::Answer<Self>> + Send + '_ {
+        raw.set_access_request_config_v2().body(document).send()
+    }
+}
+
+/// A tenant's configuration document `D`; from `Client::access_request_config`
+/// ([`AccessRequestConfig`], the default) or `Client::access_request_config_v2`
+/// ([`AccessRequestConfigV2`]).
+///
+/// Properties this SDK does not know (a newer tenant's settings) are kept in
+/// the documents' `extra` maps and sent back unchanged, so
+/// [`update`](Self::update) never resets them.
+///
+/// [`AccessRequestConfig`] is deprecated by the vendor (2026-02-26) in both
+/// families in favour of the v2 document; still served. The client's family
+/// picks `/v3/access-request-config` or `/access-request-config/v1`. The v2
+/// document (`/access-request-config/v2`, the versioned family only) is a
+/// different one: approval schemes per access type, comment rules, end dates
+/// and the longest permitted duration, revocation settings, machine
+/// identities.
+#[derive(Clone, Debug)]
+pub struct AccessRequestConfigs<D: ConfigDocument = AccessRequestConfig> {
+    engine: Engine,
+    document: PhantomData<fn() -> D>,
+}
+
+/// The handle of the v2 document.
+pub type AccessRequestConfigsV2 = AccessRequestConfigs<AccessRequestConfigV2>;
+
+impl<D: ConfigDocument> AccessRequestConfigs<D> {
     pub(crate) fn new(engine: Engine) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            document: PhantomData,
+        }
     }
 
     /// Reads the configuration.
@@ -36,9 +240,11 @@ impl AccessRequestConfigs {
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
     /// let cfg = client.access_request_config().get().await?;
     /// println!("{}", cfg.approvals_must_be_external);
+    /// let v2 = client.access_request_config_v2().get().await?;
+    /// println!("{:?}", v2.machine_identity_access_request_enabled);
     /// # Ok(()) }
     /// ```
-    pub fn get(&self) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static {
+    pub fn get(&self) -> impl Future<Output = Result<D>> + Send + 'static {
         // Owned: the future holds its own engine handle, so it can be spawned.
         get(self.engine.clone())
     }
@@ -55,10 +261,7 @@ impl AccessRequestConfigs {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn set(
-        &self,
-        config: AccessRequestConfig,
-    ) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static {
+    pub fn set(&self, config: D) -> impl Future<Output = Result<D>> + Send + 'static {
         set(self.engine.clone(), config)
     }
 
@@ -73,70 +276,39 @@ impl AccessRequestConfigs {
     /// client.access_request_config().update(|cfg| cfg.reauthorization_enabled = true).await?;
     /// # Ok(()) }
     /// ```
-    pub fn update<F>(
-        &self,
-        change: F,
-    ) -> impl Future<Output = Result<AccessRequestConfig>> + Send + 'static
+    pub fn update<F>(&self, change: F) -> impl Future<Output = Result<D>> + Send + 'static
     where
-        F: FnOnce(&mut AccessRequestConfig) + Send + 'static,
+        F: FnOnce(&mut D) + Send + 'static,
     {
         let engine = self.engine.clone();
         async move {
-            let mut config = get(engine.clone()).await?;
+            let mut config = get::<D>(engine.clone()).await?;
             change(&mut config);
             set(engine, config).await
         }
     }
 }
 
-async fn get(engine: Engine) -> Result<AccessRequestConfig> {
-    let raw = engine.raw();
-    let value = match engine.family() {
-        Family::Versioned => {
-            engine
-                .execute(&operations::GET_ACCESS_REQUEST_CONFIG_V1, || {
-                    raw.get_access_request_config_v1().send()
-                })
-                .await?
-        }
-        _ => {
-            engine
-                .execute(&operations::GET_ACCESS_REQUEST_CONFIG, || {
-                    raw.get_access_request_config().send()
-                })
-                .await?
-        }
-    };
+async fn get<D: ConfigDocument>(engine: Engine) -> Result<D> {
+    let (raw, family) = (engine.raw(), engine.family());
+    let value = engine
+        .execute(D::get_operation(family), || D::send_get(raw, family))
+        .await?;
     Ok(value.into_inner())
 }
 
-async fn set(engine: Engine, config: AccessRequestConfig) -> Result<AccessRequestConfig> {
-    let raw = engine.raw();
-    let value = match engine.family() {
-        Family::Versioned => {
-            engine
-                .execute(&operations::SET_ACCESS_REQUEST_CONFIG_V1, || {
-                    raw.set_access_request_config_v1()
-                        .body(config.clone())
-                        .send()
-                })
-                .await?
-        }
-        _ => {
-            engine
-                .execute(&operations::SET_ACCESS_REQUEST_CONFIG, || {
-                    raw.set_access_request_config().body(config.clone()).send()
-                })
-                .await?
-        }
-    };
+async fn set<D: ConfigDocument>(engine: Engine, config: D) -> Result<D> {
+    let (raw, family) = (engine.raw(), engine.family());
+    let value = engine
+        .execute(D::set_operation(family), || {
+            D::send_set(raw, family, config.clone())
+        })
+        .await?;
     Ok(value.into_inner())
 }
 
-/// Reads a configuration document written by a person (a file), refusing
-/// properties this SDK does not know, so that a misspelt key
-/// (`allowEntitlementRequests`) is an error naming it rather than a setting
-/// silently left at its default.
+/// Reads an [`AccessRequestConfig`] written by a person (a file), refusing
+/// properties this SDK does not know: [`ConfigDocument::from_json_strict`].
 ///
 /// ```
 /// use sailpoint_access::config_from_json_strict;
@@ -150,112 +322,5 @@ async fn set(engine: Engine, config: AccessRequestConfig) -> Result<AccessReques
 /// assert!(err.to_string().contains("entitlementRequestConfig.allowEntitlementRequests"));
 /// ```
 pub fn config_from_json_strict(text: &str) -> Result<AccessRequestConfig> {
-    let config: AccessRequestConfig = serde_json::from_str(text)
-        .map_err(|e| Error::config(format!("not an access request configuration: {e}")))?;
-    let mut unknown = Vec::new();
-    let mut note = |prefix: &str, extra: &Map<String, Value>| {
-        unknown.extend(extra.keys().map(|k| format!("{prefix}{k}")));
-    };
-    note("", &config.extra);
-    if let Some(part) = &config.request_on_behalf_of_config {
-        note("requestOnBehalfOfConfig.", &part.extra);
-    }
-    if let Some(part) = &config.approval_reminder_and_escalation_config {
-        note("approvalReminderAndEscalationConfig.", &part.extra);
-        if let Some(fallback) = &part.fallback_approver_ref {
-            note(
-                "approvalReminderAndEscalationConfig.fallbackApproverRef.",
-                &fallback.extra,
-            );
-        }
-    }
-    if let Some(part) = &config.entitlement_request_config {
-        note("entitlementRequestConfig.", &part.extra);
-    }
-    if unknown.is_empty() {
-        Ok(config)
-    } else {
-        unknown.sort();
-        Err(ValidationError::with_message(
-            Rule::DocumentKnownFields,
-            unknown.join(", "),
-            "unknown properties (misspelt?)",
-        )
-        .into())
-    }
-}
-
-/// The v2 access request configuration (`/access-request-config/v2`, the
-/// versioned family only); from `Client::access_request_config_v2`. A
-/// different document from the v3/v1 one: approval schemes per access type,
-/// comment rules, end dates and the longest permitted duration, revocation
-/// settings, machine identities. Unknown properties are kept and sent back.
-#[derive(Clone, Debug)]
-pub struct AccessRequestConfigsV2 {
-    engine: Engine,
-}
-
-impl AccessRequestConfigsV2 {
-    pub(crate) fn new(engine: Engine) -> Self {
-        Self { engine }
-    }
-
-    /// Reads the v2 configuration.
-    ///
-    /// ```no_run
-    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
-    /// let cfg = client.access_request_config_v2().get().await?;
-    /// println!("{:?}", cfg.machine_identity_access_request_enabled);
-    /// # Ok(()) }
-    /// ```
-    pub fn get(&self) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static {
-        get_v2(self.engine.clone())
-    }
-
-    /// Replaces the whole v2 configuration; prefer [`update`](Self::update).
-    pub fn set(
-        &self,
-        config: AccessRequestConfigV2,
-    ) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static {
-        set_v2(self.engine.clone(), config)
-    }
-
-    /// Read, apply `change`, write back: fields the closure does not touch,
-    /// unknown ones included, keep their values. Not atomic.
-    pub fn update<F>(
-        &self,
-        change: F,
-    ) -> impl Future<Output = Result<AccessRequestConfigV2>> + Send + 'static
-    where
-        F: FnOnce(&mut AccessRequestConfigV2) + Send + 'static,
-    {
-        let engine = self.engine.clone();
-        async move {
-            let mut config = get_v2(engine.clone()).await?;
-            change(&mut config);
-            set_v2(engine, config).await
-        }
-    }
-}
-
-async fn get_v2(engine: Engine) -> Result<AccessRequestConfigV2> {
-    let raw = engine.raw();
-    let value = engine
-        .execute(&operations::GET_ACCESS_REQUEST_CONFIG_V2, || {
-            raw.get_access_request_config_v2().send()
-        })
-        .await?;
-    Ok(value.into_inner())
-}
-
-async fn set_v2(engine: Engine, config: AccessRequestConfigV2) -> Result<AccessRequestConfigV2> {
-    let raw = engine.raw();
-    let value = engine
-        .execute(&operations::SET_ACCESS_REQUEST_CONFIG_V2, || {
-            raw.set_access_request_config_v2()
-                .body(config.clone())
-                .send()
-        })
-        .await?;
-    Ok(value.into_inner())
+    AccessRequestConfig::from_json_strict(text)
 }

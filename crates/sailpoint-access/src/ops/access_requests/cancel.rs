@@ -1,7 +1,7 @@
 //! Cancelling one request, safe to replay.
 
+use sailpoint_access_api::dispatch;
 use sailpoint_access_api::types::CancelAccessRequest;
-use sailpoint_access_api::{operations, Family};
 
 use super::validate::validate_cancel;
 use crate::engine::Engine;
@@ -51,22 +51,15 @@ impl Cancel {
         validate_cancel(&self.body)?;
         let raw = self.engine.raw();
         let body = self.body;
-        let outcome = match self.engine.family() {
-            Family::Versioned => self
-                .engine
-                .execute(&operations::CANCEL_ACCESS_REQUEST_V1, || {
-                    raw.cancel_access_request_v1().body(body.clone()).send()
-                })
-                .await
-                .map(|_| ()),
-            _ => self
-                .engine
-                .execute(&operations::CANCEL_ACCESS_REQUEST, || {
-                    raw.cancel_access_request().body(body.clone()).send()
-                })
-                .await
-                .map(|_| ()),
-        };
+        let family = self.engine.family();
+        let outcome = self
+            .engine
+            .execute(dispatch::CancelAccessRequest::operation(family), || {
+                dispatch::CancelAccessRequest::new(raw, family)
+                    .body(body.clone())
+                    .send()
+            })
+            .await;
         match outcome {
             Ok(_) => Ok(Cancelled { replayed: false }),
             Err(e)

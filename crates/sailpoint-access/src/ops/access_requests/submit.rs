@@ -1,8 +1,7 @@
 //! The [`SubmitRequest`] builder and the one place a submission is sent.
 
-use sailpoint_access_api::operations;
 use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse, AccessRequestType};
-use sailpoint_access_api::{Family, Timestamp};
+use sailpoint_access_api::{dispatch, Timestamp};
 
 use super::item::{Item, PerIdentity};
 use super::validate::validate_access_request;
@@ -136,21 +135,13 @@ pub(crate) async fn send_validated(
         tracing::trace!(body = %serde_json::to_string(&body).unwrap_or_default(), "submitting access request");
     }
     let raw = engine.raw();
-    let response = match engine.family() {
-        Family::Versioned => {
-            engine
-                .execute(&operations::CREATE_ACCESS_REQUEST_V1, || {
-                    raw.create_access_request_v1().body(body.clone()).send()
-                })
-                .await?
-        }
-        _ => {
-            engine
-                .execute(&operations::CREATE_ACCESS_REQUEST, || {
-                    raw.create_access_request().body(body.clone()).send()
-                })
-                .await?
-        }
-    };
+    let family = engine.family();
+    let response = engine
+        .execute(dispatch::CreateAccessRequest::operation(family), || {
+            dispatch::CreateAccessRequest::new(raw, family)
+                .body(body.clone())
+                .send()
+        })
+        .await?;
     Ok(response.into_inner())
 }

@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
-use sailpoint_access_api::{limits, operations, Family, Rule};
+use sailpoint_access_api::{dispatch, limits, Family, Rule};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
@@ -240,7 +240,7 @@ impl StatusQuery {
         }
         if let Some(filter) = &self.filter {
             filter.check()?;
-            if filter.v3_only() && self.engine.family() == Family::Versioned {
+            if filter.v3_only() && self.engine.family() != Family::V3 {
                 return Err(ValidationError::new(
                     Rule::FilterVersionedOperator,
                     filter.as_str(),
@@ -259,15 +259,17 @@ impl StatusQuery {
         ids: &[String],
         max_each: usize,
     ) -> Result<(Vec<RequestedItemStatus>, usize)> {
-        let filters: Vec<Filter> = match self.engine.family() {
-            Family::Versioned => ids
-                .iter()
-                .map(|id| Filter::access_request_id().eq(id))
-                .collect(),
-            _ => ids
-                .chunks(IDS_PER_QUERY)
+        // `in` is a v3 operator (see `Filter::v3_only`); `eq` works in every
+        // family, so any other family, a future one included, gets one
+        // query per id rather than a refused filter.
+        let filters: Vec<Filter> = if self.engine.family() == Family::V3 {
+            ids.chunks(IDS_PER_QUERY)
                 .map(|chunk| Filter::access_request_id().in_(chunk))
-                .collect(),
+                .collect()
+        } else {
+            ids.iter()
+                .map(|id| Filter::access_request_id().eq(id))
+                .collect()
         };
         let mut out = Vec::new();
         let calls = filters.len();
@@ -312,54 +314,46 @@ impl StatusQuery {
             offset.min(i32::MAX as u32) as i32,
         );
         let cap = self.engine.body_limits().page(limit);
-        // The two families' list builders take the same parameters; one
-        // macro sets them on either, so the list of parameters is written once.
-        macro_rules! with_params {
-            ($call:expr) => {{
-                let mut call = $call.limit(wire_limit).offset(wire_offset);
-                if let Some(v) = &self.requested_for {
-                    call = call.requested_for(v.as_str());
-                }
-                if let Some(v) = &self.requested_by {
-                    call = call.requested_by(v.as_str());
-                }
-                if let Some(v) = &self.regarding_identity {
-                    call = call.regarding_identity(v.as_str());
-                }
-                if let Some(v) = &self.assigned_to {
-                    call = call.assigned_to(v.as_str());
-                }
-                if let Some(f) = &self.filter {
-                    call = call.filters(f.as_str());
-                }
-                if let Some(s) = &sorters {
-                    call = call.sorters(s.as_str());
-                }
-                if let Some(state) = &self.request_state {
-                    call = call.request_state(state.clone());
-                }
-                if self.count {
-                    call = call.count(true);
-                }
-                call.send()
-            }};
-        }
-        let value = match self.engine.family() {
-            Family::Versioned => {
-                self.engine
-                    .execute_limited(&operations::LIST_ACCESS_REQUEST_STATUS_V1, cap, || {
-                        with_params!(raw.list_access_request_status_v1())
-                    })
-                    .await?
-            }
-            _ => {
-                self.engine
-                    .execute_limited(&operations::LIST_ACCESS_REQUEST_STATUS, cap, || {
-                        with_params!(raw.list_access_request_status())
-                    })
-                    .await?
-            }
-        };
+        // One builder whichever the family: the generated dispatch type takes
+        // the parameters both families' list operations share.
+        let family = self.engine.family();
+        let value = self
+            .engine
+            .execute_limited(
+                dispatch::ListAccessRequestStatus::operation(family),
+                cap,
+                || {
+                    let mut call = dispatch::ListAccessRequestStatus::new(raw, family)
+                        .limit(wire_limit)
+                        .offset(wire_offset);
+                    if let Some(v) = &self.requested_for {
+                        call = call.requested_for(v.as_str());
+                    }
+                    if let Some(v) = &self.requested_by {
+                        call = call.requested_by(v.as_str());
+                    }
+                    if let Some(v) = &self.regarding_identity {
+                        call = call.regarding_identity(v.as_str());
+                    }
+                    if let Some(v) = &self.assigned_to {
+                        call = call.assigned_to(v.as_str());
+                    }
+                    if let Some(f) = &self.filter {
+                        call = call.filters(f.as_str());
+                    }
+                    if let Some(s) = &sorters {
+                        call = call.sorters(s.as_str());
+                    }
+                    if let Some(state) = &self.request_state {
+                        call = call.request_state(state.clone());
+                    }
+                    if self.count {
+                        call = call.count(true);
+                    }
+                    call.send()
+                },
+            )
+            .await?;
         let total = value
             .headers()
             .get("x-total-count")

@@ -1,212 +1,15 @@
-//! `cargo xtask bench`: builds `sailpoint-access-bench` in release, runs each
-//! scenario in its own process, and writes `BENCHMARKS.md` with the method,
-//! the machine and the figures, each against a baseline from the same run.
+//! Rendering: `BENCHMARKS.md` from measured runs, with the tables, the
+//! summary against the targets and the notes. Nothing here runs anything
+//! (see `measure`).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::spec::workspace_root;
+use super::measure::*;
+use super::{BIN, ELAPSED};
 
-mod peers;
-
-const BIN: &str = "sailpoint-access-bench";
-
-struct Options {
-    quick: bool,
-    /// `--peers`: only the peers section (this SDK against the Python and
-    /// TypeScript SDKs), spliced into the existing file.
-    peers: bool,
-    build_cost: bool,
-    out: Option<PathBuf>,
-}
-
-/// How many of what each scenario runs; `--quick` shrinks everything.
-struct Counts {
-    calls: usize,
-    warmup: usize,
-    statuses: usize,
-    latency_runs: usize,
-    bare_runs: usize,
-    memory_sizes: [usize; 2],
-    memory_runs: usize,
-    decode_iters: usize,
-    /// Rows of the bulk grant; runs of its planned submission.
-    bulk_rows: usize,
-    bulk_runs: usize,
-    /// Rounds of the rate-ceiling phases.
-    ceiling_runs: usize,
-}
-
-impl Counts {
-    fn new(quick: bool) -> Self {
-        if quick {
-            Self {
-                calls: 200,
-                warmup: 20,
-                statuses: 10_000,
-                latency_runs: 1,
-                bare_runs: 2,
-                memory_sizes: [2_000, 20_000],
-                memory_runs: 1,
-                decode_iters: 30,
-                bulk_rows: 300,
-                bulk_runs: 1,
-                ceiling_runs: 1,
-            }
-        } else {
-            Self {
-                calls: 2_000,
-                warmup: 200,
-                statuses: 100_000,
-                latency_runs: 5,
-                bare_runs: 7,
-                memory_sizes: [10_000, 100_000],
-                memory_runs: 3,
-                decode_iters: 300,
-                bulk_rows: 10_000,
-                bulk_runs: 3,
-                ceiling_runs: 3,
-            }
-        }
-    }
-}
-
-fn parse(args: &[&str]) -> Result<Options, String> {
-    let mut options = Options {
-        quick: false,
-        peers: false,
-        build_cost: true,
-        out: None,
-    };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match *arg {
-            "--quick" => options.quick = true,
-            "--peers" => options.peers = true,
-            "--no-build-cost" => options.build_cost = false,
-            "--out" => {
-                let path = iter.next().ok_or("--out needs a path")?;
-                options.out = Some(PathBuf::from(path));
-            }
-            other => return Err(format!("bench: unknown option {other}")),
-        }
-    }
-    // A smoke run never measures build cost, and never overwrites the real figures.
-    if options.quick {
-        options.build_cost = false;
-    }
-    // The peers need installs from the package registries: never in a smoke run.
-    if options.quick && options.peers {
-        return Err("bench: --peers and --quick do not go together".into());
-    }
-    Ok(options)
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
-fn run_checked(command: &mut Command, what: &str) -> Result<Duration, String> {
-    let started = Instant::now();
-    let status = command
-        .status()
-        .map_err(|e| format!("{what}: cannot start: {e}"))?;
-    if !status.success() {
-        return Err(format!("{what}: {status}"));
-    }
-    Ok(started.elapsed())
-}
-
-/// The output lines of one scenario process.
-struct Run {
-    lines: Vec<Value>,
-}
-
-impl Run {
-    fn start(bin: &Path, args: &[String]) -> Result<Self, String> {
-        eprintln!("bench: {BIN} {}", args.join(" "));
-        let output = Command::new(bin)
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-        if !output.status.success() {
-            return Err(format!("{BIN} {}: {}", args.join(" "), output.status));
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let lines = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(|e| format!("bad result line {l:?}: {e}")))
-            .collect::<Result<Vec<Value>, String>>()?;
-        Ok(Self { lines })
-    }
-
-    fn find(&self, kind: &str, name: &str) -> Result<&Value, String> {
-        self.lines
-            .iter()
-            .find(|l| l["kind"] == kind && l["name"] == name)
-            .ok_or_else(|| format!("no {kind} named {name} in the results"))
-    }
-
-    fn series(&self, name: &str) -> Result<Series, String> {
-        let line = self.find("series", name)?;
-        let num = |key: &str| line[key].as_f64().ok_or(format!("{name}.{key} missing"));
-        Ok(Series {
-            n: line["n"].as_u64().unwrap_or(0),
-            median: num("median")?,
-            p1: num("p1")?,
-            p25: num("p25")?,
-            p75: num("p75")?,
-            p99: num("p99")?,
-            min: num("min")?,
-            max: num("max")?,
-            unit: line["unit"].as_str().unwrap_or("").to_owned(),
-        })
-    }
-
-    fn value(&self, name: &str) -> Result<f64, String> {
-        self.find("value", name)?["value"]
-            .as_f64()
-            .ok_or(format!("{name} is not a number"))
-    }
-}
-
-struct Series {
-    n: u64,
-    median: f64,
-    p1: f64,
-    p25: f64,
-    p75: f64,
-    p99: f64,
-    min: f64,
-    max: f64,
-    unit: String,
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
-fn num(v: f64) -> String {
+pub(super) fn num(v: f64) -> String {
     if v.abs() >= 1000.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {
@@ -216,7 +19,7 @@ fn num(v: f64) -> String {
     }
 }
 
-fn met(ok: bool) -> &'static str {
+pub(super) fn met(ok: bool) -> &'static str {
     if ok {
         "**met**"
     } else {
@@ -224,501 +27,24 @@ fn met(ok: bool) -> &'static str {
     }
 }
 
-/// Machine facts from /proc, and signs of concurrent load.
-struct Machine {
-    cpu: String,
-    cores: usize,
-    memory: String,
-    kernel: String,
-    rustc: String,
-}
-
-fn machine() -> Machine {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_else(|| "unknown".into());
-    let cores = cpuinfo
-        .lines()
-        .filter(|l| l.starts_with("processor"))
-        .count();
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let memory = meminfo
-        .lines()
-        .find(|l| l.starts_with("MemTotal:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map(|kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0))
-        .unwrap_or_else(|| "unknown".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into());
-    let rustc = Command::new("rustc")
-        .arg("-V")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into());
-    Machine {
-        cpu,
-        cores,
-        memory,
-        kernel,
-        rustc,
-    }
-}
-
-/// Load average and running `rustc` processes: how busy the machine was.
-fn load() -> String {
-    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let avg: Vec<&str> = loadavg.split_whitespace().take(3).collect();
-    let rustc = std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter(|e| {
-                    std::fs::read_to_string(e.path().join("comm"))
-                        .is_ok_and(|comm| comm.trim() == "rustc")
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    format!("load average {}, {rustc} rustc process(es)", avg.join(" "))
-}
-
-fn now() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "unknown date".into())
-}
-
-/// Sets the modification time of `path` to now, as an editor save would.
-fn touch(path: &Path) -> Result<(), String> {
-    std::fs::File::options()
-        .append(true)
-        .open(path)
-        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
-        .map_err(|e| format!("cannot touch {}: {e}", path.display()))
-}
-
-struct BuildCost {
-    rows: Vec<(String, String, Duration)>,
-    /// Clean builds of an application that depends on the facade alone, one
-    /// per TLS provider feature.
-    apps: Vec<AppBuild>,
-    generated_lines: usize,
-    spec_bytes: u64,
-    load: [String; 2],
-}
-
-/// The clean builds of one application crate (see [`app_crate`]).
-struct AppBuild {
-    provider: &'static str,
-    /// Packages in its normal and build dependency tree, itself included.
-    packages: usize,
-    /// Seconds, in the order they ran.
-    times: Vec<f64>,
-}
-
-impl AppBuild {
-    fn median(&self) -> f64 {
-        median(&mut self.times.clone())
-    }
-}
-
-/// The TLS provider features an application can choose, default first.
-const PROVIDERS: [&str; 2] = ["aws-lc-rs", "ring"];
-
-/// Writes, under `dir`, an application crate that depends on the facade
-/// only (with one provider feature) and builds a client, as a user's first
-/// `cargo build` would. It starts from the workspace's lockfile, so that it
-/// builds the same versions, and has a `[workspace]` of its own, so that
-/// cargo does not take it for a member of ours.
-fn app_crate(root: &Path, dir: &Path, provider: &str) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("cannot write the {provider} application crate: {e}");
-    std::fs::create_dir_all(dir.join("src")).map_err(io)?;
-    let facade = root.join("crates/sailpoint-access");
-    let manifest = format!(
-        "[package]\nname = \"bench-app-{provider}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
-         publish = false\n\n[workspace]\n\n[dependencies]\nsailpoint-access = {{ path = {:?}, \
-         default-features = false, features = [\"{provider}\"] }}\n",
-        facade.display().to_string()
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(io)?;
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "fn main() {\n    let client = sailpoint_access::Client::builder()\n        \
-         .base_url(\"https://tenant.api.identitynow.com\")\n        \
-         .access_token(\"token\")\n        .build();\n    \
-         println!(\"{}\", client.is_ok());\n}\n",
-    )
-    .map_err(io)?;
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(io)?;
-    Ok(())
-}
-
-/// The number of distinct packages in a crate's normal and build tree.
-fn package_count(manifest: &Path) -> Result<usize, String> {
-    let out = cargo()
-        .args([
-            "tree",
-            "--offline",
-            "--quiet",
-            "-e",
-            "normal,build",
-            "--prefix",
-            "none",
-        ])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .output()
-        .map_err(|e| format!("cargo tree: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo tree {}: {}",
-            manifest.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let packages: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.trim_end_matches(" (*)").trim().to_owned())
-        .filter(|l| !l.is_empty())
-        .collect();
-    Ok(packages.len())
-}
-
-/// Clean builds of the application crates, in the order A B B A (and so on)
-/// so that a drift in the machine's load falls on both alike.
-fn app_builds(root: &Path, base: &Path, rounds: usize) -> Result<Vec<AppBuild>, String> {
-    let mut apps = Vec::new();
-    for provider in PROVIDERS {
-        let dir = base.join(format!("app-{provider}"));
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| format!("cannot clean {}: {e}", dir.display()))?;
-        }
-        app_crate(root, &dir, provider)?;
-        apps.push(AppBuild {
-            provider,
-            packages: package_count(&dir.join("Cargo.toml"))?,
-            times: Vec::new(),
-        });
-    }
-    for round in 0..rounds {
-        let mut order: Vec<usize> = (0..apps.len()).collect();
-        if round % 2 == 1 {
-            order.reverse();
-        }
-        for i in order {
-            let dir = base.join(format!("app-{}", apps[i].provider));
-            let target = dir.join("target");
-            if target.exists() {
-                std::fs::remove_dir_all(&target)
-                    .map_err(|e| format!("cannot clean {}: {e}", target.display()))?;
-            }
-            eprintln!(
-                "bench: clean build of an application using the facade with `{}` (round {})",
-                apps[i].provider,
-                round + 1
-            );
-            let mut command = cargo();
-            command
-                .current_dir(&dir)
-                .env("CARGO_TARGET_DIR", &target)
-                .args(["build", "--offline", "--quiet"]);
-            let t = run_checked(
-                &mut command,
-                &format!("{} application build", apps[i].provider),
-            )?;
-            apps[i].times.push(t.as_secs_f64());
-        }
-    }
-    Ok(apps)
-}
-
-/// (5) Clean and incremental builds in target dirs of their own, and codegen.
-fn build_cost(root: &Path) -> Result<BuildCost, String> {
-    let load_start = load();
-    let mut rows = Vec::new();
-    let target = target_dir(root);
-    let ws_dir = target.join("bench-build/workspace");
-    let api_dir = target.join("bench-build/api");
-    for dir in [&ws_dir, &api_dir] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)
-                .map_err(|e| format!("cannot clean {}: {e}", dir.display()))?;
-        }
-    }
-    let build = |dir: &Path, args: &[&str]| {
-        let mut command = cargo();
-        command
-            .current_dir(root)
-            .env("CARGO_TARGET_DIR", dir)
-            .arg("build")
-            .arg("--quiet")
-            .args(args);
-        command
-    };
-
-    eprintln!("bench: clean build of the workspace (dev profile)");
-    let t = run_checked(&mut build(&ws_dir, &["--workspace"]), "workspace build")?;
-    rows.push((
-        "Clean build, whole workspace".into(),
-        "`cargo build --workspace`, empty target dir".into(),
-        t,
-    ));
-
-    eprintln!("bench: clean build of sailpoint-access-api");
-    let t = run_checked(
-        &mut build(&api_dir, &["-p", "sailpoint-access-api"]),
-        "api build",
-    )?;
-    rows.push((
-        "Clean build, generated crate with its dependencies".into(),
-        "`cargo build -p sailpoint-access-api`, empty target dir".into(),
-        t,
-    ));
-    let mut clean = cargo();
-    clean
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", &api_dir)
-        .args(["clean", "--quiet", "-p", "sailpoint-access-api"]);
-    run_checked(&mut clean, "cargo clean -p sailpoint-access-api")?;
-    let t = run_checked(
-        &mut build(&api_dir, &["-p", "sailpoint-access-api"]),
-        "api rebuild",
-    )?;
-    rows.push((
-        "Generated crate alone".into(),
-        "after `cargo clean -p sailpoint-access-api`, dependencies built".into(),
-        t,
-    ));
-
-    eprintln!("bench: incremental rebuilds after touching the facade");
-    let facade = root.join("crates/sailpoint-access/src/lib.rs");
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        touch(&facade)?;
-        times.push(
-            run_checked(&mut build(&ws_dir, &["--workspace"]), "incremental build")?.as_secs_f64(),
-        );
-    }
-    rows.push((
-        "Incremental rebuild after touching the facade (median of 3)".into(),
-        "touch `crates/sailpoint-access/src/lib.rs`, `cargo build --workspace`".into(),
-        Duration::from_secs_f64(median(&mut times)),
-    ));
-
-    let apps = app_builds(root, &target.join("bench-build"), 2)?;
-
-    eprintln!("bench: codegen");
-    let xtask = std::env::current_exe().map_err(|e| format!("no current exe: {e}"))?;
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let mut command = Command::new(&xtask);
-        command
-            .current_dir(root)
-            .args(["codegen", "--check"])
-            .stdout(Stdio::null());
-        times.push(run_checked(&mut command, "codegen --check")?.as_secs_f64());
-    }
-    rows.push((
-        "Code generation (median of 3)".into(),
-        "`cargo xtask codegen --check`: the same generation and rustfmt as `codegen`, compared instead of written".into(),
-        Duration::from_secs_f64(median(&mut times)),
-    ));
-
-    let generated_lines =
-        std::fs::read_to_string(root.join("crates/sailpoint-access-api/src/generated.rs"))
-            .map(|s| s.lines().count())
-            .unwrap_or(0);
-    let spec_bytes = std::fs::metadata(root.join(crate::spec::SPEC_PATH))
-        .map(|m| m.len())
-        .unwrap_or(0);
-    Ok(BuildCost {
-        rows,
-        apps,
-        generated_lines,
-        spec_bytes,
-        load: [load_start, load()],
-    })
-}
-
-/// Stands in the header for the run's wall time, known only at the end.
-const ELAPSED: &str = "{elapsed}";
-
-pub fn run(args: &[&str]) -> Result<(), String> {
-    let started = Instant::now();
-    let options = parse(args)?;
-    let counts = Counts::new(options.quick);
-    let root = workspace_root();
-    let out_path = options.out.clone().unwrap_or_else(|| {
-        if options.quick {
-            target_dir(&root).join("BENCHMARKS-quick.md")
-        } else {
-            root.join("BENCHMARKS.md")
-        }
-    });
-
-    eprintln!("bench: building {BIN} (release)");
-    run_checked(
-        cargo()
-            .current_dir(&root)
-            .args(["build", "--release", "--quiet", "-p", BIN, "--bin", BIN]),
-        "release build",
-    )?;
-    let bin = target_dir(&root).join("release").join(BIN);
-    if options.peers {
-        let section = peers::section(&root, &target_dir(&root), &bin);
-        let m = machine();
-        let section = format!(
-            "{section}Peers run on {} by `cargo xtask bench --peers`, apart from the other \
-             sections: {} ({} logical cores), {}, Linux {}.\n",
-            now(),
-            m.cpu,
-            m.cores,
-            m.memory,
-            m.kernel
-        );
-        let old = std::fs::read_to_string(&out_path).unwrap_or_default();
-        std::fs::write(&out_path, peers::splice(&old, &section))
-            .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
-        eprintln!("bench: wrote the peers section of {}", out_path.display());
-        return Ok(());
-    }
-    let machine = machine();
-    let date = now();
-    let load_start = load();
-    let s = |v: usize| v.to_string();
-
-    let overhead = Run::start(
-        &bin,
-        &[
-            "overhead".into(),
-            "--calls".into(),
-            s(counts.calls),
-            "--warmup".into(),
-            s(counts.warmup),
-        ],
-    )?;
-    let latency = Run::start(
-        &bin,
-        &[
-            "pagination-latency".into(),
-            "--statuses".into(),
-            s(counts.statuses),
-            "--latency-ms".into(),
-            "20".into(),
-            "--runs".into(),
-            s(counts.latency_runs),
-        ],
-    )?;
-    let bare = Run::start(
-        &bin,
-        &[
-            "pagination-bare".into(),
-            "--statuses".into(),
-            s(counts.statuses),
-            "--runs".into(),
-            s(counts.bare_runs),
-        ],
-    )?;
-    // Sizes alternate so that drift in the machine's load hits both alike.
-    let mut memory: [Vec<Run>; 2] = Default::default();
-    for _ in 0..counts.memory_runs {
-        for (i, size) in counts.memory_sizes.iter().enumerate() {
-            memory[i].push(Run::start(
-                &bin,
-                &["memory".into(), "--statuses".into(), s(*size)],
-            )?);
-        }
-    }
-    let decode = Run::start(
-        &bin,
-        &["decode".into(), "--iters".into(), s(counts.decode_iters)],
-    )?;
-    // (6) and (7): the rate-limited scenarios; `--quick` shrinks their own
-    // defaults, and the explicit counts below still apply.
-    let quick_flag = || -> Vec<String> {
-        if options.quick {
-            vec!["--quick".into()]
-        } else {
-            Vec::new()
-        }
-    };
-    let mut bulk_args = vec!["bulk-grant".to_owned()];
-    bulk_args.extend(quick_flag());
-    bulk_args.extend([
-        "--rows".into(),
-        s(counts.bulk_rows),
-        "--runs".into(),
-        s(counts.bulk_runs),
-    ]);
-    let bulk = Run::start(&bin, &bulk_args)?;
-    let mut ceiling_args = vec!["rate-ceiling".to_owned()];
-    ceiling_args.extend(quick_flag());
-    ceiling_args.extend(["--runs".into(), s(counts.ceiling_runs)]);
-    let ceiling = Run::start(&bin, &ceiling_args)?;
-    let load_end = load();
-    let build = if options.build_cost {
-        Some(build_cost(&root))
-    } else {
-        None
-    };
-
-    let report = Report {
-        quick: options.quick,
-        counts: &counts,
-        machine: &machine,
-        date: &date,
-        load: [&load_start, &load_end],
-        overhead: &overhead,
-        latency: &latency,
-        bare: &bare,
-        memory: &memory,
-        decode: &decode,
-        bulk: &bulk,
-        ceiling: &ceiling,
-        build: build.as_ref(),
-    }
-    .render()?;
-    // The peers need installs from the package registries: a smoke run leaves them out.
-    let report = if options.quick {
-        report
-    } else {
-        let section = peers::section(&root, &target_dir(&root), &bin);
-        peers::splice(&report, &format!("{section}Peers run on {}.\n", now()))
-    };
-    let minutes = started.elapsed().as_secs_f64() / 60.0;
-    let report = report.replacen(ELAPSED, &format!("{minutes:.0} minutes"), 1);
-    std::fs::write(&out_path, report)
-        .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
-    eprintln!("bench: wrote {}", out_path.display());
-    Ok(())
-}
-
-struct Report<'a> {
-    quick: bool,
-    counts: &'a Counts,
-    machine: &'a Machine,
-    date: &'a str,
-    load: [&'a str; 2],
-    overhead: &'a Run,
-    latency: &'a Run,
-    bare: &'a Run,
-    memory: &'a [Vec<Run>; 2],
-    decode: &'a Run,
-    bulk: &'a Run,
-    ceiling: &'a Run,
-    build: Option<&'a Result<BuildCost, String>>,
+pub(super) struct Report<'a> {
+    pub(super) quick: bool,
+    pub(super) counts: &'a Counts,
+    pub(super) machine: &'a Machine,
+    pub(super) date: &'a str,
+    pub(super) load: [&'a str; 2],
+    pub(super) overhead: &'a Run,
+    pub(super) latency: &'a Run,
+    pub(super) bare: &'a Run,
+    pub(super) memory: &'a [Vec<Run>; 2],
+    pub(super) decode: &'a Run,
+    pub(super) bulk: &'a Run,
+    pub(super) ceiling: &'a Run,
+    pub(super) build: Option<&'a Result<BuildCost, String>>,
 }
 
 /// The clean builds of an application using the facade, per TLS provider.
-fn app_table(md: &mut String, b: &BuildCost) {
+pub(super) fn app_table(md: &mut String, b: &BuildCost) {
     let Some(default) = b.apps.first() else {
         return;
     };
@@ -754,7 +80,7 @@ fn app_table(md: &mut String, b: &BuildCost) {
 }
 
 /// The summary row of the build cost: the lighter provider against the default.
-fn build_summary(md: &mut String, build: Option<&Result<BuildCost, String>>) {
+pub(super) fn build_summary(md: &mut String, build: Option<&Result<BuildCost, String>>) {
     let Some(Ok(b)) = build else {
         return;
     };
@@ -775,7 +101,7 @@ fn build_summary(md: &mut String, build: Option<&Result<BuildCost, String>>) {
     );
 }
 
-fn series_table(md: &mut String, rows: &[(&str, &Series)]) {
+pub(super) fn series_table(md: &mut String, rows: &[(&str, &Series)]) {
     md.push_str("| Series | Unit | n | Median | p1 | p25 | p75 | p99 | Min | Max |\n");
     md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (label, s) in rows {
@@ -797,7 +123,7 @@ fn series_table(md: &mut String, rows: &[(&str, &Series)]) {
 }
 
 impl Report<'_> {
-    fn render(&self) -> Result<String, String> {
+    pub(super) fn render(&self) -> Result<String, String> {
         let c = self.counts;
         let f_cfg = self.overhead.series("config_get.facade")?;
         let b_cfg = self.overhead.series("config_get.bare")?;
@@ -1105,7 +431,7 @@ impl Report<'_> {
 
 impl Report<'_> {
     /// What the figures mean, where a target is subtle or missed.
-    fn notes(&self, md: &mut String, cfg: [&Series; 3], page: [&Series; 2]) {
+    pub(super) fn notes(&self, md: &mut String, cfg: [&Series; 3], page: [&Series; 2]) {
         let [f, b, g] = cfg;
         md.push_str("## Notes\n\n");
         let ratio = f.median / b.median;
@@ -1161,12 +487,12 @@ impl Report<'_> {
 }
 
 /// The median of one phase's series, e.g. `planned.wall_s`.
-fn med(run: &Run, name: &str) -> Result<f64, String> {
+pub(super) fn med(run: &Run, name: &str) -> Result<f64, String> {
     Ok(run.series(name)?.median)
 }
 
 /// The per-run values of a series, when there is more than one.
-fn spread(run: &Run, name: &str) -> Result<String, String> {
+pub(super) fn spread(run: &Run, name: &str) -> Result<String, String> {
     let s = run.series(name)?;
     Ok(if s.n > 1 {
         format!(" ({}–{})", num(s.min), num(s.max))
@@ -1176,14 +502,14 @@ fn spread(run: &Run, name: &str) -> Result<String, String> {
 }
 
 /// The bulk-grant phases: (series prefix, label).
-const BULK_PHASES: [(&str, &str); 3] = [
+pub(super) const BULK_PHASES: [(&str, &str); 3] = [
     ("planned", "planned (default limits), paced"),
     ("naive_unpaced", "naive, one row per request, unpaced"),
     ("naive_paced", "naive, one row per request, paced"),
 ];
 
 /// The rate-ceiling phases: (series prefix, label).
-const CEILING_PHASES: [(&str, &str); 4] = [
+pub(super) const CEILING_PHASES: [(&str, &str); 4] = [
     ("walk_paced", "status walk, prefetch {p}, paced"),
     (
         "walk_unpaced",
@@ -1194,7 +520,7 @@ const CEILING_PHASES: [(&str, &str); 4] = [
 ];
 
 impl Run {
-    fn params(&self) -> Result<&Value, String> {
+    pub(super) fn params(&self) -> Result<&Value, String> {
         self.lines
             .iter()
             .find(|l| l["kind"] == "meta")
@@ -1204,13 +530,13 @@ impl Run {
 }
 
 impl Report<'_> {
-    fn ceiling_label(&self, label: &str) -> Result<String, String> {
+    pub(super) fn ceiling_label(&self, label: &str) -> Result<String, String> {
         let p = self.ceiling.params()?;
         Ok(label.replace("{p}", &p["prefetch"].to_string()))
     }
 
     /// Summary rows 6 and 7.
-    fn rate_summary(&self, md: &mut String) -> Result<(), String> {
+    pub(super) fn rate_summary(&self, md: &mut String) -> Result<(), String> {
         let b = self.bulk;
         let rows = b.value("rows")?;
         let bound = b.value("plan.lower_bound")?;
@@ -1258,7 +584,7 @@ impl Report<'_> {
     }
 
     /// Method items 6 and 7.
-    fn rate_method(&self, md: &mut String) -> Result<(), String> {
+    pub(super) fn rate_method(&self, md: &mut String) -> Result<(), String> {
         let b = self.bulk.params()?;
         let c = self.ceiling.params()?;
         let rate = |p: &Value| {
@@ -1319,7 +645,7 @@ impl Report<'_> {
     }
 
     /// Figure sections 6 and 7.
-    fn rate_figures(&self, md: &mut String) -> Result<(), String> {
+    pub(super) fn rate_figures(&self, md: &mut String) -> Result<(), String> {
         let b = self.bulk;
         let bound = b.value("plan.lower_bound")?;
         md.push_str("### 6. Bulk grant\n\n");
@@ -1403,7 +729,7 @@ impl Report<'_> {
     }
 
     /// What the rate-limited figures mean.
-    fn rate_notes(&self, md: &mut String) -> Result<(), String> {
+    pub(super) fn rate_notes(&self, md: &mut String) -> Result<(), String> {
         let c = self.ceiling;
         let walk = med(c, "walk_unpaced.wall_s")? - med(c, "walk_paced.wall_s")?;
         let bulk = med(c, "bulk_unpaced.wall_s")? - med(c, "bulk_paced.wall_s")?;
