@@ -70,6 +70,7 @@ fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
                             .map(|s| s.as_str())
                             .collect::<Vec<_>>()
                             .join(","),
+                        ChangeOutcome::Failed { error } => error.clone(),
                         _ => String::new(),
                     };
                     vec![id.clone(), o.name(report.kind).to_owned(), states]

@@ -660,3 +660,149 @@ async fn a_wait_that_runs_out_says_so() {
     let state = report.rows[0].final_state.clone();
     assert!(state.as_ref().is_none_or(|s| !s.is_terminal()), "{state:?}");
 }
+
+/// In the versioned family (no `in` on `accessRequestId`), the check after
+/// cancelling 300 requests walks the newest statuses instead of asking for
+/// each id: a handful of calls, not 300, on a tenant with older history.
+#[tokio::test]
+async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
+    use sailpoint_access::{ChangeOutcome, Family};
+    let sandbox = Sandbox::builder()
+        .seed_statuses(2000)
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .rate_limit(None)
+        .family(Family::Versioned)
+        .base_url(sandbox.base_url())
+        .client_credentials(sandbox.client_id(), sandbox.client_secret())
+        .build()
+        .unwrap();
+    let identities: Vec<String> = (0..300).map(|i| format!("mass-{i}")).collect();
+    let mut ids = Vec::new();
+    for chunk in identities.chunks(10) {
+        let sent = client
+            .access_requests()
+            .grant()
+            .for_identities(chunk.iter().cloned())
+            .role("role-mass")
+            .send()
+            .await
+            .unwrap();
+        ids.extend(
+            sent.new_requests
+                .into_iter()
+                .flat_map(|t| t.access_request_ids),
+        );
+    }
+    assert_eq!(ids.len(), 300);
+    let report = client
+        .cancel_many("cleanup")
+        .ids(ids.iter().cloned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        report.changed().count(),
+        300,
+        "{:?}",
+        report
+            .outcomes
+            .values()
+            .find(|o| **o != ChangeOutcome::Changed)
+    );
+    assert_eq!(report.change_calls, 6, "chunks of 50");
+    assert!(
+        report.check_calls <= 4,
+        "{} status calls to check 300 requests",
+        report.check_calls
+    );
+    // An id that does not exist costs the walk's pages and one query more.
+    let unknown = client
+        .cancel_many("cleanup")
+        .ids(["no-such-1".to_owned(), "no-such-2".to_owned()])
+        .send()
+        .await
+        .unwrap();
+    assert!(unknown
+        .outcomes
+        .values()
+        .all(|o| *o == ChangeOutcome::NotFound));
+    assert!(unknown.check_calls <= 4, "{}", unknown.check_calls);
+    eprintln!(
+        "FIGURES versioned-check: ids=300 check_calls={} (one per id before: 300)",
+        report.check_calls
+    );
+}
+
+/// A mass cancel whose second chunk fails still reports the first chunk's
+/// requests as cancelled, and the second chunk's as failed with the error.
+#[tokio::test]
+async fn a_failed_chunk_does_not_hide_the_chunks_that_worked() {
+    use httpmock::{Method::GET, Method::POST, MockServer};
+    use sailpoint_access::{ChangeOutcome, Family};
+    let server = MockServer::start_async().await;
+    let ids: Vec<String> = (0..60).map(|i| format!("req-{i:02}")).collect();
+    let first: Vec<&String> = ids[..50].iter().collect();
+    server.mock(|when, then| {
+        when.method(POST)
+            .path("/access-requests/v1/bulk-cancel")
+            .json_body_includes(serde_json::json!({"accessRequestIds": [ids[0]]}).to_string());
+        then.status(202).body("{}");
+    });
+    server.mock(|when, then| {
+        when.method(POST).path("/access-requests/v1/bulk-cancel");
+        then.status(500)
+            .json_body(serde_json::json!({"messages": [{"text": "backend down"}]}));
+    });
+    let statuses: Vec<serde_json::Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            serde_json::json!({
+                "accessRequestId": id,
+                "created": format!("2026-12-01T00:{:02}:00Z", 59 - i),
+                "state": if first.contains(&id) { "CANCELLED" } else { "EXECUTING" },
+            })
+        })
+        .collect();
+    server.mock(|when, then| {
+        when.method(GET).path("/access-request-status/v1");
+        then.status(200)
+            .json_body(serde_json::Value::Array(statuses));
+    });
+    let client = Client::builder()
+        .rate_limit(None)
+        .family(Family::Versioned)
+        .base_url(server.base_url())
+        .access_token(TOKEN)
+        .retry(sailpoint_access::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let report = client
+        .cancel_many("cleanup")
+        .ids(ids.iter().cloned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.change_calls, 2);
+    assert_eq!(report.changed().count(), 50);
+    let failed: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter_map(|(id, o)| match o {
+            ChangeOutcome::Failed { error } => Some((id.clone(), error.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 10);
+    assert!(
+        failed
+            .iter()
+            .all(|(id, e)| id.as_str() >= "req-50" && e.contains("backend down")),
+        "{failed:?}"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["outcomes"]["req-55"]["outcome"], "failed");
+}

@@ -13,7 +13,7 @@ use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
 use crate::ops::statuses::StatusQuery;
 
@@ -74,6 +74,12 @@ pub enum ChangeOutcome {
     NotFound,
     /// A dry run: it would have been sent.
     Selected,
+    /// Its chunk's call failed and the statuses do not show the change:
+    /// the error, scrubbed like every error text.
+    Failed {
+        /// What the failed call answered.
+        error: String,
+    },
 }
 
 impl ChangeOutcome {
@@ -85,6 +91,7 @@ impl ChangeOutcome {
             Self::Unchanged { .. } => "unchanged",
             Self::NotFound => "not_found",
             Self::Selected => "selected",
+            Self::Failed { .. } => "failed",
         }
     }
 }
@@ -140,6 +147,8 @@ impl Serialize for ChangeReport {
             outcome: &'static str,
             #[serde(skip_serializing_if = "Option::is_none")]
             states: Option<&'a [RequestedItemState]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<&'a str>,
         }
         let outcomes: BTreeMap<&str, Line<'_>> = self
             .outcomes
@@ -149,9 +158,14 @@ impl Serialize for ChangeReport {
                     ChangeOutcome::Unchanged { states } => Some(states.as_slice()),
                     _ => None,
                 };
+                let error = match o {
+                    ChangeOutcome::Failed { error } => Some(error.as_str()),
+                    _ => None,
+                };
                 let line = Line {
                     outcome: o.name(self.kind),
                     states,
+                    error,
                 };
                 (id.as_str(), line)
             })
@@ -343,19 +357,24 @@ impl Job {
                 .collect();
             return Ok(report);
         }
+        // Every chunk is sent even when an earlier one failed (each is
+        // replay-safe and independent), and each failure is kept for the
+        // ids it carried: nothing applied goes unreported.
         let handle = AccessRequests::new(self.engine.clone());
-        match change {
-            Change::Cancel { comment } => {
-                for chunk in ids.chunks(MAX_BULK_CANCEL_IDS) {
+        let mut failed: BTreeMap<String, String> = BTreeMap::new();
+        let chunk_size = match change {
+            Change::Cancel { .. } => MAX_BULK_CANCEL_IDS,
+            Change::Close(_) => MAX_CLOSE_IDS,
+        };
+        for chunk in ids.chunks(chunk_size) {
+            let sent = match &change {
+                Change::Cancel { comment } => {
                     handle
                         .bulk_cancel(chunk.iter().cloned(), comment.clone())
                         .send()
-                        .await?;
-                    report.change_calls += 1;
+                        .await
                 }
-            }
-            Change::Close(settings) => {
-                for chunk in ids.chunks(MAX_CLOSE_IDS) {
+                Change::Close(settings) => {
                     let mut close = handle.close(chunk.iter().cloned());
                     if let Some(e) = &settings.execution {
                         close = close.execution_status(e.clone());
@@ -366,15 +385,29 @@ impl Job {
                     if let Some(m) = &settings.message {
                         close = close.message(m.clone());
                     }
-                    close.send().await?;
-                    report.change_calls += 1;
+                    close.send().await
                 }
+            };
+            report.change_calls += 1;
+            if let Err(e) = sent {
+                if e.kind() == ErrorKind::Validation {
+                    return Err(e);
+                }
+                let text = e.to_string();
+                failed.extend(chunk.iter().map(|id| (id.clone(), text.clone())));
             }
         }
         if !self.settle.is_zero() {
             tokio::time::sleep(self.settle).await;
         }
         self.check(ids, &mut report).await?;
+        for (id, error) in failed {
+            if let Some(outcome) = report.outcomes.get_mut(&id) {
+                if *outcome != ChangeOutcome::Changed {
+                    *outcome = ChangeOutcome::Failed { error };
+                }
+            }
+        }
         Ok(report)
     }
 

@@ -4,11 +4,12 @@
 pub(crate) mod filter;
 mod pages;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
-use sailpoint_access_api::{dispatch, limits, Family, Rule};
+use sailpoint_access_api::{dispatch, limits, Family, Rule, Timestamp};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
@@ -252,13 +253,21 @@ impl StatusQuery {
 
     /// The statuses of the given access requests, in as few calls as the
     /// client's family allows: v3 takes up to 50 ids per `accessRequestId in`
-    /// query; the versioned family, which has no `in` there, one `eq` query
-    /// per id. At most `max_each` statuses are read per query.
+    /// query. The versioned family has no `in` there: it first walks the
+    /// newest statuses (pages of 250, newest first), since the requests a job
+    /// just changed are recent, and stops once every id was seen and the walk
+    /// is past their creation; only ids still missing after as many pages as
+    /// there were ids get one `eq` query each. So 750 recent requests cost a
+    /// few pages, and an id that does not exist costs at most two calls. At
+    /// most `max_each` statuses are read per query.
     pub(crate) async fn of_requests(
         &self,
         ids: &[String],
         max_each: usize,
     ) -> Result<(Vec<RequestedItemStatus>, usize)> {
+        if self.engine.family() != Family::V3 && ids.len() > 1 {
+            return self.of_requests_by_walk(ids, max_each).await;
+        }
         // `in` is a v3 operator (see `Filter::v3_only`); `eq` works in every
         // family, so any other family, a future one included, gets one
         // query per id rather than a refused filter.
@@ -274,6 +283,59 @@ impl StatusQuery {
         let mut out = Vec::new();
         let calls = filters.len();
         for filter in filters {
+            out.extend(self.clone().filter(filter).collect(max_each).await?);
+        }
+        Ok((out, calls))
+    }
+
+    /// The versioned family's `of_requests`: a walk of the newest statuses,
+    /// then one `eq` query per id still missing.
+    async fn of_requests_by_walk(
+        &self,
+        ids: &[String],
+        max_each: usize,
+    ) -> Result<(Vec<RequestedItemStatus>, usize)> {
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut oldest_wanted: Option<Timestamp> = None;
+        let mut out = Vec::new();
+        let mut calls = 0;
+        let mut pages = self
+            .clone()
+            .sort_desc(StatusSort::Created)
+            .limit(MAX_PAGE_SIZE)
+            .pages();
+        while calls < ids.len() {
+            let Some(page) = pages.try_next().await? else {
+                break;
+            };
+            calls += 1;
+            let page_oldest = page.items.iter().filter_map(|s| s.created).min();
+            for status in page.items {
+                let Some(id) = status.access_request_id.as_deref() else {
+                    continue;
+                };
+                if wanted.contains(id) {
+                    seen.insert(id.to_owned());
+                    if let Some(created) = status.created {
+                        oldest_wanted = Some(oldest_wanted.map_or(created, |o| o.min(created)));
+                    }
+                    out.push(status);
+                }
+            }
+            // Every id seen, and this page already older than the oldest of
+            // them: no item of theirs can come later in the walk.
+            let past_them = match (page_oldest, oldest_wanted) {
+                (Some(page), Some(wanted)) => page < wanted,
+                _ => false,
+            };
+            if seen.len() == wanted.len() && past_them {
+                return Ok((out, calls));
+            }
+        }
+        for id in ids.iter().filter(|id| !seen.contains(*id)) {
+            calls += 1;
+            let filter = Filter::access_request_id().eq(id);
             out.extend(self.clone().filter(filter).collect(max_each).await?);
         }
         Ok((out, calls))
