@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use sailpoint_access::{AccessRequestConfigs, Client, ConfigDocument};
+use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument};
 
 use crate::cli::{ConfigCommand, DocFormat, ReportOutput};
 use crate::error::{self, CliError, CliResult};
@@ -57,18 +57,6 @@ fn load<D: ConfigDocument>(path: &Path) -> Result<Value, CliError> {
         CliError::usage(format!("{}: {}", path.display(), CliError::from(e).message))
     })?;
     Ok(value)
-}
-
-/// `over` laid on `base`: objects merge key by key, anything else replaces.
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                merge(b.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
 }
 
 /// Leaves as `path = value`, arrays by index.
@@ -145,17 +133,6 @@ async fn current<D: ConfigDocument>(handle: &AccessRequestConfigs<D>) -> Result<
         .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))
 }
 
-/// Lays `patch` over `cfg` as JSON. A result that no longer decodes leaves
-/// `cfg` as it was; the check after the write reports what did not apply.
-fn overlay<T: Serialize + serde::de::DeserializeOwned>(cfg: &mut T, patch: &Value) {
-    if let Ok(mut v) = serde_json::to_value(&*cfg) {
-        merge(&mut v, patch);
-        if let Ok(next) = serde_json::from_value(v) {
-            *cfg = next;
-        }
-    }
-}
-
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
     serde_json::from_value(value)
         .map_err(|e| CliError::usage(format!("the merged configuration is not valid: {e}")))
@@ -201,7 +178,7 @@ async fn run_on<D: ConfigDocument>(
             let wanted = load::<D>(&file)?;
             let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
-            merge(&mut merged, &wanted);
+            merge_patch(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
             show(&changes, output)?;
             eprintln!("{} field(s) differ", changes.len());
@@ -217,7 +194,7 @@ async fn run_on<D: ConfigDocument>(
             let wanted = load::<D>(&file)?;
             let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
-            merge(&mut merged, &wanted);
+            merge_patch(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
             show(&changes, output)?;
             if changes.is_empty() {
@@ -239,12 +216,11 @@ async fn run_on<D: ConfigDocument>(
             // at the time of the write, so fields it does not name (and
             // properties this SDK does not know) keep their values.
             decode::<D>(merged.clone())?;
-            let patch = wanted.clone();
-            let stored = handle.update(move |cfg| overlay(cfg, &patch)).await?;
+            let stored = handle.merge(wanted.clone()).await?;
             let stored = serde_json::to_value(stored)
                 .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))?;
             let mut expected = stored.clone();
-            merge(&mut expected, &wanted);
+            merge_patch(&mut expected, &wanted);
             let left = diff(&stored, &expected);
             if left.is_empty() {
                 eprintln!("applied {} change(s)", changes.len());
@@ -272,7 +248,7 @@ mod tests {
     #[test]
     fn merge_keeps_fields_the_patch_does_not_name() {
         let mut base = json!({"a": true, "b": {"c": 1, "d": [1, 2]}, "x": "keep"});
-        merge(&mut base, &json!({"b": {"c": 2, "d": [3]}}));
+        merge_patch(&mut base, &json!({"b": {"c": 2, "d": [3]}}));
         assert_eq!(
             base,
             json!({"a": true, "b": {"c": 2, "d": [3]}, "x": "keep"})

@@ -38,7 +38,8 @@ pub use ops::access_requests::{
     MAX_ENTITLEMENTS, MAX_IDENTITIES_WITH_ENTITLEMENTS, MAX_ITEMS,
 };
 pub use ops::config::{
-    config_from_json_strict, AccessRequestConfigs, AccessRequestConfigsV2, ConfigDocument,
+    config_from_json_strict, merge_patch, AccessRequestConfigs, AccessRequestConfigsV2,
+    ConfigDocument,
 };
 pub use ops::statuses::filter::{
     AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter,

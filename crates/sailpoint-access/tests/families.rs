@@ -582,3 +582,56 @@ async fn one_config_handle_serves_both_documents() {
             .auto_approval_enabled
     );
 }
+
+/// Configuration as code that cannot erase: a partial document merged over
+/// the tenant's keeps every setting it does not name, unknown properties
+/// included; `null` removes; a misspelt key is refused before anything is
+/// written.
+#[tokio::test]
+async fn merging_a_partial_document_keeps_what_it_does_not_name() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, RetryPolicy::disabled());
+    let full: AccessRequestConfig = serde_json::from_value(json!({
+        "approvalsMustBeExternal": true,
+        "autoApprovalEnabled": false,
+        "reauthorizationEnabled": true,
+        "requestOnBehalfOfConfig": {"allowRequestOnBehalfOfAnyoneByAnyone": true},
+        "entitlementRequestConfig": {"allowEntitlementRequest": true, "requestCommentsRequired": true},
+        "futureTenantSetting": {"level": 3}
+    }))
+    .unwrap();
+    client.access_request_config().set(full).await.unwrap();
+
+    let stored = client
+        .access_request_config()
+        .merge(json!({"autoApprovalEnabled": true, "reauthorizationEnabled": null}))
+        .await
+        .unwrap();
+    let stored = serde_json::to_value(stored).unwrap();
+    assert_eq!(stored["autoApprovalEnabled"], true);
+    assert_eq!(stored["approvalsMustBeExternal"], true, "{stored}");
+    assert_eq!(
+        stored["requestOnBehalfOfConfig"]["allowRequestOnBehalfOfAnyoneByAnyone"],
+        true
+    );
+    assert_eq!(
+        stored["entitlementRequestConfig"]["requestCommentsRequired"],
+        true
+    );
+    assert_eq!(stored["futureTenantSetting"], json!({"level": 3}));
+    assert_eq!(stored["reauthorizationEnabled"], false, "null removed it: its default");
+
+    let writes = sandbox.requests_received(Operation::SetAccessRequestConfig);
+    let err = client
+        .access_request_config()
+        .merge(json!({"autoAprovalEnabled": false}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation().unwrap().rule.code(), "document.known_fields");
+    assert!(err.to_string().contains("autoAprovalEnabled"), "{err}");
+    assert_eq!(
+        sandbox.requests_received(Operation::SetAccessRequestConfig),
+        writes,
+        "nothing was written"
+    );
+}

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::engine::Engine;
-use crate::error::{Error, Result, ValidationError};
+use crate::error::{excerpt, Error, Result, ValidationError};
 
 /// A configuration document the tenant stores and replaces whole:
 /// [`AccessRequestConfig`] (v3 and versioned v1, deprecated by the vendor)
@@ -250,8 +250,10 @@ impl<D: ConfigDocument> AccessRequestConfigs<D> {
     }
 
     /// Replaces the whole configuration and returns what the service stored.
-    /// Fields left at their default are reset by the service: prefer
-    /// [`update`](Self::update).
+    /// This is a full replacement: every field the document leaves at its
+    /// default is reset on the tenant, and a document read from a partial
+    /// file erases what the file does not name. To change some fields,
+    /// use [`merge`](Self::merge) or [`update`](Self::update).
     ///
     /// ```no_run
     /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
@@ -263,6 +265,46 @@ impl<D: ConfigDocument> AccessRequestConfigs<D> {
     /// ```
     pub fn set(&self, config: D) -> impl Future<Output = Result<D>> + Send + 'static {
         set(self.engine.clone(), config)
+    }
+
+    /// Lays a partial document over the tenant's and writes the result:
+    /// configuration as code that cannot erase by accident. `patch` follows
+    /// JSON merge-patch (RFC 7386): its objects merge key by key, any other
+    /// value replaces, `null` removes the key; properties the patch does
+    /// not name keep their values, those this SDK does not know included.
+    /// The patch's own properties are checked first (an unknown one is
+    /// refused, named, as [`ConfigDocument::from_json_strict`] does), and a
+    /// merged document that does not decode is refused before anything is
+    /// written. Like [`update`](Self::update), not atomic.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let patch = serde_json::json!({"entitlementRequestConfig": {"requestCommentsRequired": true}});
+    /// let stored = client.access_request_config().merge(patch).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn merge(
+        &self,
+        patch: serde_json::Value,
+    ) -> impl Future<Output = Result<D>> + Send + 'static {
+        let engine = self.engine.clone();
+        async move {
+            // The patch names only known properties; its nulls (removals)
+            // are no values to check.
+            D::from_json_strict(&without_nulls(&patch).to_string())?;
+            let tenant = get::<D>(engine.clone()).await?;
+            let mut merged = serde_json::to_value(&tenant)
+                .map_err(|e| Error::config(format!("cannot encode {}: {e}", D::NAME)))?;
+            merge_patch(&mut merged, &patch);
+            let config: D = serde_json::from_value(merged).map_err(|e| {
+                ValidationError::with_message(
+                    Rule::DocumentKnownFields,
+                    excerpt(&patch.to_string(), 120),
+                    format!("the merged {} does not decode: {e}", D::NAME),
+                )
+            })?;
+            set(engine, config).await
+        }
     }
 
     /// Reads the configuration, applies `change`, and writes it back: fields
@@ -305,6 +347,52 @@ async fn set<D: ConfigDocument>(engine: Engine, config: D) -> Result<D> {
         })
         .await?;
     Ok(value.into_inner())
+}
+
+/// Lays `patch` over `target` as JSON merge-patch (RFC 7386): objects merge
+/// key by key, `null` removes a key, any other value replaces.
+///
+/// Written here rather than taken from a crate: the RFC's algorithm is these
+/// few lines over `serde_json::Value`.
+///
+/// ```
+/// use serde_json::json;
+/// let mut doc = json!({"a": 1, "b": {"c": 2, "d": 3}, "keep": true});
+/// sailpoint_access::merge_patch(&mut doc, &json!({"a": null, "b": {"c": 5}}));
+/// assert_eq!(doc, json!({"b": {"c": 5, "d": 3}, "keep": true}));
+/// ```
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
+    }
+}
+
+/// `value` without the object members whose value is `null`, at any depth.
+fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(fields) => serde_json::Value::Object(
+            fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Reads an [`AccessRequestConfig`] written by a person (a file), refusing
