@@ -11,7 +11,8 @@ use crate::cli::{
     CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus, ReportOutput,
 };
 use crate::error::{self, CliError, CliResult};
-use crate::{confirm, status, table};
+use crate::prompt::confirm;
+use crate::table;
 
 fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     match (args.ids.is_empty(), args.selection.is_empty()) {
@@ -52,7 +53,7 @@ fn print(output: ReportOutput, report: &CancelReport, verb: &str) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     match output {
         ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut stdout, report).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         ReportOutput::Table => {
@@ -113,7 +114,7 @@ pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
     let change = &args.change;
     execute("cancel", change, |dry| {
         let c = if change.ids.is_empty() {
-            client.cancel_matching(status::query(client, &change.selection)?, &args.comment)
+            client.cancel_matching(change.selection.query(client), &args.comment)
         } else {
             client.cancel_requests(change.ids.iter().cloned(), &args.comment)
         };
@@ -127,7 +128,7 @@ pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
     let change = &args.change;
     execute("close", change, |dry| {
         let mut c = if change.ids.is_empty() {
-            client.close_matching(status::query(client, &change.selection)?)
+            client.close_matching(change.selection.query(client))
         } else {
             client.close_requests(change.ids.iter().cloned())
         };

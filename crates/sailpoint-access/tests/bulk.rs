@@ -14,7 +14,7 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use sailpoint_access::bulk::{plan, BulkRow, MemoryJournal, PlanLimits, RowOutcome};
 use sailpoint_access::types::{AccessItemType, AccessRequestType, RequestedForIdentities};
 use sailpoint_access::{validate_access_request, Client, RateLimit, Timestamp};
-use sailpoint_access_sandbox::{Latency, Operation, RateLimit as SandboxRateLimit, Sandbox};
+use sailpoint_access_sandbox::{Latency, Operation, RateLimitFault, Sandbox};
 
 fn row_strategy() -> impl Strategy<Value = BulkRow> {
     (
@@ -255,7 +255,7 @@ async fn a_bulk_run_submits_every_row_once_then_skips_them_as_pending() {
 async fn pacing_keeps_to_the_rate_limit_with_no_429() {
     let limit = 50u32;
     let sandbox = Sandbox::builder()
-        .rate_limit(SandboxRateLimit::new(limit, Duration::from_secs(1)))
+        .rate_limit(RateLimitFault::new(limit, Duration::from_secs(1)))
         .latency(Latency::new(Duration::from_millis(20)))
         .start()
         .await

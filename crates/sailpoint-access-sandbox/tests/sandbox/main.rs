@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod binary;
 mod duplicates;
+mod facade;
 mod faults;
 mod lifecycle;
 mod listing;
