@@ -541,3 +541,38 @@ pub async fn rate_ceiling(args: &Args) -> Result<(), BoxError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_tells_429s_from_other_retries_by_status() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let before = Retries::now();
+        tracing::subscriber::with_default(RetryCounter, || {
+            runtime.block_on(async {
+                let sandbox = Sandbox::builder()
+                    .rate_limit(RateLimitFault::new(1, Duration::from_millis(300)))
+                    .start()
+                    .await
+                    .unwrap();
+                let client = sandbox
+                    .client_builder()
+                    .rate_limit(None)
+                    .retry(retry_policy())
+                    .build()
+                    .unwrap();
+                client.access_request_config().get().await.unwrap();
+                // Over the limit: retried after the window, counted as a 429.
+                client.access_request_config().get().await.unwrap();
+            });
+        });
+        let seen = before.since();
+        assert!(seen.limited >= 1, "429s counted: {}", seen.limited);
+        assert_eq!(seen.other, 0);
+    }
+}
