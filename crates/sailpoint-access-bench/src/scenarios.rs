@@ -393,9 +393,9 @@ pub async fn decode(args: &Args) -> Result<(), BoxError> {
 
 /// The sandbox for `memory` and `bulk-grant`: prints its base URL, serves
 /// until stdin closes. Every flag of the sandbox's own command line
-/// ([`SandboxArgs`]: `--rate-limit`/`--limit`, `--rate-window-ms`/`--window-ms`,
+/// (`SandboxArgs`: `--rate-limit`/`--limit`, `--rate-window-ms`/`--window-ms`,
 /// `--latency-ms`, `--no-offset-quirk`, ...) applies; unlike the sandbox
-/// binary it picks a free port and seeds with [`SEED`] unless told otherwise.
+/// binary it picks a free port and seeds with `SEED` unless told otherwise.
 pub async fn serve(argv: &[String]) -> Result<(), BoxError> {
     // `--help` and a bad flag end the process as any clap command does.
     let serve = Serve::parse_from(std::iter::once("serve").chain(argv.iter().map(String::as_str)));
