@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use sailpoint_access_api::operations;
 
+use crate::common::{http, token_answer};
+
 const BIN: &str = env!("CARGO_BIN_EXE_sailpoint-access-sandbox");
 
 #[tokio::test]
@@ -36,19 +38,7 @@ async fn binary_serves_with_the_given_options() {
     assert_eq!(value("SAIL_CLIENT_SECRET="), "cli-secret");
 
     let http = http();
-    let token: serde_json::Value = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cli-id"),
-            ("client_secret", "cli-secret"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = token_answer(&http, &base, "cli-id", "cli-secret").await;
     assert_eq!(token["expires_in"], 120);
     let response = http
         .get(format!(
@@ -133,31 +123,15 @@ impl Running {
     }
 
     async fn token(&self, http: &reqwest::Client) -> String {
-        let token: serde_json::Value = http
-            .post(format!("{}/oauth/token", self.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", sailpoint_access_sandbox::DEFAULT_CLIENT_ID),
-                (
-                    "client_secret",
-                    sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
-                ),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = token_answer(
+            http,
+            &self.base,
+            sailpoint_access_sandbox::DEFAULT_CLIENT_ID,
+            sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
+        )
+        .await;
         token["access_token"].as_str().unwrap().to_owned()
     }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
 }
 
 fn grant_body() -> serde_json::Value {
