@@ -3,10 +3,14 @@
 //! `clap::Args` struct, so that a knob added to the builder is added here
 //! once and reaches all three.
 
+use std::net::IpAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args};
 use sailpoint_access_api::limits;
+use sailpoint_access_api::types::{AccessRequestConfig, AccessRequestConfigV2};
+use serde::de::DeserializeOwned;
 
 use crate::{
     AutoLifecycle, DropConnections, Latency, RateLimitFault, Sandbox, SandboxBuilder, ServerErrors,
@@ -46,6 +50,9 @@ pub struct SandboxArgs {
     /// serve: 0]
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
+    /// Listen on this IP address instead of 127.0.0.1
+    #[arg(long, value_name = "IP")]
+    pub host: Option<IpAddr>,
     /// Start with this many generated statuses [default: 0]
     #[arg(long, value_name = "N")]
     pub seed_statuses: Option<usize>,
@@ -65,6 +72,14 @@ pub struct SandboxArgs {
     /// Answer an empty page instead of 400 "Specified offset is invalid."
     #[arg(long)]
     pub no_offset_quirk: bool,
+    /// Start with this access request configuration (a JSON file; unknown
+    /// properties are kept) [default: the sandbox's]
+    #[arg(long, value_name = "FILE", value_parser = json_file::<AccessRequestConfig>)]
+    pub config: Option<AccessRequestConfig>,
+    /// Start with this second configuration document (a JSON file)
+    /// [default: the sandbox's]
+    #[arg(long, value_name = "FILE", value_parser = json_file::<AccessRequestConfigV2>)]
+    pub config_v2: Option<AccessRequestConfigV2>,
 
     /// Delay every API response by this many milliseconds.
     #[arg(long, value_name = "MS", help_heading = "Faults (API operations only)")]
@@ -166,6 +181,15 @@ impl SandboxArgs {
         if let Some(port) = self.port {
             b = b.port(port);
         }
+        if let Some(ip) = self.host {
+            b = b.host(ip);
+        }
+        if let Some(config) = self.config {
+            b = b.config(config);
+        }
+        if let Some(config) = self.config_v2 {
+            b = b.config_v2(config);
+        }
         if let Some(n) = self.seed_statuses {
             b = b.seed_statuses(n);
         }
@@ -226,6 +250,14 @@ impl SandboxArgs {
         }
         b
     }
+}
+
+/// A JSON document read from a file while parsing, so that a bad file is
+/// a usage error naming it.
+fn json_file<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+    let text =
+        std::fs::read_to_string(Path::new(path)).map_err(|e| format!("cannot read it: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("not the expected JSON document: {e}"))
 }
 
 /// A share between 0 and 1.
@@ -350,6 +382,50 @@ mod tests {
                 Duration::from_secs(limits::RATE_LIMIT_WINDOW_SECONDS),
             ));
         assert_eq!(format!("{b:?}"), format!("{expected:?}"));
+    }
+
+    #[test]
+    fn host_and_configuration_files_are_read_while_parsing() {
+        let dir = std::env::temp_dir().join(format!("sandbox-args-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let v3 = dir.join("config.json");
+        std::fs::write(&v3, r#"{"autoApprovalEnabled": true, "futureSetting": 1}"#).unwrap();
+        let v2 = dir.join("config-v2.json");
+        std::fs::write(&v2, r#"{"machineIdentityAccessRequestEnabled": false}"#).unwrap();
+        let args = parse(&[
+            "--host",
+            "127.0.0.2",
+            "--config",
+            v3.to_str().unwrap(),
+            "--config-v2",
+            v2.to_str().unwrap(),
+        ])
+        .unwrap();
+        let config = args.config.clone().unwrap();
+        assert!(config.auto_approval_enabled);
+        let expected = Sandbox::builder()
+            .port(DEFAULT_PORT)
+            .host([127, 0, 0, 2].into())
+            .config(config)
+            .config_v2(args.config_v2.clone().unwrap());
+        assert_eq!(
+            format!("{:?}", args.into_builder()),
+            format!("{expected:?}")
+        );
+        let missing = dir.join("missing.json");
+        let err = parse(&["--config", missing.to_str().unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing.json") && err.contains("--config"),
+            "{err}"
+        );
+        std::fs::write(&v3, r#"{"autoApprovalEnabled": "yes"}"#).unwrap();
+        let err = parse(&["--config", v3.to_str().unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not the expected JSON document"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

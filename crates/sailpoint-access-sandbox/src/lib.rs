@@ -105,6 +105,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// Listens on this IP address instead of 127.0.0.1, keeping the port.
+    pub fn host(mut self, ip: std::net::IpAddr) -> Self {
+        self.addr.set_ip(ip);
+        self
+    }
+
     /// Listens on this address instead of 127.0.0.1.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
