@@ -63,6 +63,8 @@ pub enum ApiFamily {
     Versioned,
 }
 
+// Parsed once per run: the sandbox's many knobs cost nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Submit a plan file (CSV or JSON lines) as the fewest valid access requests.

@@ -17,6 +17,10 @@ use crate::{
     Stall,
 };
 
+/// Help headings of the knobs that are not about the server itself.
+const FAULTS: &str = "Faults (API operations only)";
+const TENANT: &str = "Tenant behaviour";
+
 /// The port a served sandbox listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8787;
 
@@ -82,87 +86,55 @@ pub struct SandboxArgs {
     pub config_v2: Option<AccessRequestConfigV2>,
 
     /// Delay every API response by this many milliseconds.
-    #[arg(long, value_name = "MS", help_heading = "Faults (API operations only)")]
+    #[arg(long, value_name = "MS", help_heading = FAULTS)]
     pub latency_ms: Option<u64>,
     /// Answer 429 once a caller made this many requests of one API family
     /// in a window.
-    #[arg(
-        long,
-        visible_alias = "limit",
-        value_name = "N",
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, visible_alias = "limit", value_name = "N", help_heading = FAULTS)]
     pub rate_limit: Option<u32>,
     /// Length of the rate-limit window [default: 10000]
-    #[arg(
-        long,
-        visible_alias = "window-ms",
-        value_name = "MS",
-        requires = "rate_limit",
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, visible_alias = "window-ms", value_name = "MS", requires = "rate_limit", help_heading = FAULTS)]
     pub rate_window_ms: Option<u64>,
     /// Answer this share (0 to 1) of API requests with a server error.
-    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = "Faults (API operations only)")]
+    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = FAULTS)]
     pub server_errors: Option<f64>,
     /// The 5xx answered (repeatable or comma-separated) [default: a mix of
     /// 500, 502 and 503]
-    #[arg(
-        long,
-        value_name = "STATUS",
-        value_delimiter = ',',
-        requires = "server_errors",
-        value_parser = clap::value_parser!(u16).range(500..600),
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', requires = "server_errors", value_parser = clap::value_parser!(u16).range(500..600), help_heading = FAULTS)]
     pub server_error_status: Vec<u16>,
     /// Hold this share (0 to 1) of API requests without answering.
-    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = "Faults (API operations only)")]
+    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = FAULTS)]
     pub stall: Option<f64>,
     /// Answer stalled requests after this many milliseconds [default: never]
-    #[arg(
-        long,
-        value_name = "MS",
-        requires = "stall",
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, value_name = "MS", requires = "stall", help_heading = FAULTS)]
     pub stall_ms: Option<u64>,
     /// Close the connection of this share (0 to 1) of API requests without
     /// answering.
-    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = "Faults (API operations only)")]
+    #[arg(long, value_name = "RATIO", value_parser = ratio, help_heading = FAULTS)]
     pub drop_connections: Option<f64>,
     /// Process a request before dropping its connection (the lost answer).
-    #[arg(
-        long,
-        requires = "drop_connections",
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, requires = "drop_connections", help_heading = FAULTS)]
     pub drop_after_processing: bool,
     /// Drop at most this many connections, then answer every request.
-    #[arg(
-        long,
-        value_name = "N",
-        requires = "drop_connections",
-        help_heading = "Faults (API operations only)"
-    )]
+    #[arg(long, value_name = "N", requires = "drop_connections", help_heading = FAULTS)]
     pub drop_times: Option<u32>,
 
     /// Keep a new status out of the lists for this many milliseconds.
-    #[arg(long, value_name = "MS", help_heading = "Tenant behaviour")]
+    #[arg(long, value_name = "MS", help_heading = TENANT)]
     pub visibility_delay_ms: Option<u64>,
     /// Approve pending items this many milliseconds after creation (turns
     /// the automatic lifecycle on).
-    #[arg(long, value_name = "MS", help_heading = "Tenant behaviour")]
+    #[arg(long, value_name = "MS", help_heading = TENANT)]
     pub auto_approve_ms: Option<u64>,
     /// Provision approved items this many milliseconds after approval
     /// (turns the automatic lifecycle on).
-    #[arg(long, value_name = "MS", help_heading = "Tenant behaviour")]
+    #[arg(long, value_name = "MS", help_heading = TENANT)]
     pub auto_provision_ms: Option<u64>,
     /// Share of items rejected instead of approved [default: 0]
-    #[arg(long, value_name = "RATIO", value_parser = ratio, requires = "lifecycle", help_heading = "Tenant behaviour")]
+    #[arg(long, value_name = "RATIO", value_parser = ratio, requires = "lifecycle", help_heading = TENANT)]
     pub auto_reject_ratio: Option<f64>,
     /// Share of approved items whose provisioning fails [default: 0]
-    #[arg(long, value_name = "RATIO", value_parser = ratio, requires = "lifecycle", help_heading = "Tenant behaviour")]
+    #[arg(long, value_name = "RATIO", value_parser = ratio, requires = "lifecycle", help_heading = TENANT)]
     pub auto_fail_ratio: Option<f64>,
 }
 
