@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use sailpoint_access::Filter;
 use sailpoint_access_api::types::RequestedItemStatus;
 
-use sailpoint_access_sandbox::filter::Filter as Parsed;
+use sailpoint_access_sandbox::filter::ParsedFilter as Parsed;
 
 fn status(value: &str) -> RequestedItemStatus {
     RequestedItemStatus {

@@ -9,9 +9,8 @@ use sailpoint_access_sandbox::Sandbox;
 async fn main() {
     assert_eq!(sailpoint_access::TLS_PROVIDER, "ring");
     let sandbox = Sandbox::builder().start().await.expect("sandbox starts");
-    let client = Client::builder()
-        .base_url(sandbox.base_url())
-        .client_credentials(sandbox.client_id(), sandbox.client_secret())
+    let client = sandbox
+        .client_builder()
         .build()
         .expect("a client builds with the ring provider");
     let submitted = client

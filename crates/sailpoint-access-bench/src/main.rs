@@ -13,8 +13,7 @@
 //!     [--latency-ms 100] [--concurrency 16] [--runs 3] [--naive-runs 1]
 //! sailpoint-access-bench rate-ceiling [--quick] [--statuses 40000] [--prefetch 8] [--rows 20000]
 //!     [--limit 100] [--window-ms 2000] [--latency-ms 100] [--concurrency 16] [--runs 3]
-//! sailpoint-access-bench serve --seed-statuses N [--limit N --window-ms W] [--latency-ms L]
-//!     [--no-offset-quirk]
+//! sailpoint-access-bench serve [every flag of sailpoint-access-sandbox, see serve --help]
 //! sailpoint-access-bench peer-walk --base-url URL --expected N [--prefetch P]
 //! ```
 //!
@@ -38,7 +37,7 @@ static ALLOCATOR: alloc::Counting = alloc::Counting;
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Options that take no value.
-const FLAGS: [&str; 2] = ["quick", "no-offset-quirk"];
+const FLAGS: [&str; 1] = ["quick"];
 
 /// `--key value` options of one scenario, and the flags in `FLAGS`.
 pub(crate) struct Args {
@@ -80,6 +79,17 @@ impl Args {
     }
 }
 
+/// The options of a scenario; `serve` parses its own (the sandbox's).
+fn parse(scenario: &str, rest: &[String]) -> Result<Args, BoxError> {
+    if scenario == "serve" {
+        Ok(Args {
+            values: HashMap::new(),
+        })
+    } else {
+        Args::parse(rest)
+    }
+}
+
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((scenario, rest)) = raw.split_first() else {
@@ -90,7 +100,7 @@ fn main() -> ExitCode {
         // Before the runtime exists, so its allocations are counted too.
         alloc::enable();
     }
-    let result = Args::parse(rest).and_then(|args| {
+    let result = parse(scenario, rest).and_then(|args| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
@@ -103,7 +113,7 @@ fn main() -> ExitCode {
                 "decode" => scenarios::decode(&args).await,
                 "bulk-grant" => ratelimit::bulk_grant(&args).await,
                 "rate-ceiling" => ratelimit::rate_ceiling(&args).await,
-                "serve" => scenarios::serve(&args).await,
+                "serve" => scenarios::serve(rest).await,
                 "peer-walk" => scenarios::peer_walk(&args).await,
                 other => Err(format!("unknown scenario {other}").into()),
             }

@@ -2,8 +2,8 @@
 //! pacing against a sandbox enforcing the vendor's rate limit, scaled down.
 //!
 //! 429s are counted on the client side: a `tracing` subscriber of our own
-//! counts the engine's `retrying` debug events whose `error` field starts
-//! with "rate limited", and sums the `wait_ms` they announce.
+//! counts the engine's `retrying` debug events whose `status` field is 429,
+//! and sums the `wait_ms` they announce.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use sailpoint_access::bulk::{plan, BulkRow, Plan, PlanLimits, RowOutcome};
 use sailpoint_access::types::{AccessItemType, AccessRequestType};
 use sailpoint_access::{Client, RateLimit, RetryPolicy};
 use sailpoint_access_sandbox::{
-    Latency, Operation, RateLimit as SandboxRateLimit, Sandbox, SandboxHandle, DEFAULT_CLIENT_ID,
+    Latency, Operation, RateLimitFault, Sandbox, SandboxHandle, DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
 };
 use serde_json::json;
@@ -35,30 +35,28 @@ struct RetryCounter;
 #[derive(Default)]
 struct RetryEvent {
     message: String,
-    error: String,
+    status: Option<u64>,
     wait_ms: u64,
 }
 
 impl Visit for RetryEvent {
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if field.name() == "wait_ms" {
-            self.wait_ms = value;
+        match field.name() {
+            "wait_ms" => self.wait_ms = value,
+            "status" => self.status = Some(value),
+            _ => {}
         }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => value.clone_into(&mut self.message),
-            "error" => value.clone_into(&mut self.error),
-            _ => {}
+        if field.name() == "message" {
+            value.clone_into(&mut self.message);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            "error" => self.error = format!("{value:?}"),
-            _ => {}
+        if field.name() == "message" {
+            self.message = format!("{value:?}");
         }
     }
 }
@@ -96,7 +94,7 @@ impl Subscriber for RetryCounter {
         if seen.message != "retrying" {
             return;
         }
-        if seen.error.starts_with("rate limited") {
+        if seen.status == Some(429) {
             LIMITED.fetch_add(1, Ordering::Relaxed);
             LIMITED_WAIT_MS.fetch_add(seen.wait_ms, Ordering::Relaxed);
         } else {
@@ -175,7 +173,7 @@ impl Limit {
         Ok(Sandbox::builder()
             .seed(SEED)
             .seed_statuses(statuses)
-            .rate_limit(SandboxRateLimit::new(self.requests, self.window))
+            .rate_limit(RateLimitFault::new(self.requests, self.window))
             .latency(Latency::new(self.latency))
             .start()
             .await?)
@@ -542,4 +540,39 @@ pub async fn rate_ceiling(args: &Args) -> Result<(), BoxError> {
         out.series(&format!("{name}.wall_s"), "s", &s[5]);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_tells_429s_from_other_retries_by_status() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let before = Retries::now();
+        tracing::subscriber::with_default(RetryCounter, || {
+            runtime.block_on(async {
+                let sandbox = Sandbox::builder()
+                    .rate_limit(RateLimitFault::new(1, Duration::from_millis(300)))
+                    .start()
+                    .await
+                    .unwrap();
+                let client = sandbox
+                    .client_builder()
+                    .rate_limit(None)
+                    .retry(retry_policy())
+                    .build()
+                    .unwrap();
+                client.access_request_config().get().await.unwrap();
+                // Over the limit: retried after the window, counted as a 429.
+                client.access_request_config().get().await.unwrap();
+            });
+        });
+        let seen = before.since();
+        assert!(seen.limited >= 1, "429s counted: {}", seen.limited);
+        assert_eq!(seen.other, 0);
+    }
 }

@@ -5,11 +5,12 @@ use std::pin::pin;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use futures::TryStreamExt;
 use sailpoint_access::Client;
 use sailpoint_access_api::types::RequestedItemStatus;
 use sailpoint_access_sandbox::{
-    Latency, RateLimit as SandboxRateLimit, Sandbox, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+    Latency, Sandbox, SandboxArgs, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
 };
 use serde_json::json;
 
@@ -20,6 +21,14 @@ use crate::{alloc, Args, BoxError};
 pub(crate) const PAGE: usize = 250;
 // Fixed so every run serves the same data.
 pub(crate) const SEED: u64 = 7;
+
+/// The command line of `serve`: the sandbox's own.
+#[derive(Parser)]
+#[command(name = "sailpoint-access-bench serve")]
+struct Serve {
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
 
 fn facade(base_url: &str) -> Result<Client, BoxError> {
     Ok(Client::builder()
@@ -383,23 +392,14 @@ pub async fn decode(args: &Args) -> Result<(), BoxError> {
 }
 
 /// The sandbox for `memory` and `bulk-grant`: prints its base URL, serves
-/// until stdin closes. `--limit N --window-ms W` enforces N API requests per
-/// W ms (429 past it), `--latency-ms L` adds L ms to every API response,
-/// `--no-offset-quirk` answers an empty page past the end instead of 400.
-pub async fn serve(args: &Args) -> Result<(), BoxError> {
-    let statuses = args.num("seed-statuses", 0)?;
-    let mut builder = Sandbox::builder().seed(SEED).seed_statuses(statuses);
-    if let Some(limit) = args.text("limit") {
-        let window = Duration::from_millis(args.num("window-ms", 1000)? as u64);
-        builder = builder.rate_limit(SandboxRateLimit::new(limit.parse()?, window));
-    }
-    let latency_ms = args.num("latency-ms", 0)?;
-    if latency_ms > 0 {
-        builder = builder.latency(Latency::new(Duration::from_millis(latency_ms as u64)));
-    }
-    if args.flag("no-offset-quirk") {
-        builder = builder.offset_quirk(false);
-    }
+/// until stdin closes. Every flag of the sandbox's own command line
+/// (`SandboxArgs`: `--rate-limit`/`--limit`, `--rate-window-ms`/`--window-ms`,
+/// `--latency-ms`, `--no-offset-quirk`, ...) applies; unlike the sandbox
+/// binary it picks a free port and seeds with `SEED` unless told otherwise.
+pub async fn serve(argv: &[String]) -> Result<(), BoxError> {
+    // `--help` and a bad flag end the process as any clap command does.
+    let serve = Serve::parse_from(std::iter::once("serve").chain(argv.iter().map(String::as_str)));
+    let builder = serve.sandbox.apply(Sandbox::builder().seed(SEED));
     let sandbox = builder.start().await?;
     println!("{}", sandbox.base_url());
     tokio::task::spawn_blocking(|| {
@@ -459,4 +459,40 @@ pub async fn peer_walk(args: &Args) -> Result<(), BoxError> {
         })
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_takes_the_sandbox_flags_over_its_own_defaults() {
+        let argv = [
+            "serve",
+            "--seed-statuses",
+            "5",
+            "--limit",
+            "3",
+            "--window-ms",
+            "300",
+            "--stall",
+            "0.5",
+            "--no-offset-quirk",
+        ];
+        let serve = Serve::try_parse_from(argv).unwrap();
+        let expected = Sandbox::builder()
+            .seed(SEED)
+            .seed_statuses(5)
+            .offset_quirk(false)
+            .rate_limit(sailpoint_access_sandbox::RateLimitFault::new(
+                3,
+                Duration::from_millis(300),
+            ))
+            .stall(sailpoint_access_sandbox::Stall::forever(0.5));
+        assert_eq!(
+            format!("{:?}", serve.sandbox.apply(Sandbox::builder().seed(SEED))),
+            format!("{expected:?}")
+        );
+        assert!(Serve::try_parse_from(["serve", "--window-ms", "5"]).is_err());
+    }
 }

@@ -221,3 +221,31 @@ fn quick_is_a_flag_that_other_options_override() {
         .iter()
         .all(|l| l["name"].as_str().is_none_or(|n| !n.starts_with("naive_"))));
 }
+
+#[test]
+fn serve_takes_every_flag_of_the_sandbox_command_line() {
+    let help = Command::new(env!("CARGO_BIN_EXE_sailpoint-access-bench"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("the bench binary starts");
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    let shared = {
+        use clap::Args;
+        sailpoint_access_sandbox::SandboxArgs::augment_args(clap::Command::new("flags"))
+    };
+    let flags: Vec<String> = shared
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    assert!(flags.len() >= 20, "{flags:?}");
+    for flag in flags {
+        assert!(text.contains(&flag), "{flag} in {text}");
+    }
+    let bad = Command::new(env!("CARGO_BIN_EXE_sailpoint-access-bench"))
+        .args(["serve", "--window-ms", "10"])
+        .output()
+        .expect("the bench binary starts");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate-limit"));
+}

@@ -12,7 +12,8 @@ use crate::cli::{
     CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus, ReportOutput,
 };
 use crate::error::{self, CliError, CliResult};
-use crate::{confirm, status, table};
+use crate::prompt::confirm;
+use crate::table;
 
 fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     match (args.ids.is_empty(), args.selection.is_empty()) {
@@ -56,7 +57,7 @@ fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     match output {
         ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut stdout, report).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         ReportOutput::Table => {
@@ -108,7 +109,7 @@ pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
             .settle(settle)
             .dry_run(dry);
         let job = match change.ids.is_empty() {
-            true => job.matching(status::query(client, &change.selection)?),
+            true => job.matching(change.selection.query(client)),
             false => job.ids(change.ids.iter().cloned()),
         };
         Ok(job.send())
@@ -123,7 +124,7 @@ pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
     let build = |dry: bool| {
         let mut job = client.close_many().settle(settle).dry_run(dry);
         job = match change.ids.is_empty() {
-            true => job.matching(status::query(client, &change.selection)?),
+            true => job.matching(change.selection.query(client)),
             false => job.ids(change.ids.iter().cloned()),
         };
         if let Some(s) = args.execution_status {

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sailpoint_access::Family;
+use sailpoint_access_sandbox::SandboxArgs;
+
+use crate::selection::Selection;
+use crate::status::StatusArgs;
 
 /// Exit codes, shown at the end of `--help` and in the README.
 pub const EXIT_CODES: &str = "\
@@ -15,8 +19,10 @@ Exit codes:
 
 Settings: flags win over SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
 (or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over config.json in the
-working directory. stdout carries data only; progress, prompts and logs go to
-stderr.";
+working directory; the base URL last comes from the SailPoint CLI's active
+environment in ~/.sailpoint/config.yaml. stdout carries data only; progress,
+prompts and logs go to stderr. A closed stdout (`| head`) ends a command
+quietly with exit code 0.";
 
 /// A command line for SailPoint Identity Security Cloud access requests.
 #[derive(Debug, Parser)]
@@ -79,6 +85,8 @@ impl clap::builder::TypedValueParser for FamilyParser {
     }
 }
 
+// Parsed once per run: the sandbox's many knobs cost nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Submit a plan file (CSV or JSON lines) as the fewest valid access requests.
@@ -235,106 +243,6 @@ pub struct SubmitArgs {
     pub output: ReportOutput,
 }
 
-/// Outputs of status listings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListOutput {
-    /// Aligned columns.
-    Table,
-    /// One JSON array (streamed).
-    Json,
-    /// One JSON object a line.
-    Jsonl,
-    /// Comma-separated values with a header.
-    Csv,
-}
-
-/// The filters shared by `status`, `cancel` and `close`.
-#[derive(Debug, Args, Default, Clone)]
-pub struct Selection {
-    /// Requests for this identity (`me` for the caller).
-    #[arg(long, value_name = "IDENTITY")]
-    pub requested_for: Option<String>,
-    /// Requests made by this identity (`me` for the caller).
-    #[arg(long, value_name = "IDENTITY")]
-    pub requested_by: Option<String>,
-    /// Requests for or by this identity.
-    #[arg(long, value_name = "IDENTITY")]
-    pub regarding_identity: Option<String>,
-    /// Requests with an approval assigned to this identity.
-    #[arg(long, value_name = "IDENTITY")]
-    pub assigned_to: Option<String>,
-    /// Only requests still executing.
-    #[arg(long)]
-    pub pending: bool,
-    /// Only this access request.
-    #[arg(long, value_name = "ID")]
-    pub access_request_id: Option<String>,
-    /// Only this account activity item.
-    #[arg(long, value_name = "ID")]
-    pub activity_id: Option<String>,
-    /// Only requests created at or after this RFC 3339 date-time.
-    #[arg(long, value_name = "TIME")]
-    pub created_after: Option<String>,
-    /// Only requests created before this RFC 3339 date-time.
-    #[arg(long, value_name = "TIME")]
-    pub created_before: Option<String>,
-}
-
-impl Selection {
-    /// Whether any filter is given.
-    pub fn is_empty(&self) -> bool {
-        self.requested_for.is_none()
-            && self.requested_by.is_none()
-            && self.regarding_identity.is_none()
-            && self.assigned_to.is_none()
-            && !self.pending
-            && self.access_request_id.is_none()
-            && self.activity_id.is_none()
-            && self.created_after.is_none()
-            && self.created_before.is_none()
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub selection: Selection,
-
-    /// Sort by created, modified, accountActivityItemId or name; `-` in
-    /// front for descending (repeatable).
-    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
-    pub sort: Vec<String>,
-
-    /// Statuses per page (1 to 250).
-    #[arg(long, value_name = "N")]
-    pub page_size: Option<u32>,
-
-    /// Stop after this many statuses.
-    #[arg(long, value_name = "N")]
-    pub max: Option<u64>,
-
-    /// Skip this many statuses first.
-    #[arg(long, value_name = "N")]
-    pub offset: Option<u32>,
-
-    /// Pages fetched ahead while printing.
-    #[arg(long, value_name = "N")]
-    pub prefetch: Option<usize>,
-
-    /// Follow these access requests until every item has ended; prints
-    /// their final statuses.
-    #[arg(long, value_name = "ID", num_args = 1.., conflicts_with_all = ["sort", "page_size", "max", "offset"])]
-    pub watch: Vec<String>,
-
-    /// With --watch: give up after this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
-    pub timeout: u64,
-
-    /// Output format.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ListOutput,
-}
-
 #[derive(Debug, Args)]
 pub struct ChangeArgs {
     /// An access request id (repeatable).
@@ -472,65 +380,93 @@ pub enum ConfigCommand {
     },
 }
 
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 8787)]
-    pub port: u16,
-    /// Start with this many generated statuses.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub seed_statuses: usize,
-    /// Approve pending items this many milliseconds after creation
-    /// (turns the automatic lifecycle on).
-    #[arg(long, value_name = "MS")]
-    pub auto_approve_ms: Option<u64>,
-    /// Provision approved items this many milliseconds after approval
-    /// (turns the automatic lifecycle on).
-    #[arg(long, value_name = "MS")]
-    pub auto_provision_ms: Option<u64>,
-    /// Add this many milliseconds to every API response.
-    #[arg(long, value_name = "MS")]
-    pub latency_ms: Option<u64>,
-    /// Answer 429 past this many requests per window (per token and family).
-    #[arg(long, value_name = "N")]
-    pub rate_limit: Option<u32>,
-    /// The rate limit's window.
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 10_000,
-        requires = "rate_limit"
-    )]
-    pub rate_window_ms: u64,
-    /// Answer this share of API requests (0 to 1) with a server error.
-    #[arg(long, value_name = "RATIO", value_parser = ratio)]
-    pub server_errors: Option<f64>,
-    /// The status of those server errors (default: a mix of 500, 502, 503).
-    #[arg(long, value_name = "STATUS", requires = "server_errors", value_parser = clap::value_parser!(u16).range(500..600))]
-    pub server_error_status: Option<u16>,
-    /// List new statuses only this many milliseconds after their creation.
-    #[arg(long, value_name = "MS")]
-    pub visibility_delay_ms: Option<u64>,
-    /// Answer an empty page instead of 400 "Specified offset is invalid."
-    #[arg(long)]
-    pub no_offset_quirk: bool,
-}
-
-fn ratio(text: &str) -> Result<f64, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number"))?;
-    if (0.0..=1.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("{value} is not between 0 and 1"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use clap::{CommandFactory, Parser};
+
     use super::*;
-    use clap::CommandFactory;
+
+    /// The sandbox binary's own command line: the shared struct, flattened.
+    #[derive(Parser)]
+    struct Standalone {
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    }
+
+    const ARGV: [&str; 24] = [
+        "--port",
+        "0",
+        "--seed",
+        "4",
+        "--client-id",
+        "id",
+        "--token-lifetime",
+        "30",
+        "--limit",
+        "9",
+        "--window-ms",
+        "900",
+        "--server-errors",
+        "0.5",
+        "--server-error-status",
+        "502,503",
+        "--drop-connections",
+        "0.25",
+        "--drop-times",
+        "1",
+        "--auto-provision-ms",
+        "10",
+        "--auto-fail-ratio",
+        "0.5",
+    ];
+
+    #[test]
+    fn sandbox_subcommand_parses_as_the_sandbox_binary_does() {
+        let cli = Cli::try_parse_from(["sail-access", "sandbox"].into_iter().chain(ARGV)).unwrap();
+        let Command::Sandbox(ours) = cli.command else {
+            panic!("not the sandbox command");
+        };
+        let standalone = Standalone::try_parse_from(["sandbox"].into_iter().chain(ARGV))
+            .unwrap()
+            .sandbox;
+        assert_eq!(ours, standalone);
+        assert_eq!(ours.client_id.as_deref(), Some("id"));
+        assert_eq!(
+            format!("{:?}", ours.into_builder()),
+            format!("{:?}", standalone.into_builder())
+        );
+    }
+
+    #[test]
+    fn status_flags_are_typed_at_parse_time() {
+        let cli = Cli::try_parse_from([
+            "sail-access",
+            "status",
+            "--sort",
+            "-created",
+            "--sort",
+            "account_activity_item_id",
+            "--created-after",
+            "2026-07-01T00:00:00Z",
+        ])
+        .unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("not the status command");
+        };
+        let keys: Vec<(sailpoint_access::StatusSort, bool)> =
+            args.sort.iter().map(|k| (k.field, k.descending)).collect();
+        assert_eq!(
+            keys,
+            [
+                (sailpoint_access::StatusSort::Created, true),
+                (sailpoint_access::StatusSort::AccountActivityItemId, false)
+            ]
+        );
+        assert_eq!(
+            args.selection.created_after.map(|t| t.to_string()),
+            Some("2026-07-01T00:00:00Z".to_owned())
+        );
+    }
 
     #[test]
     fn api_family_is_read_by_the_library_s_parser() {

@@ -11,7 +11,8 @@ use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument
 
 use crate::cli::{ConfigCommand, DocFormat, ReportOutput};
 use crate::error::{self, CliError, CliResult};
-use crate::{confirm, table};
+use crate::prompt::confirm;
+use crate::table;
 
 fn format_of(path: &Path) -> DocFormat {
     match path
@@ -113,7 +114,7 @@ fn show(changes: &[Change], output: ReportOutput) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match output {
         ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, changes).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut stdout, changes).map_err(std::io::Error::from)?;
             writeln!(stdout)
         }
         ReportOutput::Table => {

@@ -40,6 +40,23 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// The reader of stdout went away (`| head`): that is the reader's
+    /// choice, so the command stops, prints nothing more and exits 0.
+    pub fn closed_output() -> Self {
+        Self {
+            code: OK,
+            message: String::new(),
+        }
+    }
+
+    /// Whether this ends the command without a message (see
+    /// [`closed_output`](Self::closed_output)).
+    pub fn is_quiet(&self) -> bool {
+        self.code == OK
+    }
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -62,7 +79,9 @@ impl From<sailpoint_access::Error> for CliError {
 
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
-        // A closed pipe (`| head`) is not worth a message.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self::closed_output();
+        }
         Self::failure(format!("i/o error: {e}"))
     }
 }

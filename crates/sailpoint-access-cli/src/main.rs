@@ -7,7 +7,9 @@ mod cli;
 mod config;
 mod error;
 mod plan_file;
+mod prompt;
 mod sandbox;
+mod selection;
 mod status;
 mod submit;
 mod table;
@@ -28,7 +30,9 @@ fn main() -> ExitCode {
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sail-access: error: {e}");
+            if !e.is_quiet() {
+                eprintln!("sail-access: error: {e}");
+            }
             e.code
         }
     };
@@ -52,8 +56,11 @@ fn init_tracing(verbose: u8) {
 
 fn run(cli: Cli) -> CliResult {
     if let Command::Completions { shell } = cli.command {
-        let mut command = Cli::command();
-        clap_complete::generate(shell, &mut command, "sail-access", &mut std::io::stdout());
+        // Into memory first: `generate` panics when its writer fails, and a
+        // closed stdout must end quietly.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "sail-access", &mut script);
+        std::io::stdout().write_all(&script)?;
         return Ok(error::OK);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -63,7 +70,7 @@ fn run(cli: Cli) -> CliResult {
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Sandbox(args) => sandbox::run(args).await,
+            Command::Sandbox(args) => sandbox::run(args, cli.client_id).await,
             Command::Submit(args) => {
                 let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
                 submit::run(&client, args).await
@@ -112,26 +119,4 @@ fn client(
     Ok(builder
         .app_name(concat!("sail-access/", env!("CARGO_PKG_VERSION")))
         .build()?)
-}
-
-/// Asks `question` on stderr and reads the answer from a terminal; refuses
-/// without a terminal unless `yes`.
-pub(crate) fn confirm(question: &str, yes: bool) -> Result<(), CliError> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(CliError::usage(format!(
-            "{question}: refusing without --yes, since stdin is not a terminal"
-        )));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(CliError::usage("not confirmed: nothing was changed"))
-    }
 }

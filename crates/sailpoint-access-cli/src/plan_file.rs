@@ -11,24 +11,48 @@ use sailpoint_access::Timestamp;
 
 use crate::cli::PlanFormat;
 
-/// The rule code of a row that cannot be read at all.
-pub const RULE_PARSE: &str = "plan.parse";
-/// The rule code of an item type the CLI does not know.
-pub const RULE_ITEM_TYPE: &str = "plan.item_type";
-/// The rule code of a date that is not RFC 3339.
-pub const RULE_DATE: &str = "plan.date";
-/// The rule code of a metadata column that is not `k=v;k2=v2`.
-pub const RULE_METADATA: &str = "plan.metadata";
-/// The rule code of a missing required column value.
-pub const RULE_REQUIRED: &str = "plan.required";
+/// Why the command line refused a row of a plan file before the library
+/// saw it. The codes are stable: reports and scripts match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CliRule {
+    /// The row cannot be read at all (not a CSV row, not JSON).
+    Parse,
+    /// An item type the command line does not know.
+    ItemType,
+    /// A date that is not RFC 3339.
+    Date,
+    /// A metadata column that is not `k=v;k2=v2`.
+    Metadata,
+    /// A required column is empty.
+    Required,
+}
+
+impl CliRule {
+    /// The stable code, as reports show it.
+    pub fn code(self) -> &'static str {
+        match self {
+            CliRule::Parse => "plan.parse",
+            CliRule::ItemType => "plan.item_type",
+            CliRule::Date => "plan.date",
+            CliRule::Metadata => "plan.metadata",
+            CliRule::Required => "plan.required",
+        }
+    }
+}
+
+impl std::fmt::Display for CliRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 
 /// One row of the file that could not become a `BulkRow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRow {
     /// 1-based line in the file.
     pub line: u64,
-    /// Rule code.
-    pub rule: &'static str,
+    /// The rule the row broke.
+    pub rule: CliRule,
     /// Why, naming the value.
     pub message: String,
     /// What could be read of the row, for the report.
@@ -103,7 +127,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
                 let line = e.position().map_or(0, |p| p.line());
                 out.bad.push(BadRow {
                     line,
-                    rule: RULE_PARSE,
+                    rule: CliRule::Parse,
                     message: format!("not a CSV row: {e}"),
                     identity: String::new(),
                     item_type: String::new(),
@@ -121,7 +145,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
         let identity = field(Some(i_identity)).unwrap_or_default().to_owned();
         let kind = field(Some(i_type)).unwrap_or_default().to_owned();
         let item_id = field(Some(i_id)).unwrap_or_default().to_owned();
-        let bad = |rule: &'static str, message: String| BadRow {
+        let bad = |rule: CliRule, message: String| BadRow {
             line,
             rule,
             message,
@@ -137,7 +161,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
         }
         if !missing.is_empty() {
             out.bad.push(bad(
-                RULE_REQUIRED,
+                CliRule::Required,
                 format!("missing {}", missing.join(", ")),
             ));
             continue;
@@ -145,7 +169,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
         let item_type = match item_type(&kind) {
             Ok(t) => t,
             Err(m) => {
-                out.bad.push(bad(RULE_ITEM_TYPE, m));
+                out.bad.push(bad(CliRule::ItemType, m));
                 continue;
             }
         };
@@ -163,7 +187,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
                 }
             }
             (Err(m), _) | (_, Err(m)) => {
-                out.bad.push(bad(RULE_DATE, m));
+                out.bad.push(bad(CliRule::Date, m));
                 continue;
             }
         }
@@ -174,7 +198,7 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
                 }
             }
             Err(m) => {
-                out.bad.push(bad(RULE_METADATA, m));
+                out.bad.push(bad(CliRule::Metadata, m));
                 continue;
             }
         }
@@ -198,7 +222,7 @@ fn read_jsonl(input: impl Read) -> Result<PlanFile, String> {
             Err(e) => {
                 out.bad.push(BadRow {
                     line: line_no,
-                    rule: RULE_PARSE,
+                    rule: CliRule::Parse,
                     message: format!("not JSON: {e}"),
                     identity: String::new(),
                     item_type: String::new(),
@@ -218,7 +242,7 @@ fn read_jsonl(input: impl Read) -> Result<PlanFile, String> {
             Ok(row) => out.rows.push((line_no, row)),
             Err(e) => out.bad.push(BadRow {
                 line: line_no,
-                rule: RULE_PARSE,
+                rule: CliRule::Parse,
                 message: format!("not a plan row: {e}"),
                 identity: text_of("identity"),
                 item_type: text_of("item_type"),
@@ -290,14 +314,14 @@ mod tests {
         let lines: Vec<u64> = plan.rows.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [2, 7]);
         assert_eq!(plan.rows[0].1.item.as_inner().client_metadata.len(), 2);
-        let bad: Vec<(u64, &str)> = plan.bad.iter().map(|b| (b.line, b.rule)).collect();
+        let bad: Vec<(u64, CliRule)> = plan.bad.iter().map(|b| (b.line, b.rule)).collect();
         assert_eq!(
             bad,
             [
-                (3, RULE_ITEM_TYPE),
-                (4, RULE_DATE),
-                (5, RULE_REQUIRED),
-                (6, RULE_METADATA)
+                (3, CliRule::ItemType),
+                (4, CliRule::Date),
+                (5, CliRule::Required),
+                (6, CliRule::Metadata)
             ]
         );
     }
@@ -309,6 +333,31 @@ mod tests {
         let plan = read(text.as_bytes(), PlanFormat::Jsonl).unwrap();
         assert_eq!(plan.rows.len(), 1);
         assert_eq!(plan.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [3, 4]);
+    }
+
+    #[test]
+    fn rule_codes_are_stable_and_distinct() {
+        let codes: Vec<&str> = [
+            CliRule::Parse,
+            CliRule::ItemType,
+            CliRule::Date,
+            CliRule::Metadata,
+            CliRule::Required,
+        ]
+        .iter()
+        .map(|r| r.code())
+        .collect();
+        assert_eq!(
+            codes,
+            [
+                "plan.parse",
+                "plan.item_type",
+                "plan.date",
+                "plan.metadata",
+                "plan.required"
+            ]
+        );
+        assert_eq!(CliRule::Date.to_string(), "plan.date");
     }
 
     #[test]

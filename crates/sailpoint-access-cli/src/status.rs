@@ -4,70 +4,88 @@
 use std::io::Write;
 use std::time::Duration;
 
-use sailpoint_access::types::{RequestStateFilter, RequestedForIdentities, RequestedItemStatus};
-use sailpoint_access::{Client, Filter, StatusQuery, StatusSort, Timestamp};
+use clap::{Args, ValueEnum};
+use sailpoint_access::types::{RequestedForIdentities, RequestedItemStatus};
+use sailpoint_access::{Client, StatusSort};
 
-use crate::cli::{ListOutput, Selection, StatusArgs};
-use crate::error::{self, CliError, CliResult};
+use crate::error::{self, CliResult};
+use crate::selection::Selection;
 
-fn timestamp(flag: &str, text: &str) -> Result<Timestamp, CliError> {
-    text.parse().map_err(|_| {
-        CliError::usage(format!(
-            "{flag} {text:?} is not an RFC 3339 date-time (such as 2026-07-01T00:00:00Z)"
-        ))
-    })
+/// Outputs of status listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListOutput {
+    /// Aligned columns.
+    Table,
+    /// One JSON array (streamed).
+    Json,
+    /// One JSON object a line.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
 }
 
-/// The status query of a selection.
-pub fn query(client: &Client, sel: &Selection) -> Result<StatusQuery, CliError> {
-    let mut q = client.statuses();
-    if let Some(id) = &sel.requested_for {
-        q = q.requested_for(id);
-    }
-    if let Some(id) = &sel.requested_by {
-        q = q.requested_by(id);
-    }
-    if let Some(id) = &sel.regarding_identity {
-        q = q.regarding_identity(id);
-    }
-    if let Some(id) = &sel.assigned_to {
-        q = q.assigned_to(id);
-    }
-    if sel.pending {
-        q = q.request_state(RequestStateFilter::Executing);
-    }
-    let mut filters: Vec<Filter> = Vec::new();
-    if let Some(id) = &sel.access_request_id {
-        filters.push(Filter::access_request_id().eq(id));
-    }
-    if let Some(id) = &sel.activity_id {
-        filters.push(Filter::account_activity_item_id().eq(id));
-    }
-    if let Some(t) = &sel.created_after {
-        filters.push(Filter::created().ge(timestamp("--created-after", t)?));
-    }
-    if let Some(t) = &sel.created_before {
-        filters.push(Filter::created().lt(timestamp("--created-before", t)?));
-    }
-    let mut filters = filters.into_iter();
-    if let Some(first) = filters.next() {
-        q = q.filter(filters.fold(first, Filter::and));
-    }
-    Ok(q)
+/// One `--sort` key: a field, ascending unless written with `-` in front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// The field.
+    pub field: StatusSort,
+    /// Whether `-` was written in front.
+    pub descending: bool,
 }
 
-fn sort_field(text: &str) -> Result<StatusSort, CliError> {
-    match text {
-        "created" => Ok(StatusSort::Created),
-        "modified" => Ok(StatusSort::Modified),
-        "accountActivityItemId" | "account_activity_item_id" => {
-            Ok(StatusSort::AccountActivityItemId)
-        }
-        "name" => Ok(StatusSort::Name),
-        other => Err(CliError::usage(format!(
-            "--sort {other:?}: expected created, modified, accountActivityItemId or name (with - for descending)"
-        ))),
+impl std::str::FromStr for SortKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = match text.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let field = name
+            .parse()
+            .map_err(|e| format!("{e} (with - for descending)"))?;
+        Ok(Self { field, descending })
     }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// Sort by created, modified, accountActivityItemId or name; `-` in
+    /// front for descending (repeatable).
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    pub sort: Vec<SortKey>,
+
+    /// Statuses per page (1 to 250).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<u32>,
+
+    /// Stop after this many statuses.
+    #[arg(long, value_name = "N")]
+    pub max: Option<u64>,
+
+    /// Skip this many statuses first.
+    #[arg(long, value_name = "N")]
+    pub offset: Option<u32>,
+
+    /// Pages fetched ahead while printing.
+    #[arg(long, value_name = "N")]
+    pub prefetch: Option<usize>,
+
+    /// Follow these access requests until every item has ended; prints
+    /// their final statuses.
+    #[arg(long, value_name = "ID", num_args = 1.., conflicts_with_all = ["sort", "page_size", "max", "offset"])]
+    pub watch: Vec<String>,
+
+    /// With --watch: give up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: ListOutput,
 }
 
 /// The columns of every listing.
@@ -161,7 +179,7 @@ impl<W: Write> Sink<W> {
             ListOutput::Jsonl => {}
             ListOutput::Csv => {
                 let mut w = csv::Writer::from_writer(out.clone());
-                w.write_record(COLUMNS).map_err(std::io::Error::other)?;
+                w.write_record(COLUMNS).map_err(csv_io)?;
                 csv = Some(w);
             }
         }
@@ -187,15 +205,15 @@ impl<W: Write> Sink<W> {
             ListOutput::Json => {
                 let sep = if self.count == 0 { "\n  " } else { ",\n  " };
                 write!(self.out, "{sep}")?;
-                serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::other)?;
+                serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::from)?;
             }
             ListOutput::Jsonl => {
-                serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::other)?;
+                serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::from)?;
                 writeln!(self.out)?;
             }
             ListOutput::Csv => {
                 if let Some(w) = &mut self.csv {
-                    w.write_record(cells(s)).map_err(std::io::Error::other)?;
+                    w.write_record(cells(s)).map_err(csv_io)?;
                     w.flush()?;
                 }
             }
@@ -214,6 +232,16 @@ impl<W: Write> Sink<W> {
         self.out.flush()?;
         Ok(self.count)
     }
+}
+
+/// A CSV error as an i/o error of the same kind, so that a closed stdout
+/// is still seen as one.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    let kind = match e.kind() {
+        csv::ErrorKind::Io(io) => io.kind(),
+        _ => std::io::ErrorKind::Other,
+    };
+    std::io::Error::new(kind, e)
 }
 
 /// Stdout as a cloneable writer (for the CSV writer beside the sink).
@@ -249,11 +277,12 @@ pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
         eprintln!("{n} item(s), every one ended");
         return Ok(error::OK);
     }
-    let mut q = query(client, &args.selection)?;
-    for field in &args.sort {
-        q = match field.strip_prefix('-') {
-            Some(f) => q.sort_desc(sort_field(f)?),
-            None => q.sort_asc(sort_field(field.trim_start_matches('+'))?),
+    let mut q = args.selection.query(client);
+    for key in &args.sort {
+        q = if key.descending {
+            q.sort_desc(key.field)
+        } else {
+            q.sort_asc(key.field)
         };
     }
     if let Some(n) = args.page_size {

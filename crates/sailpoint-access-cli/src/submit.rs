@@ -265,7 +265,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         item_type: b.item_type.clone(),
         item_id: b.item_id.clone(),
         outcome: RowOutcome::Refused.as_str(),
-        rule: Some(b.rule.to_owned()),
+        rule: Some(b.rule.code().to_owned()),
         detail: Some(b.message.clone()),
         request: None,
         access_request_ids: Vec::new(),
@@ -296,7 +296,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     let mut stdout = std::io::stdout().lock();
     match args.output {
         ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &full).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut stdout, &full).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         ReportOutput::Table => {
@@ -373,7 +373,7 @@ fn dry_run(
         })
         .chain(bad.iter().map(|b| DryRunRefused {
             line: b.line,
-            rule: b.rule.to_owned(),
+            rule: b.rule.code().to_owned(),
             message: b.message.clone(),
             identity: b.identity.clone(),
             item_type: b.item_type.clone(),
@@ -399,7 +399,7 @@ fn dry_run(
     let mut stdout = std::io::stdout().lock();
     match args.output {
         ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &doc).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut stdout, &doc).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         ReportOutput::Table => {

@@ -17,7 +17,7 @@ use crate::rng::SplitMix64;
 /// caller that exhausted its v3 budget can still call the versioned family,
 /// and the other way round. The token endpoint, outside both, has its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateLimit {
+pub struct RateLimitFault {
     /// Requests allowed per window.
     pub max_requests: u32,
     /// Window length.
@@ -26,7 +26,7 @@ pub struct RateLimit {
     pub operations: Operations,
 }
 
-impl RateLimit {
+impl RateLimitFault {
     /// `max_requests` per `window` on the API operations.
     pub fn new(max_requests: u32, window: Duration) -> Self {
         Self {
@@ -262,7 +262,7 @@ impl DropConnections {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaultConfig {
     /// 429 after N requests per window.
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: Option<RateLimitFault>,
     /// Injected 5xx.
     pub server_errors: Option<ServerErrors>,
     /// Added latency.
@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn vendor_default_is_the_documented_limit() {
-        let limit = RateLimit::vendor_default();
+        let limit = RateLimitFault::vendor_default();
         assert_eq!(u64::from(limit.max_requests), limits::RATE_LIMIT_REQUESTS);
         assert_eq!(limit.window.as_secs(), limits::RATE_LIMIT_WINDOW_SECONDS);
         assert_eq!(limit.operations, Operations::API);
@@ -412,7 +412,7 @@ mod tests {
     fn rate_limit_counts_per_key_and_resets_per_window() {
         let mut state = FaultState::new(
             FaultConfig {
-                rate_limit: Some(RateLimit::new(2, Duration::from_secs(10))),
+                rate_limit: Some(RateLimitFault::new(2, Duration::from_secs(10))),
                 ..FaultConfig::default()
             },
             1,
@@ -439,7 +439,9 @@ mod tests {
     fn rate_limit_windows_are_per_family() {
         let mut state = FaultState::new(
             FaultConfig {
-                rate_limit: Some(RateLimit::new(1, Duration::from_secs(10)).on(Operations::ALL)),
+                rate_limit: Some(
+                    RateLimitFault::new(1, Duration::from_secs(10)).on(Operations::ALL),
+                ),
                 ..FaultConfig::default()
             },
             1,

@@ -2,7 +2,7 @@
 //! list documents:
 //!
 //! - `accessRequestId`: `eq ne gt ge lt le in sw` (the versioned family's
-//!   list refuses `in`, see `Filter::uses_in_on_access_request_id`)
+//!   list refuses `in`, see `ParsedFilter::uses_in_on_access_request_id`)
 //! - `accountActivityItemId`: `eq ne gt ge lt le in sw isnull`
 //! - `created`: `eq ne gt ge lt le`, with a date-time (quoted or bare)
 //!
@@ -18,7 +18,7 @@ use sailpoint_access_api::Timestamp;
 
 /// A parsed filter: every condition must hold (only `and` is supported).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Filter {
+pub struct ParsedFilter {
     conditions: Vec<Condition>,
 }
 
@@ -60,7 +60,7 @@ enum Condition {
     Created(Cmp, Timestamp),
 }
 
-impl Filter {
+impl ParsedFilter {
     /// Parses a filter expression; the error is a message for a 400 response.
     pub fn parse(input: &str) -> Result<Self, String> {
         let tokens = tokenize(input)?;
@@ -76,7 +76,7 @@ impl Filter {
                 token.describe()
             ));
         }
-        Ok(Filter {
+        Ok(ParsedFilter {
             conditions: parser.conditions,
         })
     }
@@ -410,7 +410,7 @@ mod tests {
             r#"(accessRequestId in ("r1")) and (created lt "2024-07-01T00:00:00Z")"#,
         ];
         for f in yes {
-            assert!(Filter::parse(f).unwrap().matches(&s), "{f}");
+            assert!(ParsedFilter::parse(f).unwrap().matches(&s), "{f}");
         }
         let no = [
             r#"accountActivityItemId eq "abd""#,
@@ -418,10 +418,10 @@ mod tests {
             r#"created gt 2024-06-01T00:00:00Z"#,
         ];
         for f in no {
-            assert!(!Filter::parse(f).unwrap().matches(&s), "{f}");
+            assert!(!ParsedFilter::parse(f).unwrap().matches(&s), "{f}");
         }
         let missing = status(None, "r1", "2024-06-01T00:00:00Z");
-        assert!(Filter::parse("accountActivityItemId isnull")
+        assert!(ParsedFilter::parse("accountActivityItemId isnull")
             .unwrap()
             .matches(&missing));
     }
@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn escapes_in_strings() {
         let s = status(Some(r#"a"b\c"#), "r", "2024-06-01T00:00:00Z");
-        assert!(Filter::parse(r#"accountActivityItemId eq "a\"b\\c""#)
+        assert!(ParsedFilter::parse(r#"accountActivityItemId eq "a\"b\\c""#)
             .unwrap()
             .matches(&s));
     }
@@ -459,7 +459,7 @@ mod tests {
             ("accessRequestId eq \"a\" )", "unexpected"),
         ];
         for (input, needle) in cases {
-            let err = Filter::parse(input).expect_err(input);
+            let err = ParsedFilter::parse(input).expect_err(input);
             assert!(err.contains(needle), "{input}: {err}");
         }
     }

@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::token_endpoint;
 use crate::error::{json_bytes, json_response, ApiError};
-use crate::filter::Filter;
+use crate::filter::ParsedFilter;
 use crate::shared::Shared;
 use crate::sort::parse_sorters;
 use crate::state::{identity, item_name, phase, CancelError, StatusQuery};
@@ -477,7 +477,7 @@ pub(crate) fn parse_list_query(raw: Option<&str>) -> Result<StatusQuery, ApiErro
         query.offset = parse_offset(v)?;
     }
     if let Some(v) = seen.get("filters").filter(|v| !v.trim().is_empty()) {
-        query.filter = Some(Filter::parse(v).map_err(ApiError::bad_request)?);
+        query.filter = Some(ParsedFilter::parse(v).map_err(ApiError::bad_request)?);
     }
     if let Some(v) = seen.get("sorters").filter(|v| !v.trim().is_empty()) {
         query.sorters = parse_sorters(v).map_err(ApiError::bad_request)?;

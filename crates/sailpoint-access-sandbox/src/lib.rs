@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod app;
+#[cfg(feature = "cli")]
+mod args;
 mod auth;
 mod error;
 mod faults;
@@ -35,8 +37,10 @@ use sailpoint_access_api::types::{
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+#[cfg(feature = "cli")]
+pub use args::{SandboxArgs, DEFAULT_PORT};
 pub use faults::{
-    DropConnections, FaultConfig, Latency, RateLimit, ServerErrors, Stall,
+    DropConnections, FaultConfig, Latency, RateLimitFault, ServerErrors, Stall,
     DEFAULT_SERVER_ERROR_STATUSES,
 };
 pub use lifecycle::AutoLifecycle;
@@ -104,6 +108,12 @@ impl SandboxBuilder {
     /// Listens on this port of 127.0.0.1 (0, the default, picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.addr.set_port(port);
+        self
+    }
+
+    /// Listens on this IP address instead of 127.0.0.1, keeping the port.
+    pub fn host(mut self, ip: std::net::IpAddr) -> Self {
+        self.addr.set_ip(ip);
         self
     }
 
@@ -193,7 +203,7 @@ impl SandboxBuilder {
     }
 
     /// 429 after `limit.max_requests` per window per caller.
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+    pub fn rate_limit(mut self, limit: RateLimitFault) -> Self {
         self.faults.rate_limit = Some(limit);
         self
     }
@@ -299,7 +309,7 @@ impl std::error::Error for StartError {
 ///
 /// use sailpoint_access_api::types::{AccessItemType, AccessRequest, AccessRequestItem, RequestedItemState};
 /// use sailpoint_access_api::{Client, Context};
-/// use sailpoint_access_sandbox::{FaultConfig, Operation, RateLimit, Sandbox};
+/// use sailpoint_access_sandbox::{FaultConfig, Operation, RateLimitFault, Sandbox};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -323,7 +333,7 @@ impl std::error::Error for StartError {
 ///
 /// // Knobs change at runtime: one request per minute from now on.
 /// sandbox.set_faults(FaultConfig {
-///     rate_limit: Some(RateLimit::new(1, Duration::from_secs(60))),
+///     rate_limit: Some(RateLimitFault::new(1, Duration::from_secs(60))),
 ///     ..FaultConfig::default()
 /// });
 /// assert!(client.get_access_request_config().send().await.is_ok());
@@ -368,6 +378,27 @@ impl SandboxHandle {
     /// The client secret the token endpoint accepts.
     pub fn client_secret(&self) -> String {
         self.shared.settings().client_secret.clone()
+    }
+
+    /// A client builder of the `sailpoint-access` facade aimed at this
+    /// sandbox: its base URL and client credentials are set, everything
+    /// else is the facade's default (set more before `build()`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = sailpoint_access_sandbox::Sandbox::builder().seed_statuses(3).start().await?;
+    /// let client = sandbox.client_builder().build()?;
+    /// assert_eq!(client.statuses().collect(100).await?.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "facade")]
+    pub fn client_builder(&self) -> sailpoint_access::ClientBuilder {
+        let settings = self.shared.settings();
+        sailpoint_access::Client::builder()
+            .base_url(&self.base_url)
+            .client_credentials(settings.client_id.clone(), settings.client_secret.clone())
     }
 
     /// The identity tokens act as (`me`).

@@ -18,7 +18,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{Family, Timestamp};
 
-use crate::filter::Filter;
+use crate::filter::ParsedFilter;
 use crate::lifecycle::{after, before, selected, AutoLifecycle, Draw};
 use crate::rng::SplitMix64;
 use crate::sort::{compare, SortKey};
@@ -75,7 +75,7 @@ pub(crate) struct StatusQuery {
     pub(crate) regarding: Option<String>,
     pub(crate) assigned_to: Option<String>,
     pub(crate) executing_only: bool,
-    pub(crate) filter: Option<Filter>,
+    pub(crate) filter: Option<ParsedFilter>,
     pub(crate) sorters: Vec<SortKey>,
     pub(crate) limit: usize,
     pub(crate) offset: usize,

@@ -13,7 +13,7 @@ mod support;
 use std::time::Duration;
 
 use sailpoint_access::{Error, ErrorKind, RetryPolicy};
-use sailpoint_access_sandbox::{FaultConfig, Operation, RateLimit, Sandbox};
+use sailpoint_access_sandbox::{FaultConfig, Operation, RateLimitFault, Sandbox};
 use support::Outcome;
 
 #[tokio::main]
@@ -61,7 +61,7 @@ async fn run() -> Outcome<()> {
     };
     println!("\n3. two requests per minute allowed, three made");
     sandbox.set_faults(FaultConfig {
-        rate_limit: Some(RateLimit::new(2, Duration::from_secs(60))),
+        rate_limit: Some(RateLimitFault::new(2, Duration::from_secs(60))),
         ..FaultConfig::default()
     });
     for call in 1..=3 {

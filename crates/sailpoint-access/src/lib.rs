@@ -45,7 +45,7 @@ pub use ops::statuses::filter::{
     AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter,
 };
 pub use ops::statuses::{
-    is_terminal, Page, PaginationStream, StatusQuery, StatusSort, MAX_PAGE_SIZE,
+    is_terminal, Page, PaginationStream, StatusQuery, StatusSort, UnknownSortField, MAX_PAGE_SIZE,
 };
 
 /// Where the client's own settings come from: the environment variables and

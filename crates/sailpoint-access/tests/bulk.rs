@@ -16,7 +16,7 @@ use sailpoint_access::types::{
     AccessItemType, AccessRequestType, RequestedForIdentities, RequestedItemState,
 };
 use sailpoint_access::{validate_access_request, Client, RateLimit, Timestamp};
-use sailpoint_access_sandbox::{Latency, Operation, RateLimit as SandboxRateLimit, Sandbox};
+use sailpoint_access_sandbox::{Latency, Operation, RateLimitFault, Sandbox};
 
 fn row_strategy() -> impl Strategy<Value = BulkRow> {
     (
@@ -259,7 +259,7 @@ async fn a_bulk_run_submits_every_row_once_then_skips_them_as_pending() {
 async fn pacing_keeps_to_the_rate_limit_with_no_429() {
     let limit = 50u32;
     let sandbox = Sandbox::builder()
-        .rate_limit(SandboxRateLimit::new(limit, Duration::from_secs(1)))
+        .rate_limit(RateLimitFault::new(limit, Duration::from_secs(1)))
         .latency(Latency::new(Duration::from_millis(20)))
         .start()
         .await
@@ -525,7 +525,7 @@ async fn rows_answered_429_are_not_sent_and_a_resume_sends_exactly_them() {
     // passes, every other one is answered 429.
     client.access_request_config().get().await.unwrap();
     sandbox.set_faults(FaultConfig {
-        rate_limit: Some(SandboxRateLimit::new(1, Duration::from_secs(3600))),
+        rate_limit: Some(RateLimitFault::new(1, Duration::from_secs(3600))),
         ..FaultConfig::default()
     });
     let rows: Vec<BulkRow> = (0..30)

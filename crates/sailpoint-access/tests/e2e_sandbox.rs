@@ -14,7 +14,7 @@ use sailpoint_access::types::{
 };
 use sailpoint_access::{Client, ErrorKind, Filter, Item, RetryPolicy, StatusSort, Timestamp};
 use sailpoint_access_sandbox::{
-    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, Sandbox,
+    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimitFault, Sandbox,
     SandboxHandle, ServerErrors, Stall,
 };
 
@@ -372,7 +372,7 @@ async fn paging_past_a_full_last_page_ends_cleanly_on_the_offset_quirk() {
 async fn rate_limiting_is_waited_out() {
     let sandbox = sandbox().await;
     sandbox.set_faults(FaultConfig {
-        rate_limit: Some(RateLimit::new(3, Duration::from_secs(1))),
+        rate_limit: Some(RateLimitFault::new(3, Duration::from_secs(1))),
         ..Default::default()
     });
     let client = sandbox_client(&sandbox, quick_retry(4));

@@ -619,7 +619,10 @@ async fn merging_a_partial_document_keeps_what_it_does_not_name() {
         true
     );
     assert_eq!(stored["futureTenantSetting"], json!({"level": 3}));
-    assert_eq!(stored["reauthorizationEnabled"], false, "null removed it: its default");
+    assert_eq!(
+        stored["reauthorizationEnabled"], false,
+        "null removed it: its default"
+    );
 
     let writes = sandbox.requests_received(Operation::SetAccessRequestConfig);
     let err = client
@@ -627,7 +630,10 @@ async fn merging_a_partial_document_keeps_what_it_does_not_name() {
         .merge(json!({"autoAprovalEnabled": false}))
         .await
         .unwrap_err();
-    assert_eq!(err.validation().unwrap().rule.code(), "document.known_fields");
+    assert_eq!(
+        err.validation().unwrap().rule.code(),
+        "document.known_fields"
+    );
     assert!(err.to_string().contains("autoAprovalEnabled"), "{err}");
     assert_eq!(
         sandbox.requests_received(Operation::SetAccessRequestConfig),

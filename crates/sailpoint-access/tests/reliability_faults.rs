@@ -17,7 +17,7 @@ use sailpoint_access::types::AccessRequestConfig;
 use sailpoint_access::{Client, ErrorKind, RetryPolicy, TimeoutPhase};
 use sailpoint_access_httpmock::MockServerExt;
 use sailpoint_access_sandbox::{
-    default_config, DropConnections, FaultConfig, Operation, Operations, RateLimit, Sandbox,
+    default_config, DropConnections, FaultConfig, Operation, Operations, RateLimitFault, Sandbox,
     SandboxHandle, ServerErrors, Stall,
 };
 
@@ -39,7 +39,7 @@ async fn a_429_storm_of_500_calls_all_succeed_and_honour_retry_after() {
         .seed_statuses(50)
         // The window holds 70% of the burst; the rest get 429 with a
         // Retry-After reaching the next window, where all fit.
-        .rate_limit(RateLimit::new(350, Duration::from_secs(1)))
+        .rate_limit(RateLimitFault::new(350, Duration::from_secs(1)))
         .start()
         .await
         .unwrap();

@@ -614,7 +614,7 @@ impl Report<'_> {
              token is fetched before the clock starts. The retry policy is the standard one \
              with 64 attempts and 600 s, the same paced and unpaced, so that the unpaced \
              baseline finishes. 429s are counted in the process by a `tracing` subscriber \
-             counting the engine's `retrying` events whose error is \"rate limited\"; the \
+             counting the engine's `retrying` events whose `status` field is 429; the \
              time waiting is the sum of the `Retry-After` waits they announce (summed over \
              concurrent calls). Requests = submissions + status calls; achieved rate = \
              requests / wall time. The planned run is repeated {} times (medians); each naive \

@@ -192,6 +192,15 @@ pub fn wait(mut child: Child, limit: Duration) -> Run {
     }
 }
 
+/// Every long flag of the sandbox's shared command line, as `--name`.
+pub fn sandbox_flags() -> Vec<String> {
+    use clap::Args;
+    sailpoint_access_sandbox::SandboxArgs::augment_args(clap::Command::new("flags"))
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect()
+}
+
 /// Runs with `input` on stdin.
 #[allow(dead_code)]
 pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {

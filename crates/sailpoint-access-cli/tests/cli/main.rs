@@ -5,6 +5,10 @@
 mod harness;
 
 mod config;
-mod misc;
+mod help;
+mod output;
+mod parse_time;
+mod sandbox;
+mod settings;
 mod status_change;
 mod submit;

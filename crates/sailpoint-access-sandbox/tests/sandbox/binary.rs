@@ -6,45 +6,26 @@ use std::time::{Duration, Instant};
 
 use sailpoint_access_api::operations;
 
+use crate::common::{http, token_answer};
+
 const BIN: &str = env!("CARGO_BIN_EXE_sailpoint-access-sandbox");
 
 #[tokio::test]
 async fn binary_serves_with_the_given_options() {
-    let mut child = Command::new(BIN)
-        .args([
-            "--port",
-            "0",
-            "--seed-statuses",
-            "30",
-            "--client-id",
-            "cli-id",
-            "--client-secret",
-            "cli-secret",
-            "--token-lifetime",
-            "120",
-            "--seed",
-            "5",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let stdout = child.stdout.take().unwrap();
-    // Read the banner on a blocking thread; it ends with the Ctrl-C hint.
-    let banner = tokio::task::spawn_blocking(move || {
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let done = line.starts_with("Press Ctrl-C");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    })
-    .await
-    .unwrap();
+    let running = Running::start(&[
+        "--seed-statuses",
+        "30",
+        "--client-id",
+        "cli-id",
+        "--client-secret",
+        "cli-secret",
+        "--token-lifetime",
+        "120",
+        "--seed",
+        "5",
+    ])
+    .await;
+    let banner = &running.banner;
     let value = |key: &str| {
         banner
             .iter()
@@ -56,20 +37,8 @@ async fn binary_serves_with_the_given_options() {
     assert_eq!(value("SAIL_CLIENT_ID="), "cli-id");
     assert_eq!(value("SAIL_CLIENT_SECRET="), "cli-secret");
 
-    let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "cli-id"),
-            ("client_secret", "cli-secret"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let http = http();
+    let token = token_answer(&http, &base, "cli-id", "cli-secret").await;
     assert_eq!(token["expires_in"], 120);
     let response = http
         .get(format!(
@@ -80,8 +49,6 @@ async fn binary_serves_with_the_given_options() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-total-count"], "30");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
@@ -91,7 +58,11 @@ fn binary_help_and_bad_options() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("--seed-statuses"));
     let bad = Command::new(BIN).arg("--frobnicate").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown option --frobnicate"));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--frobnicate'"),
+        "{stderr}"
+    );
     let bad = Command::new(BIN).args(["--port", "http"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -152,31 +123,15 @@ impl Running {
     }
 
     async fn token(&self, http: &reqwest::Client) -> String {
-        let token: serde_json::Value = http
-            .post(format!("{}/oauth/token", self.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", sailpoint_access_sandbox::DEFAULT_CLIENT_ID),
-                (
-                    "client_secret",
-                    sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
-                ),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = token_answer(
+            http,
+            &self.base,
+            sailpoint_access_sandbox::DEFAULT_CLIENT_ID,
+            sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
+        )
+        .await;
         token["access_token"].as_str().unwrap().to_owned()
     }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
 }
 
 fn grant_body() -> serde_json::Value {
@@ -335,6 +290,14 @@ fn binary_help_documents_the_benchmark_flags_and_refuses_bad_values() {
         "--auto-provision-ms",
     ] {
         assert!(text.contains(flag), "{flag} in --help");
+    }
+    // Every flag of the shared command line, the ones added since included.
+    let shared = {
+        use clap::Args;
+        sailpoint_access_sandbox::SandboxArgs::augment_args(clap::Command::new("flags"))
+    };
+    for flag in shared.get_arguments().filter_map(|a| a.get_long()) {
+        assert!(text.contains(&format!("--{flag}")), "--{flag} in --help");
     }
     for bad in [
         &["--server-errors", "1.5"][..],

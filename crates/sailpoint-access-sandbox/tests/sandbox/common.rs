@@ -36,10 +36,7 @@ impl Setup {
 /// Starts `builder` and obtains a token through `POST /oauth/token`.
 pub async fn setup(builder: SandboxBuilder) -> Setup {
     let sandbox = builder.start().await.expect("sandbox starts");
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let http = http();
     let token = fetch_token(&http, &sandbox).await;
     let client = Client::new_with_client(
         sandbox.base_url(),
@@ -54,19 +51,44 @@ pub async fn setup(builder: SandboxBuilder) -> Setup {
     }
 }
 
-pub async fn fetch_token(http: &reqwest::Client, sandbox: &SandboxHandle) -> String {
+/// A plain HTTP client whose every request is bounded in time.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// The answer of `POST {base}/oauth/token` for these credentials, which
+/// must be 200.
+pub async fn token_answer(
+    http: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> serde_json::Value {
     let response = http
-        .post(format!("{}/oauth/token", sandbox.base_url()))
+        .post(format!("{base}/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", &sandbox.client_id()),
-            ("client_secret", &sandbox.client_secret()),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
         ])
         .send()
         .await
         .expect("token request");
     assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
+    response.json().await.unwrap()
+}
+
+pub async fn fetch_token(http: &reqwest::Client, sandbox: &SandboxHandle) -> String {
+    let body = token_answer(
+        http,
+        sandbox.base_url(),
+        &sandbox.client_id(),
+        &sandbox.client_secret(),
+    )
+    .await;
     body["access_token"]
         .as_str()
         .expect("access_token")

@@ -8,15 +8,16 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{Client, Context};
 use sailpoint_access_sandbox::{
-    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimit, Sandbox, ServerErrors,
-    Stall,
+    DropConnections, FaultConfig, Latency, Operation, Operations, RateLimitFault, Sandbox,
+    ServerErrors, Stall,
 };
 
 use crate::common::{api_error, detailed_text, fetch_token, grant, item, rule_of, setup};
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
-    let s = setup(Sandbox::builder().rate_limit(RateLimit::new(3, Duration::from_secs(30)))).await;
+    let s =
+        setup(Sandbox::builder().rate_limit(RateLimitFault::new(3, Duration::from_secs(30)))).await;
     for _ in 0..3 {
         assert_eq!(
             s.get("/v3/access-request-config")
@@ -59,7 +60,7 @@ async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
 
     // Windows end: with a short window the caller gets through again.
     s.sandbox.set_faults(FaultConfig {
-        rate_limit: Some(RateLimit::new(2, Duration::from_millis(300))),
+        rate_limit: Some(RateLimitFault::new(2, Duration::from_millis(300))),
         ..FaultConfig::default()
     });
     assert_eq!(config_codes(&s, 3).await, [200, 200, 429]);

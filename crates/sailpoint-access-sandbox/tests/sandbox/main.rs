@@ -4,8 +4,11 @@
 mod common;
 
 mod auth;
+// The binary and its command line need the `cli` feature (on by default).
+#[cfg(feature = "cli")]
 mod binary;
 mod duplicates;
+mod facade;
 mod faults;
 mod lifecycle;
 mod listing;

@@ -11,7 +11,7 @@ use sailpoint_access_api::types::{
     RequestedForIdentities, RequestedItemState,
 };
 use sailpoint_access_api::{Family, Rule};
-use sailpoint_access_sandbox::{Operation, RateLimit, Sandbox};
+use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox};
 use serde_json::{json, Value};
 
 use crate::common::{api_error, grant, item, raw_rule_error, rule_of, setup, Setup};
@@ -200,7 +200,8 @@ async fn the_versioned_list_refuses_in_on_access_request_id() {
 
 #[tokio::test]
 async fn rate_limits_are_counted_per_family() {
-    let s = setup(Sandbox::builder().rate_limit(RateLimit::new(2, Duration::from_secs(60)))).await;
+    let s =
+        setup(Sandbox::builder().rate_limit(RateLimitFault::new(2, Duration::from_secs(60)))).await;
     for _ in 0..2 {
         s.client.list_access_request_status().send().await.unwrap();
     }

@@ -54,9 +54,7 @@ pub async fn target(sandbox: SandboxBuilder) -> Outcome<Target> {
         "no SAIL_* variables set: running against the embedded sandbox tenant at {}",
         sandbox.base_url()
     );
-    let builder = ClientBuilder::default()
-        .base_url(sandbox.base_url())
-        .client_credentials(sandbox.client_id(), sandbox.client_secret());
+    let builder = sandbox.client_builder();
     Ok(Target {
         builder,
         sandbox: Some(sandbox),

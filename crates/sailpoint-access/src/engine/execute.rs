@@ -198,7 +198,15 @@ where
             return Err(error);
         };
         spent += cost;
-        tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+        // `status` is structured so that a subscriber can count 429s
+        // without reading the message.
+        tracing::debug!(
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            status = error.status(),
+            error = %error,
+            "retrying"
+        );
         tokio::time::sleep(wait).await;
     }
 }

@@ -61,6 +61,47 @@ impl fmt::Display for StatusSort {
     }
 }
 
+impl std::str::FromStr for StatusSort {
+    type Err = UnknownSortField;
+
+    /// The wire name, or `account_activity_item_id` in snake case.
+    ///
+    /// ```
+    /// use sailpoint_access::StatusSort;
+    ///
+    /// assert_eq!("modified".parse::<StatusSort>().unwrap(), StatusSort::Modified);
+    /// let err = "size".parse::<StatusSort>().unwrap_err();
+    /// assert!(err.to_string().contains("\"size\""), "{err}");
+    /// ```
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text {
+            "created" => Ok(StatusSort::Created),
+            "modified" => Ok(StatusSort::Modified),
+            "accountActivityItemId" | "account_activity_item_id" => {
+                Ok(StatusSort::AccountActivityItemId)
+            }
+            "name" => Ok(StatusSort::Name),
+            other => Err(UnknownSortField(other.to_owned())),
+        }
+    }
+}
+
+/// A name that is not a [`StatusSort`] field (the name it was given).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownSortField(pub String);
+
+impl fmt::Display for UnknownSortField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown sort field {:?}: expected created, modified, accountActivityItemId or name",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownSortField {}
+
 /// A query over the status of requested items; from `Client::statuses`.
 ///
 /// Parameters are checked when the query runs, before anything is sent:
