@@ -2,13 +2,17 @@
 
 mod common;
 
+use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use common::*;
 use httpmock::MockServer;
-use sailpoint_access::types::{AccessRequestConfig, ErrorMessageDto, ErrorResponse};
-use sailpoint_access::{Client, Error, ErrorKind, RetryPolicy, TimeoutPhase, TransportKind};
+use sailpoint_access::types::{
+    AccessRequestConfig, ErrorMessageDto, ErrorResponse, RequestedItemState,
+};
+use sailpoint_access::{Client, Error, ErrorKind, Item, RetryPolicy, TimeoutPhase, TransportKind};
 use sailpoint_access_httpmock::MockServerExt;
+use sailpoint_access_sandbox::{DropConnections, Operation, Sandbox};
 
 fn dto_error() -> ErrorResponse {
     ErrorResponse {
@@ -564,4 +568,121 @@ async fn a_call_that_times_out_in_the_pacer_is_before_send() {
     assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutPhase::Total));
     assert!(err.before_send(), "{err:?}");
     ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_cancel_whose_answer_was_lost_is_reported_done_on_replay() {
+    let sandbox = Sandbox::builder()
+        .drop_connections(DropConnections::once_after_processing(
+            Operation::CancelAccessRequest,
+        ))
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox_client(&sandbox, quick_retry(3));
+    client
+        .access_requests()
+        .grant()
+        .for_identity(ALICE)
+        .item(Item::role("role-1").comment("test"))
+        .send()
+        .await
+        .unwrap();
+    let status = client.statuses().collect(10).await.unwrap().remove(0);
+    let activity = status.account_activity_item_id.unwrap();
+    let (capture, _guard) = Capture::install();
+    let outcome = client
+        .access_requests()
+        .cancel(&activity, "not needed")
+        .send()
+        .await
+        .expect("the replay that finds the request cancelled is a success");
+    assert!(outcome.was_replayed());
+    assert_eq!(sandbox.requests_received(Operation::CancelAccessRequest), 2);
+    assert_eq!(
+        sandbox.status(&activity).unwrap().state,
+        Some(RequestedItemState::Cancelled)
+    );
+    assert!(
+        capture.text().contains("already cancelled"),
+        "{}",
+        capture.text()
+    );
+
+    // A first attempt that is refused is still an error: nothing was replayed.
+    let err = client
+        .access_requests()
+        .cancel(&activity, "again")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ClientError);
+    assert!(!err.after_possible_delivery());
+}
+
+#[tokio::test]
+async fn a_storm_of_5xx_costs_at_most_the_budgeted_retries() {
+    let server = MockServer::start_async().await;
+    let failing = server.get_access_request_config(|_, then| {
+        then.into_inner().status(503).body("busy");
+    });
+    // 50 tokens at 5 a retry: 10 retries for the whole client, shared by clones.
+    let client = static_client(
+        &server,
+        fast_retry().with_max_attempts(4).with_retry_budget(50),
+    );
+    let mut errors = Vec::new();
+    for i in 0..20 {
+        let clone = if i % 2 == 0 {
+            client.clone()
+        } else {
+            client.clone().clone()
+        };
+        errors.push(clone.access_request_config().get().await.unwrap_err());
+    }
+    assert!(errors.iter().all(|e| e.kind() == ErrorKind::ServerError));
+    failing.assert_calls(20 + 10);
+    let retried: u32 = errors.iter().map(|e| e.attempts().unwrap() - 1).sum();
+    assert_eq!(retried, 10, "retries stop when the budget is spent");
+
+    // Without a budget every call takes all its attempts.
+    let server = MockServer::start_async().await;
+    let failing = server.get_access_request_config(|_, then| {
+        then.into_inner().status(503).body("busy");
+    });
+    let client = static_client(
+        &server,
+        fast_retry().with_max_attempts(4).without_retry_budget(),
+    );
+    for _ in 0..5 {
+        client.access_request_config().get().await.unwrap_err();
+    }
+    failing.assert_calls(5 * 4);
+}
+
+#[tokio::test]
+async fn transport_errors_keep_their_kind_cause_and_operation() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .rate_limit(None)
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .access_token(TOKEN)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = client.statuses().page().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport(TransportKind::Connect));
+    assert_eq!(err.operation(), Some("list_access_request_status"));
+    assert!(err.before_send());
+    let source = err.source().expect("the cause is kept");
+    assert!(!source.to_string().contains(TOKEN));
+    let text = err.to_string();
+    assert!(
+        text.starts_with("list_access_request_status: transport error (connect)"),
+        "{text}"
+    );
 }

@@ -17,13 +17,19 @@ use serde_json::json;
 pub const CLIENT_ID: &str = "test-client-id";
 pub const CLIENT_SECRET: &str = "sEcReT-9f8e7d6c5b4a";
 pub const TOKEN: &str = "tok-1-aaaabbbbccccdddd";
+/// An identity id in the vendor's format.
+pub const ALICE: &str = "2c9180857182305e0171993735622948";
 
-/// Fast retries so that tests finish quickly.
+/// Fast retries so that tests finish quickly: three attempts.
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy::standard()
-        .with_max_attempts(3)
-        .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
-        .with_max_retry_after(Duration::from_secs(2))
+    quick_retry(3)
+}
+
+/// Fails when `text` shows the client secret or the token.
+pub fn assert_clean(text: &str, what: &str) {
+    for secret in [CLIENT_SECRET, TOKEN] {
+        assert!(!text.contains(secret), "{what} leaks a secret: {text}");
+    }
 }
 
 /// Answers the client-credentials form with `token`.

@@ -12,6 +12,7 @@ use sailpoint_access::types::{
 };
 use sailpoint_access::{ErrorKind, RetryPolicy, TimeoutPhase};
 use sailpoint_access_httpmock::MockServerExt;
+use sailpoint_access_sandbox::Sandbox;
 
 fn pending(id: &str, kind: AccessItemType) -> RequestedItemStatus {
     RequestedItemStatus {
@@ -155,4 +156,39 @@ async fn wait_until_done_gives_up_at_the_deadline() {
         .await
         .unwrap_err();
     assert_eq!(err.validation().unwrap().rule, "wait.ids");
+}
+
+#[tokio::test]
+async fn the_waiter_counts_existing_requests_and_reports_what_is_pending() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, quick_retry(2));
+    let sent = client
+        .access_requests()
+        .grant()
+        .for_identity(ALICE)
+        .role("r-1")
+        .send()
+        .await
+        .unwrap();
+    // A response that lists the request only as already existing.
+    let existing = AccessRequestResponse {
+        new_requests: vec![],
+        existing_requests: sent.new_requests.clone(),
+    };
+    assert!(existing
+        .existing_requests
+        .iter()
+        .all(|t: &AccessRequestTracking| !t.access_request_ids.is_empty()));
+    let err = client
+        .wait_until_done_for(&existing)
+        .poll_interval(Duration::from_millis(10), Duration::from_millis(20))
+        .deadline(Duration::from_millis(150))
+        .wait()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout(TimeoutPhase::Wait));
+    assert!(err.attempts().unwrap() >= 2, "{err:?}");
+    let pending = err.pending().expect("the pending statuses");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].state, Some(RequestedItemState::Executing));
 }
