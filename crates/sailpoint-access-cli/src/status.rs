@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use sailpoint_access::types::{RequestedForIdentities, RequestedItemStatus};
+use sailpoint_access::types::RequestedItemStatus;
 use sailpoint_access::{Client, StatusSort};
 
 use crate::error::{self, CliResult};
@@ -104,15 +104,7 @@ pub const COLUMNS: [&str; 10] = [
 
 /// A status as the listing's cells.
 pub fn cells(s: &RequestedItemStatus) -> [String; 10] {
-    let requested_for = match &s.requested_for {
-        Some(RequestedForIdentities::One(one)) => one.id.clone().unwrap_or_default(),
-        Some(RequestedForIdentities::Many(many)) => many
-            .iter()
-            .filter_map(|r| r.id.clone())
-            .collect::<Vec<_>>()
-            .join(";"),
-        None => String::new(),
-    };
+    let requested_for = s.requested_for_ids().collect::<Vec<_>>().join(";");
     [
         s.created
             .as_ref()

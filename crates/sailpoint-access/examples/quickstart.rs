@@ -79,9 +79,8 @@ async fn run() -> Outcome<()> {
                 Ok(name) if !name.trim().is_empty() => name.parse()?,
                 _ => Family::V3,
             };
-            let client = Client::builder()
-                .base_url(sandbox.base_url())
-                .client_credentials(sandbox.client_id(), sandbox.client_secret())
+            let client = sandbox
+                .client_builder()
                 .family(family)
                 .app_name("quickstart")
                 .build()?;

@@ -90,10 +90,9 @@ pub fn statuses(range: std::ops::Range<usize>) -> Vec<RequestedItemStatus> {
 
 /// A client of `sandbox` using its client credentials.
 pub fn sandbox_client(sandbox: &SandboxHandle, retry: RetryPolicy) -> Client {
-    Client::builder()
+    sandbox
+        .client_builder()
         .rate_limit(None)
-        .base_url(sandbox.base_url())
-        .client_credentials(sandbox.client_id(), sandbox.client_secret())
         .retry(retry)
         .attempt_timeout(Duration::from_secs(10))
         .build()
