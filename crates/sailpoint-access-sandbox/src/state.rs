@@ -128,7 +128,9 @@ impl StatusQuery {
                 return false;
             }
         }
-        if self.executing_only && s.state != Some(RequestedItemState::Executing) {
+        // `request-state=EXECUTING` keeps the requests not yet finished
+        // (see `is_open`): a documented choice, see the README.
+        if self.executing_only && !is_open(s) {
             return false;
         }
         self.filter.as_ref().is_none_or(|f| f.matches(s))
@@ -190,8 +192,11 @@ fn identity_keys(s: &RequestedItemStatus) -> Vec<Identity> {
         .collect()
 }
 
-/// Whether an item is still open: not in a final state. Such an item blocks
-/// a second request for the same identity and item, and can be closed.
+/// Whether an item is still open (pending): not in a final state. Such an
+/// item blocks a second request for the same identity and item, can be
+/// closed, and is what `request-state=EXECUTING` lists. The vendor describes
+/// PROVISIONING_VERIFICATION_PENDING as a request past its approvals whose
+/// provisioning awaits verification: not finished, so open.
 pub(crate) fn is_open(s: &RequestedItemStatus) -> bool {
     matches!(
         s.state,

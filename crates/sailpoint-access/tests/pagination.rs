@@ -239,3 +239,41 @@ async fn prefetch_keeps_order() {
         .unwrap();
     assert_eq!(names(&items), names(&all));
 }
+
+/// One definition of pending: the statuses `request-state=EXECUTING` lists
+/// are exactly those whose state is not terminal, the seeded
+/// PROVISIONING_VERIFICATION_PENDING ones included.
+#[tokio::test]
+async fn the_executing_filter_and_is_terminal_agree_on_what_is_pending() {
+    use sailpoint_access::types::{RequestStateFilter, RequestedItemState};
+    let sandbox = sailpoint_access_sandbox::Sandbox::builder()
+        .seed_statuses(600)
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox_client(&sandbox, sailpoint_access::RetryPolicy::disabled());
+    let all = client.statuses().collect(10_000).await.unwrap();
+    let mut pending: Vec<String> = all
+        .iter()
+        .filter(|s| !s.is_terminal())
+        .filter_map(|s| s.account_activity_item_id.clone())
+        .collect();
+    assert!(
+        all.iter()
+            .any(|s| s.state == Some(RequestedItemState::ProvisioningVerificationPending)),
+        "the seed has verification-pending items"
+    );
+    let mut executing: Vec<String> = client
+        .statuses()
+        .request_state(RequestStateFilter::Executing)
+        .collect(10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.account_activity_item_id)
+        .collect();
+    pending.sort();
+    executing.sort();
+    assert!(!pending.is_empty());
+    assert_eq!(executing, pending);
+}

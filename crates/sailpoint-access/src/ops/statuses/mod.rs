@@ -204,7 +204,14 @@ impl StatusQuery {
         self
     }
 
-    /// Only requests in this overall state (tenants since 2026).
+    /// Only requests in this overall state (tenants since 2026). The vendor
+    /// documents one value, `EXECUTING`: the requests not yet finished. This
+    /// crate has one definition of pending, and it is this one: an item
+    /// whose state is not terminal (`EXECUTING`, or
+    /// `PROVISIONING_VERIFICATION_PENDING`, past its approvals with its
+    /// provisioning awaiting verification; see
+    /// `RequestedItemState::is_terminal`), which the waiter, the pending
+    /// index, `sail-access status --pending` and the sandbox all share.
     pub fn request_state(mut self, state: RequestStateFilter) -> Self {
         self.request_state = Some(state);
         self
