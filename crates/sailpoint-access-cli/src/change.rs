@@ -72,6 +72,20 @@ fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
                             .collect::<Vec<_>>()
                             .join(","),
                         ChangeOutcome::Failed { error } => error.clone(),
+                        ChangeOutcome::OutsideSelection { items_outside } => format!(
+                            "{items_outside} open item(s) outside the selection (--widen-scope to include)"
+                        ),
+                        ChangeOutcome::Selected => report
+                            .items
+                            .get(id)
+                            .map(|items| {
+                                items
+                                    .iter()
+                                    .map(|i| format!("{} {}", i.identities.join("+"), i.item))
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            })
+                            .unwrap_or_default(),
                         _ => String::new(),
                     };
                     vec![id.clone(), o.name(report.kind).to_owned(), states]
@@ -107,6 +121,7 @@ pub async fn cancel(client: &Client, args: CancelArgs) -> CliResult {
         let job = client
             .cancel_many(&args.comment)
             .settle(settle)
+            .widen_scope(change.widen_scope)
             .dry_run(dry);
         let job = match change.ids.is_empty() {
             true => job.matching(change.selection.query(client)),
@@ -122,7 +137,11 @@ pub async fn close(client: &Client, args: CloseArgs) -> CliResult {
     let change = &args.change;
     let settle = Duration::from_secs(change.settle);
     let build = |dry: bool| {
-        let mut job = client.close_many().settle(settle).dry_run(dry);
+        let mut job = client
+            .close_many()
+            .settle(settle)
+            .widen_scope(change.widen_scope)
+            .dry_run(dry);
         job = match change.ids.is_empty() {
             true => job.matching(change.selection.query(client)),
             false => job.ids(change.ids.iter().cloned()),

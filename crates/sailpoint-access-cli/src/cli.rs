@@ -265,6 +265,12 @@ pub struct ChangeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub settle: u64,
 
+    /// With filters: also change a request whose other open items the
+    /// filters did not select (the service changes whole requests); by
+    /// default such a request is left alone and reported outside_selection.
+    #[arg(long)]
+    pub widen_scope: bool,
+
     /// How to print the report on stdout.
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: ReportOutput,

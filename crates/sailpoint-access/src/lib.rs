@@ -29,7 +29,9 @@ pub use engine::USER_AGENT;
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Result, TimeoutPhase, TransportKind, ValidationError,
 };
-pub use jobs::cancel_many::{CancelMany, ChangeKind, ChangeOutcome, ChangeReport, CloseMany};
+pub use jobs::cancel_many::{
+    CancelMany, ChangeKind, ChangeOutcome, ChangeReport, CloseMany, TouchedItem,
+};
 pub use jobs::pending::Submission;
 pub use jobs::wait::WaitUntilDone;
 pub use ops::access_requests::{

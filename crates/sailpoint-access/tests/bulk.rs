@@ -806,3 +806,83 @@ async fn a_failed_chunk_does_not_hide_the_chunks_that_worked() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["outcomes"]["req-55"]["outcome"], "failed");
 }
+
+/// Mass changes stay inside their selection: the service cancels whole
+/// access requests, so a request the query selected only in part is left
+/// alone (and reported) unless the scope is widened; another identity of
+/// the same submission is never touched; a dry run lists whom and what each
+/// change would touch.
+#[tokio::test]
+async fn a_mass_cancel_stays_inside_its_selection() {
+    use sailpoint_access::{ChangeOutcome, Filter};
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = unpaced(&sandbox);
+    let sent = client
+        .access_requests()
+        .grant()
+        .for_identities(["ann", "ben"])
+        .role("role-a")
+        .role("role-b")
+        .send()
+        .await
+        .unwrap();
+    let ann_request = sent
+        .new_requests
+        .iter()
+        .find(|t| t.requested_for.as_deref() == Some("ann"))
+        .unwrap()
+        .access_request_ids[0]
+        .clone();
+    let ann_role_a = sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| {
+            s.access_request_id.as_deref() == Some(ann_request.as_str())
+                && s.id.as_deref() == Some("role-a")
+        })
+        .unwrap();
+    let one_item = client.statuses().filter(
+        Filter::account_activity_item_id().eq(ann_role_a.account_activity_item_id.clone().unwrap()),
+    );
+
+    let preview = client
+        .cancel_many("cleanup")
+        .matching(client.statuses().requested_for("ann"))
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.outcomes.len(), 1);
+    let touched = &preview.items[&ann_request];
+    assert_eq!(touched.len(), 2);
+    assert!(
+        touched.iter().all(|i| i.identities == ["ann"]),
+        "{touched:?}"
+    );
+
+    let partial = client
+        .cancel_many("cleanup")
+        .matching(one_item.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        partial.outcomes[&ann_request],
+        ChangeOutcome::OutsideSelection { items_outside: 1 }
+    );
+    assert_eq!(partial.change_calls, 0, "nothing was sent");
+    assert!(sandbox.statuses().iter().all(|s| !s.is_terminal()));
+
+    let widened = client
+        .cancel_many("cleanup")
+        .matching(one_item)
+        .widen_scope(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(widened.outcomes[&ann_request], ChangeOutcome::Changed);
+    for status in sandbox.statuses() {
+        let ann = status.requested_for_ids().any(|w| w == "ann");
+        assert_eq!(status.is_terminal(), ann, "only ann's request: {status:?}");
+    }
+}

@@ -74,6 +74,13 @@ pub enum ChangeOutcome {
     NotFound,
     /// A dry run: it would have been sent.
     Selected,
+    /// Left alone: the request also carries open items that the status
+    /// query did not select (another identity's, for instance), and the
+    /// job was not told to widen its scope.
+    OutsideSelection {
+        /// How many of its open items fall outside the selection.
+        items_outside: usize,
+    },
     /// Its chunk's call failed and the statuses do not show the change:
     /// the error, scrubbed like every error text.
     Failed {
@@ -91,6 +98,7 @@ impl ChangeOutcome {
             Self::Unchanged { .. } => "unchanged",
             Self::NotFound => "not_found",
             Self::Selected => "selected",
+            Self::OutsideSelection { .. } => "outside_selection",
             Self::Failed { .. } => "failed",
         }
     }
@@ -115,6 +123,35 @@ pub struct ChangeReport {
     pub check_calls: usize,
     /// True for a dry run: nothing was sent.
     pub dry_run: bool,
+    /// Per access request id, the open items the change touches (or, in a
+    /// dry run, would touch): whom each is for and what it is.
+    pub items: BTreeMap<String, Vec<TouchedItem>>,
+}
+
+/// One open item a change touches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TouchedItem {
+    /// The identities it is for.
+    pub identities: Vec<String>,
+    /// The item's name, else its id.
+    pub item: String,
+    /// Its state when selected.
+    pub state: String,
+}
+
+impl TouchedItem {
+    fn of(status: &RequestedItemStatus) -> Self {
+        Self {
+            identities: status.requested_for_ids().map(str::to_owned).collect(),
+            item: status
+                .name
+                .clone()
+                .or_else(|| status.id.clone())
+                .unwrap_or_default(),
+            state: status.state_name().to_owned(),
+        }
+    }
 }
 
 impl ChangeReport {
@@ -125,6 +162,7 @@ impl ChangeReport {
             change_calls: 0,
             check_calls: 0,
             dry_run,
+            items: BTreeMap::new(),
         }
     }
 
@@ -170,13 +208,26 @@ impl Serialize for ChangeReport {
                 (id.as_str(), line)
             })
             .collect();
-        let mut s = serializer.serialize_struct("ChangeReport", 5)?;
+        let mut s = serializer.serialize_struct("ChangeReport", 6)?;
         s.serialize_field("kind", &self.kind)?;
         s.serialize_field("outcomes", &outcomes)?;
         s.serialize_field("change_calls", &self.change_calls)?;
         s.serialize_field("check_calls", &self.check_calls)?;
         s.serialize_field("dry_run", &self.dry_run)?;
+        s.serialize_field("items", &self.items)?;
         s.end()
+    }
+}
+
+/// An item of a request, told apart from its siblings.
+fn item_key(status: &RequestedItemStatus) -> String {
+    match &status.account_activity_item_id {
+        Some(activity) => activity.clone(),
+        None => format!(
+            "{}/{}",
+            status.requested_for_ids().collect::<Vec<_>>().join(","),
+            status.id.as_deref().unwrap_or_default()
+        ),
     }
 }
 
@@ -194,6 +245,9 @@ struct Job {
     selection: Selection,
     settle: Duration,
     dry_run: bool,
+    /// Act on a selected request even when some of its open items fall
+    /// outside the query.
+    widen: bool,
 }
 
 /// The close-only settings, sent with each close call.
@@ -241,6 +295,15 @@ macro_rules! job_setters {
         /// List what would be touched and send nothing.
         pub fn dry_run(mut self, dry_run: bool) -> Self {
             self.job.dry_run = dry_run;
+            self
+        }
+
+        /// With a status query: act on a selected access request even when
+        /// some of its open items fall outside the query (the service
+        /// cancels and closes whole requests). Off by default: such requests
+        /// are left alone and reported `OutsideSelection`.
+        pub fn widen_scope(mut self, widen: bool) -> Self {
+            self.job.widen = widen;
             self
         }
     };
@@ -340,6 +403,7 @@ impl Job {
             selection: Selection::Ids(Vec::new()),
             settle: Duration::ZERO,
             dry_run: false,
+            widen: false,
         }
     }
 
@@ -351,10 +415,9 @@ impl Job {
         let mut report = ChangeReport::new(kind, self.dry_run);
         let ids = self.select(&mut report).await?;
         if self.dry_run {
-            report.outcomes = ids
-                .into_iter()
-                .map(|id| (id, ChangeOutcome::Selected))
-                .collect();
+            report
+                .outcomes
+                .extend(ids.into_iter().map(|id| (id, ChangeOutcome::Selected)));
             return Ok(report);
         }
         // Every chunk is sent even when an earlier one failed (each is
@@ -411,26 +474,68 @@ impl Job {
         Ok(report)
     }
 
-    /// The ids selected, sorted and once each.
+    /// The ids selected, sorted and once each, with the open items the
+    /// change would touch. A request selected by a query whose other open
+    /// items the query did not select is left out (reported
+    /// `OutsideSelection`) unless the scope was widened: the service cancels
+    /// and closes whole access requests.
     async fn select(&self, report: &mut ChangeReport) -> Result<Vec<String>> {
-        let ids: BTreeSet<String> = match &self.selection {
-            Selection::Ids(ids) => ids.iter().cloned().collect(),
-            Selection::Query(query) => {
-                let mut pages = query.pages();
-                let mut ids = BTreeSet::new();
-                while let Some(page) = pages.try_next().await? {
-                    report.check_calls += 1;
-                    ids.extend(
-                        page.items
-                            .into_iter()
-                            .filter(|s| !s.is_terminal())
-                            .filter_map(|s| s.access_request_id),
-                    );
-                }
-                ids
+        let query = match &self.selection {
+            Selection::Ids(ids) => {
+                let ids: BTreeSet<String> = ids.iter().cloned().collect();
+                return Ok(ids.into_iter().collect());
             }
+            Selection::Query(query) => query,
         };
-        Ok(ids.into_iter().collect())
+        let mut pages = query.pages();
+        let mut chosen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        while let Some(page) = pages.try_next().await? {
+            report.check_calls += 1;
+            for status in page.items.iter().filter(|s| !s.is_terminal()) {
+                let Some(id) = status.access_request_id.clone() else {
+                    continue;
+                };
+                chosen
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(item_key(status));
+                report
+                    .items
+                    .entry(id)
+                    .or_default()
+                    .push(TouchedItem::of(status));
+            }
+        }
+        let ids: Vec<String> = chosen.keys().cloned().collect();
+        if self.widen || ids.is_empty() {
+            return Ok(ids);
+        }
+        let (all, calls) = StatusQuery::new(self.engine.clone())
+            .of_requests(&ids, MAX_STATUSES_PER_QUERY)
+            .await?;
+        report.check_calls += calls;
+        let mut outside: BTreeMap<String, usize> = BTreeMap::new();
+        for status in all.iter().filter(|s| !s.is_terminal()) {
+            let Some(id) = status.access_request_id.as_deref() else {
+                continue;
+            };
+            if chosen
+                .get(id)
+                .is_some_and(|keys| !keys.contains(&item_key(status)))
+            {
+                *outside.entry(id.to_owned()).or_default() += 1;
+            }
+        }
+        for (id, items_outside) in outside {
+            report.items.remove(&id);
+            report
+                .outcomes
+                .insert(id, ChangeOutcome::OutsideSelection { items_outside });
+        }
+        Ok(ids
+            .into_iter()
+            .filter(|id| !report.outcomes.contains_key(id))
+            .collect())
     }
 
     /// Re-reads the statuses of `ids` and records what each shows.
