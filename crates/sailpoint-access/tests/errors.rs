@@ -609,15 +609,16 @@ async fn a_cancel_whose_answer_was_lost_is_reported_done_on_replay() {
         capture.text()
     );
 
-    // A first attempt that is refused is still an error: nothing was replayed.
-    let err = client
+    // A first attempt answered "already cancelled" is that outcome, typed
+    // (issue 20), and says that nothing was replayed.
+    let again = client
         .access_requests()
         .cancel(&activity, "again")
         .send()
         .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ClientError);
-    assert!(!err.after_possible_delivery());
+        .unwrap();
+    assert!(again.was_already_cancelled());
+    assert!(!again.was_replayed());
 }
 
 #[tokio::test]
@@ -685,4 +686,49 @@ async fn transport_errors_keep_their_kind_cause_and_operation() {
         text.starts_with("list_access_request_status: transport error (connect)"),
         "{text}"
     );
+}
+
+/// A cancel of an item already cancelled is an outcome, not an error
+/// (`was_already_cancelled`); a cancel of a completed item stays an error.
+#[tokio::test]
+async fn an_already_cancelled_item_is_a_typed_outcome() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, RetryPolicy::disabled());
+    client
+        .access_requests()
+        .grant()
+        .for_identity(ALICE)
+        .role("role-1")
+        .role("role-2")
+        .send()
+        .await
+        .unwrap();
+    let statuses = sandbox.statuses();
+    let first = statuses[0].account_activity_item_id.clone().unwrap();
+    let cancelled = client
+        .access_requests()
+        .cancel(&first, "not needed")
+        .send()
+        .await
+        .unwrap();
+    assert!(!cancelled.was_already_cancelled() && !cancelled.was_replayed());
+    let again = client
+        .access_requests()
+        .cancel(&first, "not needed")
+        .send()
+        .await
+        .unwrap();
+    assert!(again.was_already_cancelled());
+    assert!(!again.was_replayed());
+
+    sandbox.approve_all_pending();
+    sandbox.provision_all_approved();
+    let second = statuses[1].account_activity_item_id.clone().unwrap();
+    let err = client
+        .access_requests()
+        .cancel(&second, "too late")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ClientError, "{err}");
 }

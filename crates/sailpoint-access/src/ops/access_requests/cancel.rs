@@ -25,6 +25,7 @@ pub struct Cancel {
 #[non_exhaustive]
 pub struct Cancelled {
     replayed: bool,
+    already: bool,
 }
 
 impl Cancelled {
@@ -33,6 +34,24 @@ impl Cancelled {
     pub fn was_replayed(&self) -> bool {
         self.replayed
     }
+
+    /// True when the service answered that the item was already cancelled
+    /// (by this call's lost earlier attempt, or before it): the goal holds,
+    /// so it is an outcome rather than an error.
+    pub fn was_already_cancelled(&self) -> bool {
+        self.already
+    }
+}
+
+/// Whether an error answer says the item is already cancelled: the state's
+/// name (`it is CANCELLED`) or the words `already cancelled`. A plain "cannot
+/// be cancelled" (a completed or rejected item) is not.
+fn says_already_cancelled(api: &crate::error::ApiError) -> bool {
+    api.messages.iter().any(|m| {
+        m.split(|c: char| !c.is_ascii_alphabetic() && c != '_')
+            .any(|word| word == "CANCELLED")
+            || m.to_ascii_lowercase().contains("already cancelled")
+    })
 }
 
 impl Cancel {
@@ -61,17 +80,24 @@ impl Cancel {
             })
             .await;
         match outcome {
-            Ok(_) => Ok(Cancelled { replayed: false }),
+            Ok(_) => Ok(Cancelled {
+                replayed: false,
+                already: false,
+            }),
             Err(e)
-                if e.after_possible_delivery()
-                    && e.kind() == ErrorKind::ClientError
-                    && e.api_error().is_some_and(|a| a.mentions("cancelled")) =>
+                if e.kind() == ErrorKind::ClientError
+                    && e.api_error().is_some_and(says_already_cancelled) =>
             {
+                let replayed = e.after_possible_delivery();
                 tracing::info!(
                     account_activity_id = %body.account_activity_id,
-                    "cancel replayed after a lost answer; the request was already cancelled"
+                    replayed,
+                    "the request was already cancelled"
                 );
-                Ok(Cancelled { replayed: true })
+                Ok(Cancelled {
+                    replayed,
+                    already: true,
+                })
             }
             Err(e) => Err(e),
         }
