@@ -11,6 +11,10 @@
 //!   `createAccessRequestV1` names `createAccessRequest`). The operations
 //!   linked this way form one *logical operation*, reachable by family
 //!   through the generated `dispatch` module.
+//! - `x-filter-operators` (on an operation's `filters` parameter): per
+//!   filterable field, the operators the vendor documents for it in that
+//!   family (its descriptions list them in prose), which become the
+//!   operation's `filter_operators`.
 
 use std::collections::BTreeMap;
 
@@ -326,6 +330,69 @@ pub fn rate_limit(doc: &Value) -> (Option<[u64; 2]>, Vec<Refusal>) {
         }
     }
     (refused.is_empty().then_some(values), refused)
+}
+
+/// The key of the filter operators extension.
+pub const FILTER_OPERATORS: &str = "x-filter-operators";
+
+/// The operators of the standard collection filter syntax.
+const KNOWN_OPERATORS: &[&str] = &[
+    "eq", "ne", "gt", "ge", "lt", "le", "in", "sw", "co", "isnull", "pr",
+];
+
+/// Per field, the operators an operation's `filters` parameter admits
+/// (`x-filter-operators`, required on every `filters` parameter), sorted by
+/// field; and what is refused.
+pub fn filter_operators(
+    operation: &SpecOperation<'_>,
+) -> (Vec<(String, Vec<String>)>, Vec<Refusal>) {
+    let Some(parameters) = operation.op.get("parameters").and_then(Value::as_array) else {
+        return (Vec::new(), Vec::new());
+    };
+    let Some((index, filters)) = parameters
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.get("name").and_then(Value::as_str) == Some("filters"))
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let index = index.to_string();
+    let at = |key: &str| {
+        pointer(&[
+            "paths",
+            operation.path,
+            operation.method,
+            "parameters",
+            &index,
+            FILTER_OPERATORS,
+            key,
+        ])
+    };
+    let Some(fields) = filters.get(FILTER_OPERATORS).and_then(Value::as_object) else {
+        let message = "missing or not a mapping of field to operators: the filters parameter must say which operators each field takes".to_owned();
+        return (Vec::new(), vec![(at(""), message)]);
+    };
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    for (field, operators) in fields {
+        let listed: Option<Vec<&str>> = operators
+            .as_array()
+            .and_then(|ops| ops.iter().map(Value::as_str).collect());
+        match listed {
+            Some(ops) if !ops.is_empty() && ops.iter().all(|o| KNOWN_OPERATORS.contains(o)) => {
+                out.push((field.clone(), ops.iter().map(|o| (*o).to_owned()).collect()));
+            }
+            _ => refused.push((
+                at(field),
+                format!(
+                    "is {}, expected a non-empty list of operators among {}",
+                    compact(operators),
+                    KNOWN_OPERATORS.join(", ")
+                ),
+            )),
+        }
+    }
+    (out, refused)
 }
 
 /// `Err` naming every refusal, for the code generator, which refuses what

@@ -68,6 +68,10 @@ pub enum Rule {
     /// The top-level `x-rate-limit` is not a mapping with positive integer
     /// `requests` and `windowSeconds`.
     RateLimit,
+    /// A `filters` parameter without `x-filter-operators`, or one that is not
+    /// a mapping of field to known operators
+    /// ([`extensions::filter_operators`]).
+    FilterOperators,
 }
 
 impl Rule {
@@ -88,6 +92,7 @@ impl Rule {
             Rule::SameAs => "x-same-as",
             Rule::Limits => "x-limits",
             Rule::RateLimit => "x-rate-limit",
+            Rule::FilterOperators => "x-filter-operators",
         }
     }
 }
@@ -738,6 +743,14 @@ fn check_extensions(operations: &[SpecOperation<'_>], findings: &mut Vec<Finding
             .into_iter()
             .map(|(at, message)| Finding::new(Rule::SameAs, at, message)),
     );
+    for operation in operations {
+        let (_, refused) = extensions::filter_operators(operation);
+        findings.extend(
+            refused
+                .into_iter()
+                .map(|(at, message)| Finding::new(Rule::FilterOperators, at, message)),
+        );
+    }
 }
 
 fn check_limits(doc: &Value, findings: &mut Vec<Finding>) {

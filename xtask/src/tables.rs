@@ -32,6 +32,8 @@ pub struct Op {
     /// `v3` or `versioned`, from `x-family`.
     pub family: String,
     pub deprecated: bool,
+    /// Per filterable field, its operators, from `x-filter-operators`.
+    pub filter_operators: Vec<(String, Vec<String>)>,
 }
 
 /// Every operation of `doc`, in path then method order.
@@ -70,9 +72,12 @@ pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
             .read(op)
             .map_err(|e| format!("{id}: {e}"))?
             .to_owned();
+        let (filter_operators, refused) = extensions::filter_operators(op);
+        extensions::refuse(refused).map_err(|e| format!("{id}: {e}"))?;
         out.push(Op {
             id,
             family,
+            filter_operators,
             method: op.method.to_uppercase(),
             path: op.path.to_owned(),
             success: *success,
@@ -124,6 +129,9 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
         // `FAMILY` admitted the value; its variant is its camel case.
         let family = ident(&op.family.to_upper_camel_case());
         let doc = format!(" `{method} {path}` (`{id}`, {} family).", op.family);
+        let filters = op.filter_operators.iter().map(|(field, ops)| {
+            quote! { (#field, &[#(#ops),*]) }
+        });
         consts.push(quote! {
             #[doc = #doc]
             pub const #name: Operation = Operation {
@@ -135,6 +143,7 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
                 replay: Replay::#replay,
                 family: Family::#family,
                 deprecated: #deprecated,
+                filter_operators: &[#(#filters),*],
             };
         });
         names.push(name);

@@ -137,6 +137,21 @@ pub struct Operation {
     pub family: Family,
     /// Whether the vendor marks it deprecated.
     pub deprecated: bool,
+    /// Per filterable field of its `filters` parameter, the operators the
+    /// vendor documents for it in this family (`x-filter-operators`); empty
+    /// for an operation without filters.
+    pub filter_operators: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Operation {
+    /// The operators `field` admits in this operation's filters (none for
+    /// a field it does not filter on).
+    pub fn operators_of(&self, field: &str) -> &'static [&'static str] {
+        self.filter_operators
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(&[], |(_, ops)| ops)
+    }
 }
 
 impl fmt::Display for Operation {

@@ -122,8 +122,10 @@ rules! {
     StatusesSortUnique = "statuses.sort_unique", "a field can be sorted on once";
     /// An `in` filter lists at least one value.
     FilterInNonEmpty = "filter.in_non_empty", "`in` needs at least one value";
-    /// The versioned family's status list has no `in` for `accessRequestId`.
-    FilterVersionedOperator = "filter.versioned_operator", "the versioned family's status list does not accept `accessRequestId in`; use `eq`, or the v3 family";
+    /// A filter uses an operator the family does not document for that field
+    /// (the versioned family has no `accessRequestId in`, no
+    /// `accountActivityItemId lt` or `isnull`).
+    FilterVersionedOperator = "filter.versioned_operator", "the family's status list does not document this operator for this field";
     /// A bulk plan lists the same identity and item twice.
     BulkDuplicateRow = "bulk.duplicate_row", "the same identity and item appear in an earlier row";
     /// Walking pages needs a page size of at least one.

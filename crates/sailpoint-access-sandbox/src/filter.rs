@@ -2,7 +2,7 @@
 //! list documents:
 //!
 //! - `accessRequestId`: `eq ne gt ge lt le in sw` (the versioned family's
-//!   list refuses `in`, see `ParsedFilter::uses_in_on_access_request_id`)
+//!   list refuses `in`, see `ParsedFilter::undocumented`)
 //! - `accountActivityItemId`: `eq ne gt ge lt le in sw isnull`
 //! - `created`: `eq ne gt ge lt le`, with a date-time (quoted or bare)
 //!
@@ -38,7 +38,27 @@ enum Cmp {
     Le,
 }
 
+impl StrField {
+    fn name(self) -> &'static str {
+        match self {
+            StrField::AccessRequestId => "accessRequestId",
+            StrField::AccountActivityItemId => "accountActivityItemId",
+        }
+    }
+}
+
 impl Cmp {
+    fn name(self) -> &'static str {
+        match self {
+            Cmp::Eq => "eq",
+            Cmp::Ne => "ne",
+            Cmp::Gt => "gt",
+            Cmp::Ge => "ge",
+            Cmp::Lt => "lt",
+            Cmp::Le => "le",
+        }
+    }
+
     fn holds(self, ordering: Ordering) -> bool {
         match self {
             Cmp::Eq => ordering == Ordering::Equal,
@@ -81,12 +101,24 @@ impl ParsedFilter {
         })
     }
 
-    /// Whether the filter uses `in` on `accessRequestId`, which the
-    /// versioned family's status list does not support (v3's does).
-    pub(crate) fn uses_in_on_access_request_id(&self) -> bool {
+    /// The first (field, operator) of the filter that `documented` (a
+    /// field's operators, as the spec lists them for one family's status
+    /// list) does not admit: the versioned family has no
+    /// `accessRequestId in`, no `accountActivityItemId lt` or `isnull`.
+    pub(crate) fn undocumented(
+        &self,
+        documented: impl Fn(&str) -> &'static [&'static str],
+    ) -> Option<(&'static str, &'static str)> {
         self.conditions
             .iter()
-            .any(|c| matches!(c, Condition::In(StrField::AccessRequestId, _)))
+            .map(|c| match c {
+                Condition::Str(f, cmp, _) => (f.name(), cmp.name()),
+                Condition::StartsWith(f, _) => (f.name(), "sw"),
+                Condition::In(f, _) => (f.name(), "in"),
+                Condition::IsNull(f) => (f.name(), "isnull"),
+                Condition::Created(cmp, _) => ("created", cmp.name()),
+            })
+            .find(|(field, op)| !documented(field).contains(op))
     }
 
     /// Whether `status` satisfies every condition.

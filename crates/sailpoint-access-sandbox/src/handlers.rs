@@ -505,15 +505,16 @@ pub(crate) async fn list_status_v1(State(shared): State<Arc<Shared>>, uri: Uri) 
 fn list(shared: &Shared, uri: &Uri, family: Family) -> Response {
     respond((|| {
         let query = parse_list_query(uri.query())?;
-        if family != Family::V3
-            && query
-                .filter
-                .as_ref()
-                .is_some_and(|f| f.uses_in_on_access_request_id())
+        // Each family's documented operators per field, from the spec.
+        let operation = sailpoint_access_api::dispatch::ListAccessRequestStatus::operation(family);
+        if let Some((field, op)) = query
+            .filter
+            .as_ref()
+            .and_then(|f| f.undocumented(|field| operation.operators_of(field)))
         {
-            return Err(ApiError::bad_request(
-                "Invalid filter: accessRequestId does not support the 'in' operator here.",
-            ));
+            return Err(ApiError::bad_request(format!(
+                "Invalid filter: {field} does not support the '{op}' operator here."
+            )));
         }
         let page = shared
             .store()

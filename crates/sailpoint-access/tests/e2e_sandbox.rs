@@ -183,15 +183,20 @@ async fn lifecycle_submit_approve_provision_and_cancel() {
         ])
     );
 
-    // Cancelling again is refused by the service (400) and not retried.
-    let err = client
+    // Cancelling again: the service answers 400, which says the item is
+    // already cancelled: that outcome, typed, after one request (no retry).
+    let before = sandbox.requests_received(Operation::CancelAccessRequest);
+    let again = client
         .access_requests()
         .cancel(&second, "again")
         .send()
         .await
-        .expect_err("not cancelable");
-    assert_eq!(err.status(), Some(400), "{err}");
-    assert!(!err.is_retryable());
+        .expect("already cancelled is an outcome");
+    assert!(again.was_already_cancelled() && !again.was_replayed());
+    assert_eq!(
+        sandbox.requests_received(Operation::CancelAccessRequest),
+        before + 1
+    );
     // An unknown id is a 404.
     let err = client
         .access_requests()

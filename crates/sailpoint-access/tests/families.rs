@@ -475,6 +475,62 @@ async fn an_in_filter_on_access_request_ids_is_refused_for_the_versioned_family(
     any.assert_calls(1);
 }
 
+/// Each family gets only the operators it documents per field (data from
+/// the spec's `x-filter-operators`): `accountActivityItemId isnull` and `lt`
+/// are v3 only and refused before sending in the versioned family, naming
+/// the family and what it takes; the sandbox refuses them too.
+#[tokio::test]
+async fn filters_carry_only_the_operators_their_family_documents() {
+    use sailpoint_access::Filter;
+    let server = MockServer::start_async().await;
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(200).json_body(json!([]));
+    });
+    for filter in [
+        Filter::account_activity_item_id().is_null(),
+        Filter::account_activity_item_id().lt("x"),
+        Filter::created()
+            .ge(sailpoint_access::Timestamp::now())
+            .and(Filter::account_activity_item_id().is_null()),
+    ] {
+        let err = client_in(&server, Family::Versioned)
+            .statuses()
+            .filter(filter.clone())
+            .page()
+            .await
+            .unwrap_err();
+        let v = err.validation().expect("refused before sending");
+        assert_eq!(v.rule, "filter.versioned_operator");
+        assert!(v.message.contains("versioned"), "{v}");
+        assert!(v.message.contains("eq, ne, gt, ge, le, in, sw"), "{v}");
+        client_in(&server, Family::V3)
+            .statuses()
+            .filter(filter)
+            .page()
+            .await
+            .unwrap();
+    }
+    any.assert_calls(3);
+
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let raw = sandbox_client(&sandbox, RetryPolicy::disabled());
+    let refused = raw
+        .raw()
+        .list_access_request_status_v1()
+        .filters("accountActivityItemId isnull")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(400));
+    raw.raw()
+        .list_access_request_status()
+        .filters("accountActivityItemId isnull")
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_waiter_works_in_the_versioned_family() {
     let sandbox = Sandbox::builder().start().await.unwrap();

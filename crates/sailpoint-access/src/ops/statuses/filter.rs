@@ -1,8 +1,13 @@
 //! A typed builder for the `filters` expression of the status list.
 //!
-//! Each field is its own type offering exactly the operators the API
-//! documents for it (the union across tenant versions), so an unsupported
-//! operator does not compile:
+//! Each field is its own type offering the operators the API documents for
+//! it in any family (the union across tenant versions), so an operator no
+//! family supports does not compile. What one family documents is data from
+//! the spec (`x-filter-operators`, the status list operation's
+//! `filter_operators`): a query checks its filter against its family's
+//! list before sending, so `accountActivityItemId isnull`, `lt`, or
+//! `accessRequestId in` are refused in the versioned family, naming the
+//! rule, the family and the operators it documents.
 //!
 //! | field | operators |
 //! | --- | --- |
@@ -42,8 +47,8 @@ use crate::error::ValidationError;
 pub struct Filter {
     expr: String,
     error: Option<ValidationError>,
-    /// Uses an operator only the v3 family serves (`accessRequestId in`).
-    v3_only: bool,
+    /// Every (field, operator) it uses, to check against a family's list.
+    terms: Vec<(&'static str, &'static str)>,
 }
 
 impl Filter {
@@ -67,7 +72,7 @@ impl Filter {
         self.expr.push_str(" and ");
         self.expr.push_str(&other.expr);
         self.error = self.error.or(other.error);
-        self.v3_only |= other.v3_only;
+        self.terms.extend(other.terms);
         self
     }
 
@@ -76,9 +81,15 @@ impl Filter {
         &self.expr
     }
 
-    /// Whether only the v3 family serves this expression.
-    pub(crate) fn v3_only(&self) -> bool {
-        self.v3_only
+    /// The first (field, operator) that `operation` does not document.
+    pub(crate) fn undocumented_in(
+        &self,
+        operation: &sailpoint_access_api::Operation,
+    ) -> Option<(&'static str, &'static str)> {
+        self.terms
+            .iter()
+            .copied()
+            .find(|(field, op)| !operation.operators_of(field).contains(op))
     }
 
     pub(crate) fn check(&self) -> Result<(), ValidationError> {
@@ -88,15 +99,15 @@ impl Filter {
         }
     }
 
-    fn leaf(field: &str, op: &str, value: &str) -> Filter {
+    fn leaf(field: &'static str, op: &'static str, value: &str) -> Filter {
         Filter {
             expr: format!("{field} {op} {value}"),
             error: None,
-            v3_only: false,
+            terms: vec![(field, op)],
         }
     }
 
-    fn list<I, S>(field: &str, values: I) -> Filter
+    fn list<I, S>(field: &'static str, values: I) -> Filter
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -108,7 +119,7 @@ impl Filter {
         Filter {
             expr: format!("{field} in ({})", quoted.join(",")),
             error,
-            v3_only: field == "accessRequestId",
+            terms: vec![(field, "in")],
         }
     }
 }
@@ -192,7 +203,7 @@ impl AccountActivityItemIdField {
         Filter {
             expr: "accountActivityItemId isnull".to_owned(),
             error: None,
-            v3_only: false,
+            terms: vec![("accountActivityItemId", "isnull")],
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::Future;
 
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
-use sailpoint_access_api::{dispatch, limits, Family, Rule, Timestamp};
+use sailpoint_access_api::{dispatch, limits, Rule, Timestamp};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
@@ -289,10 +289,16 @@ impl StatusQuery {
         }
         if let Some(filter) = &self.filter {
             filter.check()?;
-            if filter.v3_only() && self.engine.family() != Family::V3 {
-                return Err(ValidationError::new(
+            let family = self.engine.family();
+            let operation = dispatch::ListAccessRequestStatus::operation(family);
+            if let Some((field, op)) = filter.undocumented_in(operation) {
+                return Err(ValidationError::with_message(
                     Rule::FilterVersionedOperator,
                     filter.as_str(),
+                    format!(
+                        "the {family} family's status list does not document `{field} {op}`; it takes {}",
+                        operation.operators_of(field).join(", ")
+                    ),
                 ));
             }
         }
@@ -301,7 +307,7 @@ impl StatusQuery {
 
     /// The statuses of the given access requests, in as few calls as the
     /// client's family allows: v3 takes up to 50 ids per `accessRequestId in`
-    /// query. The versioned family has no `in` there: it first walks the
+    /// query. A family without `in` there (the versioned one) first walks the
     /// newest statuses (pages of 250, newest first), since the requests a job
     /// just changed are recent, and stops once every id was seen and the walk
     /// is past their creation; only ids still missing after as many pages as
@@ -313,13 +319,14 @@ impl StatusQuery {
         ids: &[String],
         max_each: usize,
     ) -> Result<(Vec<RequestedItemStatus>, usize)> {
-        if self.engine.family() != Family::V3 && ids.len() > 1 {
+        // Whether the family documents `accessRequestId in` comes from the
+        // spec; `eq` works in every family.
+        let operation = dispatch::ListAccessRequestStatus::operation(self.engine.family());
+        let has_in = operation.operators_of("accessRequestId").contains(&"in");
+        if !has_in && ids.len() > 1 {
             return self.of_requests_by_walk(ids, max_each).await;
         }
-        // `in` is a v3 operator (see `Filter::v3_only`); `eq` works in every
-        // family, so any other family, a future one included, gets one
-        // query per id rather than a refused filter.
-        let filters: Vec<Filter> = if self.engine.family() == Family::V3 {
+        let filters: Vec<Filter> = if has_in {
             ids.chunks(IDS_PER_QUERY)
                 .map(|chunk| Filter::access_request_id().in_(chunk))
                 .collect()
