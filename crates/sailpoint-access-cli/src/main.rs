@@ -13,6 +13,7 @@ mod selection;
 mod status;
 mod submit;
 mod table;
+mod time_arg;
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
