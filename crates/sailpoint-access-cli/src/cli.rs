@@ -15,7 +15,10 @@ Exit codes:
   0  everything was done
   1  failure (the service or the network refused; nothing or not all was done)
   2  usage error (bad flag, unreadable file, refused confirmation)
-  3  partial: some rows failed or ended unknown, or some requests were not cancelled
+  3  partial: some rows failed, ended unknown or were refused (submit, also with
+     --dry-run, unless --allow-refused), or some requests were not cancelled or closed
+`config diff --exit-code` exits 1 when the tenant and the file differ, 0 when
+they are equal (as `git diff --exit-code`); without it, 0 either way.
 
 Settings: flags win over SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
 (or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over config.json in the
@@ -202,6 +205,11 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Exit 0 even when rows of the plan are refused (by default a refused
+    /// row makes the run partial, exit code 3, as it was not done).
+    #[arg(long)]
+    pub allow_refused: bool,
+
     /// Record intents and outcomes here, so that a re-run with --resume sends
     /// nothing twice.
     #[arg(long, value_name = "FILE")]
@@ -345,7 +353,11 @@ pub enum ConfigCommand {
         v2: bool,
     },
     /// Compare a file with the tenant, field by field.
-    #[command(after_help = "Example:\n  sail-access config diff tenant.yaml")]
+    #[command(after_help = concat!(
+        "Examples:\n  sail-access config diff tenant.yaml\n",
+        "  sail-access config diff tenant.yaml --exit-code || echo \"the tenant drifted\"\n",
+        "Exit code: 0, or with --exit-code 1 when a field differs and 0 when none does."
+    ))]
     Diff {
         /// A JSON or YAML document: every field it names is compared.
         file: PathBuf,
@@ -355,6 +367,9 @@ pub enum ConfigCommand {
         /// How to print the differences.
         #[arg(short, long, value_enum, default_value = "table")]
         output: ReportOutput,
+        /// Exit 1 when a field differs, 0 when none does (a drift check).
+        #[arg(long)]
+        exit_code: bool,
     },
     /// Apply a file to the tenant (read, merge, write), showing the diff first.
     #[command(after_help = concat!(

@@ -175,7 +175,12 @@ async fn run_on<D: ConfigDocument>(
             }
             Ok(error::OK)
         }
-        ConfigCommand::Diff { file, output, .. } => {
+        ConfigCommand::Diff {
+            file,
+            output,
+            exit_code,
+            ..
+        } => {
             let wanted = load::<D>(&file)?;
             let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
@@ -183,7 +188,11 @@ async fn run_on<D: ConfigDocument>(
             let changes = diff(&tenant, &merged);
             show(&changes, output)?;
             eprintln!("{} field(s) differ", changes.len());
-            Ok(error::OK)
+            Ok(if exit_code && !changes.is_empty() {
+                error::FAILURE
+            } else {
+                error::OK
+            })
         }
         ConfigCommand::Apply {
             file,

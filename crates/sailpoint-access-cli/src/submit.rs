@@ -277,10 +277,12 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     for r in &out_rows {
         *totals.entry(r.outcome).or_default() += 1;
     }
+    let refused_rows = totals[RowOutcome::Refused.as_str()];
     let partial = totals[RowOutcome::Failed.as_str()]
         + totals[RowOutcome::NotSent.as_str()]
         + totals[RowOutcome::Unknown.as_str()]
-        > 0;
+        > 0
+        || refused_by_default(refused_rows, args.allow_refused);
     let summary = totals
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
@@ -344,6 +346,9 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     );
     if report.wait_ran_out {
         eprintln!("the wait ran out: a STATE that is not final is still pending");
+    }
+    if refused_by_default(refused_rows, args.allow_refused) {
+        eprintln!("{refused_rows} row(s) refused and not done: exit code 3 (--allow-refused accepts them)");
     }
     if let Some(error) = stopped {
         return Err(error.into());
@@ -462,7 +467,21 @@ fn dry_run(
         doc.lower_bound,
         doc.refused.len()
     );
+    if refused_by_default(doc.refused.len(), args.allow_refused) {
+        eprintln!(
+            "{} row(s) would be refused: exit code 3 (--allow-refused accepts them)",
+            doc.refused.len()
+        );
+        return Ok(error::PARTIAL);
+    }
     Ok(error::OK)
+}
+
+/// Whether refused rows make the run partial: a refused row of the file
+/// was not done, and automation must be able to tell, unless the caller
+/// said refusals are expected.
+fn refused_by_default(refused: usize, allow_refused: bool) -> bool {
+    refused > 0 && !allow_refused
 }
 
 /// `2-5,7,9-10`.
