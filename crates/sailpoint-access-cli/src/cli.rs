@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sailpoint_access::Family;
 use sailpoint_access_sandbox::SandboxArgs;
 
+use crate::output::{Output, OutputArgs};
 use crate::selection::Selection;
 use crate::status::StatusArgs;
 
@@ -23,9 +24,12 @@ they are equal (as `git diff --exit-code`); without it, 0 either way.
 Settings: flags win over SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
 (or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over config.json in the
 working directory; the base URL last comes from the SailPoint CLI's active
-environment in ~/.sailpoint/config.yaml. stdout carries data only; progress,
-prompts and logs go to stderr. A closed stdout (`| head`) ends a command
-quietly with exit code 0.";
+environment in ~/.sailpoint/config.yaml. stdout carries data only, in the
+format of --output (table, json, jsonl, csv, yaml; --json is --output json);
+progress, prompts and logs go to stderr, and -q keeps stderr to errors (and
+prompts). Times (--created-after, --created-before) are 30m, 24h, 7d, 2w (that
+long before now), 2026-07-01 (midnight UTC) or RFC 3339. A closed stdout
+(`| head`) ends a command quietly with exit code 0.";
 
 /// A command line for SailPoint Identity Security Cloud access requests.
 #[derive(Debug, Parser)]
@@ -34,6 +38,11 @@ pub struct Cli {
     /// Log to stderr: -v for info, -vv for debug, -vvv for trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Print nothing on stderr but errors and prompts: no progress bar, no
+    /// summary, no notes (the data on stdout is unchanged).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 
     /// The tenant's API host.
     #[arg(
@@ -179,15 +188,6 @@ pub enum RequestKind {
     Modify,
 }
 
-/// Outputs of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportOutput {
-    /// Aligned columns.
-    Table,
-    /// One JSON document.
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
     /// The plan file (.csv or .jsonl; `-` for stdin with --format).
@@ -246,9 +246,8 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "N")]
     pub max_identities: Option<usize>,
 
-    /// How to print the report on stdout.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ReportOutput,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -273,9 +272,8 @@ pub struct ChangeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub settle: u64,
 
-    /// How to print the report on stdout.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ReportOutput,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -326,15 +324,6 @@ pub struct CloseArgs {
     pub message: Option<String>,
 }
 
-/// Document formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DocFormat {
-    /// JSON
-    Json,
-    /// YAML
-    Yaml,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the configuration (or write it to --file).
@@ -342,9 +331,13 @@ pub enum ConfigCommand {
         after_help = "Examples:\n  sail-access config get -o yaml\n  sail-access config get --file tenant.json\n  sail-access config get --v2"
     )]
     Get {
-        /// Output format (default: from --file's extension, else json).
+        /// Output format (default: from --file's extension, else json);
+        /// table and csv show one field a row, jsonl one field a line.
         #[arg(short, long, value_enum)]
-        output: Option<DocFormat>,
+        output: Option<Output>,
+        /// Same as --output json.
+        #[arg(long, conflicts_with = "output")]
+        json: bool,
         /// Write to this file instead of stdout.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
@@ -364,9 +357,8 @@ pub enum ConfigCommand {
         /// The v2 configuration.
         #[arg(long)]
         v2: bool,
-        /// How to print the differences.
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: ReportOutput,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Exit 1 when a field differs, 0 when none does (a drift check).
         #[arg(long)]
         exit_code: bool,
@@ -389,9 +381,8 @@ pub enum ConfigCommand {
         /// Do not ask for confirmation.
         #[arg(short, long)]
         yes: bool,
-        /// How to print the differences.
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: ReportOutput,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }
 
