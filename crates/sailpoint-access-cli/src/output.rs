@@ -80,9 +80,10 @@ pub fn csv_io(e: csv::Error) -> std::io::Error {
     std::io::Error::new(kind, e)
 }
 
-/// A YAML error as an i/o error.
-pub fn yaml_io(e: serde_norway::Error) -> std::io::Error {
-    std::io::Error::other(e)
+/// `value` as YAML text. In memory first: the YAML writer's error hides
+/// the kind of an i/o error, and a closed stdout must still be seen as one.
+pub fn yaml(value: &impl Serialize) -> std::io::Result<String> {
+    serde_norway::to_string(value).map_err(std::io::Error::other)
 }
 
 /// A report in every format: `doc` whole for json and yaml, `rows` one a
@@ -107,7 +108,7 @@ impl<D: Serialize, R: Serialize> Report<'_, D, R> {
                 serde_json::to_writer_pretty(&mut *out, self.doc).map_err(std::io::Error::from)?;
                 writeln!(out)
             }
-            Output::Yaml => serde_norway::to_writer(&mut *out, self.doc).map_err(yaml_io),
+            Output::Yaml => out.write_all(yaml(self.doc)?.as_bytes()),
             Output::Jsonl => {
                 for row in self.rows {
                     serde_json::to_writer(&mut *out, row).map_err(std::io::Error::from)?;

@@ -9,7 +9,7 @@ use sailpoint_access::types::RequestedItemStatus;
 use sailpoint_access::{Client, StatusSort};
 
 use crate::error::{self, CliResult};
-use crate::output::{csv_io, note, yaml_io, Output, OutputArgs};
+use crate::output::{csv_io, note, yaml, Output, OutputArgs};
 use crate::selection::Selection;
 use crate::table;
 
@@ -191,7 +191,8 @@ impl<W: Write> Sink<W> {
             }
             Output::Yaml => {
                 // One item of a sequence at a time: together, one document.
-                serde_norway::to_writer(&mut self.out, std::slice::from_ref(s)).map_err(yaml_io)?;
+                self.out
+                    .write_all(yaml(&std::slice::from_ref(s))?.as_bytes())?;
             }
         }
         self.count += 1;

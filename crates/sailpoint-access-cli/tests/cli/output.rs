@@ -220,3 +220,36 @@ fn quiet_keeps_stderr_to_errors() {
         missing.stderr
     );
 }
+
+#[test]
+fn a_stdout_closed_from_the_start_ends_every_command_quietly() {
+    let t = Tenant::start_with("closed-from-start", |b| b.seed_statuses(5));
+    let plan = t.write("plan.csv", &format!("{HEADER}alice,role,r-eng,,,,\n"));
+    let want = t.write("want.json", r#"{"autoApprovalEnabled": true}"#);
+    let (plan, want) = (plan.to_str().unwrap(), want.to_str().unwrap());
+    for args in [
+        &["status"][..],
+        &["status", "-o", "yaml"],
+        &["status", "-o", "csv"],
+        &["config", "get"],
+        &["config", "get", "-o", "table"],
+        &["config", "diff", want],
+        &["submit", plan, "--dry-run"],
+        &["submit", plan, "-o", "jsonl"],
+        &["completions", "bash"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is gone before the command writes a byte.
+        drop(reader);
+        let mut cmd = t.command(args);
+        cmd.stdout(writer);
+        let out = crate::harness::run(cmd);
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.matches("error").count(),
+            0,
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
