@@ -107,13 +107,15 @@ pub enum Command {
         "  sail-access submit plan.csv --dry-run\n",
         "  sail-access submit plan.csv --journal plan.journal.jsonl --wait 600\n",
         "  sail-access submit plan.csv --journal plan.journal.jsonl --resume   # after a crash\n",
-        "  sail-access submit leavers.jsonl --type revoke --output json\n\n",
+        "  sail-access submit leavers.jsonl --type revoke --output json\n",
+        "  sail-access submit plan.csv --allow-refused   # exit 0 although rows are refused\n\n",
         "CSV columns (header required): identity,type,id,comment,start,end,metadata\n",
         "  type: role | access_profile | entitlement (or ROLE, ACCESS_PROFILE, ENTITLEMENT)\n",
         "  start, end: RFC 3339 date-times; metadata: k=v;k2=v2\n",
         "JSON lines: one object a line with identity, item_type, item_id, and optional\n",
         "  comment, start_date, remove_date, metadata (an object).\n",
-        "A row that does not parse is refused with its line number; the rest proceeds."
+        "A row that does not parse is refused with its line number; the rest proceeds,\n",
+        "and the run exits 3 (partial), also with --dry-run, unless --allow-refused."
     ))]
     Submit(SubmitArgs),
 
@@ -121,7 +123,8 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  sail-access status --requested-for 2c91...a --pending\n",
-        "  sail-access status --created-after 2026-06-01T00:00:00Z --sort -created --output csv\n",
+        "  sail-access status --created-after 7d --sort -created --output csv\n",
+        "  sail-access status --created-after 2026-06-01 --created-before 2026-06-01T12:00:00Z --json\n",
         "  sail-access status --watch 2c91...req1 2c91...req2 --timeout 900"
     ))]
     Status(StatusArgs),
@@ -130,7 +133,7 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  sail-access cancel --id 2c91...req1 --id 2c91...req2 --comment \"project ended\"\n",
-        "  sail-access cancel --requested-by me --created-before 2026-01-01T00:00:00Z \\\n",
+        "  sail-access cancel --requested-by me --created-before 2w \\\n",
         "      --comment stale --dry-run\n",
         "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is required."
     ))]
