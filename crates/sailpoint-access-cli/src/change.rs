@@ -2,18 +2,17 @@
 //! confirmed, reporting what the statuses show afterwards.
 
 use std::future::Future;
-use std::io::Write;
 use std::time::Duration;
 
 use sailpoint_access::types::{CloseCompletionStatus, CloseExecutionStatus};
 use sailpoint_access::{ChangeKind, ChangeOutcome, ChangeReport, Client};
 
-use crate::cli::{
-    CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus, ReportOutput,
-};
+use serde::Serialize;
+
+use crate::cli::{CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus};
 use crate::error::{self, CliError, CliResult};
+use crate::output::{note, Output, Report};
 use crate::prompt::confirm;
-use crate::table;
 
 fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     match (args.ids.is_empty(), args.selection.is_empty()) {
@@ -39,9 +38,9 @@ where
         let n = if args.ids.is_empty() {
             let mut preview = build(true)?.await?;
             if preview.outcomes.is_empty() {
-                eprintln!("no request matches: nothing to {verb}");
+                note!("no request matches: nothing to {verb}");
                 preview.dry_run = false;
-                return print(args.output, &preview);
+                return print(args.output.format(), &preview);
             }
             preview.outcomes.len()
         } else {
@@ -50,61 +49,75 @@ where
         confirm(&format!("{verb} {n} access request(s)?"), false)?;
     }
     let report = build(args.dry_run)?.await?;
-    print(args.output, &report)
+    print(args.output.format(), &report)
 }
 
-fn print(output: ReportOutput, report: &ChangeReport) -> CliResult {
-    let mut stdout = std::io::stdout().lock();
-    match output {
-        ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, report).map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
-        }
-        ReportOutput::Table => {
-            let rows: Vec<Vec<String>> = report
-                .outcomes
-                .iter()
-                .map(|(id, o)| {
-                    let states = match o {
-                        ChangeOutcome::Unchanged { states } => states
+/// One request of a report, for the row formats.
+#[derive(Debug, Serialize)]
+struct OutcomeRow {
+    access_request_id: String,
+    outcome: &'static str,
+    /// The item states of a request left unchanged, why a change failed or
+    /// was not made, or (dry run) whom and what it would touch.
+    detail: String,
+}
+
+fn print(output: Output, report: &ChangeReport) -> CliResult {
+    let rows: Vec<OutcomeRow> = report
+        .outcomes
+        .iter()
+        .map(|(id, o)| OutcomeRow {
+            access_request_id: id.clone(),
+            outcome: o.name(report.kind),
+            detail: match o {
+                ChangeOutcome::Unchanged { states } => states
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                ChangeOutcome::Failed { error } => error.clone(),
+                ChangeOutcome::OutsideSelection { items_outside } => format!(
+                    "{items_outside} open item(s) outside the selection (--widen-scope to include)"
+                ),
+                ChangeOutcome::Selected => report
+                    .items
+                    .get(id)
+                    .map(|items| {
+                        items
                             .iter()
-                            .map(|s| s.as_str())
+                            .map(|i| format!("{} {}", i.identities.join("+"), i.item))
                             .collect::<Vec<_>>()
-                            .join(","),
-                        ChangeOutcome::Failed { error } => error.clone(),
-                        ChangeOutcome::OutsideSelection { items_outside } => format!(
-                            "{items_outside} open item(s) outside the selection (--widen-scope to include)"
-                        ),
-                        ChangeOutcome::Selected => report
-                            .items
-                            .get(id)
-                            .map(|items| {
-                                items
-                                    .iter()
-                                    .map(|i| format!("{} {}", i.identities.join("+"), i.item))
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
-                            })
-                            .unwrap_or_default(),
-                        _ => String::new(),
-                    };
-                    vec![id.clone(), o.name(report.kind).to_owned(), states]
-                })
-                .collect();
-            table::write(&mut stdout, &["ACCESS REQUEST", "OUTCOME", "STATES"], &rows)?;
-        }
+                            .join("; ")
+                    })
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    Report {
+        doc: report,
+        rows: &rows,
+        header: &["ACCESS REQUEST", "OUTCOME", "DETAIL"],
+        cells: &|r: &OutcomeRow| {
+            vec![
+                r.access_request_id.clone(),
+                r.outcome.to_owned(),
+                r.detail.clone(),
+            ]
+        },
     }
-    drop(stdout);
+    .print(output)?;
     let done = report.changed().count();
     let total = report.outcomes.len();
     let past = report.kind.past_tense();
     if report.dry_run {
-        eprintln!("dry run: {total} request(s) would be {past}; nothing was sent");
+        note!("dry run: {total} request(s) would be {past}; nothing was sent");
         return Ok(error::OK);
     }
-    eprintln!(
+    note!(
         "{done} of {total} request(s) {past} ({} change call(s), {} status call(s))",
-        report.change_calls, report.check_calls
+        report.change_calls,
+        report.check_calls
     );
     Ok(if done == total {
         error::OK

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sailpoint_access::Family;
 use sailpoint_access_sandbox::SandboxArgs;
 
+use crate::output::{Output, OutputArgs};
 use crate::selection::Selection;
 use crate::status::StatusArgs;
 
@@ -15,14 +16,20 @@ Exit codes:
   0  everything was done
   1  failure (the service or the network refused; nothing or not all was done)
   2  usage error (bad flag, unreadable file, refused confirmation)
-  3  partial: some rows failed or ended unknown, or some requests were not cancelled
+  3  partial: some rows failed, ended unknown or were refused (submit, also with
+     --dry-run, unless --allow-refused), or some requests were not cancelled or closed
+`config diff --exit-code` exits 1 when the tenant and the file differ, 0 when
+they are equal (as `git diff --exit-code`); without it, 0 either way.
 
 Settings: flags win over SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
 (or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over config.json in the
 working directory; the base URL last comes from the SailPoint CLI's active
-environment in ~/.sailpoint/config.yaml. stdout carries data only; progress,
-prompts and logs go to stderr. A closed stdout (`| head`) ends a command
-quietly with exit code 0.";
+environment in ~/.sailpoint/config.yaml. stdout carries data only, in the
+format of --output (table, json, jsonl, csv, yaml; --json is --output json);
+progress, prompts and logs go to stderr, and -q keeps stderr to errors (and
+prompts). Times (--created-after, --created-before) are 30m, 24h, 7d, 2w (that
+long before now), 2026-07-01 (midnight UTC) or RFC 3339. A closed stdout
+(`| head`) ends a command quietly with exit code 0.";
 
 /// A command line for SailPoint Identity Security Cloud access requests.
 #[derive(Debug, Parser)]
@@ -31,6 +38,11 @@ pub struct Cli {
     /// Log to stderr: -v for info, -vv for debug, -vvv for trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Print nothing on stderr but errors and prompts: no progress bar, no
+    /// summary, no notes (the data on stdout is unchanged).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 
     /// The tenant's API host.
     #[arg(
@@ -95,13 +107,15 @@ pub enum Command {
         "  sail-access submit plan.csv --dry-run\n",
         "  sail-access submit plan.csv --journal plan.journal.jsonl --wait 600\n",
         "  sail-access submit plan.csv --journal plan.journal.jsonl --resume   # after a crash\n",
-        "  sail-access submit leavers.jsonl --type revoke --output json\n\n",
+        "  sail-access submit leavers.jsonl --type revoke --output json\n",
+        "  sail-access submit plan.csv --allow-refused   # exit 0 although rows are refused\n\n",
         "CSV columns (header required): identity,type,id,comment,start,end,metadata\n",
         "  type: role | access_profile | entitlement (or ROLE, ACCESS_PROFILE, ENTITLEMENT)\n",
         "  start, end: RFC 3339 date-times; metadata: k=v;k2=v2\n",
         "JSON lines: one object a line with identity, item_type, item_id, and optional\n",
         "  comment, start_date, remove_date, metadata (an object).\n",
-        "A row that does not parse is refused with its line number; the rest proceeds."
+        "A row that does not parse is refused with its line number; the rest proceeds,\n",
+        "and the run exits 3 (partial), also with --dry-run, unless --allow-refused."
     ))]
     Submit(SubmitArgs),
 
@@ -109,7 +123,8 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  sail-access status --requested-for 2c91...a --pending\n",
-        "  sail-access status --created-after 2026-06-01T00:00:00Z --sort -created --output csv\n",
+        "  sail-access status --created-after 7d --sort -created --output csv\n",
+        "  sail-access status --created-after 2026-06-01 --created-before 2026-06-01T12:00:00Z --json\n",
         "  sail-access status --watch 2c91...req1 2c91...req2 --timeout 900"
     ))]
     Status(StatusArgs),
@@ -118,7 +133,7 @@ pub enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  sail-access cancel --id 2c91...req1 --id 2c91...req2 --comment \"project ended\"\n",
-        "  sail-access cancel --requested-by me --created-before 2026-01-01T00:00:00Z \\\n",
+        "  sail-access cancel --requested-by me --created-before 2w \\\n",
         "      --comment stale --dry-run\n",
         "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is required."
     ))]
@@ -176,15 +191,6 @@ pub enum RequestKind {
     Modify,
 }
 
-/// Outputs of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportOutput {
-    /// Aligned columns.
-    Table,
-    /// One JSON document.
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
     /// The plan file (.csv or .jsonl; `-` for stdin with --format).
@@ -201,6 +207,11 @@ pub struct SubmitArgs {
     /// Print the planned requests and the refused rows; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Exit 0 even when rows of the plan are refused (by default a refused
+    /// row makes the run partial, exit code 3, as it was not done).
+    #[arg(long)]
+    pub allow_refused: bool,
 
     /// Record intents and outcomes here, so that a re-run with --resume sends
     /// nothing twice.
@@ -238,9 +249,8 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "N")]
     pub max_identities: Option<usize>,
 
-    /// How to print the report on stdout.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ReportOutput,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -271,9 +281,8 @@ pub struct ChangeArgs {
     #[arg(long)]
     pub widen_scope: bool,
 
-    /// How to print the report on stdout.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ReportOutput,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -324,15 +333,6 @@ pub struct CloseArgs {
     pub message: Option<String>,
 }
 
-/// Document formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DocFormat {
-    /// JSON
-    Json,
-    /// YAML
-    Yaml,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the configuration (or write it to --file).
@@ -340,9 +340,13 @@ pub enum ConfigCommand {
         after_help = "Examples:\n  sail-access config get -o yaml\n  sail-access config get --file tenant.json\n  sail-access config get --v2"
     )]
     Get {
-        /// Output format (default: from --file's extension, else json).
+        /// Output format (default: from --file's extension, else json);
+        /// table and csv show one field a row, jsonl one field a line.
         #[arg(short, long, value_enum)]
-        output: Option<DocFormat>,
+        output: Option<Output>,
+        /// Same as --output json.
+        #[arg(long, conflicts_with = "output")]
+        json: bool,
         /// Write to this file instead of stdout.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
@@ -351,16 +355,22 @@ pub enum ConfigCommand {
         v2: bool,
     },
     /// Compare a file with the tenant, field by field.
-    #[command(after_help = "Example:\n  sail-access config diff tenant.yaml")]
+    #[command(after_help = concat!(
+        "Examples:\n  sail-access config diff tenant.yaml\n",
+        "  sail-access config diff tenant.yaml --exit-code || echo \"the tenant drifted\"\n",
+        "Exit code: 0, or with --exit-code 1 when a field differs and 0 when none does."
+    ))]
     Diff {
         /// A JSON or YAML document: every field it names is compared.
         file: PathBuf,
         /// The v2 configuration.
         #[arg(long)]
         v2: bool,
-        /// How to print the differences.
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: ReportOutput,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Exit 1 when a field differs, 0 when none does (a drift check).
+        #[arg(long)]
+        exit_code: bool,
     },
     /// Apply a file to the tenant (read, merge, write), showing the diff first.
     #[command(after_help = concat!(
@@ -380,9 +390,8 @@ pub enum ConfigCommand {
         /// Do not ask for confirmation.
         #[arg(short, long)]
         yes: bool,
-        /// How to print the differences.
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: ReportOutput,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }
 

@@ -9,31 +9,54 @@ use serde_json::Value;
 
 use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument};
 
-use crate::cli::{ConfigCommand, DocFormat, ReportOutput};
+use crate::cli::ConfigCommand;
 use crate::error::{self, CliError, CliResult};
+use crate::output::{note, Output, Report};
 use crate::prompt::confirm;
-use crate::table;
 
-fn format_of(path: &Path) -> DocFormat {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("yaml" | "yml") => DocFormat::Yaml,
-        _ => DocFormat::Json,
+/// The format `config get --file` writes by the file's extension.
+fn format_of(path: &Path) -> Output {
+    match extension(path).as_deref() {
+        Some("yaml" | "yml") => Output::Yaml,
+        Some("csv") => Output::Csv,
+        Some("jsonl" | "ndjson") => Output::Jsonl,
+        _ => Output::Json,
     }
 }
 
-fn render(value: &Value, format: DocFormat) -> Result<String, CliError> {
-    match format {
-        DocFormat::Json => serde_json::to_string_pretty(value)
-            .map(|s| s + "\n")
-            .map_err(|e| CliError::failure(format!("cannot write JSON: {e}"))),
-        DocFormat::Yaml => serde_norway::to_string(value)
-            .map_err(|e| CliError::failure(format!("cannot write YAML: {e}"))),
-    }
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// One field of a document, for the row formats of `config get`.
+#[derive(Debug, Serialize)]
+struct Field {
+    field: String,
+    value: Value,
+}
+
+/// The document in `format`: whole for json and yaml, one field (as
+/// `path = value`, see [`flatten`]) a row for table, csv and jsonl.
+fn render(value: &Value, format: Output) -> Result<Vec<u8>, CliError> {
+    let mut leaves = Vec::new();
+    flatten("", value, &mut leaves);
+    let fields: Vec<Field> = leaves
+        .into_iter()
+        .map(|(field, value)| Field { field, value })
+        .collect();
+    let report = Report {
+        doc: value,
+        rows: &fields,
+        header: &["FIELD", "VALUE"],
+        cells: &|f: &Field| vec![f.field.clone(), f.value.to_string()],
+    };
+    let mut out = Vec::new();
+    report
+        .write(&mut out, format)
+        .map_err(|e| CliError::failure(format!("cannot write the configuration: {e}")))?;
+    Ok(out)
 }
 
 /// Reads a JSON or YAML document (by extension) and checks it strictly
@@ -42,10 +65,10 @@ fn render(value: &Value, format: DocFormat) -> Result<String, CliError> {
 fn load<D: ConfigDocument>(path: &Path) -> Result<Value, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let value: Value = match format_of(path) {
-        DocFormat::Yaml => serde_norway::from_str(&text)
+    let value: Value = match extension(path).as_deref() {
+        Some("yaml" | "yml") => serde_norway::from_str(&text)
             .map_err(|e| CliError::usage(format!("{} is not YAML: {e}", path.display())))?,
-        DocFormat::Json => serde_json::from_str(&text)
+        _ => serde_json::from_str(&text)
             .map_err(|e| CliError::usage(format!("{} is not JSON: {e}", path.display())))?,
     };
     if !value.is_object() {
@@ -110,23 +133,15 @@ fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
         .collect()
 }
 
-fn show(changes: &[Change], output: ReportOutput) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match output {
-        ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, changes).map_err(std::io::Error::from)?;
-            writeln!(stdout)
-        }
-        ReportOutput::Table => {
-            let cell =
-                |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
-            let rows: Vec<Vec<String>> = changes
-                .iter()
-                .map(|c| vec![c.field.clone(), cell(&c.tenant), cell(&c.file)])
-                .collect();
-            table::write(&mut stdout, &["FIELD", "TENANT", "FILE"], &rows)
-        }
+fn show(changes: &[Change], output: Output) -> std::io::Result<()> {
+    let cell = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
+    Report {
+        doc: &changes,
+        rows: changes,
+        header: &["FIELD", "TENANT", "FILE"],
+        cells: &|c: &Change| vec![c.field.clone(), cell(&c.tenant), cell(&c.file)],
     }
+    .print(output)
 }
 
 async fn current<D: ConfigDocument>(handle: &AccessRequestConfigs<D>) -> Result<Value, CliError> {
@@ -158,32 +173,45 @@ async fn run_on<D: ConfigDocument>(
     command: ConfigCommand,
 ) -> CliResult {
     match command {
-        ConfigCommand::Get { output, file, .. } => {
+        ConfigCommand::Get {
+            output, file, json, ..
+        } => {
             let value = current(&handle).await?;
-            let format = output
+            let format = json
+                .then_some(Output::Json)
+                .or(output)
                 .or_else(|| file.as_deref().map(format_of))
-                .unwrap_or(DocFormat::Json);
+                .unwrap_or(Output::Json);
             let text = render(&value, format)?;
             match file {
                 Some(path) => {
                     std::fs::write(&path, text).map_err(|e| {
                         CliError::failure(format!("cannot write {}: {e}", path.display()))
                     })?;
-                    eprintln!("wrote {}", path.display());
+                    note!("wrote {}", path.display());
                 }
-                None => std::io::stdout().write_all(text.as_bytes())?,
+                None => std::io::stdout().write_all(&text)?,
             }
             Ok(error::OK)
         }
-        ConfigCommand::Diff { file, output, .. } => {
+        ConfigCommand::Diff {
+            file,
+            output,
+            exit_code,
+            ..
+        } => {
             let wanted = load::<D>(&file)?;
             let tenant = current(&handle).await?;
             let mut merged = tenant.clone();
             merge_patch(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
-            show(&changes, output)?;
-            eprintln!("{} field(s) differ", changes.len());
-            Ok(error::OK)
+            show(&changes, output.format())?;
+            note!("{} field(s) differ", changes.len());
+            Ok(if exit_code && !changes.is_empty() {
+                error::FAILURE
+            } else {
+                error::OK
+            })
         }
         ConfigCommand::Apply {
             file,
@@ -197,13 +225,13 @@ async fn run_on<D: ConfigDocument>(
             let mut merged = tenant.clone();
             merge_patch(&mut merged, &wanted);
             let changes = diff(&tenant, &merged);
-            show(&changes, output)?;
+            show(&changes, output.format())?;
             if changes.is_empty() {
-                eprintln!("no field differs: nothing to apply");
+                note!("no field differs: nothing to apply");
                 return Ok(error::OK);
             }
             if dry_run {
-                eprintln!(
+                note!(
                     "dry run: {} field(s) would change; nothing was sent",
                     changes.len()
                 );
@@ -224,7 +252,7 @@ async fn run_on<D: ConfigDocument>(
             merge_patch(&mut expected, &wanted);
             let left = diff(&stored, &expected);
             if left.is_empty() {
-                eprintln!("applied {} change(s)", changes.len());
+                note!("applied {} change(s)", changes.len());
                 Ok(error::OK)
             } else {
                 eprintln!(

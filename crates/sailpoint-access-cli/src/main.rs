@@ -6,6 +6,7 @@ mod change;
 mod cli;
 mod config;
 mod error;
+mod output;
 mod plan_file;
 mod prompt;
 mod sandbox;
@@ -13,6 +14,7 @@ mod selection;
 mod status;
 mod submit;
 mod table;
+mod time_arg;
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -27,6 +29,7 @@ use error::{CliError, CliResult};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    output::set_quiet(cli.quiet);
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -5,6 +5,7 @@ use std::io::Write;
 use sailpoint_access_sandbox::{SandboxArgs, DEFAULT_PORT};
 
 use crate::error::{self, CliError, CliResult};
+use crate::output::note;
 
 /// Serves until Ctrl-C. `client_id` is the global `--client-id`, given
 /// before the subcommand; one given after it wins.
@@ -33,7 +34,7 @@ pub async fn run(mut args: SandboxArgs, client_id: Option<String>) -> CliResult 
         )?;
         stdout.flush()?;
     }
-    eprintln!(
+    note!(
         "sandbox tenant listening on {} with {} status(es); the identity of its tokens is `{}`. Ctrl-C stops it.",
         sandbox.base_url(),
         sandbox.status_count(),
@@ -42,7 +43,7 @@ pub async fn run(mut args: SandboxArgs, client_id: Option<String>) -> CliResult 
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| CliError::failure(format!("cannot wait for Ctrl-C: {e}")))?;
-    eprintln!("stopping the sandbox");
+    note!("stopping the sandbox");
     sandbox.shutdown().await;
     Ok(error::OK)
 }

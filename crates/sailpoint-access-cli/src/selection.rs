@@ -30,11 +30,12 @@ pub struct Selection {
     /// Only this account activity item.
     #[arg(long, value_name = "ID")]
     pub activity_id: Option<String>,
-    /// Only requests created at or after this RFC 3339 date-time.
-    #[arg(long, value_name = "TIME")]
+    /// Only requests created at or after this time: 30m, 24h, 7d, 2w (that
+    /// long before now), 2026-07-01 (midnight UTC) or RFC 3339.
+    #[arg(long, value_name = "TIME", value_parser = crate::time_arg::parse)]
     pub created_after: Option<Timestamp>,
-    /// Only requests created before this RFC 3339 date-time.
-    #[arg(long, value_name = "TIME")]
+    /// Only requests created before this time (the forms of --created-after).
+    #[arg(long, value_name = "TIME", value_parser = crate::time_arg::parse)]
     pub created_before: Option<Timestamp>,
 }
 

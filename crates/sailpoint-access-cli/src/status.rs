@@ -4,25 +4,14 @@
 use std::io::Write;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use sailpoint_access::types::RequestedItemStatus;
 use sailpoint_access::{Client, StatusSort};
 
 use crate::error::{self, CliResult};
+use crate::output::{csv_io, note, yaml, Output, OutputArgs};
 use crate::selection::Selection;
-
-/// Outputs of status listings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListOutput {
-    /// Aligned columns.
-    Table,
-    /// One JSON array (streamed).
-    Json,
-    /// One JSON object a line.
-    Jsonl,
-    /// Comma-separated values with a header.
-    Csv,
-}
+use crate::table;
 
 /// One `--sort` key: a field, ascending unless written with `-` in front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +72,10 @@ pub struct StatusArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
 
-    /// Output format.
-    #[arg(short, long, value_enum, default_value = "table")]
-    pub output: ListOutput,
+    /// csv, jsonl, json and yaml stream; a table is printed at the end, its
+    /// columns sized to the content.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The columns of every listing.
@@ -134,42 +124,35 @@ pub fn cells(s: &RequestedItemStatus) -> [String; 10] {
     ]
 }
 
-/// Writes statuses one at a time in a format.
+/// The columns of a table: (index in [`cells`], header).
+const TABLE: [(usize, &str); 5] = [
+    (0, "CREATED"),
+    (1, "ACCESS REQUEST"),
+    (3, "REQUESTED FOR"),
+    (7, "NAME"),
+    (8, "STATE"),
+];
+
+/// Writes statuses one at a time in a format (a table collects them, to
+/// size its columns).
 pub struct Sink<W: Write> {
-    output: ListOutput,
+    output: Output,
     out: W,
     csv: Option<csv::Writer<W>>,
+    table: Vec<Vec<String>>,
     count: u64,
 }
 
-const TABLE: [(usize, usize); 5] = [(0, 30), (1, 32), (3, 32), (7, 28), (8, 0)];
-
 impl<W: Write> Sink<W> {
-    pub fn new(output: ListOutput, mut out: W) -> std::io::Result<Self>
+    pub fn new(output: Output, mut out: W) -> std::io::Result<Self>
     where
         W: Clone,
     {
         let mut csv = None;
         match output {
-            ListOutput::Table => {
-                let header = [
-                    "CREATED",
-                    "ACCESS REQUEST",
-                    "REQUESTED FOR",
-                    "NAME",
-                    "STATE",
-                ];
-                let line = TABLE
-                    .iter()
-                    .zip(header)
-                    .map(|((_, w), h)| format!("{h:<w$}"))
-                    .collect::<Vec<_>>()
-                    .join("  ");
-                writeln!(out, "{}", line.trim_end())?;
-            }
-            ListOutput::Json => write!(out, "[")?,
-            ListOutput::Jsonl => {}
-            ListOutput::Csv => {
+            Output::Table | Output::Jsonl | Output::Yaml => {}
+            Output::Json => write!(out, "[")?,
+            Output::Csv => {
                 let mut w = csv::Writer::from_writer(out.clone());
                 w.write_record(COLUMNS).map_err(csv_io)?;
                 csv = Some(w);
@@ -179,35 +162,37 @@ impl<W: Write> Sink<W> {
             output,
             out,
             csv,
+            table: Vec::new(),
             count: 0,
         })
     }
 
     pub fn push(&mut self, s: &RequestedItemStatus) -> std::io::Result<()> {
         match self.output {
-            ListOutput::Table => {
+            Output::Table => {
                 let c = cells(s);
-                let line = TABLE
-                    .iter()
-                    .map(|&(i, w)| format!("{:<w$}", c[i]))
-                    .collect::<Vec<_>>()
-                    .join("  ");
-                writeln!(self.out, "{}", line.trim_end())?;
+                self.table
+                    .push(TABLE.iter().map(|&(i, _)| c[i].clone()).collect());
             }
-            ListOutput::Json => {
+            Output::Json => {
                 let sep = if self.count == 0 { "\n  " } else { ",\n  " };
                 write!(self.out, "{sep}")?;
                 serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::from)?;
             }
-            ListOutput::Jsonl => {
+            Output::Jsonl => {
                 serde_json::to_writer(&mut self.out, s).map_err(std::io::Error::from)?;
                 writeln!(self.out)?;
             }
-            ListOutput::Csv => {
+            Output::Csv => {
                 if let Some(w) = &mut self.csv {
                     w.write_record(cells(s)).map_err(csv_io)?;
                     w.flush()?;
                 }
+            }
+            Output::Yaml => {
+                // One item of a sequence at a time: together, one document.
+                self.out
+                    .write_all(yaml(&std::slice::from_ref(s))?.as_bytes())?;
             }
         }
         self.count += 1;
@@ -215,8 +200,16 @@ impl<W: Write> Sink<W> {
     }
 
     pub fn finish(mut self) -> std::io::Result<u64> {
-        if self.output == ListOutput::Json {
-            writeln!(self.out, "{}]", if self.count == 0 { "" } else { "\n" })?;
+        match self.output {
+            Output::Json => {
+                writeln!(self.out, "{}]", if self.count == 0 { "" } else { "\n" })?;
+            }
+            Output::Yaml if self.count == 0 => writeln!(self.out, "[]")?,
+            Output::Table => {
+                let header = TABLE.map(|(_, h)| h);
+                table::write(&mut self.out, &header, &self.table)?;
+            }
+            _ => {}
         }
         if let Some(mut w) = self.csv.take() {
             w.flush()?;
@@ -224,16 +217,6 @@ impl<W: Write> Sink<W> {
         self.out.flush()?;
         Ok(self.count)
     }
-}
-
-/// A CSV error as an i/o error of the same kind, so that a closed stdout
-/// is still seen as one.
-fn csv_io(e: csv::Error) -> std::io::Error {
-    let kind = match e.kind() {
-        csv::ErrorKind::Io(io) => io.kind(),
-        _ => std::io::ErrorKind::Other,
-    };
-    std::io::Error::new(kind, e)
 }
 
 /// Stdout as a cloneable writer (for the CSV writer beside the sink).
@@ -251,7 +234,7 @@ impl Write for Stdout {
 
 pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
     if !args.watch.is_empty() {
-        eprintln!(
+        note!(
             "waiting for {} request(s) to end (up to {} s)...",
             args.watch.len(),
             args.timeout
@@ -261,12 +244,12 @@ pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
             .deadline(Duration::from_secs(args.timeout))
             .wait()
             .await?;
-        let mut sink = Sink::new(args.output, Stdout)?;
+        let mut sink = Sink::new(args.output.format(), Stdout)?;
         for s in &statuses {
             sink.push(s)?;
         }
         let n = sink.finish()?;
-        eprintln!("{n} item(s), every one ended");
+        note!("{n} item(s), every one ended");
         return Ok(error::OK);
     }
     let mut q = args.selection.query(client);
@@ -287,7 +270,7 @@ pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
         q = q.prefetch(n);
     }
     let mut items = q.items();
-    let mut sink = Sink::new(args.output, Stdout)?;
+    let mut sink = Sink::new(args.output.format(), Stdout)?;
     let mut left = args.max;
     while left != Some(0) {
         let Some(status) = items.try_next().await? else {
@@ -299,6 +282,6 @@ pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
         }
     }
     let n = sink.finish()?;
-    eprintln!("{n} status(es)");
+    note!("{n} status(es)");
     Ok(error::OK)
 }

@@ -15,8 +15,9 @@ use sailpoint_access::types::AccessRequestType;
 use sailpoint_access::Client;
 use serde::Serialize;
 
-use crate::cli::{PlanFormat, ReportOutput, RequestKind, SubmitArgs};
+use crate::cli::{PlanFormat, RequestKind, SubmitArgs};
 use crate::error::{self, CliError, CliResult};
+use crate::output::{self, note, Output};
 use crate::plan_file::{self, BadRow};
 use crate::table;
 
@@ -124,7 +125,7 @@ impl<J: Journal> Journal for Progress<J> {
 }
 
 fn progress_bar(len: usize) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
+    let target = if std::io::stderr().is_terminal() && !output::is_quiet() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
@@ -161,10 +162,10 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         .map(|r| (r.row, (r.rule.code(), r.message.clone())))
         .collect();
     for bad in &file.bad {
-        eprintln!("line {}: refused ({}): {}", bad.line, bad.rule, bad.message);
+        note!("line {}: refused ({}): {}", bad.line, bad.rule, bad.message);
     }
     for r in &plan.refused {
-        eprintln!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
+        note!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
     }
     if args.dry_run {
         return dry_run(&args, &plan, &lines, &file.bad);
@@ -277,10 +278,12 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     for r in &out_rows {
         *totals.entry(r.outcome).or_default() += 1;
     }
+    let refused_rows = totals[RowOutcome::Refused.as_str()];
     let partial = totals[RowOutcome::Failed.as_str()]
         + totals[RowOutcome::NotSent.as_str()]
         + totals[RowOutcome::Unknown.as_str()]
-        > 0;
+        > 0
+        || refused_by_default(refused_rows, args.allow_refused);
     let summary = totals
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
@@ -293,57 +296,49 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         requests_planned: plan.requests.len(),
         requests_sent: report.requests_sent,
     };
-    let mut stdout = std::io::stdout().lock();
-    match args.output {
-        ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &full).map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
-        }
-        ReportOutput::Table => {
-            let rows: Vec<Vec<String>> = full
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.line.to_string(),
-                        r.identity.clone(),
-                        r.item_type.clone(),
-                        r.item_id.clone(),
-                        r.outcome.to_owned(),
-                        r.access_request_ids.join(","),
-                        r.final_state.clone().unwrap_or_default(),
-                        match (&r.rule, &r.detail) {
-                            (Some(rule), Some(d)) => format!("{rule}: {d}"),
-                            (None, Some(d)) => d.clone(),
-                            (Some(rule), None) => rule.clone(),
-                            (None, None) => String::new(),
-                        },
-                    ]
-                })
-                .collect();
-            table::write(
-                &mut stdout,
-                &[
-                    "LINE",
-                    "IDENTITY",
-                    "TYPE",
-                    "ITEM",
-                    "OUTCOME",
-                    "ACCESS REQUEST",
-                    "STATE",
-                    "DETAIL",
-                ],
-                &rows,
-            )?;
-        }
+    output::Report {
+        doc: &full,
+        rows: &full.rows,
+        header: &[
+            "LINE",
+            "IDENTITY",
+            "TYPE",
+            "ITEM",
+            "OUTCOME",
+            "ACCESS REQUEST",
+            "STATE",
+            "DETAIL",
+        ],
+        cells: &|r: &ReportRow| {
+            vec![
+                r.line.to_string(),
+                r.identity.clone(),
+                r.item_type.clone(),
+                r.item_id.clone(),
+                r.outcome.to_owned(),
+                r.access_request_ids.join(","),
+                r.final_state.clone().unwrap_or_default(),
+                match (&r.rule, &r.detail) {
+                    (Some(rule), Some(d)) => format!("{rule}: {d}"),
+                    (None, Some(d)) => d.clone(),
+                    (Some(rule), None) => rule.clone(),
+                    (None, None) => String::new(),
+                },
+            ]
+        },
     }
-    drop(stdout);
-    eprintln!(
+    .print(args.output.format())?;
+    note!(
         "run {}: {summary} ({} request(s) sent of {} planned)",
-        full.run_id, full.requests_sent, full.requests_planned
+        full.run_id,
+        full.requests_sent,
+        full.requests_planned
     );
     if report.wait_ran_out {
-        eprintln!("the wait ran out: a STATE that is not final is still pending");
+        note!("the wait ran out: a STATE that is not final is still pending");
+    }
+    if refused_by_default(refused_rows, args.allow_refused) {
+        note!("{refused_rows} row(s) refused and not done: exit code 3 (--allow-refused accepts them)");
     }
     if let Some(error) = stopped {
         return Err(error.into());
@@ -396,73 +391,153 @@ fn dry_run(
         refused,
         lower_bound: plan.lower_bound,
     };
-    let mut stdout = std::io::stdout().lock();
-    match args.output {
-        ReportOutput::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &doc).map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
-        }
-        ReportOutput::Table => {
-            let rows: Vec<Vec<String>> = plan
-                .requests
-                .iter()
-                .zip(&doc.requests)
-                .map(|(r, d)| {
-                    let identities: std::collections::BTreeSet<&str> = r
-                        .rows
-                        .iter()
-                        .map(|&i| plan.rows[i].identity.as_str())
-                        .collect();
-                    let form = if r.body.requested_for_with_requested_items.is_some() {
-                        "per-identity"
-                    } else {
-                        "flat"
-                    };
-                    vec![
-                        r.number.to_string(),
-                        form.to_owned(),
-                        identities.len().to_string(),
-                        r.rows.len().to_string(),
-                        compact_lines(&d.lines),
-                    ]
+    let format = args.output.format();
+    if format == Output::Table {
+        dry_run_tables(plan, &doc)?;
+    } else {
+        // The row formats: one row a plan line, planned or refused.
+        let mut rows: Vec<DryRunLine> = plan
+            .requests
+            .iter()
+            .zip(&doc.requests)
+            .flat_map(|(request, r)| {
+                r.lines.iter().zip(&request.rows).map(move |(&line, &i)| {
+                    let row = &plan.rows[i];
+                    DryRunLine {
+                        line,
+                        identity: row.identity.clone(),
+                        item_type: row.item.item_type().as_str().to_owned(),
+                        item_id: row.item.id().to_owned(),
+                        request: Some(r.number),
+                        rule: None,
+                        message: None,
+                    }
                 })
-                .collect();
-            table::write(
-                &mut stdout,
-                &["REQUEST", "FORM", "IDENTITIES", "ROWS", "LINES"],
-                &rows,
-            )?;
-            if !doc.refused.is_empty() {
-                writeln!(stdout)?;
-                let rows: Vec<Vec<String>> = doc
-                    .refused
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.line.to_string(),
-                            r.rule.clone(),
-                            r.identity.clone(),
-                            r.item_id.clone(),
-                            r.message.clone(),
-                        ]
-                    })
-                    .collect();
-                table::write(
-                    &mut stdout,
-                    &["LINE", "RULE", "IDENTITY", "ITEM", "MESSAGE"],
-                    &rows,
-                )?;
-            }
+            })
+            .chain(doc.refused.iter().map(|r| DryRunLine {
+                line: r.line,
+                identity: r.identity.clone(),
+                item_type: r.item_type.clone(),
+                item_id: r.item_id.clone(),
+                request: None,
+                rule: Some(r.rule.clone()),
+                message: Some(r.message.clone()),
+            }))
+            .collect();
+        rows.sort_by_key(|r| r.line);
+        output::Report {
+            doc: &doc,
+            rows: &rows,
+            header: &[
+                "LINE", "IDENTITY", "TYPE", "ITEM", "REQUEST", "RULE", "MESSAGE",
+            ],
+            cells: &|r: &DryRunLine| {
+                vec![
+                    r.line.to_string(),
+                    r.identity.clone(),
+                    r.item_type.clone(),
+                    r.item_id.clone(),
+                    r.request.map(|n| n.to_string()).unwrap_or_default(),
+                    r.rule.clone().unwrap_or_default(),
+                    r.message.clone().unwrap_or_default(),
+                ]
+            },
         }
+        .print(format)?;
     }
-    drop(stdout);
-    eprintln!(
+    note!(
         "dry run: {} request(s) planned (lower bound {}), {} row(s) refused; nothing was sent",
         doc.requests.len(),
         doc.lower_bound,
         doc.refused.len()
     );
+    if refused_by_default(doc.refused.len(), args.allow_refused) {
+        note!(
+            "{} row(s) would be refused: exit code 3 (--allow-refused accepts them)",
+            doc.refused.len()
+        );
+        return Ok(error::PARTIAL);
+    }
     Ok(error::OK)
+}
+
+/// Whether refused rows make the run partial: a refused row of the file
+/// was not done, and automation must be able to tell, unless the caller
+/// said refusals are expected.
+fn refused_by_default(refused: usize, allow_refused: bool) -> bool {
+    refused > 0 && !allow_refused
+}
+
+/// One line of a plan in a dry run, for the row formats: the request it
+/// is planned in, or why it is refused.
+#[derive(Debug, Serialize)]
+struct DryRunLine {
+    line: u64,
+    identity: String,
+    item_type: String,
+    item_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+/// A dry run as tables: the planned requests, then the refused rows.
+fn dry_run_tables(plan: &sailpoint_access::bulk::Plan, doc: &DryRun) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let rows: Vec<Vec<String>> = plan
+        .requests
+        .iter()
+        .zip(&doc.requests)
+        .map(|(r, d)| {
+            let identities: std::collections::BTreeSet<&str> = r
+                .rows
+                .iter()
+                .map(|&i| plan.rows[i].identity.as_str())
+                .collect();
+            let form = if r.body.requested_for_with_requested_items.is_some() {
+                "per-identity"
+            } else {
+                "flat"
+            };
+            vec![
+                r.number.to_string(),
+                form.to_owned(),
+                identities.len().to_string(),
+                r.rows.len().to_string(),
+                compact_lines(&d.lines),
+            ]
+        })
+        .collect();
+    table::write(
+        &mut stdout,
+        &["REQUEST", "FORM", "IDENTITIES", "ROWS", "LINES"],
+        &rows,
+    )?;
+    if !doc.refused.is_empty() {
+        writeln!(stdout)?;
+        let rows: Vec<Vec<String>> = doc
+            .refused
+            .iter()
+            .map(|r| {
+                vec![
+                    r.line.to_string(),
+                    r.rule.clone(),
+                    r.identity.clone(),
+                    r.item_id.clone(),
+                    r.message.clone(),
+                ]
+            })
+            .collect();
+        table::write(
+            &mut stdout,
+            &["LINE", "RULE", "IDENTITY", "ITEM", "MESSAGE"],
+            &rows,
+        )?;
+    }
+    stdout.flush()
 }
 
 /// `2-5,7,9-10`.

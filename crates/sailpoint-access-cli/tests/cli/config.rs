@@ -43,6 +43,15 @@ fn apply_round_trip_shows_the_diff_first_and_keeps_other_fields() {
         diff.json(),
         serde_json::json!([{"field": "autoApprovalEnabled", "tenant": false, "file": true}])
     );
+    // As a drift check: exit 1 when a field differs.
+    let drift = t.run(&["config", "diff", file.to_str().unwrap(), "--exit-code"]);
+    drift.expect(1);
+    assert!(
+        drift.stdout.contains("autoApprovalEnabled"),
+        "{}",
+        drift.stdout
+    );
+    assert!(!drift.stderr.contains("error"), "{}", drift.stderr);
     let dry = t.run(&["config", "apply", file.to_str().unwrap(), "--dry-run"]);
     dry.expect(0);
     assert!(dry.stdout.contains("autoApprovalEnabled"), "{}", dry.stdout);
@@ -81,6 +90,8 @@ fn apply_round_trip_shows_the_diff_first_and_keeps_other_fields() {
     let none = t.run(&["config", "diff", patch.to_str().unwrap()]);
     none.expect(0);
     assert!(none.stderr.contains("0 field(s) differ"), "{}", none.stderr);
+    t.run(&["config", "diff", patch.to_str().unwrap(), "--exit-code"])
+        .expect(0);
 }
 
 #[test]

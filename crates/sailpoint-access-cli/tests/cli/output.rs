@@ -42,3 +42,214 @@ fn a_closed_stdout_ends_status_quietly_with_exit_0() {
         assert!(!out.stderr.contains("error"), "{output}: {}", out.stderr);
     }
 }
+
+const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+
+/// The display column where `needle` starts in `line` (ASCII lines).
+fn column(line: &str, needle: &str) -> usize {
+    line.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in {line:?}"))
+}
+
+#[test]
+fn a_status_table_sizes_its_columns_to_a_long_name() {
+    let t = Tenant::start_with("long-name", |b| b.seed_statuses(6));
+    let long = "CN=Warehouse-Operator,OU=Groups,DC=example,DC=com";
+    let mut statuses = t.handle.statuses();
+    statuses[2].name = Some(long.to_owned());
+    statuses[4].name = Some("VPN".to_owned());
+    t.handle.insert_statuses(statuses);
+    let out = t.run(&["status"]);
+    out.expect(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", out.stdout);
+    let state_at = column(lines[0], "STATE");
+    assert!(
+        state_at >= column(lines[0], "NAME") + long.len() + 2,
+        "{}",
+        out.stdout
+    );
+    let states: Vec<String> = t
+        .handle
+        .statuses()
+        .iter()
+        .filter_map(|s| s.state.as_ref().map(|s| s.as_str().to_owned()))
+        .collect();
+    for line in &lines[1..] {
+        let rest = &line[state_at..];
+        assert!(
+            states.iter().any(|s| rest == s) && line[..state_at].ends_with("  "),
+            "STATE misaligned in {line:?}\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains(long), "{}", out.stdout);
+}
+
+#[test]
+fn every_command_prints_every_format_and_json_is_a_shorthand() {
+    let t = Tenant::start_with("formats", |b| b.seed_statuses(5));
+    let total = t.handle.status_count();
+
+    let yaml = t.run(&["status", "-o", "yaml"]);
+    yaml.expect(0);
+    let items: Vec<serde_json::Value> = serde_norway::from_str(&yaml.stdout).unwrap();
+    assert_eq!(items.len(), total, "{}", yaml.stdout);
+    let json = t.run(&["status", "--json"]);
+    json.expect(0);
+    assert_eq!(json.json(), serde_json::Value::Array(items));
+    // --json and another --output is a usage error.
+    let both = t.run(&["status", "--json", "-o", "csv"]);
+    both.expect(2);
+    assert!(both.stderr.contains("--json"), "{}", both.stderr);
+
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
+    );
+    let plan = plan.to_str().unwrap();
+    let dry = t.run(&["submit", plan, "--dry-run", "--allow-refused", "-o", "csv"]);
+    dry.expect(0);
+    let dry_lines: Vec<&str> = dry.stdout.lines().collect();
+    assert_eq!(
+        dry_lines,
+        [
+            "line,identity,type,item,request,rule,message",
+            "2,alice,ROLE,r-eng,0,,",
+            r#"3,bob,group,g-1,,plan.item_type,"unknown item type ""group"": expected role, access_profile or entitlement""#,
+        ],
+        "{}",
+        dry.stdout
+    );
+    let sent = t.run(&["submit", plan, "--allow-refused", "-o", "jsonl"]);
+    sent.expect(0);
+    let rows: Vec<serde_json::Value> = sent
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", sent.stdout);
+    assert_eq!(rows[0]["outcome"], "submitted");
+    assert_eq!(rows[1]["outcome"], "refused");
+    let request = rows[0]["access_request_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let cancel = t.run(&[
+        "cancel",
+        "--id",
+        &request,
+        "--comment",
+        "c",
+        "--yes",
+        "-o",
+        "yaml",
+    ]);
+    cancel.expect(0);
+    let report: serde_json::Value = serde_norway::from_str(&cancel.stdout).unwrap();
+    assert_eq!(report["kind"], "cancel", "{}", cancel.stdout);
+    let again = t.run(&[
+        "cancel",
+        "--id",
+        &request,
+        "--comment",
+        "c",
+        "--yes",
+        "-o",
+        "csv",
+    ]);
+    assert!(
+        again.stdout.starts_with("access_request,outcome,detail\n"),
+        "{}",
+        again.stdout
+    );
+
+    let get = t.run(&["config", "get", "-o", "table"]);
+    get.expect(0);
+    assert!(get.stdout.starts_with("FIELD"), "{}", get.stdout);
+    assert!(
+        get.stdout
+            .lines()
+            .any(|l| l.starts_with("autoApprovalEnabled ") && l.ends_with("false")),
+        "{}",
+        get.stdout
+    );
+    t.run(&["config", "get", "--json"]).expect(0);
+    assert_eq!(
+        t.run(&["config", "get", "--json"]).json(),
+        t.handle.config_json()
+    );
+    let file = t.write("want.json", r#"{"autoApprovalEnabled": true}"#);
+    let diff = t.run(&["config", "diff", file.to_str().unwrap(), "-o", "jsonl"]);
+    diff.expect(0);
+    assert_eq!(
+        diff.stdout,
+        "{\"field\":\"autoApprovalEnabled\",\"tenant\":false,\"file\":true}\n"
+    );
+}
+
+#[test]
+fn quiet_keeps_stderr_to_errors() {
+    let t = Tenant::start_with("quiet", |b| b.seed_statuses(5));
+    let loud = t.run(&["status"]);
+    assert!(loud.stderr.contains("status(es)"), "{}", loud.stderr);
+    let quiet = t.run(&["status", "-q"]);
+    quiet.expect(0);
+    assert_eq!(quiet.stdout, loud.stdout);
+    assert_eq!(quiet.stderr, "");
+
+    // A partial run says nothing but its exit code and its report.
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
+    );
+    let partial = t.run(&["-q", "submit", plan.to_str().unwrap(), "--json"]);
+    partial.expect(3);
+    assert_eq!(partial.stderr, "");
+    assert_eq!(partial.json()["totals"]["refused"], 1);
+
+    // Errors are still printed.
+    let missing = t.run(&["config", "diff", "absent.json", "--quiet"]);
+    missing.expect(2);
+    assert!(
+        missing
+            .stderr
+            .starts_with("sail-access: error: cannot read absent.json"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_stdout_closed_from_the_start_ends_every_command_quietly() {
+    let t = Tenant::start_with("closed-from-start", |b| b.seed_statuses(5));
+    let plan = t.write("plan.csv", &format!("{HEADER}alice,role,r-eng,,,,\n"));
+    let want = t.write("want.json", r#"{"autoApprovalEnabled": true}"#);
+    let (plan, want) = (plan.to_str().unwrap(), want.to_str().unwrap());
+    for args in [
+        &["status"][..],
+        &["status", "-o", "yaml"],
+        &["status", "-o", "csv"],
+        &["config", "get"],
+        &["config", "get", "-o", "table"],
+        &["config", "diff", want],
+        &["submit", plan, "--dry-run"],
+        &["submit", plan, "-o", "jsonl"],
+        &["completions", "bash"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        // The reader is gone before the command writes a byte.
+        drop(reader);
+        let mut cmd = t.command(args);
+        cmd.stdout(writer);
+        let out = crate::harness::run(cmd);
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.matches("error").count(),
+            0,
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}

@@ -76,3 +76,49 @@ fn bad_sandbox_values_are_refused_naming_them() {
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
     }
 }
+
+/// The statuses of the tenant created at or after `since`.
+fn created_since(t: &Tenant, since: chrono::DateTime<chrono::Utc>) -> usize {
+    t.handle
+        .statuses()
+        .iter()
+        .filter(|s| s.created.is_some_and(|c| *c.as_datetime() >= since))
+        .count()
+}
+
+#[test]
+fn created_after_takes_a_span_before_now_and_a_date() {
+    // A year of seeded statuses: a few fall within the last week.
+    let t = Tenant::start_with("relative-time", |b| b.seed_statuses(400));
+    let week = chrono::Duration::days(7);
+    let before = chrono::Utc::now();
+    let out = t.run(&["status", "--created-after", "7d", "-o", "jsonl"]);
+    let after = chrono::Utc::now();
+    out.expect(0);
+    let printed: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The child read the clock between `before` and `after`.
+    let (least, most) = (
+        created_since(&t, after - week),
+        created_since(&t, before - week),
+    );
+    assert!(
+        (least..=most).contains(&printed.len()) && least > 0,
+        "{} printed, {least}..={most} expected",
+        printed.len()
+    );
+    for s in &printed {
+        let created: sailpoint_access::Timestamp = s["created"].as_str().unwrap().parse().unwrap();
+        assert!(*created.as_datetime() >= before - week, "{s}");
+    }
+    // A date is that day's midnight UTC: the whole year is after it.
+    let year_ago = (before - chrono::Duration::days(400))
+        .format("%Y-%m-%d")
+        .to_string();
+    let all = t.run(&["status", "--created-after", &year_ago, "-o", "jsonl"]);
+    all.expect(0);
+    assert_eq!(all.stdout.lines().count(), 400);
+}

@@ -27,7 +27,14 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
         ),
     );
     let run = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
-    run.expect(0);
+    // Refused rows were not done: the run is partial.
+    run.expect(3);
+    assert!(
+        run.stderr
+            .contains("5 row(s) refused and not done: exit code 3 (--allow-refused accepts them)"),
+        "{}",
+        run.stderr
+    );
     let report = run.json();
     let rows = report["rows"].as_array().unwrap();
     let by_line = |line: u64| {
@@ -77,10 +84,25 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
         &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,entitlement,e1,,,,\nd,bogus,x,,,,\n"),
     );
     let table = t.run(&["submit", plan.to_str().unwrap(), "--dry-run"]);
-    table.expect(0);
+    // A refused row fails the check a dry run is, unless allowed.
+    table.expect(3);
+    assert!(
+        table
+            .stderr
+            .contains("1 row(s) would be refused: exit code 3"),
+        "{}",
+        table.stderr
+    );
     assert!(table.stdout.contains("REQUEST"), "{}", table.stdout);
     assert!(table.stdout.contains("plan.item_type"), "{}", table.stdout);
-    let json = t.run(&["submit", plan.to_str().unwrap(), "--dry-run", "-o", "json"]);
+    let json = t.run(&[
+        "submit",
+        plan.to_str().unwrap(),
+        "--dry-run",
+        "-o",
+        "json",
+        "--allow-refused",
+    ]);
     json.expect(0);
     let doc = json.json();
     assert_eq!(doc["dry_run"], true);
@@ -121,6 +143,7 @@ fn jsonl_plans_revoke_and_wait() {
         "30",
         "-o",
         "json",
+        "--allow-refused",
     ]);
     run.expect(0);
     let report = run.json();
@@ -287,4 +310,32 @@ fn usage_errors_exit_2() {
         t.handle.requests_received(Operation::CreateAccessRequest),
         0
     );
+}
+
+#[test]
+fn refused_rows_make_the_run_partial_unless_allowed() {
+    let t = Tenant::start("allow-refused");
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
+    );
+    let plan = plan.to_str().unwrap();
+    let allowed = t.run(&["submit", plan, "--allow-refused", "-o", "json"]);
+    allowed.expect(0);
+    assert_eq!(allowed.json()["totals"]["refused"], 1);
+    assert_eq!(allowed.json()["totals"]["submitted"], 1);
+    assert!(
+        !allowed.stderr.contains("exit code 3"),
+        "{}",
+        allowed.stderr
+    );
+    // The same plan again: alice is pending (skipped), bob still refused.
+    let strict = t.run(&["submit", plan, "-o", "json"]);
+    strict.expect(3);
+    assert_eq!(strict.json()["totals"]["refused"], 1);
+    assert_eq!(t.handle.access_requests_accepted(), 1);
+    // Without a refused row, exit 0 without the flag.
+    let clean = t.write("clean.csv", &format!("{HEADER}carol,role,r-eng,,,,\n"));
+    t.run(&["submit", clean.to_str().unwrap()]).expect(0);
+    assert_eq!(t.handle.access_requests_accepted(), 2);
 }
