@@ -662,8 +662,8 @@ async fn a_wait_that_runs_out_says_so() {
 }
 
 /// In the versioned family (no `in` on `accessRequestId`), the check after
-/// cancelling 300 requests walks the newest statuses instead of asking for
-/// each id: a handful of calls, not 300, on a tenant with older history.
+/// cancelling 750 requests walks the newest statuses instead of asking for
+/// each id: a handful of calls, not 750, on a tenant with older history.
 #[tokio::test]
 async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
     use sailpoint_access::{ChangeOutcome, Family};
@@ -679,7 +679,7 @@ async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
         .client_credentials(sandbox.client_id(), sandbox.client_secret())
         .build()
         .unwrap();
-    let identities: Vec<String> = (0..300).map(|i| format!("mass-{i}")).collect();
+    let identities: Vec<String> = (0..750).map(|i| format!("mass-{i}")).collect();
     let mut ids = Vec::new();
     for chunk in identities.chunks(10) {
         let sent = client
@@ -696,7 +696,7 @@ async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
                 .flat_map(|t| t.access_request_ids),
         );
     }
-    assert_eq!(ids.len(), 300);
+    assert_eq!(ids.len(), 750);
     let report = client
         .cancel_many("cleanup")
         .ids(ids.iter().cloned())
@@ -705,17 +705,17 @@ async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
         .unwrap();
     assert_eq!(
         report.changed().count(),
-        300,
+        750,
         "{:?}",
         report
             .outcomes
             .values()
             .find(|o| **o != ChangeOutcome::Changed)
     );
-    assert_eq!(report.change_calls, 6, "chunks of 50");
+    assert_eq!(report.change_calls, 15, "chunks of 50");
     assert!(
-        report.check_calls <= 4,
-        "{} status calls to check 300 requests",
+        report.check_calls <= 5,
+        "{} status calls to check 750 requests",
         report.check_calls
     );
     // An id that does not exist costs the walk's pages and one query more.
@@ -731,7 +731,7 @@ async fn the_versioned_check_after_a_mass_cancel_costs_a_few_calls() {
         .all(|o| *o == ChangeOutcome::NotFound));
     assert!(unknown.check_calls <= 4, "{}", unknown.check_calls);
     eprintln!(
-        "FIGURES versioned-check: ids=300 check_calls={} (one per id before: 300)",
+        "FIGURES versioned-check: ids=750 check_calls={} (one per id before: 750)",
         report.check_calls
     );
 }
