@@ -108,12 +108,20 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
 
 async fn gated(shared: &Arc<Shared>, op: Operation, request: Request, next: Next) -> Response {
     shared.count(op);
-    let key = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    // The rate limit counts per client id (and per family), as the vendor
+    // has since March 2026, not per token: every token this sandbox issued
+    // belongs to its one client id, so processes that each fetched their own
+    // token share one budget. A token it never issued is its own caller.
+    let key = if shared.tokens().issued_here(request.headers()) {
+        format!("client:{}", shared.settings().client_id)
+    } else {
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
     let (action, latency) = shared.faults().decide(op, &key, Instant::now());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -59,6 +59,16 @@ impl Tokens {
         }
     }
 
+    /// Whether `headers` carry a token this sandbox issued (expired or
+    /// not): its caller is then the sandbox's one client id.
+    pub(crate) fn issued_here(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(_, token)| self.issued.contains_key(token.trim()))
+    }
+
     /// Checks an `Authorization` header.
     pub(crate) fn check(&self, headers: &HeaderMap, now: Instant) -> Result<(), ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {

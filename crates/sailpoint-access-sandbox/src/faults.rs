@@ -8,8 +8,9 @@ use sailpoint_access_api::{limits, Family};
 use crate::operation::{Operation, Operations};
 use crate::rng::SplitMix64;
 
-/// 429 `Rate Limit Exceeded` with `Retry-After` once a caller (keyed by its
-/// `Authorization` header) has made `max_requests` in the current fixed window
+/// 429 `Rate Limit Exceeded` with `Retry-After` once a caller (its client
+/// id: every token the sandbox issued counts for it) has made `max_requests`
+/// in the current fixed window
 /// of one API family.
 ///
 /// As on a tenant, where the limit is counted per client id and per API
@@ -37,7 +38,7 @@ impl RateLimitFault {
     }
 
     /// The vendor's documented limit, from the spec's `x-rate-limit`:
-    /// [`limits::RATE_LIMIT_REQUESTS`] requests per token per
+    /// [`limits::RATE_LIMIT_REQUESTS`] requests per client id per
     /// [`limits::RATE_LIMIT_WINDOW_SECONDS`] seconds.
     pub fn vendor_default() -> Self {
         Self::new(

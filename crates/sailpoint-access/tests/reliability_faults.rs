@@ -572,3 +572,31 @@ async fn stalled_responses_time_out_within_the_bound() {
     );
     assert!(started.elapsed() < Duration::from_millis(500) + MARGIN);
 }
+
+/// The sandbox counts the rate limit per client id, not per token: three
+/// clients with one client id, each with its own token, share one budget,
+/// so unpaced they draw 429s that a per-token count would not give.
+#[tokio::test]
+async fn the_sandbox_counts_the_limit_per_client_id() {
+    use sailpoint_access_sandbox::RateLimitFault;
+    let sandbox = Sandbox::builder()
+        .rate_limit(RateLimitFault::new(10, Duration::from_secs(60)))
+        .start()
+        .await
+        .unwrap();
+    let clients: Vec<_> = (0..3)
+        .map(|_| sandbox_client(&sandbox, RetryPolicy::disabled()))
+        .collect();
+    let mut limited = 0;
+    let mut ok = 0;
+    for client in &clients {
+        for _ in 0..5 {
+            match client.access_request_config().get().await {
+                Ok(_) => ok += 1,
+                Err(e) if e.kind() == ErrorKind::RateLimited => limited += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    assert_eq!((ok, limited), (10, 5), "one budget of 10 for the client id");
+}

@@ -15,7 +15,7 @@ use sailpoint_access_sandbox::{
 use crate::common::{api_error, detailed_text, fetch_token, grant, item, rule_of, setup};
 
 #[tokio::test]
-async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
+async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     let s =
         setup(Sandbox::builder().rate_limit(RateLimitFault::new(3, Duration::from_secs(30)))).await;
     for _ in 0..3 {
@@ -47,7 +47,8 @@ async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
         }
         other => panic!("expected 429, got {other:?}"),
     }
-    // The token endpoint is not limited by default, and each token has its own window.
+    // The token endpoint is not limited by default, and a new token of the
+    // same client id shares its window: the limit counts per client id.
     let other = fetch_token(&s.http, &s.sandbox).await;
     let response = s
         .http
@@ -56,7 +57,7 @@ async fn rate_limit_answers_429_with_retry_after_per_token_and_window() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 429);
 
     // Windows end: with a short window the caller gets through again.
     s.sandbox.set_faults(FaultConfig {
