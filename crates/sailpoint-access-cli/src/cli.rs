@@ -65,6 +65,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FAMILY", value_parser = FamilyParser)]
     pub api_family: Option<Family>,
 
+    /// The tenant's rate limit as REQUESTS/SECONDS, for a tenant with a
+    /// custom limit (300/10), or `off`; default: SAIL_RATE_LIMIT, else the
+    /// vendor's 100/10. Requests are paced to stay under it.
+    #[arg(long, global = true, value_name = "N/SECONDS", value_parser = rate_limit_arg)]
+    pub rate_limit: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -393,6 +399,16 @@ pub enum ConfigCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+}
+
+/// `--rate-limit`: `off`, or a limit the library parses (checked while
+/// parsing the command line, so a bad value is a usage error).
+fn rate_limit_arg(text: &str) -> Result<String, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok("off".to_owned());
+    }
+    text.parse::<sailpoint_access::RateLimit>()
+        .map(|_| text.trim().to_owned())
 }
 
 #[cfg(test)]

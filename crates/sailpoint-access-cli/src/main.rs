@@ -71,27 +71,33 @@ fn run(cli: Cli) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
+    let flags = ClientFlags {
+        base_url: cli.base_url.clone(),
+        client_id: cli.client_id.clone(),
+        api_family: cli.api_family,
+        rate_limit: cli.rate_limit.clone(),
+    };
     runtime.block_on(async move {
         match cli.command {
             Command::Sandbox(args) => sandbox::run(args, cli.client_id).await,
             Command::Submit(args) => {
-                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                let client = client(&flags)?;
                 submit::run(&client, args).await
             }
             Command::Status(args) => {
-                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                let client = client(&flags)?;
                 status::run(&client, args).await
             }
             Command::Cancel(args) => {
-                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                let client = client(&flags)?;
                 change::cancel(&client, args).await
             }
             Command::Close(args) => {
-                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                let client = client(&flags)?;
                 change::close(&client, args).await
             }
             Command::Config(command) => {
-                let client = client(&cli.base_url, &cli.client_id, cli.api_family)?;
+                let client = client(&flags)?;
                 config::run(&client, command).await
             }
             Command::Completions { .. } => Ok(error::OK),
@@ -101,20 +107,27 @@ fn run(cli: Cli) -> CliResult {
 
 /// The client: flags over the SAIL_* variables over config.json, resolved
 /// by the library itself (the flags are laid over the variables).
-fn client(
-    base_url: &Option<String>,
-    client_id: &Option<String>,
-    family: Option<Family>,
-) -> Result<Client, CliError> {
+/// The settings flags, apart from the command they came with.
+struct ClientFlags {
+    base_url: Option<String>,
+    client_id: Option<String>,
+    api_family: Option<Family>,
+    rate_limit: Option<String>,
+}
+
+fn client(cli: &ClientFlags) -> Result<Client, CliError> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
-    if let Some(url) = base_url {
+    if let Some(url) = &cli.base_url {
         env.insert(settings::ENV_BASE_URL.to_owned(), url.clone());
     }
-    if let Some(id) = client_id {
+    if let Some(id) = &cli.client_id {
         env.insert(settings::ENV_CLIENT_ID.to_owned(), id.clone());
     }
-    if let Some(family) = family {
+    if let Some(family) = cli.api_family {
         env.insert(settings::ENV_API_FAMILY.to_owned(), family.to_string());
+    }
+    if let Some(limit) = &cli.rate_limit {
+        env.insert(settings::ENV_RATE_LIMIT.to_owned(), limit.clone());
     }
     let dir = std::env::current_dir()
         .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;

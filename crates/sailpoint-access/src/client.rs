@@ -384,10 +384,14 @@ impl ClientBuilder {
     /// ```
     pub fn from_env_map(env: &HashMap<String, String>, dir: &Path) -> Result<Self> {
         let resolved = settings::resolve(env, dir)?;
-        Ok(Self::default()
+        let builder = Self::default()
             .base_url(resolved.base_url)
             .credentials(resolved.credentials)
-            .family(resolved.family))
+            .family(resolved.family);
+        Ok(match resolved.rate_limit {
+            Some(limit) => builder.rate_limit(limit),
+            None => builder,
+        })
     }
 
     /// The tenant's API host, such as `https://acme.api.identitynow.com`; a

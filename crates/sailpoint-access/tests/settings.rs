@@ -214,3 +214,46 @@ fn the_sailpoint_cli_config_gives_the_base_url_of_its_active_environment() {
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+/// `SAIL_RATE_LIMIT` states a tenant's custom limit (`REQUESTS/SECONDS`) or
+/// `off`; a value that is neither is a configuration error naming it.
+#[tokio::test]
+async fn the_rate_limit_comes_from_sail_rate_limit() {
+    let sandbox = sailpoint_access_sandbox::Sandbox::builder()
+        .start()
+        .await
+        .unwrap();
+    let base = sandbox.base_url().to_owned();
+    let d = dir("rate-limit", None);
+    let with = |limit: &str| {
+        Client::from_env_map(
+            &env(&[
+                ("SAIL_BASE_URL", &base),
+                ("SAIL_CLIENT_ID", &sandbox.client_id()),
+                ("SAIL_CLIENT_SECRET", &sandbox.client_secret()),
+                ("SAIL_RATE_LIMIT", limit),
+            ]),
+            &d,
+        )
+    };
+    let err = with("lots").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(err.to_string().contains("SAIL_RATE_LIMIT"), "{err}");
+    assert!(err.to_string().contains("lots"), "{err}");
+
+    // 2 per second: four calls need three spacings of half a second.
+    let paced = with("2/1").unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..4 {
+        paced.access_request_config().get().await.unwrap();
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    let off = with("off").unwrap();
+    for _ in 0..4 {
+        off.access_request_config().get().await.unwrap();
+    }
+}

@@ -25,6 +25,8 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
             "--created-after",
         ),
         (&["status", "--sort", "-size"], "-size", "--sort"),
+        (&["--rate-limit", "lots", "status"], "lots", "--rate-limit"),
+        (&["status", "--rate-limit", "0/10"], "0/10", "--rate-limit"),
         (
             &["status", "--sort", "created", "--sort", "colour"],
             "colour",
@@ -46,9 +48,11 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
             .requests_received(sailpoint_access_sandbox::Operation::ListAccessRequestStatus),
         0
     );
-    // A good key in either direction passes.
+    // A good key in either direction passes, under a custom rate limit.
     let ok = t.run(&[
         "status",
+        "--rate-limit",
+        "300/10",
         "--sort",
         "-created",
         "--sort",

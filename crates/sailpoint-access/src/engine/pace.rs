@@ -76,6 +76,37 @@ impl RateLimit {
         self.window
     }
 
+    /// Parses `REQUESTS/SECONDS` (`100/10`, or `300/10s`), a tenant's
+    /// custom limit as administrators state it. Also `off` for no pacing
+    /// is not a limit: see `ClientBuilder::rate_limit(None)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sailpoint_access::RateLimit;
+    ///
+    /// let custom: RateLimit = "300/10".parse().unwrap();
+    /// assert_eq!(custom, RateLimit::new(300, Duration::from_secs(10)));
+    /// assert!("300".parse::<RateLimit>().unwrap_err().contains("REQUESTS/SECONDS"));
+    /// ```
+    fn parse_text(text: &str) -> Result<Self, String> {
+        let refuse = || {
+            format!(
+                "invalid rate limit {text:?}: expected REQUESTS/SECONDS with whole numbers above 0, such as 100/10"
+            )
+        };
+        let (requests, seconds) = text.trim().split_once('/').ok_or_else(refuse)?;
+        let requests: u32 = requests.trim().parse().map_err(|_| refuse())?;
+        let seconds: u64 = seconds
+            .trim()
+            .trim_end_matches('s')
+            .parse()
+            .map_err(|_| refuse())?;
+        if requests == 0 || seconds == 0 {
+            return Err(refuse());
+        }
+        Ok(Self::new(requests, Duration::from_secs(seconds)))
+    }
+
     /// The spacing between two requests: a hair wider than the exact share,
     /// so that timer jitter never puts one request too many in a window.
     fn interval(&self) -> Duration {
@@ -101,6 +132,20 @@ fn later(t: Instant, d: Duration) -> Instant {
 }
 
 /// The schedule and the learned speed of one lane.
+impl std::str::FromStr for RateLimit {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse_text(text)
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.requests, self.window.as_secs_f64())
+    }
+}
+
 #[derive(Debug)]
 struct LaneState {
     /// The configured spacing (`window / requests`, with its margin).

@@ -25,6 +25,10 @@ pub const ENV_ACCESS_TOKEN: &str = "SAIL_ACCESS_TOKEN";
 /// Environment variable choosing the API family: `v3` (the default) or
 /// `versioned` (the per-resource paths such as `/access-requests/v1`).
 pub const ENV_API_FAMILY: &str = "SAIL_API_FAMILY";
+/// Environment variable with the tenant's rate limit as `REQUESTS/SECONDS`
+/// (`300/10` for a tenant with a custom limit), or `off` for no pacing;
+/// absent: the vendor's default, 100 per 10 s.
+pub const ENV_RATE_LIMIT: &str = "SAIL_RATE_LIMIT";
 /// The file the SailPoint CLI writes for SDKs, read from the working directory.
 pub const CONFIG_FILE: &str = "config.json";
 
@@ -88,6 +92,22 @@ pub(crate) struct Resolved {
     pub base_url: String,
     pub credentials: Credentials,
     pub family: Family,
+    /// From `SAIL_RATE_LIMIT`, when set: `Some(None)` is `off`.
+    pub rate_limit: Option<Option<crate::engine::pace::RateLimit>>,
+}
+
+/// Reads `SAIL_RATE_LIMIT`: `REQUESTS/SECONDS`, or `off`.
+pub(crate) fn rate_limit(
+    env: &HashMap<String, String>,
+) -> Result<Option<Option<crate::engine::pace::RateLimit>>> {
+    match env.get(ENV_RATE_LIMIT).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("off") => Ok(Some(None)),
+        Some(v) => v
+            .parse()
+            .map(|limit| Some(Some(limit)))
+            .map_err(|e| Error::config(format!("{ENV_RATE_LIMIT}: {e}"))),
+    }
 }
 
 /// Reads `SAIL_API_FAMILY`; absent or empty is v3.
@@ -139,6 +159,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
             base_url: normalize_base_url(base_url)?,
             credentials: credentials.clone(),
             family: family(env)?,
+            rate_limit: rate_limit(env)?,
         });
     }
 
@@ -192,6 +213,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
         base_url: normalize_base_url(&base_url)?,
         credentials,
         family: family(env)?,
+        rate_limit: rate_limit(env)?,
     })
 }
 
