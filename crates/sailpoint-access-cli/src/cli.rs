@@ -65,6 +65,13 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FAMILY", value_parser = FamilyParser)]
     pub api_family: Option<Family>,
 
+    /// The SailPoint CLI environment (of ~/.sailpoint/config.yaml) whose
+    /// base URL to use, as `sail --env NAME`; default: SAIL_ENV, else the
+    /// file's active environment. Credentials still come from SAIL_* or
+    /// config.json.
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub environment: Option<String>,
+
     /// The tenant's rate limit as REQUESTS/SECONDS, for a tenant with a
     /// custom limit (300/10), or `off`; default: SAIL_RATE_LIMIT, else the
     /// vendor's 100/10. Requests are paced to stay under it.

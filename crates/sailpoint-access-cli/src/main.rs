@@ -76,6 +76,7 @@ fn run(cli: Cli) -> CliResult {
         client_id: cli.client_id.clone(),
         api_family: cli.api_family,
         rate_limit: cli.rate_limit.clone(),
+        environment: cli.environment.clone(),
     };
     runtime.block_on(async move {
         match cli.command {
@@ -113,6 +114,7 @@ struct ClientFlags {
     client_id: Option<String>,
     api_family: Option<Family>,
     rate_limit: Option<String>,
+    environment: Option<String>,
 }
 
 fn client(cli: &ClientFlags) -> Result<Client, CliError> {
@@ -125,6 +127,9 @@ fn client(cli: &ClientFlags) -> Result<Client, CliError> {
     }
     if let Some(family) = cli.api_family {
         env.insert(settings::ENV_API_FAMILY.to_owned(), family.to_string());
+    }
+    if let Some(name) = &cli.environment {
+        env.insert(settings::ENV_ENVIRONMENT.to_owned(), name.clone());
     }
     if let Some(limit) = &cli.rate_limit {
         env.insert(settings::ENV_RATE_LIMIT.to_owned(), limit.clone());

@@ -55,6 +55,6 @@ pub use ops::statuses::{
 pub mod settings {
     pub use crate::engine::settings::{
         CLI_CONFIG, CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
-        ENV_CLIENT_SECRET, ENV_RATE_LIMIT,
+        ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_RATE_LIMIT,
     };
 }

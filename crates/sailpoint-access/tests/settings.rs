@@ -197,6 +197,22 @@ fn the_sailpoint_cli_config_gives_the_base_url_of_its_active_environment() {
     ]);
     let client = Client::from_env_map(&vars, &empty).unwrap();
     assert_eq!(client.base_url(), "https://acme.api.identitynow.com");
+    // SAIL_ENV chooses another environment of the file, as `sail --env` does;
+    // one the file lacks is an error listing those it has.
+    let mut chosen = vars.clone();
+    chosen.insert("SAIL_ENV".into(), "other".into());
+    assert_eq!(
+        Client::from_env_map(&chosen, &empty).unwrap().base_url(),
+        "https://other.api.identitynow.com"
+    );
+    chosen.insert("SAIL_ENV".into(), "prod".into());
+    let err = Client::from_env_map(&chosen, &empty).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(err.to_string().contains("\"prod\""), "{err}");
+    assert!(
+        err.to_string().contains("other, acme") || err.to_string().contains("acme, other"),
+        "{err}"
+    );
     // SAIL_BASE_URL still wins.
     let mut vars = vars;
     vars.insert(

@@ -61,6 +61,8 @@ impl Tenant {
             .current_dir(&self.dir)
             .env_remove("SAIL_ACCESS_TOKEN")
             .env_remove("SAIL_API_FAMILY")
+            .env_remove("SAIL_ENV")
+            .env_remove("SAIL_RATE_LIMIT")
             .env("SAIL_BASE_URL", self.handle.base_url())
             .env("SAIL_CLIENT_ID", self.handle.client_id())
             .env("SAIL_CLIENT_SECRET", self.handle.client_secret())

@@ -126,3 +126,35 @@ fn created_after_takes_a_span_before_now_and_a_date() {
     all.expect(0);
     assert_eq!(all.stdout.lines().count(), 400);
 }
+
+/// `--env NAME` picks an environment of the SailPoint CLI's config.yaml (in
+/// the home directory) for the base URL, as `sail --env` does; an unknown
+/// name is refused with the environments the file has.
+#[test]
+fn env_chooses_a_sailpoint_cli_environment() {
+    let t = Tenant::start("sail-env");
+    let home = t.dir.join("home");
+    std::fs::create_dir_all(home.join(".sailpoint")).unwrap();
+    std::fs::write(
+        home.join(".sailpoint/config.yaml"),
+        format!(
+            "activeenvironment: prod\nenvironments:\n  prod:\n    baseurl: http://127.0.0.1:9\n  sandbox:\n    baseurl: {}\n",
+            t.handle.base_url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = t.command(&["--env", "sandbox", "status", "-o", "json"]);
+    cmd.env_remove("SAIL_BASE_URL").env("HOME", &home);
+    let out = run(cmd);
+    out.expect(0);
+    let mut cmd = t.command(&["--env", "staging", "status"]);
+    cmd.env_remove("SAIL_BASE_URL").env("HOME", &home);
+    let out = run(cmd);
+    out.expect(2);
+    assert!(out.stderr.contains("\"staging\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("prod, sandbox") || out.stderr.contains("sandbox, prod"),
+        "{}",
+        out.stderr
+    );
+}

@@ -44,12 +44,17 @@ struct ConfigFile {
 
 /// The SailPoint CLI's configuration, below the home directory.
 pub const CLI_CONFIG: &str = ".sailpoint/config.yaml";
+/// Environment variable naming the SailPoint CLI environment to use (an
+/// `environments.<name>` of its `config.yaml`) instead of its active one.
+pub const ENV_ENVIRONMENT: &str = "SAIL_ENV";
 
-/// The base URL of the SailPoint CLI's active environment, from
-/// `$HOME/.sailpoint/config.yaml` (`activeenvironment`, then
-/// `environments.<name>.baseurl`); its secrets are not read (the CLI keeps
-/// them in the system keyring), so credentials still come from the
-/// environment. Keys are matched ignoring case. No file: `None`.
+/// The base URL of an environment of the SailPoint CLI, from
+/// `$HOME/.sailpoint/config.yaml`: the one `SAIL_ENV` names, else its
+/// `activeenvironment`, then `environments.<name>.baseurl`. Its secrets are
+/// not read (the CLI keeps them in the system keyring), so credentials still
+/// come from the environment. Keys are matched ignoring case. No file:
+/// `None`; `SAIL_ENV` naming an environment the file lacks is an error
+/// listing those it has.
 pub(crate) fn cli_base_url(env: &HashMap<String, String>) -> Result<Option<String>> {
     let Some(home) = env.get("HOME").or_else(|| env.get("USERPROFILE")) else {
         return Ok(None);
@@ -74,10 +79,33 @@ pub(crate) fn cli_base_url(env: &HashMap<String, String>) -> Result<Option<Strin
                 .map(|_| v)
         })
     }
-    let Some(active) = get(&doc, "activeenvironment").and_then(|v| v.as_str()) else {
+    let chosen = env
+        .get(ENV_ENVIRONMENT)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty());
+    let Some(active) = chosen.or_else(|| get(&doc, "activeenvironment").and_then(|v| v.as_str()))
+    else {
         return Ok(None);
     };
-    let url = get(&doc, "environments")
+    let environments = get(&doc, "environments");
+    if let Some(name) = chosen {
+        if environments.and_then(|envs| get(envs, name)).is_none() {
+            let known: Vec<&str> = environments
+                .and_then(|e| e.as_mapping())
+                .map(|m| m.keys().filter_map(|k| k.as_str()).collect())
+                .unwrap_or_default();
+            return Err(Error::config(format!(
+                "{ENV_ENVIRONMENT} names environment {name:?}, which {} does not have (it has: {})",
+                path.display(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    let url = environments
         .and_then(|envs| get(envs, active))
         .and_then(|e| get(e, "baseurl"))
         .and_then(|v| v.as_str())
