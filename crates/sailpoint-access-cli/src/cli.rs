@@ -74,8 +74,10 @@ pub struct Cli {
 
     /// The tenant's rate limit as REQUESTS/SECONDS, for a tenant with a
     /// custom limit (300/10), or `off`; default: SAIL_RATE_LIMIT, else the
-    /// vendor's 100/10. Requests are paced to stay under it.
-    #[arg(long, global = true, value_name = "N/SECONDS", value_parser = rate_limit_arg)]
+    /// vendor's 100/10. Requests are paced to stay under it. Given before
+    /// the command (`sail-access --rate-limit 300/10 status`): the sandbox
+    /// command has a `--rate-limit` fault of its own.
+    #[arg(long, value_name = "N/SECONDS", value_parser = rate_limit_arg)]
     pub rate_limit: Option<String>,
 
     #[command(subcommand)]
@@ -244,9 +246,10 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub reconcile_grace: u64,
 
-    /// Send again a request whose answer was lost and that was not found in
-    /// the statuses within the grace period (may duplicate on a tenant that
-    /// lists new requests later than that).
+    /// Send again a request whose answer was lost after one look at the
+    /// statuses, without waiting the grace period for evidence (may
+    /// duplicate on a tenant that lists new requests late). Without it, such
+    /// a request is sent again once its key stayed unlisted for the grace.
     #[arg(long)]
     pub resend_unknown: bool,
 

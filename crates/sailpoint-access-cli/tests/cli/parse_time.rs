@@ -26,7 +26,7 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
         ),
         (&["status", "--sort", "-size"], "-size", "--sort"),
         (&["--rate-limit", "lots", "status"], "lots", "--rate-limit"),
-        (&["status", "--rate-limit", "0/10"], "0/10", "--rate-limit"),
+        (&["--rate-limit", "0/10", "status"], "0/10", "--rate-limit"),
         (
             &["status", "--sort", "created", "--sort", "colour"],
             "colour",
@@ -50,9 +50,9 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
     );
     // A good key in either direction passes, under a custom rate limit.
     let ok = t.run(&[
-        "status",
         "--rate-limit",
         "300/10",
+        "status",
         "--sort",
         "-created",
         "--sort",

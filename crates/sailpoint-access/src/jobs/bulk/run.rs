@@ -283,15 +283,20 @@ impl BulkSubmit {
     }
 
     /// How long a request whose answer was lost is looked for in the
-    /// statuses before it is reported unknown (default 10 s: the service
-    /// lists new requests asynchronously).
+    /// statuses (default 10 s: the service lists new requests
+    /// asynchronously). A request whose intent is older than this and whose
+    /// key is still not listed was not received, and is sent again; so this
+    /// must exceed the service's listing delay, the one assumption the
+    /// exactly-once guarantee rests on.
     pub fn reconcile_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
     }
 
-    /// Send again a request whose answer was lost and whose statuses were
-    /// not found within the grace period. Off by default: it may duplicate.
+    /// Send again a request whose answer was lost without waiting for the
+    /// evidence (its key absent from the listing for the grace period): one
+    /// look at the listing, then resend. Off by default: it may duplicate on
+    /// a tenant that lists new requests late.
     pub fn resend_unknown(mut self, resend: bool) -> Self {
         self.resend_unknown = resend;
         self
@@ -438,7 +443,14 @@ impl Run {
     }
 
     /// Looks up by key the requests an earlier invocation may have sent;
-    /// returns those to send again (only with `resend_unknown`).
+    /// returns those to send again.
+    ///
+    /// A request is sent again on evidence: its key is absent from the
+    /// status listing although its intent is older than the grace period
+    /// (which the listing was watched for). That rests on one assumption:
+    /// the service lists an accepted request within the grace (10 s by
+    /// default; `reconcile_grace`). `resend_unknown` sends them again
+    /// without waiting for that evidence.
     async fn reconcile_earlier(
         &mut self,
         entries: &[JournalEntry],
@@ -455,12 +467,40 @@ impl Run {
                 _ => None,
             })
             .min();
-        let found = self.reconcile(&numbers, since.map(lookback)).await?;
+        // The latest intent of each request: the one whose fate is open.
+        let mut intent_at: HashMap<usize, Timestamp> = HashMap::new();
+        for entry in entries {
+            if let JournalEntry::Intent {
+                key, request, at, ..
+            } = entry
+            {
+                if key.starts_with(&self.run_id) {
+                    intent_at.insert(*request, *at);
+                }
+            }
+        }
+        let grace = self.grace;
+        if resend_unknown {
+            // One look, no waiting for evidence.
+            self.grace = Duration::ZERO;
+        }
+        let found = self.reconcile(&numbers, since.map(lookback)).await;
+        self.grace = grace;
+        let found = found?;
+        let now = Timestamp::now();
+        let absent_long_enough = |number: usize| {
+            intent_at.get(&number).is_some_and(|at| {
+                let age = (chrono::DateTime::from(now) - chrono::DateTime::from(*at))
+                    .to_std()
+                    .unwrap_or_default();
+                age >= grace
+            })
+        };
         let mut resend = Vec::new();
         for number in numbers {
             match found.get(&key(&self.run_id, number)) {
                 Some(ids) => self.settle(number, Settled::accepted(ids.clone()))?,
-                None if resend_unknown => {
+                None if resend_unknown || absent_long_enough(number) => {
                     resend.push(keyed(&self.plan.requests[number], &self.run_id))
                 }
                 None => {
