@@ -610,14 +610,14 @@ async fn a_run_that_stops_still_reports_every_row() {
         })
         .collect();
     let limits = PlanLimits::default().with_max_identities_with_entitlements(1);
-    // Room for three intents and their outcomes, then the disk is full.
+    // Room for the tenant, three intents and their outcomes, then the disk is full.
     let failure = client
         .bulk_submit(plan(AccessRequestType::GrantAccess, rows, limits))
         .skip_pending(false)
         .concurrency(1)
         .journal(FailingJournal {
             entries: Vec::new(),
-            limit: 6,
+            limit: 7,
         })
         .send()
         .await
@@ -885,4 +885,50 @@ async fn a_mass_cancel_stays_inside_its_selection() {
         let ann = status.requested_for_ids().any(|w| w == "ann");
         assert_eq!(status.is_terminal(), ann, "only ann's request: {status:?}");
     }
+}
+
+/// A journal is bound to the tenant and client id it was written against:
+/// resuming it against another tenant is refused, naming both, and nothing
+/// is sent there; the first tenant still resumes it.
+#[tokio::test]
+async fn a_journal_of_another_tenant_is_refused() {
+    use sailpoint_access::bulk::JsonlJournal;
+    let staging = Sandbox::builder().start().await.unwrap();
+    let production = Sandbox::builder().start().await.unwrap();
+    let rows = onboarding(12);
+    let journal = std::env::temp_dir().join(format!("tenant-bound-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let run = |client: Client| {
+        let rows = rows.clone();
+        let journal = journal.clone();
+        async move {
+            client
+                .bulk_submit(plan(
+                    AccessRequestType::GrantAccess,
+                    rows,
+                    PlanLimits::default(),
+                ))
+                .journal(JsonlJournal::open(&journal).unwrap())
+                .send()
+                .await
+        }
+    };
+    let first = run(unpaced(&staging)).await.unwrap();
+    assert_eq!(first.count(RowOutcome::Submitted), rows.len());
+    let refused = run(unpaced(&production)).await.unwrap_err();
+    let text = refused.to_string();
+    assert!(text.contains(staging.base_url()), "{text}");
+    assert!(text.contains(production.base_url()), "{text}");
+    assert_eq!(production.access_requests_accepted(), 0);
+    assert!(
+        refused
+            .report
+            .rows
+            .iter()
+            .all(|r| r.outcome != RowOutcome::Submitted),
+        "no row reads submitted for a tenant that received nothing"
+    );
+    let again = run(unpaced(&staging)).await.unwrap();
+    assert_eq!(again.requests_sent, 0);
+    let _ = std::fs::remove_file(&journal);
 }

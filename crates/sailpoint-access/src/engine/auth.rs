@@ -138,6 +138,15 @@ fn skew(lifetime: Duration) -> Duration {
 const MAX_LIFETIME: Duration = Duration::from_secs(86_400);
 
 impl TokenSource {
+    /// Who the client is to the service: its client id, or `static token`
+    /// for a ready token (whose owner the client cannot tell).
+    pub(crate) fn caller(&self) -> &str {
+        match &self.credentials {
+            Credentials::ClientCredentials { client_id, .. } => client_id,
+            Credentials::AccessToken(_) => "static token",
+        }
+    }
+
     pub(crate) fn new(
         credentials: Credentials,
         base_url: &str,

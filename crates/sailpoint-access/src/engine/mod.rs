@@ -191,6 +191,12 @@ impl Engine {
         &self.0.base_url
     }
 
+    /// The client id (or `static token`): with the base URL, the tenant
+    /// and caller a bulk journal is bound to.
+    pub(crate) fn caller(&self) -> &str {
+        self.0.auth.caller()
+    }
+
     /// Runs one operation: see the `execute` module.
     pub(crate) async fn execute<T, F, Fut>(
         &self,

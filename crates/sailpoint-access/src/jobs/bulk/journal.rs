@@ -10,6 +10,10 @@
 //!   reached the service), `failed` (refused by the service) or `unknown`
 //!   (sent, answer lost), and an `error` text for the last three.
 //!
+//! - `{"type":"tenant","baseUrl":"https://acme.api.identitynow.com","client":"2c91..."}`
+//!   first, binding the journal to the tenant and the client id that ran it:
+//!   resuming against another is refused.
+//!
 //! A line that does not parse (a write cut by a crash) is ignored: the
 //! intent before it still says the request may have been sent.
 
@@ -40,6 +44,14 @@ pub enum RequestResult {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JournalEntry {
+    /// The tenant and caller the run talks to (first in the journal).
+    Tenant {
+        /// The tenant's base URL.
+        #[serde(rename = "baseUrl")]
+        base_url: String,
+        /// The client id, or `static token`.
+        client: String,
+    },
     /// About to send request `request`, with idempotency key `key`.
     Intent {
         /// `RUN/NUMBER`.

@@ -371,6 +371,30 @@ struct Run {
 }
 
 impl Run {
+    /// Refuses a journal written against another tenant or client id (its
+    /// keys would be looked up where they were never sent, and its accepted
+    /// requests reported for a tenant that holds none); binds a new one.
+    fn bind_tenant(&self, entries: &[JournalEntry]) -> Result<()> {
+        let (base_url, client) = (self.engine.base_url(), self.engine.caller());
+        let bound = entries.iter().find_map(|e| match e {
+            JournalEntry::Tenant { base_url, client } => Some((base_url, client)),
+            _ => None,
+        });
+        match bound {
+            Some((b, c)) if b == base_url && c == client => Ok(()),
+            Some((b, c)) => Err(Error::config(format!(
+                "the bulk journal belongs to tenant {b} (client {c}), not {base_url} (client {client}): use a journal of its own for each tenant"
+            ))),
+            None => record(
+                &self.journal,
+                JournalEntry::Tenant {
+                    base_url: base_url.to_owned(),
+                    client: client.to_owned(),
+                },
+            ),
+        }
+    }
+
     /// Every phase up to the report; an error stops the run where it is.
     async fn phases(
         &mut self,
@@ -380,6 +404,7 @@ impl Run {
         resend_unknown: bool,
     ) -> Result<()> {
         let entries = lock(&self.journal).entries().map_err(journal_error)?;
+        self.bind_tenant(&entries)?;
         self.run_id = run_id_of(self.run_id_given.take(), &entries)?;
         self.report.run_id = self.run_id.clone();
         let (mut to_send, to_reconcile) = self.triage(&entries);
@@ -809,6 +834,7 @@ fn run_id_of(given: Option<String>, entries: &[JournalEntry]) -> Result<String> 
         JournalEntry::Intent { key, .. } | JournalEntry::Outcome { key, .. } => {
             key.rsplit_once('/').map(|(run, _)| run.to_owned())
         }
+        JournalEntry::Tenant { .. } => None,
     });
     match (given, from_journal) {
         (Some(g), Some(j)) if g != j => Err(Error::config(format!(
