@@ -252,13 +252,7 @@ impl PerIdentityItem {
     /// MODIFY needs exactly this; a human with several accounts on a source
     /// may use it to choose one.
     pub fn account(self, source_id: impl Into<String>, native_identity: impl Into<String>) -> Self {
-        self.account_selection(vec![SourceItemRef {
-            source_id: Some(source_id.into()),
-            accounts: Some(vec![AccountItemRef {
-                account_uuid: None,
-                native_identity: Some(native_identity.into()),
-            }]),
-        }])
+        self.one_account(source_id.into(), None, Some(native_identity.into()))
     }
 
     /// Like [`account`](Self::account), naming the account by its uuid.
@@ -267,11 +261,16 @@ impl PerIdentityItem {
         source_id: impl Into<String>,
         account_uuid: impl Into<String>,
     ) -> Self {
+        self.one_account(source_id.into(), Some(account_uuid.into()), None)
+    }
+
+    /// One source, and on it one account named by uuid or native identity.
+    fn one_account(self, source_id: String, uuid: Option<String>, native: Option<String>) -> Self {
         self.account_selection(vec![SourceItemRef {
-            source_id: Some(source_id.into()),
+            source_id: Some(source_id),
             accounts: Some(vec![AccountItemRef {
-                account_uuid: Some(account_uuid.into()),
-                native_identity: None,
+                account_uuid: uuid,
+                native_identity: native,
             }]),
         }])
     }
