@@ -932,3 +932,28 @@ async fn a_journal_of_another_tenant_is_refused() {
     assert_eq!(again.requests_sent, 0);
     let _ = std::fs::remove_file(&journal);
 }
+
+/// Limits above the vendor's are held at the vendor's: the planner never
+/// builds a request the validator refuses, so no row fails locally.
+#[test]
+fn plan_limits_never_exceed_the_vendors() {
+    let rows: Vec<BulkRow> = (0..40)
+        .map(|i| {
+            BulkRow::new(
+                "one-identity",
+                AccessItemType::Entitlement,
+                format!("ent-{i}"),
+            )
+        })
+        .collect();
+    let mut limits = PlanLimits::default().with_max_entitlements(100);
+    limits.max_items = 100;
+    let p = plan(AccessRequestType::GrantAccess, rows, limits);
+    assert!(p.refused.is_empty(), "{:?}", p.refused);
+    assert_eq!(p.requests.len(), 2, "40 entitlements: 25 + 15");
+    let now = Timestamp::now();
+    for request in &p.requests {
+        assert!(request.body.requested_items.len() <= sailpoint_access::MAX_ENTITLEMENTS);
+        assert!(validate_access_request(sailpoint_access::Family::V3, &request.body, now).is_ok());
+    }
+}

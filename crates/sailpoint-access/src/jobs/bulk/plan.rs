@@ -205,8 +205,9 @@ impl From<FlatRow> for BulkRow {
     }
 }
 
-/// The limits a plan obeys; the documented defaults, overridable since
-/// tenants differ.
+/// The limits a plan obeys: the documented defaults, which can be lowered
+/// (never raised: a limit above the vendor's is held at the vendor's, so
+/// the planner never builds a request the validator would refuse).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PlanLimits {
@@ -235,20 +236,33 @@ impl Default for PlanLimits {
 impl PlanLimits {
     /// Items per request (or per identity entry).
     pub fn with_max_items(mut self, n: usize) -> Self {
-        self.max_items = n.max(1);
+        self.max_items = n.clamp(1, MAX_ITEMS);
         self
     }
 
     /// Entitlements per request (or per identity entry).
     pub fn with_max_entitlements(mut self, n: usize) -> Self {
-        self.max_entitlements = n.max(1);
+        self.max_entitlements = n.clamp(1, MAX_ENTITLEMENTS);
         self
     }
 
     /// Identities per request when an entitlement is requested.
     pub fn with_max_identities_with_entitlements(mut self, n: usize) -> Self {
-        self.max_identities_with_entitlements = n.max(1);
+        self.max_identities_with_entitlements = n.clamp(1, MAX_IDENTITIES_WITH_ENTITLEMENTS);
         self
+    }
+
+    /// These limits held within the vendor's (the fields are public, so a
+    /// caller may have set one above).
+    fn within_vendor_limits(self) -> Self {
+        Self {
+            max_items: self.max_items.clamp(1, MAX_ITEMS),
+            max_entitlements: self.max_entitlements.clamp(1, MAX_ENTITLEMENTS),
+            max_identities_with_entitlements: self
+                .max_identities_with_entitlements
+                .clamp(1, MAX_IDENTITIES_WITH_ENTITLEMENTS),
+            max_identities: self.max_identities.max(1),
+        }
     }
 
     /// Identities per request without entitlements.
@@ -321,6 +335,7 @@ pub fn plan(
     rows: impl IntoIterator<Item = BulkRow>,
     limits: PlanLimits,
 ) -> Plan {
+    let limits = limits.within_vendor_limits();
     let rows: Vec<BulkRow> = rows.into_iter().collect();
     let now = Timestamp::now();
     let mut refused = Vec::new();
