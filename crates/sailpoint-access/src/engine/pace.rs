@@ -190,17 +190,12 @@ impl Lane {
     }
 }
 
-/// The pacers of a client: one per family, or none when pacing is off.
+/// The pacers of a client: one per family, in the order of `Family::ALL`
+/// (so a new family gets its own lane without a change here), or none
+/// when pacing is off.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    lanes: Option<[Lane; 2]>,
-}
-
-fn lane_index(family: Family) -> usize {
-    match family {
-        Family::Versioned => 1,
-        _ => 0,
-    }
+    lanes: Option<Vec<Lane>>,
 }
 
 impl Pacer {
@@ -218,12 +213,13 @@ impl Pacer {
             }),
         };
         Self {
-            lanes: limit.map(|l| [lane(l), lane(l)]),
+            lanes: limit.map(|l| Family::ALL.iter().map(|_| lane(l)).collect()),
         }
     }
 
     fn lane(&self, family: Family) -> Option<&Lane> {
-        Some(&self.lanes.as_ref()?[lane_index(family)])
+        let index = Family::ALL.iter().position(|f| *f == family)?;
+        self.lanes.as_ref()?.get(index)
     }
 
     /// Waits for this family's turn, then marks a request as leaving now.
