@@ -324,6 +324,8 @@ fn the_journal_format_is_one_json_object_per_line() {
         key: "run-1/0".into(),
         request: 0,
         at: "2026-12-01T00:00:00Z".parse().unwrap(),
+        fingerprint: None,
+        rows: vec![],
     })
     .unwrap();
     j.record(&JournalEntry::Outcome {
@@ -332,6 +334,7 @@ fn the_journal_format_is_one_json_object_per_line() {
         result: RequestResult::Accepted,
         access_request_ids: vec!["ar-1".into()],
         error: None,
+        at: None,
     })
     .unwrap();
     // A cut last line, as a crash would leave it, is ignored.

@@ -14,6 +14,23 @@
 //!   first, binding the journal to the tenant and the client id that ran it:
 //!   resuming against another is refused.
 //!
+//! An intent also carries the `fingerprint` of the request's content and
+//! its `rows` (each with its own fingerprint, identity and item; see
+//! [`fingerprint`](super::fingerprint) for the definition), so a resume
+//! recognises what was sent by content, not by position: a changed plan
+//! resumed on its journal sends only new or changed rows. An outcome may
+//! carry `at`, when it was known; a `{"type":"listing_lag","ms":1500}` line
+//! records the longest time seen between an answer and its key being
+//! listed in the statuses, from which resumes size their grace period.
+//! A resume's conclusions are outcomes too: a key found in the listing is
+//! `accepted`; a key absent past the grace is `not_sent` (and its request
+//! sent again), so the next resume does not wait for it again.
+//!
+//! Journals written before fingerprints (intents without `fingerprint`)
+//! are still read, with their old meaning: an intent stands for the request
+//! with the same number in the plan being resumed, which must therefore be
+//! the same plan.
+//!
 //! A line that does not parse (a write cut by a crash) is ignored: the
 //! intent before it still says the request may have been sent.
 
@@ -21,6 +38,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use sailpoint_access_api::types::AccessItemType;
 use sailpoint_access_api::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +78,13 @@ pub enum JournalEntry {
         request: usize,
         /// When (written in RFC 3339).
         at: Timestamp,
+        /// The fingerprint of the request's content (absent in journals
+        /// written before fingerprints).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<String>,
+        /// The rows the request carries.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        rows: Vec<JournaledRow>,
     },
     /// What came of it.
     Outcome {
@@ -79,7 +104,49 @@ pub enum JournalEntry {
         /// Why, for the other results.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// When the result was known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<Timestamp>,
     },
+    /// The longest time seen from an accepted answer (or, for a lost one,
+    /// its intent) to its key being listed in the statuses.
+    ListingLag {
+        /// Milliseconds.
+        ms: u64,
+    },
+}
+
+/// One row of a journaled request: enough to recognise it in a later plan
+/// (its fingerprint) and to report it if it left the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct JournaledRow {
+    /// The row's fingerprint.
+    pub fingerprint: String,
+    /// The identity.
+    pub identity: String,
+    /// The item's type.
+    pub item_type: AccessItemType,
+    /// The item's id.
+    pub item_id: String,
+}
+
+impl JournaledRow {
+    /// A journaled row.
+    pub fn new(
+        fingerprint: impl Into<String>,
+        identity: impl Into<String>,
+        item_type: AccessItemType,
+        item_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            fingerprint: fingerprint.into(),
+            identity: identity.into(),
+            item_type,
+            item_id: item_id.into(),
+        }
+    }
 }
 
 /// Where a bulk run records its intents and outcomes; see the module docs.
@@ -89,6 +156,12 @@ pub trait Journal: Send {
     fn record(&mut self, entry: &JournalEntry) -> std::io::Result<()>;
     /// Every entry recorded so far, in order.
     fn entries(&self) -> std::io::Result<Vec<JournalEntry>>;
+    /// Whether a later run can read it back (default true). A run whose
+    /// journal is not durable skips the work done only for a resume
+    /// (measuring the listing's lag).
+    fn is_durable(&self) -> bool {
+        true
+    }
 }
 
 /// The default journal: an append-only JSON-lines file.
@@ -140,6 +213,10 @@ impl Journal for MemoryJournal {
 
     fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
         Ok(self.0.clone())
+    }
+
+    fn is_durable(&self) -> bool {
+        false
     }
 }
 

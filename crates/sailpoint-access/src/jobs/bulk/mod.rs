@@ -30,10 +30,16 @@
 //! lists new requests asynchronously) before anything is sent again: no
 //! planned request is accepted twice.
 
+mod fingerprint;
 mod journal;
+mod ledger;
 mod plan;
 mod run;
 
-pub use journal::{Journal, JournalEntry, JsonlJournal, MemoryJournal, RequestResult};
+pub use journal::{
+    Journal, JournalEntry, JournaledRow, JsonlJournal, MemoryJournal, RequestResult,
+};
 pub use plan::{plan, BulkRow, Plan, PlanLimits, PlannedRequest, RefusedRow};
-pub use run::{BulkFailure, BulkReport, BulkSubmit, RowOutcome, RowReport, KEY_METADATA};
+pub use run::{
+    BulkFailure, BulkReport, BulkSubmit, DoneBy, RemovedRow, RowOutcome, RowReport, KEY_METADATA,
+};

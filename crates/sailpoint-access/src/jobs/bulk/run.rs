@@ -13,8 +13,10 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::Timestamp;
 use serde::Serialize;
 
-use super::journal::{Journal, JournalEntry, MemoryJournal, RequestResult};
-use super::plan::{Plan, PlannedRequest};
+use super::fingerprint;
+use super::journal::{Journal, JournalEntry, JournaledRow, MemoryJournal, RequestResult};
+use super::ledger::{journaled_rows, Ledger, Settled};
+use super::plan::{Plan, PlanLimits, PlannedRequest};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::jobs::pending::PendingIndex;
@@ -72,6 +74,18 @@ impl RowOutcome {
     }
 }
 
+impl RequestResult {
+    /// The row outcome of a request that ended so.
+    fn outcome(&self) -> RowOutcome {
+        match self {
+            RequestResult::Accepted => RowOutcome::Submitted,
+            RequestResult::Failed => RowOutcome::Failed,
+            RequestResult::NotSent => RowOutcome::NotSent,
+            RequestResult::Unknown => RowOutcome::Unknown,
+        }
+    }
+}
+
 impl std::fmt::Display for RowOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -105,6 +119,52 @@ pub struct RowReport {
     /// service reported one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_state: Option<RequestedItemState>,
+    /// For a submitted or failed row, which run sent its request: this one,
+    /// or an earlier one on the same journal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done_by: Option<DoneBy>,
+}
+
+/// Which run sent a row's request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DoneBy {
+    /// This invocation sent it.
+    ThisRun,
+    /// An earlier invocation on the same journal sent it (this one found it
+    /// journaled, or listed under its key).
+    EarlierRun,
+}
+
+impl DoneBy {
+    /// The name reports write (`this_run`, `earlier_run`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ThisRun => "this_run",
+            Self::EarlierRun => "earlier_run",
+        }
+    }
+}
+
+/// A row an earlier run on the same journal recorded that the plan no
+/// longer holds (its content changed or it was taken out): reported with
+/// what the journal knows of it, and never sent by this run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RemovedRow {
+    /// The identity.
+    pub identity: String,
+    /// The item's type.
+    pub item_type: AccessItemType,
+    /// The item's id.
+    pub item_id: String,
+    /// How its request ended, as journaled (`submitted`, `failed`,
+    /// `unknown` for an intent never resolved, `not_sent`).
+    pub outcome: RowOutcome,
+    /// The access request(s) it is in, when it was submitted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access_request_ids: Vec<String>,
 }
 
 /// The outcome of a bulk run, per row and in total; serialisable as JSON.
@@ -128,6 +188,15 @@ pub struct BulkReport {
     /// The run waited and its deadline passed before every submitted item
     /// ended: a `final_state` that is not terminal is still pending.
     pub wait_ran_out: bool,
+    /// Rows the journal records from earlier runs that this plan no longer
+    /// holds (taken out, or changed: a changed row is also in `rows`).
+    pub removed_rows: Vec<RemovedRow>,
+    /// Status list calls made to measure the listing's lag.
+    pub lag_calls: usize,
+    /// The longest listing lag known to the run (journaled or measured),
+    /// in milliseconds: the time from an accepted answer to its key being
+    /// listed. A resume's grace is a multiple of it.
+    pub listing_lag_ms: u64,
 }
 
 /// A bulk run that stopped on an error, with the report of everything it
@@ -202,43 +271,6 @@ impl std::fmt::Debug for BulkSubmit {
             .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
     }
-}
-
-/// What came of one planned request.
-#[derive(Clone, Debug, PartialEq)]
-struct Settled {
-    result: RequestResult,
-    /// The access requests it created (when accepted).
-    access_request_ids: Vec<String>,
-    /// Why, for the other results.
-    error: Option<String>,
-}
-
-impl Settled {
-    fn accepted(access_request_ids: Vec<String>) -> Self {
-        Self {
-            result: RequestResult::Accepted,
-            access_request_ids,
-            error: None,
-        }
-    }
-
-    fn entry(&self, key: &str, request: usize) -> JournalEntry {
-        JournalEntry::Outcome {
-            key: key.to_owned(),
-            request,
-            result: self.result.clone(),
-            access_request_ids: self.access_request_ids.clone(),
-            error: self.error.clone(),
-        }
-    }
-}
-
-/// What the journal says about one planned request.
-#[derive(Clone, Debug, Default)]
-struct Known {
-    intent: bool,
-    outcome: Option<Settled>,
 }
 
 impl BulkSubmit {
@@ -322,16 +354,24 @@ impl BulkSubmit {
             resend_unknown,
             wait,
         } = self;
+        let row_fingerprints = plan
+            .rows
+            .iter()
+            .map(|row| fingerprint::of_row(&plan.request_type, row))
+            .collect();
         let mut run = Run {
             engine,
             plan,
             journal: Mutex::new(journal),
-            settled: HashMap::new(),
+            rows: HashMap::new(),
             may_have_left: HashSet::new(),
             report: BulkReport::default(),
             run_id: String::new(),
             run_id_given: run_id,
-            grace,
+            floor: grace,
+            ledger: Ledger::default(),
+            lag: Duration::ZERO,
+            row_fingerprints,
         };
         let mut skipped = HashMap::new();
         let phases = run.phases(&mut skipped, concurrency, skip_pending, resend_unknown);
@@ -351,23 +391,36 @@ impl BulkSubmit {
     }
 }
 
+/// The grace before a key absent from the listing is taken as never
+/// received is this multiple of the longest listing lag seen (never less
+/// than `reconcile_grace`).
+const LAG_MULTIPLE: u32 = 3;
+
 /// A run under way: the phases of `BulkSubmit::send` read it and add to it.
 struct Run {
     engine: Engine,
     plan: Plan,
     run_id: String,
     journal: Mutex<Box<dyn Journal>>,
-    /// Per planned request, what came of it.
-    settled: HashMap<usize, Settled>,
-    /// Requests that may have reached the service without a settled
-    /// outcome yet (an earlier intent, or sent by this run): if the run
-    /// stops, they are `unknown`, never `not_sent`.
+    /// Per row of the plan, what came of the request that carried it, and
+    /// whether an earlier run sent that request.
+    rows: HashMap<usize, (Settled, bool)>,
+    /// Rows that may have reached the service without a settled outcome
+    /// yet (an earlier intent, or sent by this run): if the run stops, they
+    /// are `unknown`, never `not_sent`.
     may_have_left: HashSet<usize>,
     /// The caller's run id, checked against the journal's when the run starts.
     run_id_given: Option<String>,
     /// The call counts, filled as the phases go.
     report: BulkReport,
-    grace: Duration,
+    /// The least grace (`reconcile_grace`).
+    floor: Duration,
+    /// The run's journal, read by content.
+    ledger: Ledger,
+    /// The longest listing lag this run measured.
+    lag: Duration,
+    /// The fingerprint of every row of the plan, by index.
+    row_fingerprints: Vec<String>,
 }
 
 impl Run {
@@ -407,141 +460,154 @@ impl Run {
         self.bind_tenant(&entries)?;
         self.run_id = run_id_of(self.run_id_given.take(), &entries)?;
         self.report.run_id = self.run_id.clone();
-        let (mut to_send, to_reconcile) = self.triage(&entries);
-        self.may_have_left.extend(to_reconcile.iter().copied());
-        to_send.extend(
-            self.reconcile_earlier(&entries, to_reconcile, resend_unknown)
-                .await?,
-        );
+        self.ledger = Ledger::read(&entries, &self.run_id, &self.plan);
+        self.reconcile_earlier(resend_unknown).await?;
+        let mut to_send = self.triage();
         if skip_pending {
             *skipped = self.skip_pending(&mut to_send).await?;
         }
         self.submit(to_send, concurrency).await
     }
 
-    /// Triage by the journal: requests settled earlier are kept as they
-    /// were, those that may have reached the service are to be looked up
-    /// (returned second), the others are to be sent (returned first, keyed).
-    fn triage(&mut self, entries: &[JournalEntry]) -> (Vec<PlannedRequest>, Vec<usize>) {
-        let mut known: HashMap<usize, Known> = HashMap::new();
-        for entry in entries {
-            match entry {
-                JournalEntry::Intent { key, request, .. } if key.starts_with(&self.run_id) => {
-                    known.entry(*request).or_default().intent = true;
-                }
-                JournalEntry::Outcome {
-                    key,
-                    request,
-                    result,
-                    access_request_ids,
-                    error,
-                } if key.starts_with(&self.run_id) => {
-                    known.entry(*request).or_default().outcome = Some(Settled {
-                        result: result.clone(),
-                        access_request_ids: access_request_ids.clone(),
-                        error: error.clone(),
-                    });
-                }
-                _ => {}
-            }
-        }
-        let mut to_send = Vec::new();
-        let mut to_reconcile = Vec::new();
-        for request in &self.plan.requests {
-            let number = request.number;
-            match known.remove(&number) {
-                Some(Known {
-                    outcome: Some(settled),
-                    ..
-                }) => match settled.result {
-                    RequestResult::Accepted | RequestResult::Failed => {
-                        self.settled.insert(number, settled);
-                    }
-                    RequestResult::NotSent => to_send.push(keyed(request, &self.run_id)),
-                    RequestResult::Unknown => to_reconcile.push(number),
-                },
-                Some(Known { intent: true, .. }) => to_reconcile.push(number),
-                _ => to_send.push(keyed(request, &self.run_id)),
-            }
-        }
-        (to_send, to_reconcile)
+    /// The grace before a key absent from the listing is taken as never
+    /// received: a multiple of the longest listing lag seen, at least the floor.
+    fn grace(&self) -> Duration {
+        let lag = self.ledger.lag.max(self.lag);
+        self.floor.max(lag.saturating_mul(LAG_MULTIPLE))
     }
 
-    /// Looks up by key the requests an earlier invocation may have sent;
-    /// returns those to send again.
-    ///
-    /// A request is sent again on evidence: its key is absent from the
-    /// status listing although its intent is older than the grace period
-    /// (which the listing was watched for). That rests on one assumption:
-    /// the service lists an accepted request within the grace (10 s by
-    /// default; `reconcile_grace`). `resend_unknown` sends them again
-    /// without waiting for that evidence.
-    async fn reconcile_earlier(
-        &mut self,
-        entries: &[JournalEntry],
-        numbers: Vec<usize>,
-        resend_unknown: bool,
-    ) -> Result<Vec<PlannedRequest>> {
-        if numbers.is_empty() {
-            return Ok(Vec::new());
-        }
-        let since = entries
+    /// Per row fingerprint, the planned row (rows some request carries).
+    fn planned_rows(&self) -> HashMap<&str, usize> {
+        self.plan
+            .requests
             .iter()
-            .filter_map(|e| match e {
-                JournalEntry::Intent { key, at, .. } if key.starts_with(&self.run_id) => Some(*at),
-                _ => None,
-            })
-            .min();
-        // The latest intent of each request: the one whose fate is open.
-        let mut intent_at: HashMap<usize, Timestamp> = HashMap::new();
-        for entry in entries {
-            if let JournalEntry::Intent {
-                key, request, at, ..
-            } = entry
-            {
-                if key.starts_with(&self.run_id) {
-                    intent_at.insert(*request, *at);
-                }
-            }
+            .flat_map(|r| r.rows.iter())
+            .map(|&i| (self.row_fingerprints[i].as_str(), i))
+            .collect()
+    }
+
+    /// Looks up by key the requests an earlier invocation may have sent
+    /// (those that are the best evidence for a planned row), and journals
+    /// what it concludes: listed is accepted; absent past the grace is
+    /// never received (`not_sent`, so the row is sent again). A key whose
+    /// intent is younger than the grace stays open: its rows are unknown.
+    ///
+    /// The look lasts until the youngest open intent is as old as the
+    /// grace, not a whole grace more: intents already older than it are
+    /// decided by one walk. That rests on one assumption: the service lists
+    /// an accepted request within the grace (see `reconcile_grace`).
+    /// `resend_unknown` concludes after one walk without that evidence.
+    async fn reconcile_earlier(&mut self, resend_unknown: bool) -> Result<()> {
+        let planned = self.planned_rows();
+        let wanted_rows: HashSet<&str> = planned.keys().copied().collect();
+        let open = self.ledger.open_for(&wanted_rows);
+        if open.is_empty() {
+            return Ok(());
         }
-        let grace = self.grace;
-        if resend_unknown {
-            // One look, no waiting for evidence.
-            self.grace = Duration::ZERO;
+        let mut wanted: HashMap<String, Timestamp> = HashMap::new();
+        let mut left = Vec::new();
+        for &i in &open {
+            let record = &self.ledger.records[i];
+            let at = record.intent_at.unwrap_or_else(Timestamp::now);
+            wanted.insert(record.key.clone(), at);
+            left.extend(
+                record
+                    .rows
+                    .iter()
+                    .filter_map(|r| planned.get(r.fingerprint.as_str()).copied()),
+            );
         }
-        let found = self.reconcile(&numbers, since.map(lookback)).await;
-        self.grace = grace;
-        let found = found?;
-        let now = Timestamp::now();
-        let absent_long_enough = |number: usize| {
-            intent_at.get(&number).is_some_and(|at| {
-                let age = (chrono::DateTime::from(now) - chrono::DateTime::from(*at))
-                    .to_std()
-                    .unwrap_or_default();
-                age >= grace
+        self.may_have_left.extend(left);
+        let since = wanted.values().min().copied();
+        let youngest = wanted.values().max().copied();
+        let look = if resend_unknown {
+            Duration::ZERO
+        } else {
+            youngest.map_or(Duration::ZERO, |at| {
+                self.grace().saturating_sub(age(at, Timestamp::now()))
             })
         };
-        let mut resend = Vec::new();
-        for number in numbers {
-            match found.get(&key(&self.run_id, number)) {
-                Some(ids) => self.settle(number, Settled::accepted(ids.clone()))?,
-                None if resend_unknown || absent_long_enough(number) => {
-                    resend.push(keyed(&self.plan.requests[number], &self.run_id))
-                }
-                None => {
-                    let why = "sent earlier; no answer recorded and no status found";
-                    self.settled.insert(
-                        number,
-                        Settled {
-                            result: RequestResult::Unknown,
-                            access_request_ids: Vec::new(),
-                            error: Some(why.to_owned()),
-                        },
-                    );
+        let (found, calls) = self
+            .reconcile(&wanted, since.map(lookback), look, false)
+            .await?;
+        self.report.reconcile_calls += calls;
+        let now = Timestamp::now();
+        // The lag measured during the look counts.
+        let grace = self.grace();
+        for i in open {
+            let open = &self.ledger.records[i];
+            let (key, number) = (open.key.clone(), open.number);
+            let conclusion = match found.get(&key) {
+                Some(ids) => Settled::accepted(ids.clone()),
+                None if resend_unknown => Settled::with_error(
+                    RequestResult::NotSent,
+                    "no answer recorded and not listed: sent again on request (resend_unknown)",
+                ),
+                None if age(wanted[&key], now) >= grace => Settled::with_error(
+                    RequestResult::NotSent,
+                    format!(
+                        "not listed {:.1} s after it was sent: never received, sent again",
+                        grace.as_secs_f64()
+                    ),
+                ),
+                None => continue,
+            };
+            record(&self.journal, conclusion.entry(&key, number))?;
+            self.ledger.records[i].outcome = Some(conclusion);
+        }
+        self.note_lag()
+    }
+
+    /// What the journal leaves to send: each planned request with only the
+    /// rows no earlier request speaks for (accepted, refused, or possibly
+    /// received). A request that keeps only some of its rows is planned
+    /// again from them, so it never carries a row already done.
+    fn triage(&mut self) -> Vec<PlannedRequest> {
+        let best = self.ledger.best_by_row();
+        let mut earlier: Vec<(usize, Settled)> = Vec::new();
+        let mut to_send = Vec::new();
+        for request in &self.plan.requests {
+            let mut free = Vec::new();
+            for &i in &request.rows {
+                let record = best.get(self.row_fingerprints[i].as_str());
+                match record {
+                    Some(record) if record.is_open() => earlier.push((
+                        i,
+                        Settled::with_error(
+                            RequestResult::Unknown,
+                            "sent earlier; no answer recorded and no status found",
+                        ),
+                    )),
+                    Some(record) => match &record.outcome {
+                        Some(s)
+                            if matches!(
+                                s.result,
+                                RequestResult::Accepted | RequestResult::Failed
+                            ) =>
+                        {
+                            earlier.push((i, s.clone()))
+                        }
+                        _ => free.push(i),
+                    },
+                    None => free.push(i),
                 }
             }
+            if free.len() == request.rows.len() {
+                to_send.push(request.clone());
+            } else if !free.is_empty() {
+                let (requests, refused) = replan(&self.plan, request.number, &free);
+                to_send.extend(requests);
+                earlier.extend(refused);
+            }
         }
-        Ok(resend)
+        for (row, settled) in earlier {
+            // Possibly received earlier: never reported as not sent.
+            if settled.result == RequestResult::Unknown {
+                self.may_have_left.insert(row);
+            }
+            self.rows.insert(row, (settled, true));
+        }
+        to_send
     }
 
     /// Leaves out of `to_send` the rows already pending for their identity
@@ -590,62 +656,132 @@ impl Run {
         Ok(skipped)
     }
 
-    /// Sends the requests, `concurrency` at a time, each intent durable
-    /// before its request leaves; answers lost on the way are looked up once
-    /// more before they are called unknown.
+    /// Sends the requests, `concurrency` at a time, each intent (with its
+    /// content's fingerprint and rows) durable before its request leaves;
+    /// answers lost on the way are looked up once more before they are
+    /// called unknown. Then, for a durable journal, measures how long the
+    /// listing took to show the last accepted keys.
     async fn submit(&mut self, to_send: Vec<PlannedRequest>, concurrency: usize) -> Result<()> {
         let since = Timestamp::now();
+        let mut outgoing = Vec::with_capacity(to_send.len());
+        for request in to_send {
+            let fingerprint = fingerprint::of_request(&request.body);
+            let key = self
+                .ledger
+                .key_for(&self.run_id, request.number, &fingerprint);
+            outgoing.push(Outgoing {
+                rows: journaled_rows(&self.plan, &request.rows),
+                request: keyed(request, &key),
+                key,
+                fingerprint,
+            });
+        }
         let handle = AccessRequests::new(self.engine.clone());
         let journal = &self.journal;
-        let run_id = self.run_id.as_str();
-        let answers: Vec<Sent> = stream::iter(to_send)
-            .map(|request| send_one(handle.clone(), journal, run_id, request))
+        let answers: Vec<Sent> = stream::iter(outgoing)
+            .map(|request| send_one(handle.clone(), journal, request))
             .buffer_unordered(concurrency)
             .collect()
             .await;
         // Every answer is kept, even when one of them failed to be journaled:
         // what was sent must be reported.
         let mut stopped = None;
-        let mut sent = Vec::new();
+        let mut lost = Vec::new();
+        let mut accepted: HashMap<String, Timestamp> = HashMap::new();
         for answer in answers {
             if answer.left {
-                self.may_have_left.insert(answer.number);
-            }
-            if let Some(settled) = answer.settled {
-                sent.push((answer.number, settled));
+                self.may_have_left.extend(answer.rows.iter().copied());
             }
             if let Some(error) = answer.error {
                 stopped.get_or_insert(error);
             }
+            let Some(settled) = answer.settled else {
+                continue;
+            };
+            // Only what left the client counts as sent.
+            match settled.result {
+                RequestResult::NotSent => {}
+                RequestResult::Unknown => {
+                    self.report.requests_sent += 1;
+                    lost.push((answer.key.clone(), answer.number, answer.rows.clone()));
+                }
+                RequestResult::Accepted => {
+                    self.report.requests_sent += 1;
+                    accepted.insert(answer.key.clone(), answer.answered_at);
+                }
+                _ => self.report.requests_sent += 1,
+            }
+            for row in answer.rows {
+                self.rows.insert(row, (settled.clone(), false));
+            }
         }
-        // Only what left the client counts as sent.
-        self.report.requests_sent = sent
-            .iter()
-            .filter(|(_, settled)| settled.result != RequestResult::NotSent)
-            .count();
         if let Some(error) = stopped {
-            self.settled.extend(sent);
             return Err(error);
         }
-        let lost: Vec<usize> = sent
-            .iter()
-            .filter(|(_, settled)| settled.result == RequestResult::Unknown)
-            .map(|(number, _)| *number)
-            .collect();
-        self.settled.extend(sent);
-        if lost.is_empty() {
-            return Ok(());
-        }
-        let found = self.reconcile(&lost, Some(lookback(since))).await?;
-        for number in lost {
-            if let Some(ids) = found.get(&key(&self.run_id, number)) {
-                self.settle(number, Settled::accepted(ids.clone()))?;
+        if !lost.is_empty() {
+            let wanted: HashMap<String, Timestamp> = lost
+                .iter()
+                .map(|(key, _, _)| (key.clone(), since))
+                .collect();
+            let grace = self.grace();
+            let (found, calls) = self
+                .reconcile(&wanted, Some(lookback(since)), grace, true)
+                .await?;
+            self.report.reconcile_calls += calls;
+            for (key, number, rows) in lost {
+                if let Some(ids) = found.get(&key) {
+                    self.settle(&key, number, &rows, Settled::accepted(ids.clone()))?;
+                }
             }
+        }
+        self.measure_lag(accepted, since).await;
+        self.note_lag()
+    }
+
+    /// Watches the listing until the keys accepted last (within a second of
+    /// the last answer) are listed, for up to the grace, and keeps the
+    /// longest time from an answer to its key listed; a key not listed
+    /// within the grace counts as the grace, so the next resume waits
+    /// longer. Best effort: a failed look measures nothing.
+    async fn measure_lag(&mut self, accepted: HashMap<String, Timestamp>, since: Timestamp) {
+        if accepted.is_empty() || !lock(&self.journal).is_durable() {
+            return;
+        }
+        let Some(last) = accepted.values().max().copied() else {
+            return;
+        };
+        let recent = Timestamp::from(*last.as_datetime() - chrono::Duration::seconds(1));
+        let sample: HashMap<String, Timestamp> = accepted
+            .into_iter()
+            .filter(|(_, at)| *at >= recent)
+            .collect();
+        let grace = self.grace();
+        if let Ok((found, calls)) = self
+            .reconcile(&sample, Some(lookback(since)), grace, true)
+            .await
+        {
+            self.report.lag_calls += calls;
+            if found.len() < sample.len() {
+                self.lag = self.lag.max(grace);
+            }
+        }
+    }
+
+    /// Journals the longest listing lag this run measured, when it is
+    /// longer than the journal's.
+    fn note_lag(&mut self) -> Result<()> {
+        let lag = self.ledger.lag.max(self.lag);
+        self.report.listing_lag_ms = u64::try_from(lag.as_millis()).unwrap_or(u64::MAX);
+        if self.lag > self.ledger.lag {
+            let ms = self.report.listing_lag_ms;
+            record(&self.journal, JournalEntry::ListingLag { ms })?;
+            self.ledger.lag = self.lag;
         }
         Ok(())
     }
 
-    /// The report, one line per row of the plan.
+    /// The report, one line per row of the plan, and the journaled rows
+    /// that left it.
     fn report(&mut self, skipped: &HashMap<usize, String>) -> BulkReport {
         let mut report = std::mem::take(&mut self.report);
         let mut carrier: HashMap<usize, usize> = HashMap::new();
@@ -667,14 +803,16 @@ impl Run {
                 item_type: row.item.item_type().clone(),
                 item_id: row.item.id().to_owned(),
                 // Overwritten below; what is left means the run stopped first.
-                outcome: match carrier.get(&i) {
-                    Some(n) if self.may_have_left.contains(n) => RowOutcome::Unknown,
-                    _ => RowOutcome::NotSent,
+                outcome: if self.may_have_left.contains(&i) {
+                    RowOutcome::Unknown
+                } else {
+                    RowOutcome::NotSent
                 },
                 request: carrier.get(&i).copied(),
                 access_request_ids: vec![],
                 detail: None,
                 final_state: None,
+                done_by: None,
             };
             if let Some(why) = refused.get(&i) {
                 line.outcome = RowOutcome::Refused;
@@ -683,39 +821,79 @@ impl Run {
                 line.outcome = RowOutcome::Skipped;
                 line.access_request_ids = vec![id.clone()];
                 line.detail = Some(format!("already pending in access request {id}"));
-            } else if let Some(settled) = line.request.and_then(|n| self.settled.get(&n)) {
-                line.outcome = match settled.result {
-                    RequestResult::Accepted => RowOutcome::Submitted,
-                    RequestResult::Failed => RowOutcome::Failed,
-                    RequestResult::NotSent => RowOutcome::NotSent,
-                    RequestResult::Unknown => RowOutcome::Unknown,
-                };
+            } else if let Some((settled, earlier)) = self.rows.get(&i) {
+                line.outcome = settled.result.outcome();
+                if matches!(line.outcome, RowOutcome::Submitted | RowOutcome::Failed) {
+                    line.done_by = Some(if *earlier {
+                        DoneBy::EarlierRun
+                    } else {
+                        DoneBy::ThisRun
+                    });
+                }
                 line.access_request_ids = settled.access_request_ids.clone();
                 line.detail = settled.error.clone();
             }
             report.rows.push(line);
         }
+        report.removed_rows = self.removed_rows();
         report
     }
 
-    /// Records what came of request `number` and keeps it.
-    fn settle(&mut self, number: usize, settled: Settled) -> Result<()> {
-        record(
-            &self.journal,
-            settled.entry(&key(&self.run_id, number), number),
-        )?;
-        self.settled.insert(number, settled);
+    /// The rows the journal records that the plan no longer holds, each
+    /// with the best the journal knows of it.
+    fn removed_rows(&self) -> Vec<RemovedRow> {
+        let planned: HashSet<&str> = self.row_fingerprints.iter().map(String::as_str).collect();
+        let best = self.ledger.best_by_row();
+        let mut seen = HashSet::new();
+        let mut removed = Vec::new();
+        for record in &self.ledger.records {
+            for row in &record.rows {
+                let fp = row.fingerprint.as_str();
+                if planned.contains(fp) || !seen.insert(fp) {
+                    continue;
+                }
+                let Some(best) = best.get(fp) else {
+                    continue;
+                };
+                let (outcome, ids) = match &best.outcome {
+                    _ if best.is_open() => (RowOutcome::Unknown, Vec::new()),
+                    Some(s) => (s.result.outcome(), s.access_request_ids.clone()),
+                    None => (RowOutcome::NotSent, Vec::new()),
+                };
+                removed.push(RemovedRow {
+                    identity: row.identity.clone(),
+                    item_type: row.item_type.clone(),
+                    item_id: row.item_id.clone(),
+                    outcome,
+                    access_request_ids: ids,
+                });
+            }
+        }
+        removed
+    }
+
+    /// Records what came of the request with `key` and keeps it for its rows.
+    fn settle(&mut self, key: &str, number: usize, rows: &[usize], settled: Settled) -> Result<()> {
+        record(&self.journal, settled.entry(key, number))?;
+        for &row in rows {
+            self.rows.insert(row, (settled.clone(), false));
+        }
         Ok(())
     }
 
-    /// Looks the keys of `numbers` up in the statuses' `clientMetadata`, for
-    /// up to the grace period; returns key → access request ids.
+    /// Looks the `wanted` keys up in the statuses' `clientMetadata` for up
+    /// to `deadline`; returns key → access request ids, and the calls made.
+    /// A key first listed on a later walk (or on the first, with
+    /// `first_walk_measures`, for keys just sent) gives a listing lag: from
+    /// its time in `wanted` to that walk.
     async fn reconcile(
         &mut self,
-        numbers: &[usize],
+        wanted: &HashMap<String, Timestamp>,
         since: Option<Timestamp>,
-    ) -> Result<HashMap<String, Vec<String>>> {
-        let wanted: HashSet<String> = numbers.iter().map(|n| key(&self.run_id, *n)).collect();
+        deadline: Duration,
+        first_walk_measures: bool,
+    ) -> Result<(HashMap<String, Vec<String>>, usize)> {
+        let keys: HashSet<String> = wanted.keys().cloned().collect();
         let mut query = StatusQuery::new(self.engine.clone())
             .requested_by("me")
             .sort_desc(StatusSort::Created);
@@ -724,58 +902,92 @@ impl Run {
         if let Some(since) = since {
             query = query.filter(Filter::created().ge(since));
         }
-        let every = (self.grace / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
-        let mut poller = Poller::new(self.grace, every, every);
+        let every = (deadline / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
+        let mut poller = Poller::new(deadline, every, every);
         let mut found: HashMap<String, Vec<String>> = HashMap::new();
-        let calls = &mut self.report.reconcile_calls;
+        let mut calls = 0;
+        let mut walks = 0;
         loop {
+            let before: HashSet<String> = found.keys().cloned().collect();
             if let Some(walked) = poller
-                .poll(walk_keys(&query, &wanted, &mut found, calls))
+                .poll(walk_keys(&query, &keys, &mut found, &mut calls))
                 .await
             {
                 walked?;
             }
-            if found.len() == wanted.len() || !poller.next().await {
-                return Ok(found);
+            if walks > 0 || first_walk_measures {
+                let now = Timestamp::now();
+                for key in found.keys().filter(|k| !before.contains(*k)) {
+                    self.lag = self.lag.max(age(wanted[key], now));
+                }
+            }
+            walks += 1;
+            if found.len() == keys.len() || !poller.next().await {
+                return Ok((found, calls));
             }
         }
     }
 }
 
-/// Sends one request: its intent recorded first, its outcome after.
+/// A request ready to leave: its key and content, as its intent records them.
+struct Outgoing {
+    key: String,
+    fingerprint: String,
+    rows: Vec<JournaledRow>,
+    request: PlannedRequest,
+}
+
 /// What came of sending one planned request.
 struct Sent {
+    key: String,
     number: usize,
+    /// The rows it carried.
+    rows: Vec<usize>,
     /// Its intent was journaled, so it may have left.
     left: bool,
     /// The answer, when the request was sent.
     settled: Option<Settled>,
+    /// When the answer came.
+    answered_at: Timestamp,
     /// A journal failure, before sending or after the answer.
     error: Option<Error>,
 }
 
+/// Sends one request: its intent recorded first, its outcome after.
 async fn send_one(
     handle: AccessRequests,
     journal: &Mutex<Box<dyn Journal>>,
-    run_id: &str,
-    request: PlannedRequest,
+    outgoing: Outgoing,
 ) -> Sent {
+    let Outgoing {
+        key,
+        fingerprint,
+        rows,
+        request,
+    } = outgoing;
     let number = request.number;
-    let key = key(run_id, number);
     let intent = JournalEntry::Intent {
         key: key.clone(),
         request: number,
         at: Timestamp::now(),
+        fingerprint: Some(fingerprint),
+        rows,
+    };
+    let mut sent = Sent {
+        key,
+        number,
+        rows: request.rows,
+        left: false,
+        settled: None,
+        answered_at: Timestamp::now(),
+        error: None,
     };
     if let Err(error) = record(journal, intent) {
         // Never sent without a durable intent.
-        return Sent {
-            number,
-            left: false,
-            settled: None,
-            error: Some(error),
-        };
+        sent.error = Some(error);
+        return sent;
     }
+    sent.left = true;
     let settled = match handle.submit(request.body).send().await {
         Ok(answer) => {
             // One tracking entry per identity: the same id repeats.
@@ -792,19 +1004,55 @@ async fn send_one(
             }
             Settled::accepted(ids)
         }
-        Err(e) => Settled {
-            result: classify(&e),
-            access_request_ids: Vec::new(),
-            error: Some(e.to_string()),
-        },
+        Err(e) => Settled::with_error(classify(&e), e.to_string()),
     };
-    let error = record(journal, settled.entry(&key, number)).err();
-    Sent {
-        number,
-        left: true,
-        settled: Some(settled),
-        error,
-    }
+    sent.answered_at = Timestamp::now();
+    sent.error = record(journal, settled.entry(&sent.key, number)).err();
+    sent.settled = Some(settled);
+    sent
+}
+
+/// How long before `now` the instant `at` was (zero if after it).
+fn age(at: Timestamp, now: Timestamp) -> Duration {
+    (*now.as_datetime() - *at.as_datetime())
+        .to_std()
+        .unwrap_or_default()
+}
+
+/// Rows `rows` of request `number`, planned again on their own (their
+/// request lost its other rows to an earlier run); rows no longer valid
+/// come back apart, as not sent with their rule.
+fn replan(
+    plan: &Plan,
+    number: usize,
+    rows: &[usize],
+) -> (Vec<PlannedRequest>, Vec<(usize, Settled)>) {
+    let part = super::plan::plan(
+        plan.request_type.clone(),
+        rows.iter().map(|&i| plan.rows[i].clone()),
+        PlanLimits::default(),
+    );
+    let requests = part
+        .requests
+        .into_iter()
+        .map(|mut request| {
+            request.number = number;
+            request.rows = request.rows.iter().map(|&j| rows[j]).collect();
+            request
+        })
+        .collect();
+    let refused = part
+        .refused
+        .into_iter()
+        .map(|r| {
+            let why = format!("{}: {}", r.rule, r.message);
+            (
+                rows[r.row],
+                Settled::with_error(RequestResult::NotSent, why),
+            )
+        })
+        .collect();
+    (requests, refused)
 }
 
 /// `at`, less a margin for the skew between this machine's clock and the service's.
@@ -824,17 +1072,13 @@ fn journal_error(e: std::io::Error) -> Error {
     Error::config(format!("the bulk journal cannot be used: {e}"))
 }
 
-fn key(run_id: &str, number: usize) -> String {
-    format!("{run_id}/{number}")
-}
-
 /// The run id: the caller's, else the journal's, else a new one.
 fn run_id_of(given: Option<String>, entries: &[JournalEntry]) -> Result<String> {
     let from_journal = entries.iter().find_map(|e| match e {
         JournalEntry::Intent { key, .. } | JournalEntry::Outcome { key, .. } => {
             key.rsplit_once('/').map(|(run, _)| run.to_owned())
         }
-        JournalEntry::Tenant { .. } => None,
+        JournalEntry::Tenant { .. } | JournalEntry::ListingLag { .. } => None,
     });
     match (given, from_journal) {
         (Some(g), Some(j)) if g != j => Err(Error::config(format!(
@@ -854,13 +1098,12 @@ fn run_id_of(given: Option<String>, entries: &[JournalEntry]) -> Result<String> 
 }
 
 /// The request with its idempotency key in its `clientMetadata`.
-fn keyed(request: &PlannedRequest, run_id: &str) -> PlannedRequest {
-    let mut keyed = request.clone();
-    keyed
+fn keyed(mut request: PlannedRequest, key: &str) -> PlannedRequest {
+    request
         .body
         .client_metadata
-        .insert(KEY_METADATA.to_owned(), key(run_id, request.number));
-    keyed
+        .insert(KEY_METADATA.to_owned(), key.to_owned());
+    request
 }
 
 /// `request` without the rows in `pending` that can be taken out; returns
