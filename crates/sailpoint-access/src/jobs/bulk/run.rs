@@ -505,55 +505,79 @@ impl Run {
             return Ok(());
         }
         let mut wanted: HashMap<String, Timestamp> = HashMap::new();
-        let mut left = Vec::new();
+        let mut left: HashMap<String, Vec<usize>> = HashMap::new();
         for &i in &open {
             let record = &self.ledger.records[i];
             let at = record.intent_at.unwrap_or_else(Timestamp::now);
             wanted.insert(record.key.clone(), at);
-            left.extend(
+            left.insert(
+                record.key.clone(),
                 record
                     .rows
                     .iter()
-                    .filter_map(|r| planned.get(r.fingerprint.as_str()).copied()),
+                    .filter_map(|r| planned.get(r.fingerprint.as_str()).copied())
+                    .collect(),
             );
         }
-        self.may_have_left.extend(left);
-        let since = wanted.values().min().copied();
-        let youngest = wanted.values().max().copied();
-        let look = if resend_unknown {
-            Duration::ZERO
-        } else {
-            youngest.map_or(Duration::ZERO, |at| {
-                self.grace().saturating_sub(age(at, Timestamp::now()))
-            })
-        };
-        let (found, calls) = self
-            .reconcile(&wanted, since.map(lookback), look, false)
-            .await?;
-        self.report.reconcile_calls += calls;
-        let now = Timestamp::now();
-        // The lag measured during the look counts.
-        let grace = self.grace();
-        for i in open {
-            let open = &self.ledger.records[i];
-            let (key, number) = (open.key.clone(), open.number);
-            let conclusion = match found.get(&key) {
-                Some(ids) => Settled::accepted(ids.clone()),
-                None if resend_unknown => Settled::with_error(
-                    RequestResult::NotSent,
-                    "no answer recorded and not listed: sent again on request (resend_unknown)",
-                ),
-                None if age(wanted[&key], now) >= grace => Settled::with_error(
-                    RequestResult::NotSent,
-                    format!(
-                        "not listed {:.1} s after it was sent: never received, sent again",
-                        grace.as_secs_f64()
-                    ),
-                ),
-                None => continue,
+        self.may_have_left.extend(left.values().flatten().copied());
+        let since = wanted.values().min().copied().map(lookback);
+        let mut undecided = open;
+        // Looks again while a lag measured during the look lengthened the
+        // grace past what was waited: bounded, since each key is found once.
+        loop {
+            let grace = self.grace();
+            let wanting: HashMap<String, Timestamp> = undecided
+                .iter()
+                .map(|&i| {
+                    let key = &self.ledger.records[i].key;
+                    (key.clone(), wanted[key])
+                })
+                .collect();
+            let look = match wanting.values().max() {
+                Some(youngest) if !resend_unknown => {
+                    grace.saturating_sub(age(*youngest, Timestamp::now()))
+                }
+                _ => Duration::ZERO,
             };
-            record(&self.journal, conclusion.entry(&key, number))?;
-            self.ledger.records[i].outcome = Some(conclusion);
+            let looked = self.reconcile(&wanting, since, look, false).await?;
+            self.report.reconcile_calls += looked.calls;
+            // Absent from a walk that started `grace` after the intent: the
+            // evidence. The lag measured during the look counts.
+            let longer = self.grace();
+            let mut still = Vec::new();
+            for i in undecided {
+                let open = &self.ledger.records[i];
+                let (key, number) = (open.key.clone(), open.number);
+                let conclusion = match looked.found.get(&key) {
+                    Some(ids) => Settled::accepted(ids.clone()),
+                    None if resend_unknown => Settled::with_error(
+                        RequestResult::NotSent,
+                        "no answer recorded and not listed: sent again on request (resend_unknown)",
+                    ),
+                    None if age(wanted[&key], looked.last_walk) >= longer => Settled::with_error(
+                        RequestResult::NotSent,
+                        format!(
+                            "not listed {:.1} s after it was sent: never received, sent again",
+                            longer.as_secs_f64()
+                        ),
+                    ),
+                    None => {
+                        still.push(i);
+                        continue;
+                    }
+                };
+                record(&self.journal, conclusion.entry(&key, number))?;
+                if conclusion.result == RequestResult::NotSent {
+                    for row in &left[&key] {
+                        self.may_have_left.remove(row);
+                    }
+                }
+                self.ledger.records[i].outcome = Some(conclusion);
+            }
+            if still.is_empty() || longer <= grace {
+                break;
+            }
+            undecided = still;
         }
         self.note_lag()
     }
@@ -724,12 +748,12 @@ impl Run {
                 .map(|(key, _, _)| (key.clone(), since))
                 .collect();
             let grace = self.grace();
-            let (found, calls) = self
+            let looked = self
                 .reconcile(&wanted, Some(lookback(since)), grace, true)
                 .await?;
-            self.report.reconcile_calls += calls;
+            self.report.reconcile_calls += looked.calls;
             for (key, number, rows) in lost {
-                if let Some(ids) = found.get(&key) {
+                if let Some(ids) = looked.found.get(&key) {
                     self.settle(&key, number, &rows, Settled::accepted(ids.clone()))?;
                 }
             }
@@ -756,12 +780,12 @@ impl Run {
             .filter(|(_, at)| *at >= recent)
             .collect();
         let grace = self.grace();
-        if let Ok((found, calls)) = self
+        if let Ok(looked) = self
             .reconcile(&sample, Some(lookback(since)), grace, true)
             .await
         {
-            self.report.lag_calls += calls;
-            if found.len() < sample.len() {
+            self.report.lag_calls += looked.calls;
+            if looked.found.len() < sample.len() {
                 self.lag = self.lag.max(grace);
             }
         }
@@ -881,18 +905,18 @@ impl Run {
         Ok(())
     }
 
-    /// Looks the `wanted` keys up in the statuses' `clientMetadata` for up
-    /// to `deadline`; returns key → access request ids, and the calls made.
-    /// A key first listed on a later walk (or on the first, with
-    /// `first_walk_measures`, for keys just sent) gives a listing lag: from
-    /// its time in `wanted` to that walk.
+    /// Looks the `wanted` keys up in the statuses' `clientMetadata` until
+    /// all are found or a walk has started at least `deadline` after the
+    /// first (one walk for a zero deadline). A key first listed on a later
+    /// walk (or on the first, with `first_walk_measures`, for keys just
+    /// sent) gives a listing lag: from its time in `wanted` to that walk.
     async fn reconcile(
         &mut self,
         wanted: &HashMap<String, Timestamp>,
         since: Option<Timestamp>,
         deadline: Duration,
         first_walk_measures: bool,
-    ) -> Result<(HashMap<String, Vec<String>>, usize)> {
+    ) -> Result<Looked> {
         let keys: HashSet<String> = wanted.keys().cloned().collect();
         let mut query = StatusQuery::new(self.engine.clone())
             .requested_by("me")
@@ -902,13 +926,19 @@ impl Run {
         if let Some(since) = since {
             query = query.filter(Filter::created().ge(since));
         }
-        let every = (deadline / 5).clamp(Duration::from_millis(20), Duration::from_secs(2));
-        let mut poller = Poller::new(deadline, every, every);
+        let every = (deadline / 10).clamp(Duration::from_millis(20), Duration::from_secs(1));
+        // One interval more, so that the last walk starts at or after `deadline`.
+        let mut poller = if deadline.is_zero() {
+            Poller::new(deadline, every, every)
+        } else {
+            Poller::new(deadline + every, every, every)
+        };
         let mut found: HashMap<String, Vec<String>> = HashMap::new();
         let mut calls = 0;
         let mut walks = 0;
         loop {
             let before: HashSet<String> = found.keys().cloned().collect();
+            let last_walk = Timestamp::now();
             if let Some(walked) = poller
                 .poll(walk_keys(&query, &keys, &mut found, &mut calls))
                 .await
@@ -923,10 +953,24 @@ impl Run {
             }
             walks += 1;
             if found.len() == keys.len() || !poller.next().await {
-                return Ok((found, calls));
+                return Ok(Looked {
+                    found,
+                    calls,
+                    last_walk,
+                });
             }
         }
     }
+}
+
+/// What a look-up by key found.
+struct Looked {
+    /// Key → access request ids, for the keys listed.
+    found: HashMap<String, Vec<String>>,
+    /// Status list calls made.
+    calls: usize,
+    /// When the last walk started.
+    last_walk: Timestamp,
 }
 
 /// A request ready to leave: its key and content, as its intent records them.
