@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sailpoint_access::bulk::{
-    plan, BulkRow, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult, RowOutcome,
+    plan, BulkRow, DoneBy, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult,
+    RowOutcome,
 };
 use sailpoint_access::types::AccessRequestType;
 use sailpoint_access::Client;
@@ -39,6 +40,9 @@ struct ReportRow {
     access_request_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     final_state: Option<String>,
+    /// `this_run` or `earlier_run`, for a submitted or failed row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    done_by: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +52,9 @@ struct Report {
     totals: BTreeMap<&'static str, usize>,
     requests_planned: usize,
     requests_sent: usize,
+    /// Rows the journal records that the plan no longer holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    removed_rows: Vec<sailpoint_access::bulk::RemovedRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,6 +128,10 @@ impl<J: Journal> Journal for Progress<J> {
 
     fn entries(&self) -> std::io::Result<Vec<JournalEntry>> {
         self.inner.entries()
+    }
+
+    fn is_durable(&self) -> bool {
+        self.inner.is_durable()
     }
 }
 
@@ -257,6 +268,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                     ids
                 },
                 final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
+                done_by: r.done_by.map(|by| by.as_str()),
             }
         })
         .collect();
@@ -271,6 +283,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         request: None,
         access_request_ids: Vec::new(),
         final_state: None,
+        done_by: None,
     }));
     out_rows.sort_by_key(|r| r.line);
     let mut totals: BTreeMap<&'static str, usize> =
@@ -295,6 +308,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         totals,
         requests_planned: plan.requests.len(),
         requests_sent: report.requests_sent,
+        removed_rows: report.removed_rows.clone(),
     };
     output::Report {
         doc: &full,
@@ -308,6 +322,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
             "ACCESS REQUEST",
             "STATE",
             "DETAIL",
+            "BY",
         ],
         cells: &|r: &ReportRow| {
             vec![
@@ -324,6 +339,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                     (Some(rule), None) => rule.clone(),
                     (None, None) => String::new(),
                 },
+                r.done_by.unwrap_or_default().to_owned(),
             ]
         },
     }
@@ -334,6 +350,23 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         full.requests_sent,
         full.requests_planned
     );
+    let earlier = full
+        .rows
+        .iter()
+        .filter(|r| r.done_by == Some(DoneBy::EarlierRun.as_str()))
+        .count();
+    if earlier > 0 {
+        note!("{earlier} row(s) were done by an earlier run on this journal (BY earlier_run)");
+    }
+    for removed in &full.removed_rows {
+        note!(
+            "left the plan since an earlier run: {} {} {} ({})",
+            removed.identity,
+            removed.item_type.as_str(),
+            removed.item_id,
+            removed.outcome
+        );
+    }
     if report.wait_ran_out {
         note!("the wait ran out: a STATE that is not final is still pending");
     }

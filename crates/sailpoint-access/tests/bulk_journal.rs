@@ -380,3 +380,67 @@ async fn the_listing_lag_is_measured_and_journaled() {
         .collect();
     assert_eq!(journaled, vec![ms]);
 }
+
+/// A journal written before fingerprints (intents without `fingerprint` or
+/// `rows`) is still read, by request position as it always meant: its
+/// accepted requests are done, its unanswered one is looked up by key.
+#[tokio::test]
+async fn a_journal_without_fingerprints_is_read_by_position() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, quick_retry(3));
+    let path = std::env::temp_dir().join(format!("legacy-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let rows: Vec<BulkRow> = (0..4).flat_map(hire).collect();
+    let p = || {
+        plan(
+            AccessRequestType::GrantAccess,
+            rows.clone(),
+            PlanLimits::default().with_max_identities(2),
+        )
+    };
+    let requests = p().requests.len();
+    assert!(requests >= 2);
+    let run = || {
+        client
+            .bulk_submit(p())
+            .journal(JsonlJournal::open(&path).unwrap())
+            .send()
+    };
+    let first = run().await.unwrap();
+    assert_eq!(first.count(RowOutcome::Submitted), rows.len());
+    // Rewrite it as the older format: no fingerprints, no rows, no outcome
+    // times, no lag; and the last request's answer lost.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last_key = format!("{}/{}", first.run_id, requests - 1);
+    let mut old = String::new();
+    for line in text.lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let object = value.as_object_mut().unwrap();
+        let kind = object["type"].as_str().unwrap().to_owned();
+        if kind == "listing_lag" || (kind == "outcome" && object["key"] == last_key.as_str()) {
+            continue;
+        }
+        object.remove("fingerprint");
+        object.remove("rows");
+        if kind == "outcome" {
+            object.remove("at");
+        }
+        old.push_str(&value.to_string());
+        old.push('\n');
+    }
+    assert!(!old.contains("fingerprint"));
+    std::fs::write(&path, old).unwrap();
+    let accepted = sandbox.access_requests_accepted();
+
+    let again = run().await.unwrap();
+    assert_eq!(again.requests_sent, 0);
+    assert_eq!(again.reconcile_calls, 1, "the lost answer looked up by key");
+    assert_eq!(sandbox.access_requests_accepted(), accepted);
+    assert!(again
+        .rows
+        .iter()
+        .all(|r| r.done_by == Some(DoneBy::EarlierRun)));
+    assert_matches_sandbox(&again, &sandbox);
+    assert!(again.removed_rows.is_empty());
+    let _ = std::fs::remove_file(&path);
+}

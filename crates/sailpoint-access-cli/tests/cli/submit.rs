@@ -186,6 +186,63 @@ fn an_existing_journal_needs_resume_and_resume_sends_nothing_twice() {
     assert_eq!(t.handle.access_requests_accepted(), 1);
 }
 
+/// The list changed between two runs on one journal: the resume sends only
+/// the new row, says per row which run did it (`BY` / `done_by`), and
+/// reports the row that left the list.
+#[test]
+fn a_resume_of_a_changed_list_says_which_run_did_each_row() {
+    let t = Tenant::start("changed");
+    let journal = t.dir.join("run.journal.jsonl");
+    let first = t.write(
+        "plan.csv",
+        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
+    );
+    let run = |plan: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "submit",
+            plan.to_str().unwrap(),
+            "--journal",
+            journal.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        t.run(&args)
+    };
+    run(&first, &[]).expect(0);
+    let accepted = t.handle.access_requests_accepted();
+    let changed = t.write(
+        "plan2.csv",
+        &format!("{HEADER}c,role,r3,,,,\na,role,r1,,,,\n"),
+    );
+    let resumed = run(&changed, &["--resume", "-o", "json"]);
+    resumed.expect(0);
+    assert_eq!(t.handle.access_requests_accepted(), accepted + 1);
+    let report = resumed.json();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["identity"], "c");
+    assert_eq!(rows[0]["done_by"], "this_run");
+    assert_eq!(rows[1]["identity"], "a");
+    assert_eq!(rows[1]["done_by"], "earlier_run");
+    assert_eq!(report["requests_sent"], 1);
+    let removed = report["removed_rows"].as_array().unwrap();
+    assert_eq!(removed.len(), 1, "{report}");
+    assert_eq!(removed[0]["identity"], "b");
+    assert_eq!(removed[0]["outcome"], "submitted");
+    assert!(
+        resumed.stderr.contains("left the plan"),
+        "{}",
+        resumed.stderr
+    );
+    let table = run(&changed, &["--resume"]);
+    table.expect(0);
+    assert!(table.stdout.contains("BY"), "{}", table.stdout);
+    assert_eq!(
+        table.stdout.matches("earlier_run").count(),
+        2,
+        "{}",
+        table.stdout
+    );
+}
+
 #[test]
 fn killed_during_submit_then_resumed_loses_nothing_and_duplicates_nothing() {
     // Every submission takes 150 ms, so the run is long enough to be killed.

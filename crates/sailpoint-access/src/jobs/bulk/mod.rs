@@ -29,6 +29,16 @@
 //! up by that key in the statuses (for a grace period, since the service
 //! lists new requests asynchronously) before anything is sent again: no
 //! planned request is accepted twice.
+//!
+//! The journal records content, not positions: each intent carries the
+//! fingerprint of its request and of each row in it (SHA-256 of a canonical
+//! JSON text). Re-running with a changed plan ("the same list tomorrow,
+//! updated") on the same journal sends only the rows whose content no
+//! earlier request accepted; rows done earlier are reported with
+//! `done_by: earlier_run`, and rows the journal holds that the plan no
+//! longer does are listed in `removed_rows`. The grace is sized from the
+//! listing lag the runs measure, and what a resume concludes about an
+//! unanswered request is journaled, so it is not looked for twice.
 
 mod fingerprint;
 mod journal;

@@ -314,12 +314,15 @@ impl BulkSubmit {
         self
     }
 
-    /// How long a request whose answer was lost is looked for in the
-    /// statuses (default 10 s: the service lists new requests
-    /// asynchronously). A request whose intent is older than this and whose
-    /// key is still not listed was not received, and is sent again; so this
-    /// must exceed the service's listing delay, the one assumption the
-    /// exactly-once guarantee rests on.
+    /// The least grace before a request whose answer was lost is taken as
+    /// never received (default 10 s: the service lists new requests
+    /// asynchronously). The grace is the larger of this floor and 3 times
+    /// the longest listing lag the journal has seen (each run measures it:
+    /// the time from an accepted answer to its key being listed). A request
+    /// whose intent is older than the grace and whose key is still not
+    /// listed was not received, and is sent again; so the grace must exceed
+    /// the service's listing delay, the one assumption the exactly-once
+    /// guarantee rests on.
     pub fn reconcile_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
