@@ -23,7 +23,7 @@ fn hire(i: usize) -> Vec<BulkRow> {
     let who = format!("hire-{i}");
     let mut rows =
         vec![BulkRow::new(&who, AccessItemType::Role, "role-employee").comment("onboarding")];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         rows.push(BulkRow::new(
             &who,
             AccessItemType::Entitlement,
@@ -284,6 +284,7 @@ async fn a_resume_journals_what_it_concludes_so_the_next_does_not_wait_again() {
         .send()
         .await
         .unwrap_err();
+    let waited = sent_at.elapsed();
     assert!(failure.to_string().contains("disk full"), "{failure}");
     // The grace is the lag's multiple, not the floor.
     assert!(
@@ -323,6 +324,13 @@ async fn a_resume_journals_what_it_concludes_so_the_next_does_not_wait_again() {
         .await
         .unwrap();
     let took = started.elapsed();
+    eprintln!(
+        "FIGURES bulk-conclusions: first_resume_waited_ms={} (lag {} ms x 3) second_resume_ms={} reconcile_calls={}",
+        waited.as_millis(),
+        lag.as_millis(),
+        took.as_millis(),
+        last.reconcile_calls
+    );
     assert_eq!(last.reconcile_calls, 0, "no look-up again");
     assert!(took < lag * 3, "waited again: {took:?}");
     assert_eq!(last.requests_sent, 2);
@@ -379,6 +387,11 @@ async fn the_listing_lag_is_measured_and_journaled() {
         })
         .collect();
     assert_eq!(journaled, vec![ms]);
+    eprintln!(
+        "FIGURES bulk-lag: visibility_delay_ms={} measured_lag_ms={ms} lag_calls={}",
+        delay.as_millis(),
+        report.lag_calls
+    );
 }
 
 /// A journal written before fingerprints (intents without `fingerprint` or

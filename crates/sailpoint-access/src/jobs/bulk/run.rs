@@ -769,7 +769,8 @@ impl Run {
     /// the last answer) are listed, for up to the grace, and keeps the
     /// longest time from an answer to its key listed; a key not listed
     /// within the grace counts as the grace, so the next resume waits
-    /// longer. Best effort: a failed look measures nothing.
+    /// longer. The figure is high by up to one poll interval (a tenth of
+    /// the grace), the safe side. Best effort: a failed look measures nothing.
     async fn measure_lag(&mut self, accepted: HashMap<String, Timestamp>, since: Timestamp) {
         if accepted.is_empty() || !lock(&self.journal).is_durable() {
             return;
