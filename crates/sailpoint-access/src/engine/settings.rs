@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -236,6 +236,14 @@ pub(crate) fn family(env: &HashMap<String, String>) -> Result<Family> {
 /// A base URL or credentials found by one step, and the step's name.
 type Found<T> = Option<(T, String)>;
 
+/// The steps of the resolution that read files or the keyring.
+enum Step {
+    /// The SailPoint CLI environment: named by `SAIL_ENV`, else the active one.
+    SailEnvironment,
+    /// `config.json` in the working directory.
+    ConfigJson,
+}
+
 /// Resolves every setting in the order of the module's documentation; the
 /// later steps (files, keyring) are read only when an earlier one left
 /// something missing.
@@ -276,15 +284,19 @@ pub(crate) fn resolve(
         format!("ClientId and ClientSecret in {}", config_path.display()),
     ];
     let mut environment_used = None;
-    let mut cli_env: Option<Option<CliEnvironment>> = None;
-    let chosen = var(ENV_ENVIRONMENT).is_some();
-    // Steps 3 to 5: the chosen environment, config.json, the active one.
-    for step in [3, 4, 5] {
+    // Steps 3 to 5: an environment named by SAIL_ENV before config.json,
+    // the active one after it.
+    let steps = if var(ENV_ENVIRONMENT).is_some() {
+        [Step::SailEnvironment, Step::ConfigJson]
+    } else {
+        [Step::ConfigJson, Step::SailEnvironment]
+    };
+    for step in steps {
         if base_url.is_some() && credentials.is_some() {
             break;
         }
         match step {
-            4 => {
+            Step::ConfigJson => {
                 let Some(file) = read_config_json(&config_path)? else {
                     continue;
                 };
@@ -303,12 +315,8 @@ pub(crate) fn resolve(
                     }
                 }
             }
-            _ if (step == 3) != chosen => {}
-            _ => {
-                if cli_env.is_none() {
-                    cli_env = Some(cli_environment(env)?);
-                }
-                let Some(Some(environment)) = &cli_env else {
+            Step::SailEnvironment => {
+                let Some(environment) = cli_environment(env)? else {
                     continue;
                 };
                 environment_used = Some(environment.name.clone());
@@ -322,7 +330,19 @@ pub(crate) fn resolve(
                     continue;
                 }
                 let user = &environment.name;
-                if !environment.is_pat() {
+                // An environment's secret goes only to its own tenant: with
+                // a base URL from elsewhere, its keyring is not read.
+                let same_tenant = match (&base_url, &environment.base_url) {
+                    (Some((url, _)), Some(own)) => {
+                        normalize_base_url(url).ok() == normalize_base_url(own).ok()
+                    }
+                    _ => false,
+                };
+                if !same_tenant {
+                    tried.push(format!(
+                        "not the keyring of environment {user:?}: the base URL in use is not its baseurl"
+                    ));
+                } else if !environment.is_pat() {
                     tried.push(format!(
                         "environment {user:?} uses authtype {:?}, whose tokens this client does not read",
                         environment.auth_type.as_deref().unwrap_or_default()
@@ -332,7 +352,7 @@ pub(crate) fn resolve(
                         "{} entries {KEYRING_CLIENT_ID} and {KEYRING_CLIENT_SECRET} for user {user:?}",
                         store.name()
                     ));
-                    credentials = keyring_credentials(store, environment)?
+                    credentials = keyring_credentials(store, &environment)?
                         .map(|c| (c, format!("{} (environment {user:?})", store.name())));
                 } else {
                     tried.push(format!(
@@ -379,7 +399,7 @@ pub(crate) fn resolve(
 }
 
 /// `config.json`, if there is one.
-fn read_config_json(path: &PathBuf) -> Result<Option<ConfigFile>> {
+fn read_config_json(path: &Path) -> Result<Option<ConfigFile>> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice::<ConfigFile>(&bytes)
             .map(Some)
@@ -520,5 +540,175 @@ mod tests {
             assert!(err.contains(why), "{input}: {err}");
             assert!(!err.contains("pw@"), "{err}");
         }
+    }
+
+    /// A keyring in memory; `None` entries: unreachable.
+    #[derive(Debug)]
+    struct MemoryStore(Option<Vec<(&'static str, &'static str, &'static str)>>);
+
+    impl CredentialStore for MemoryStore {
+        fn get(
+            &self,
+            service: &str,
+            user: &str,
+        ) -> std::result::Result<Option<secrecy::SecretString>, crate::settings::StoreUnavailable>
+        {
+            let entries = self
+                .0
+                .as_ref()
+                .ok_or_else(|| crate::settings::StoreUnavailable("no session bus".to_owned()))?;
+            Ok(entries
+                .iter()
+                .find(|(s, u, _)| *s == service && *u == user)
+                .map(|(_, _, v)| secrecy::SecretString::from(v.to_string())))
+        }
+
+        fn name(&self) -> &str {
+            "memory keyring"
+        }
+    }
+
+    /// A home with a sail-style config.yaml (`dev` and `prod`, `active`
+    /// active) and a working directory, with config.json when asked.
+    fn sail_dirs(
+        name: &str,
+        active: &str,
+        auth: &str,
+        config_json: bool,
+    ) -> (HashMap<String, String>, std::path::PathBuf) {
+        let root =
+            std::env::temp_dir().join(format!("sail-settings-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("home/.sailpoint")).unwrap();
+        std::fs::create_dir_all(root.join("work")).unwrap();
+        std::fs::write(
+            root.join("home/.sailpoint/config.yaml"),
+            format!(
+                "activeenvironment: {active}\nauthtype: {auth}\nenvironments:\n  dev:\n    baseurl: https://dev.api.identitynow.com\n  prod:\n    baseurl: https://prod.api.identitynow.com\n"
+            ),
+        )
+        .unwrap();
+        if config_json {
+            std::fs::write(
+                root.join("work/config.json"),
+                r#"{"BaseURL":"https://file.api.identitynow.com","ClientId":"file-id","ClientSecret":"file-secret"}"#,
+            )
+            .unwrap();
+        }
+        let env = HashMap::from([("HOME".to_owned(), root.join("home").display().to_string())]);
+        (env, root.join("work"))
+    }
+
+    fn client_id(c: &Credentials) -> &str {
+        match c {
+            Credentials::ClientCredentials { client_id, .. } => client_id,
+            Credentials::AccessToken(_) => "token",
+        }
+    }
+
+    const ENTRIES: &[(&str, &str, &str)] = &[
+        (KEYRING_CLIENT_ID, "dev", "dev-id"),
+        (KEYRING_CLIENT_SECRET, "dev", "dev-secret"),
+        (KEYRING_CLIENT_ID, "prod", "prod-id"),
+        (KEYRING_CLIENT_SECRET, "prod", "prod-secret"),
+    ];
+
+    #[test]
+    fn a_pat_environment_takes_its_credentials_from_the_keyring() {
+        let store = MemoryStore(Some(ENTRIES.to_vec()));
+        let (mut env, dir) = sail_dirs("pat", "prod", "pat", false);
+        let r = resolve(&env, &dir, Some(&store)).unwrap();
+        assert_eq!(r.base_url, "https://prod.api.identitynow.com");
+        assert_eq!(client_id(&r.credentials), "prod-id");
+        assert_eq!(
+            r.sources.credentials,
+            "memory keyring (environment \"prod\")"
+        );
+        assert_eq!(r.sources.environment.as_deref(), Some("prod"));
+        env.insert(ENV_ENVIRONMENT.to_owned(), "dev".to_owned());
+        let r = resolve(&env, &dir, Some(&store)).unwrap();
+        assert_eq!(client_id(&r.credentials), "dev-id");
+        assert!(
+            r.sources.base_url.starts_with("chosen environment \"dev\""),
+            "{:?}",
+            r.sources
+        );
+        // Another tenant's base URL: the environment's secret is not sent there.
+        let mut elsewhere = env.clone();
+        elsewhere.insert(ENV_BASE_URL.to_owned(), "https://other.example".to_owned());
+        let err = resolve(&elsewhere, &dir, Some(&store))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("not the keyring of environment \"dev\""),
+            "{err}"
+        );
+        elsewhere.insert(
+            ENV_BASE_URL.to_owned(),
+            "https://dev.api.identitynow.com/v3/".to_owned(),
+        );
+        let r = resolve(&elsewhere, &dir, Some(&store)).unwrap();
+        assert_eq!(client_id(&r.credentials), "dev-id");
+        // SAIL_* variables come first.
+        env.insert(ENV_CLIENT_ID.to_owned(), "var-id".to_owned());
+        env.insert(ENV_CLIENT_SECRET.to_owned(), "var-secret".to_owned());
+        let r = resolve(&env, &dir, Some(&store)).unwrap();
+        assert_eq!(client_id(&r.credentials), "var-id");
+        assert_eq!(
+            r.sources.credentials,
+            "SAIL_CLIENT_ID and SAIL_CLIENT_SECRET"
+        );
+    }
+
+    /// A named environment ranks before config.json, the active one after it.
+    #[test]
+    fn a_named_environment_comes_before_config_json_and_the_active_one_after() {
+        let store = MemoryStore(Some(ENTRIES.to_vec()));
+        let (mut env, dir) = sail_dirs("order", "prod", "pat", true);
+        let r = resolve(&env, &dir, Some(&store)).unwrap();
+        assert_eq!(client_id(&r.credentials), "file-id");
+        assert_eq!(r.base_url, "https://file.api.identitynow.com");
+        env.insert(ENV_ENVIRONMENT.to_owned(), "dev".to_owned());
+        let r = resolve(&env, &dir, Some(&store)).unwrap();
+        assert_eq!(client_id(&r.credentials), "dev-id");
+        assert_eq!(r.base_url, "https://dev.api.identitynow.com");
+    }
+
+    #[test]
+    fn keyring_failures_name_the_environment_and_the_entries() {
+        let (env, dir) = sail_dirs("unreachable", "dev", "pat", false);
+        let err = resolve(&env, &dir, Some(&MemoryStore(None)))
+            .err()
+            .unwrap()
+            .to_string();
+        for needle in [
+            "\"dev\"",
+            KEYRING_CLIENT_ID,
+            KEYRING_CLIENT_SECRET,
+            "no keyring service available",
+            "no session bus",
+        ] {
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+        // Entries of another environment only: the entries tried are named.
+        let store = MemoryStore(Some(ENTRIES[2..].to_vec()));
+        let err = resolve(&env, &dir, Some(&store)).err().unwrap().to_string();
+        assert!(err.contains("no credentials"), "{err}");
+        assert!(
+            err.contains("memory keyring entries environments.pat.clientid"),
+            "{err}"
+        );
+        assert!(!err.contains("prod-secret"), "{err}");
+        // No keyring in the build.
+        let err = resolve(&env, &dir, None).err().unwrap().to_string();
+        assert!(err.contains("lacks the keyring feature"), "{err}");
+        // An OAuth environment has no such entries: the keyring is not asked.
+        let (env, dir) = sail_dirs("oauth", "dev", "oauth", false);
+        let err = resolve(&env, &dir, Some(&MemoryStore(None)))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("authtype \"oauth\""), "{err}");
     }
 }
