@@ -8,6 +8,7 @@ use sailpoint_access::settings::CredentialStore;
 
 /// Test-only (debug builds): a JSON file `{"service": {"user": "secret"}}`
 /// read as the keyring; a missing file is a keyring that cannot be reached.
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub const ENV_TEST_KEYRING: &str = "SAIL_ACCESS_TEST_KEYRING";
 
 /// The store of this run; `None` when the build has no keyring.

@@ -50,8 +50,12 @@ pub use ops::statuses::{
     is_terminal, Page, PaginationStream, StatusQuery, StatusSort, UnknownSortField, MAX_PAGE_SIZE,
 };
 
-/// Where the client's own settings come from: the environment variables and
-/// the file [`Client::from_env`] reads.
+/// Where the client's own settings come from: the environment variables,
+/// the files and the keyring entries [`Client::from_env`] reads.
+///
+/// # Resolution order
+///
+#[doc = include_str!("engine/settings_order.md")]
 pub mod settings {
     pub use crate::engine::settings::{
         CLI_CONFIG, CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{bare_command, run, temp_dir, Tenant};
+use crate::harness::{bare_command, run, Tenant};
 
 /// A session bus that lets everyone own and call anything, and activates
 /// nothing.
@@ -54,6 +54,7 @@ impl Drop for SecretService {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -66,7 +67,10 @@ impl SecretService {
                 return None;
             }
         }
-        let dir = temp_dir("secret-service");
+        // Short and below /tmp: unix socket paths (the bus, the keyring's
+        // control socket) must stay under 108 bytes wherever CI clones.
+        let dir = std::env::temp_dir().join(format!("sa-ss-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         for sub in ["home", "run", "data"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
@@ -83,7 +87,6 @@ impl SecretService {
         let mut bus = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", dir.join("bus").display()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
