@@ -22,9 +22,11 @@ Exit codes:
 they are equal (as `git diff --exit-code`); without it, 0 either way.
 
 Settings: flags win over SAIL_BASE_URL, SAIL_CLIENT_ID, SAIL_CLIENT_SECRET
-(or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over config.json in the
-working directory; the base URL last comes from the SailPoint CLI's active
-environment in ~/.sailpoint/config.yaml. stdout carries data only, in the
+(or SAIL_ACCESS_TOKEN) and SAIL_API_FAMILY, which win over the SailPoint CLI
+environment named by --env / SAIL_ENV (base URL from ~/.sailpoint/config.yaml,
+client id and secret from the keyring entries `sail` writes), then config.json
+in the working directory, then the CLI's active environment; -v prints the
+order and where each setting came from, `sail-access doctor` checks them. stdout carries data only, in the
 format of --output (table, json, jsonl, csv, yaml; --json is --output json);
 progress, prompts and logs go to stderr, and -q keeps stderr to errors (and
 prompts). Times (--created-after, --created-before) are 30m, 24h, 7d, 2w (that
@@ -54,8 +56,8 @@ pub struct Cli {
     pub base_url: Option<String>,
 
     /// The OAuth client id (default: SAIL_CLIENT_ID, then config.json). The
-    /// secret is read from SAIL_CLIENT_SECRET or config.json only, never
-    /// from a flag.
+    /// secret is read from SAIL_CLIENT_SECRET, config.json or the keyring
+    /// of a SailPoint CLI environment, never from a flag.
     #[arg(long, global = true, value_name = "ID")]
     pub client_id: Option<String>,
 
@@ -65,10 +67,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FAMILY", value_parser = FamilyParser)]
     pub api_family: Option<Family>,
 
-    /// The SailPoint CLI environment (of ~/.sailpoint/config.yaml) whose
-    /// base URL to use, as `sail --env NAME`; default: SAIL_ENV, else the
-    /// file's active environment. Credentials still come from SAIL_* or
-    /// config.json.
+    /// The SailPoint CLI environment (of ~/.sailpoint/config.yaml) to use,
+    /// as `sail --env NAME`: its base URL, and for a PAT environment the
+    /// client id and secret `sail` keeps in the system keyring; default:
+    /// SAIL_ENV, else the file's active environment.
     #[arg(long = "env", global = true, value_name = "NAME")]
     pub environment: Option<String>,
 
@@ -184,6 +186,19 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+
+    /// Check the settings: where each came from, the token and its rights,
+    /// each API family, the rate limit, the deprecations announced.
+    #[command(after_help = crate::doctor::HELP)]
+    Doctor(DoctorArgs),
+}
+
+/// `sail-access doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Table for people, json for a support ticket (no secret in either).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Plan file formats.

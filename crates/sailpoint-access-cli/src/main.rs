@@ -5,6 +5,8 @@
 mod change;
 mod cli;
 mod config;
+mod credentials;
+mod doctor;
 mod error;
 mod output;
 mod plan_file;
@@ -77,6 +79,7 @@ fn run(cli: Cli) -> CliResult {
         api_family: cli.api_family,
         rate_limit: cli.rate_limit.clone(),
         environment: cli.environment.clone(),
+        verbose: cli.verbose,
     };
     runtime.block_on(async move {
         match cli.command {
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> CliResult {
                 config::run(&client, command).await
             }
             Command::Completions { .. } => Ok(error::OK),
+            Command::Doctor(args) => doctor::run(&flags, args).await,
         }
     })
 }
@@ -115,9 +119,33 @@ struct ClientFlags {
     api_family: Option<Family>,
     rate_limit: Option<String>,
     environment: Option<String>,
+    verbose: u8,
+}
+
+impl ClientFlags {
+    /// The flags given, as (flag, the setting it sets), for the doctor.
+    fn given(&self) -> Vec<(&'static str, &'static str)> {
+        [
+            (self.base_url.is_some(), "--base-url", "base_url"),
+            (self.client_id.is_some(), "--client-id", "credentials"),
+            (self.api_family.is_some(), "--api-family", "family"),
+            (self.rate_limit.is_some(), "--rate-limit", "rate_limit"),
+        ]
+        .into_iter()
+        .filter(|(given, ..)| *given)
+        .map(|(_, flag, setting)| (flag, setting))
+        .collect()
+    }
 }
 
 fn client(cli: &ClientFlags) -> Result<Client, CliError> {
+    Ok(client_builder(cli)?.build()?)
+}
+
+/// The builder of every command: flags laid over the variables, then the
+/// library's resolution (see its settings module), with this build's
+/// credential store. `-v` prints the order and where each setting came from.
+fn client_builder(cli: &ClientFlags) -> Result<ClientBuilder, CliError> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
     if let Some(url) = &cli.base_url {
         env.insert(settings::ENV_BASE_URL.to_owned(), url.clone());
@@ -136,8 +164,19 @@ fn client(cli: &ClientFlags) -> Result<Client, CliError> {
     }
     let dir = std::env::current_dir()
         .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;
-    let builder = ClientBuilder::from_env_map(&env, &dir)?;
-    Ok(builder
-        .app_name(concat!("sail-access/", env!("CARGO_PKG_VERSION")))
-        .build()?)
+    let store = credentials::store();
+    let builder = ClientBuilder::from_env_map_with_store(&env, &dir, store.as_deref())?;
+    if cli.verbose > 0 && !output::is_quiet() {
+        eprintln!(
+            "sail-access: settings resolution order:\n{}",
+            settings::RESOLUTION_ORDER.trim_end()
+        );
+        if let Some(sources) = builder.setting_sources() {
+            eprintln!(
+                "sail-access: base URL from {}; credentials from {}; family from {}; rate limit from {}",
+                sources.base_url, sources.credentials, sources.family, sources.rate_limit
+            );
+        }
+    }
+    Ok(builder.app_name(concat!("sail-access/", env!("CARGO_PKG_VERSION"))))
 }

@@ -10,9 +10,11 @@ use sailpoint_access_api as raw;
 use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse};
 use sailpoint_access_api::{DeprecationNotice, Family};
 
-use crate::engine::auth::Credentials;
+use crate::engine::auth::{Credentials, TokenInfo};
+use crate::engine::credential_store::{self, CredentialStore};
 use crate::engine::pace::RateLimit;
 use crate::engine::retry::RetryPolicy;
+use crate::engine::settings::SettingSources;
 use crate::engine::{settings, BodyLimits, Engine, EngineSettings, Timeouts};
 use crate::error::{Error, Result};
 use crate::jobs::bulk::{BulkSubmit, Plan};
@@ -147,6 +149,40 @@ impl Client {
     /// ```
     pub fn deprecations(&self) -> Vec<(&'static str, DeprecationNotice)> {
         self.engine.deprecations()
+    }
+
+    /// What is known of the client's token, fetching one if none is cached:
+    /// the lifetime and scope the token endpoint announced, and the claims
+    /// of a JWT (decoded, not verified). Never the token itself.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let info = client.token_info().await?;
+    /// let rights = info.claims.as_ref().and_then(|c| c.get("authorities"));
+    /// println!("lifetime {:?}, rights {rights:?}", info.lifetime);
+    /// # Ok(()) }
+    /// ```
+    pub async fn token_info(&self) -> Result<TokenInfo> {
+        self.engine.token_info().await
+    }
+
+    /// `text` with the client's secret and its recent tokens replaced by
+    /// `<redacted>`, in every form the client sends them: for reports that
+    /// quote what a server said.
+    pub fn redact(&self, text: &str) -> String {
+        self.engine.redact(text)
+    }
+
+    /// The configured rate limit; `None` when pacing is off.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.engine.pacer().limit()
+    }
+
+    /// The share of the configured rate limit the pacer allows `family`
+    /// now: 1.0 until the service answered 429, less after (what the pacer
+    /// learned), and 1.0 when pacing is off.
+    pub fn pacing_share(&self, family: Family) -> f64 {
+        self.engine.pacer().rate(family)
     }
 
     /// Submitting and cancelling access requests.
@@ -330,6 +366,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
+    sources: Option<SettingSources>,
 }
 
 /// Default limit of a whole call.
@@ -383,15 +420,34 @@ impl ClientBuilder {
     /// # Ok::<(), sailpoint_access::Error>(())
     /// ```
     pub fn from_env_map(env: &HashMap<String, String>, dir: &Path) -> Result<Self> {
-        let resolved = settings::resolve(env, dir)?;
-        let builder = Self::default()
+        Self::from_env_map_with_store(env, dir, credential_store::default_store())
+    }
+
+    /// Like [`from_env_map`](Self::from_env_map), reading the keyring
+    /// entries of the SailPoint CLI environments from `store` (`None`: no
+    /// keyring at all). The order of the steps is in the
+    /// [`settings`](crate::settings) module.
+    pub fn from_env_map_with_store(
+        env: &HashMap<String, String>,
+        dir: &Path,
+        store: Option<&dyn CredentialStore>,
+    ) -> Result<Self> {
+        let resolved = settings::resolve(env, dir, store)?;
+        let mut builder = Self::default()
             .base_url(resolved.base_url)
             .credentials(resolved.credentials)
             .family(resolved.family);
+        builder.sources = Some(resolved.sources);
         Ok(match resolved.rate_limit {
             Some(limit) => builder.rate_limit(limit),
             None => builder,
         })
+    }
+
+    /// Where each setting came from, for a builder made by
+    /// [`from_env_map`](Self::from_env_map) and its kin.
+    pub fn setting_sources(&self) -> Option<&SettingSources> {
+        self.sources.as_ref()
     }
 
     /// The tenant's API host, such as `https://acme.api.identitynow.com`; a

@@ -21,7 +21,7 @@ pub use sailpoint_access_api::{DeprecationNotice, Family, Rule, Timestamp};
 pub use secrecy::{ExposeSecret, SecretString};
 
 pub use client::{Client, ClientBuilder};
-pub use engine::auth::Credentials;
+pub use engine::auth::{Credentials, TokenInfo};
 pub use engine::pace::RateLimit;
 pub use engine::retry::RetryPolicy;
 pub use engine::tls::{install_tls_provider, TLS_PROVIDER};
@@ -50,11 +50,22 @@ pub use ops::statuses::{
     is_terminal, Page, PaginationStream, StatusQuery, StatusSort, UnknownSortField, MAX_PAGE_SIZE,
 };
 
-/// Where the client's own settings come from: the environment variables and
-/// the file [`Client::from_env`] reads.
+/// Where the client's own settings come from: the environment variables,
+/// the files and the keyring entries [`Client::from_env`] reads.
+///
+/// # Resolution order
+///
+#[doc = include_str!("engine/settings_order.md")]
 pub mod settings {
     pub use crate::engine::settings::{
         CLI_CONFIG, CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
         ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_RATE_LIMIT,
     };
+    // The SailPoint CLI's keyring entries, and where each setting came from.
+    #[cfg(feature = "keyring")]
+    pub use crate::engine::credential_store::SystemKeyring;
+    pub use crate::engine::credential_store::{
+        CredentialStore, StoreUnavailable, KEYRING_CLIENT_ID, KEYRING_CLIENT_SECRET,
+    };
+    pub use crate::engine::settings::{SettingSources, RESOLUTION_ORDER};
 }

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use sailpoint_access::{Client, ClientBuilder, ErrorKind};
+use sailpoint_access::settings::{
+    CredentialStore, SettingSources, StoreUnavailable, KEYRING_CLIENT_ID, KEYRING_CLIENT_SECRET,
+};
+use sailpoint_access::{Client, ClientBuilder, ErrorKind, SecretString};
 
 /// A fresh directory, optionally with a config.json.
 fn dir(name: &str, config_json: Option<&str>) -> PathBuf {
@@ -272,4 +275,160 @@ async fn the_rate_limit_comes_from_sail_rate_limit() {
     for _ in 0..4 {
         off.access_request_config().get().await.unwrap();
     }
+}
+
+/// A keyring in memory, as (service, user, secret); `None`: unreachable.
+#[derive(Debug)]
+struct MemoryStore(Option<Vec<(&'static str, &'static str, &'static str)>>);
+
+impl CredentialStore for MemoryStore {
+    fn get(&self, service: &str, user: &str) -> Result<Option<SecretString>, StoreUnavailable> {
+        let entries = self
+            .0
+            .as_ref()
+            .ok_or_else(|| StoreUnavailable("no session bus".to_owned()))?;
+        Ok(entries
+            .iter()
+            .find(|(s, u, _)| *s == service && *u == user)
+            .map(|(_, _, v)| SecretString::from(v.to_string())))
+    }
+
+    fn name(&self) -> &str {
+        "memory keyring"
+    }
+}
+
+const ENTRIES: &[(&str, &str, &str)] = &[
+    (KEYRING_CLIENT_ID, "dev", "dev-id"),
+    (KEYRING_CLIENT_SECRET, "dev", "dev-secret"),
+    (KEYRING_CLIENT_ID, "prod", "prod-id"),
+    (KEYRING_CLIENT_SECRET, "prod", "prod-secret"),
+];
+
+/// A home with a sail-style config.yaml (`dev` and `prod`, `active` the
+/// active one) and a working directory, with config.json when asked.
+fn sail_dirs(
+    name: &str,
+    active: &str,
+    auth: &str,
+    config_json: bool,
+) -> (HashMap<String, String>, PathBuf) {
+    let home = dir(&format!("{name}-home"), None);
+    std::fs::create_dir_all(home.join(".sailpoint")).unwrap();
+    std::fs::write(
+        home.join(".sailpoint/config.yaml"),
+        format!(
+            "activeenvironment: {active}\nauthtype: {auth}\nenvironments:\n  dev:\n    baseurl: https://dev.api.identitynow.com\n  prod:\n    baseurl: https://prod.api.identitynow.com\n"
+        ),
+    )
+    .unwrap();
+    let work = dir(&format!("{name}-work"), config_json.then_some(FILE));
+    (env(&[("HOME", home.to_str().unwrap())]), work)
+}
+
+/// The builder's debug output names the client id (never the secret).
+fn resolved(
+    env: &HashMap<String, String>,
+    dir: &std::path::Path,
+    store: &dyn CredentialStore,
+) -> (String, SettingSources) {
+    let builder = ClientBuilder::from_env_map_with_store(env, dir, Some(store)).unwrap();
+    let sources = builder.setting_sources().cloned().unwrap();
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains("-secret"), "{shown}");
+    (shown, sources)
+}
+
+#[test]
+fn a_pat_environment_takes_its_credentials_from_the_keyring() {
+    let store = MemoryStore(Some(ENTRIES.to_vec()));
+    let (mut vars, work) = sail_dirs("pat", "prod", "pat", false);
+    let (shown, sources) = resolved(&vars, &work, &store);
+    assert!(
+        shown.contains("prod-id") && shown.contains("https://prod.api"),
+        "{shown}"
+    );
+    assert_eq!(sources.credentials, "memory keyring (environment \"prod\")");
+    assert_eq!(sources.environment.as_deref(), Some("prod"));
+    vars.insert("SAIL_ENV".into(), "dev".into());
+    let (shown, sources) = resolved(&vars, &work, &store);
+    assert!(shown.contains("dev-id"), "{shown}");
+    assert!(
+        sources.base_url.starts_with("chosen environment \"dev\""),
+        "{sources:?}"
+    );
+    // Another tenant's base URL: the environment's secret is not sent there.
+    let mut elsewhere = vars.clone();
+    elsewhere.insert("SAIL_BASE_URL".into(), "https://other.example".into());
+    let err = ClientBuilder::from_env_map_with_store(&elsewhere, &work, Some(&store))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not the keyring of environment \"dev\""),
+        "{err}"
+    );
+    elsewhere.insert(
+        "SAIL_BASE_URL".into(),
+        "https://dev.api.identitynow.com/v3/".into(),
+    );
+    assert!(resolved(&elsewhere, &work, &store).0.contains("dev-id"));
+    // SAIL_* variables come first.
+    vars.insert("SAIL_CLIENT_ID".into(), "var-id".into());
+    vars.insert("SAIL_CLIENT_SECRET".into(), "var-secret".into());
+    let (shown, sources) = resolved(&vars, &work, &store);
+    assert!(shown.contains("var-id"), "{shown}");
+    assert_eq!(sources.credentials, "SAIL_CLIENT_ID and SAIL_CLIENT_SECRET");
+}
+
+/// A named environment ranks before config.json, the active one after it.
+#[test]
+fn a_named_environment_comes_before_config_json_and_the_active_one_after() {
+    let store = MemoryStore(Some(ENTRIES.to_vec()));
+    let (mut vars, work) = sail_dirs("order", "prod", "pat", true);
+    let (shown, _) = resolved(&vars, &work, &store);
+    assert!(
+        shown.contains("file-id") && shown.contains("https://file.api"),
+        "{shown}"
+    );
+    vars.insert("SAIL_ENV".into(), "dev".into());
+    let (shown, _) = resolved(&vars, &work, &store);
+    assert!(
+        shown.contains("dev-id") && shown.contains("https://dev.api"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn keyring_failures_name_the_environment_and_the_entries() {
+    let (vars, work) = sail_dirs("unreachable", "dev", "pat", false);
+    let fail = |store: Option<&dyn CredentialStore>, vars: &HashMap<String, String>| {
+        let err = ClientBuilder::from_env_map_with_store(vars, &work, store).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration);
+        err.to_string()
+    };
+    let err = fail(Some(&MemoryStore(None)), &vars);
+    for needle in [
+        "\"dev\"",
+        KEYRING_CLIENT_ID,
+        KEYRING_CLIENT_SECRET,
+        "no keyring service available",
+        "no session bus",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    // Entries of another environment only: the entries tried are named.
+    let err = fail(Some(&MemoryStore(Some(ENTRIES[2..].to_vec()))), &vars);
+    assert!(err.contains("no credentials"), "{err}");
+    assert!(
+        err.contains("memory keyring entries environments.pat.clientid"),
+        "{err}"
+    );
+    assert!(!err.contains("prod-secret"), "{err}");
+    // No keyring in the build (or none given).
+    let err = fail(None, &vars);
+    assert!(err.contains("lacks the keyring feature"), "{err}");
+    // An OAuth environment has no such entries: the keyring is not asked.
+    let (vars, _) = sail_dirs("oauth", "dev", "oauth", false);
+    let err = fail(Some(&MemoryStore(None)), &vars);
+    assert!(err.contains("authtype \"oauth\""), "{err}");
 }

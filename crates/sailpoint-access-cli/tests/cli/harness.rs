@@ -213,3 +213,39 @@ pub fn run_with_stdin(mut cmd: Command, input: &str) -> Run {
     }
     wait(child, LIMIT)
 }
+
+/// The binary in `dir` with no SAIL_* variable at all and `HOME` at
+/// `home`: settings come from the home's files and the keyring only.
+pub fn bare_command(dir: &Path, home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir).env("HOME", home);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SAIL_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+impl Tenant {
+    /// A home directory (below the tenant's) with a `sail`-style
+    /// config.yaml: PAT environments `prod` (unreachable) and `acme-sbx`
+    /// (this tenant), `active` the active one.
+    pub fn sail_home(&self, active: &str) -> PathBuf {
+        let home = self.dir.join("home");
+        std::fs::create_dir_all(home.join(".sailpoint")).expect("home");
+        std::fs::write(
+            home.join(".sailpoint/config.yaml"),
+            format!(
+                "activeenvironment: {active}\nauthtype: pat\nenvironments:\n  prod:\n    baseurl: http://127.0.0.1:9\n    tenanturl: http://127.0.0.1:9\n  acme-sbx:\n    baseurl: {}\n    tenanturl: {}\n",
+                self.handle.base_url(),
+                self.handle.base_url()
+            ),
+        )
+        .expect("config.yaml");
+        home
+    }
+}

@@ -4,11 +4,13 @@
 
 mod harness;
 
+mod companion;
 mod config;
 mod help;
 mod output;
 mod parse_time;
 mod sandbox;
+mod secret_service;
 mod settings;
 mod status_change;
 mod submit;

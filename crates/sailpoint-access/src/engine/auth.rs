@@ -60,9 +60,44 @@ impl Credentials {
     }
 }
 
+/// What the client knows about its current token, never the token itself:
+/// what the token endpoint said with it, and the claims of a JWT.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct TokenInfo {
+    /// The lifetime the token endpoint announced (`expires_in`) when the
+    /// token was fetched; `None` for a static token or none announced.
+    pub lifetime: Option<Duration>,
+    /// The `scope` the token endpoint announced, if any.
+    pub scope: Option<String>,
+    /// The claims of the token when it is a JWT, decoded without checking
+    /// its signature (the service checks it): `authorities`, `scope`,
+    /// `client_id`, `exp`...
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The payload of a JWT (`header.payload.signature`, base64url), read
+/// without verification; `None` for anything else.
+fn jwt_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        serde_json::Value::Object(claims) => Some(claims),
+        _ => None,
+    }
+}
+
 #[derive(Clone)]
 struct CachedToken {
     header: HeaderValue,
+    info: TokenInfo,
     /// When to stop using it: the expiry minus the refresh skew; `None` for
     /// tokens that do not expire (static tokens, or no `expires_in`).
     refresh_at: Option<Instant>,
@@ -102,6 +137,9 @@ struct TokenResponse {
     expires_in: Option<f64>,
     #[serde(default)]
     token_type: Option<String>,
+    /// A string, or a list of strings from some servers.
+    #[serde(default)]
+    scope: Option<serde_json::Value>,
 }
 
 /// `expires_in` as a number, or as a string holding one (`"3600"`), which
@@ -161,6 +199,10 @@ impl TokenSource {
                 secrets.extend(forms(token.expose_secret()));
                 Some(CachedToken {
                     header: bearer(token.expose_secret())?,
+                    info: TokenInfo {
+                        claims: jwt_claims(token.expose_secret()),
+                        ..TokenInfo::default()
+                    },
                     refresh_at: None,
                     generation: 0,
                 })
@@ -235,7 +277,8 @@ impl TokenSource {
         if let Some(token) = self.cached().filter(|t| Some(t.generation) != seen) {
             return Ok(token);
         }
-        let (header, lifetime) = self.fetch().await?;
+        let (header, info) = self.fetch().await?;
+        let lifetime = info.lifetime;
         *last_generation += 1;
         let refresh_at = lifetime.map(|l| {
             let l = l.min(MAX_LIFETIME);
@@ -244,11 +287,17 @@ impl TokenSource {
         });
         let token = CachedToken {
             header,
+            info,
             refresh_at,
             generation: *last_generation,
         };
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
         Ok(token)
+    }
+
+    /// What is known of a usable token, fetching one if none is cached.
+    pub(crate) async fn info(&self) -> Result<TokenInfo> {
+        Ok(self.token().await?.info)
     }
 
     /// Drops the cached token if it is still the one of `generation`.
@@ -286,7 +335,7 @@ impl TokenSource {
         tokens.drain(..excess);
     }
 
-    async fn fetch(&self) -> Result<(HeaderValue, Option<Duration>)> {
+    async fn fetch(&self) -> Result<(HeaderValue, TokenInfo)> {
         let Credentials::ClientCredentials {
             client_id,
             client_secret,
@@ -386,7 +435,23 @@ impl TokenSource {
             .expires_in
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::try_from_secs_f64(s).unwrap_or(MAX_LIFETIME));
-        Ok((bearer(&token.access_token)?, lifetime))
+        let scope = match token.scope {
+            Some(serde_json::Value::String(s)) => Some(s),
+            Some(serde_json::Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        };
+        let info = TokenInfo {
+            lifetime,
+            scope,
+            claims: jwt_claims(&token.access_token),
+        };
+        Ok((bearer(&token.access_token)?, info))
     }
 }
 

@@ -6,10 +6,12 @@
 //! - `retry`: the retry policy, its budget, `Retry-After`;
 //! - `execute`: the attempt loop;
 //! - `classify`: from what the generated client returned to [`Error`];
-//! - `settings`: environment variables, `config.json`, base URL checks.
+//! - `settings`: environment variables, `config.json`, base URL checks;
+//! - `credential_store`: the keyring holding a SailPoint CLI environment's credentials.
 
 pub(crate) mod auth;
 pub(crate) mod classify;
+pub(crate) mod credential_store;
 mod execute;
 pub(crate) mod pace;
 pub(crate) mod retry;
@@ -189,6 +191,22 @@ impl Engine {
     /// The normalized base URL.
     pub(crate) fn base_url(&self) -> &str {
         &self.0.base_url
+    }
+
+    /// What is known of a usable token (one is fetched if none is cached);
+    /// never the token itself.
+    pub(crate) async fn token_info(&self) -> Result<auth::TokenInfo> {
+        self.0.auth.info().await
+    }
+
+    /// `text` with every credential and recent token of this engine redacted.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.0.auth.scrub(text)
+    }
+
+    /// The pacer: the configured limit and what each lane uses now.
+    pub(crate) fn pacer(&self) -> &Pacer {
+        &self.0.pacer
     }
 
     /// The client id (or `static token`): with the base URL, the tenant

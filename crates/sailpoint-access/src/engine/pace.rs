@@ -196,6 +196,8 @@ impl Lane {
 #[derive(Debug)]
 pub(crate) struct Pacer {
     lanes: Option<Vec<Lane>>,
+    /// The configured limit (`None`: pacing is off).
+    limit: Option<RateLimit>,
 }
 
 impl Pacer {
@@ -214,6 +216,7 @@ impl Pacer {
         };
         Self {
             lanes: limit.map(|l| Family::ALL.iter().map(|_| lane(l)).collect()),
+            limit,
         }
     }
 
@@ -283,9 +286,13 @@ impl Pacer {
 
     /// The share of the configured limit this family's lane uses now (1.0
     /// when pacing is off).
-    #[cfg(test)]
-    fn rate(&self, family: Family) -> f64 {
+    pub(crate) fn rate(&self, family: Family) -> f64 {
         self.lane(family).map_or(1.0, |lane| lane.state().rate)
+    }
+
+    /// The configured limit; `None` when pacing is off.
+    pub(crate) fn limit(&self) -> Option<RateLimit> {
+        self.limit
     }
 }
 

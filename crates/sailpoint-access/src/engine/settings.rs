@@ -1,18 +1,31 @@
-//! Where the client's settings come from (environment variables, the
-//! `config.json` the SailPoint CLI writes for SDKs, and the base URL of the
-//! active environment in the CLI's `~/.sailpoint/config.yaml`) and the
-//! checks of a base URL.
+//! Where the client's settings come from: explicit settings, environment
+//! variables, the `config.json` the SailPoint CLI writes for SDKs, and the
+//! environments of the CLI's own `~/.sailpoint/config.yaml` with their
+//! credentials in the system keyring; and the checks of a base URL.
+//!
+//! # Resolution order
+//!
+//! This is the one description of the order; `sail-access -v` prints it
+//! ([`RESOLUTION_ORDER`]).
+//!
+#![doc = include_str!("settings_order.md")]
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use sailpoint_access_api::Family;
 
 use crate::engine::auth::Credentials;
+use crate::engine::credential_store::{CredentialStore, KEYRING_CLIENT_ID, KEYRING_CLIENT_SECRET};
 use crate::error::{Error, Result};
+
+/// The order in which settings are resolved, as text (the module's
+/// documentation, which `sail-access -v` prints).
+pub const RESOLUTION_ORDER: &str = include_str!("settings_order.md");
 
 /// Environment variable with the tenant's API host, e.g. `https://acme.api.identitynow.com`.
 pub const ENV_BASE_URL: &str = "SAIL_BASE_URL";
@@ -48,14 +61,51 @@ pub const CLI_CONFIG: &str = ".sailpoint/config.yaml";
 /// `environments.<name>` of its `config.yaml`) instead of its active one.
 pub const ENV_ENVIRONMENT: &str = "SAIL_ENV";
 
-/// The base URL of an environment of the SailPoint CLI, from
-/// `$HOME/.sailpoint/config.yaml`: the one `SAIL_ENV` names, else its
-/// `activeenvironment`, then `environments.<name>.baseurl`. Its secrets are
-/// not read (the CLI keeps them in the system keyring), so credentials still
-/// come from the environment. Keys are matched ignoring case. No file:
-/// `None`; `SAIL_ENV` naming an environment the file lacks is an error
-/// listing those it has.
-pub(crate) fn cli_base_url(env: &HashMap<String, String>) -> Result<Option<String>> {
+/// Where each resolved setting came from, in words (`SAIL_BASE_URL`,
+/// `keyring (environment "dev")`, `default`...). It never holds a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SettingSources {
+    /// Where the base URL came from.
+    pub base_url: String,
+    /// Where the credentials came from.
+    pub credentials: String,
+    /// Where the API family came from.
+    pub family: String,
+    /// Where the rate limit came from.
+    pub rate_limit: String,
+    /// The SailPoint CLI environment a step read, if any.
+    pub environment: Option<String>,
+}
+
+/// An environment of the SailPoint CLI's `config.yaml`.
+struct CliEnvironment {
+    name: String,
+    /// Named by `SAIL_ENV` rather than being the active one.
+    chosen: bool,
+    base_url: Option<String>,
+    /// `pat` or `oauth`: the environment's own `authtype`, else the file's.
+    auth_type: Option<String>,
+}
+
+impl CliEnvironment {
+    fn label(&self) -> String {
+        let how = if self.chosen { "chosen" } else { "active" };
+        format!("{how} environment {:?} of ~/{CLI_CONFIG}", self.name)
+    }
+
+    fn is_pat(&self) -> bool {
+        self.auth_type
+            .as_deref()
+            .is_none_or(|t| t.trim().eq_ignore_ascii_case("pat"))
+    }
+}
+
+/// The environment of the SailPoint CLI's `$HOME/.sailpoint/config.yaml`
+/// that `SAIL_ENV` names, else its `activeenvironment`. Keys are matched
+/// ignoring case. No file or no active environment: `None`; `SAIL_ENV`
+/// naming an environment the file lacks is an error listing those it has.
+fn cli_environment(env: &HashMap<String, String>) -> Result<Option<CliEnvironment>> {
     let Some(home) = env.get("HOME").or_else(|| env.get("USERPROFILE")) else {
         return Ok(None);
     };
@@ -79,49 +129,84 @@ pub(crate) fn cli_base_url(env: &HashMap<String, String>) -> Result<Option<Strin
                 .map(|_| v)
         })
     }
+    let text_of = |v: Option<&serde_norway::Value>| {
+        v.and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     let chosen = env
         .get(ENV_ENVIRONMENT)
         .map(|v| v.trim())
         .filter(|v| !v.is_empty());
-    let Some(active) = chosen.or_else(|| get(&doc, "activeenvironment").and_then(|v| v.as_str()))
+    let Some(name) = chosen.or_else(|| get(&doc, "activeenvironment").and_then(|v| v.as_str()))
     else {
         return Ok(None);
     };
     let environments = get(&doc, "environments");
-    if let Some(name) = chosen {
-        if environments.and_then(|envs| get(envs, name)).is_none() {
-            let known: Vec<&str> = environments
-                .and_then(|e| e.as_mapping())
-                .map(|m| m.keys().filter_map(|k| k.as_str()).collect())
-                .unwrap_or_default();
-            return Err(Error::config(format!(
-                "{ENV_ENVIRONMENT} names environment {name:?}, which {} does not have (it has: {})",
-                path.display(),
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
+    let found = environments.and_then(|envs| get(envs, name));
+    if chosen.is_some() && found.is_none() {
+        let known: Vec<&str> = environments
+            .and_then(|e| e.as_mapping())
+            .map(|m| m.keys().filter_map(|k| k.as_str()).collect())
+            .unwrap_or_default();
+        return Err(Error::config(format!(
+            "{ENV_ENVIRONMENT} names environment {name:?}, which {} does not have (it has: {})",
+            path.display(),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
     }
-    let url = environments
-        .and_then(|envs| get(envs, active))
-        .and_then(|e| get(e, "baseurl"))
-        .and_then(|v| v.as_str())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    Ok(url)
+    Ok(Some(CliEnvironment {
+        name: name.to_owned(),
+        chosen: chosen.is_some(),
+        base_url: text_of(found.and_then(|e| get(e, "baseurl"))),
+        auth_type: text_of(found.and_then(|e| get(e, "authtype")))
+            .or_else(|| text_of(get(&doc, "authtype"))),
+    }))
 }
 
-/// Settings resolved from the environment and `config.json`.
+/// The client id and secret the SailPoint CLI keeps in the keyring for a
+/// PAT environment: `None` when either entry is missing, an error when the
+/// keyring cannot be reached.
+fn keyring_credentials(
+    store: &dyn CredentialStore,
+    environment: &CliEnvironment,
+) -> Result<Option<Credentials>> {
+    let user = environment.name.as_str();
+    let read = |service: &str| {
+        store.get(service, user).map_err(|e| {
+            Error::config(format!(
+                "environment {user:?}: no keyring service available to read its credentials \
+                 (tried {} entries {KEYRING_CLIENT_ID} and {KEYRING_CLIENT_SECRET} for user {user:?}): {e}; \
+                 set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} instead",
+                store.name()
+            ))
+        })
+    };
+    let id = read(KEYRING_CLIENT_ID)?;
+    let secret = read(KEYRING_CLIENT_SECRET)?;
+    Ok(match (id, secret) {
+        (Some(id), Some(secret)) => Some(Credentials::client_credentials(
+            id.expose_secret().trim(),
+            secret.expose_secret().trim(),
+        )),
+        _ => None,
+    })
+}
+
+/// Settings resolved from the environment, `config.json` and the SailPoint
+/// CLI's environments.
 pub(crate) struct Resolved {
     pub base_url: String,
     pub credentials: Credentials,
     pub family: Family,
     /// From `SAIL_RATE_LIMIT`, when set: `Some(None)` is `off`.
     pub rate_limit: Option<Option<crate::engine::pace::RateLimit>>,
+    pub sources: SettingSources,
 }
 
 /// Reads `SAIL_RATE_LIMIT`: `REQUESTS/SECONDS`, or `off`.
@@ -148,27 +233,37 @@ pub(crate) fn family(env: &HashMap<String, String>) -> Result<Family> {
     }
 }
 
-/// Resolves the base URL and credentials.
-///
-/// Precedence, per setting: a non-empty environment variable wins over
-/// `config.json`. For credentials, `SAIL_CLIENT_ID` + `SAIL_CLIENT_SECRET`
-/// come first (they can be refreshed), then `SAIL_ACCESS_TOKEN`, then the
-/// file's `ClientId` + `ClientSecret`. The file is read only when the
-/// environment leaves something missing.
-pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resolved> {
+/// A base URL or credentials found by one step, and the step's name.
+type Found<T> = Option<(T, String)>;
+
+/// The steps of the resolution that read files or the keyring.
+enum Step {
+    /// The SailPoint CLI environment: named by `SAIL_ENV`, else the active one.
+    SailEnvironment,
+    /// `config.json` in the working directory.
+    ConfigJson,
+}
+
+/// Resolves every setting in the order of the module's documentation; the
+/// later steps (files, keyring) are read only when an earlier one left
+/// something missing.
+pub(crate) fn resolve(
+    env: &HashMap<String, String>,
+    dir: &Path,
+    store: Option<&dyn CredentialStore>,
+) -> Result<Resolved> {
     let var = |name: &str| {
         env.get(name)
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    let env_base = var(ENV_BASE_URL);
-    let env_id = var(ENV_CLIENT_ID);
-    let env_secret = var(ENV_CLIENT_SECRET);
-    let env_token = var(ENV_ACCESS_TOKEN);
-
-    let env_credentials = match (env_id, env_secret) {
-        (Some(id), Some(secret)) => Some(Credentials::client_credentials(id, secret)),
+    let mut base_url: Found<String> = var(ENV_BASE_URL).map(|u| (u, ENV_BASE_URL.to_owned()));
+    let mut credentials: Found<Credentials> = match (var(ENV_CLIENT_ID), var(ENV_CLIENT_SECRET)) {
+        (Some(id), Some(secret)) => Some((
+            Credentials::client_credentials(id, secret),
+            format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"),
+        )),
         (Some(_), None) => {
             return Err(Error::config(format!(
                 "{ENV_CLIENT_ID} is set but {ENV_CLIENT_SECRET} is not"
@@ -179,70 +274,147 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
                 "{ENV_CLIENT_SECRET} is set but {ENV_CLIENT_ID} is not"
             )))
         }
-        (None, None) => env_token.map(Credentials::access_token),
+        (None, None) => var(ENV_ACCESS_TOKEN)
+            .map(|t| (Credentials::access_token(t), ENV_ACCESS_TOKEN.to_owned())),
     };
-
-    if let (Some(base_url), Some(credentials)) = (&env_base, &env_credentials) {
-        return Ok(Resolved {
-            base_url: normalize_base_url(base_url)?,
-            credentials: credentials.clone(),
-            family: family(env)?,
-            rate_limit: rate_limit(env)?,
-        });
+    let config_path = dir.join(CONFIG_FILE);
+    // What the steps tried, for the message when nothing gave credentials.
+    let mut tried = vec![
+        format!("{ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_ACCESS_TOKEN}"),
+        format!("ClientId and ClientSecret in {}", config_path.display()),
+    ];
+    let mut environment_used = None;
+    // Steps 3 to 5: an environment named by SAIL_ENV before config.json,
+    // the active one after it.
+    let steps = if var(ENV_ENVIRONMENT).is_some() {
+        [Step::SailEnvironment, Step::ConfigJson]
+    } else {
+        [Step::ConfigJson, Step::SailEnvironment]
+    };
+    for step in steps {
+        if base_url.is_some() && credentials.is_some() {
+            break;
+        }
+        match step {
+            Step::ConfigJson => {
+                let Some(file) = read_config_json(&config_path)? else {
+                    continue;
+                };
+                let source = format!("{CONFIG_FILE} ({})", config_path.display());
+                let field =
+                    |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+                if base_url.is_none() {
+                    base_url = field(file.base_url).map(|u| (u, source.clone()));
+                }
+                if credentials.is_none() {
+                    if let (Some(id), Some(secret)) =
+                        (field(file.client_id), field(file.client_secret))
+                    {
+                        credentials =
+                            Some((Credentials::client_credentials(id, secret), source.clone()));
+                    }
+                }
+            }
+            Step::SailEnvironment => {
+                let Some(environment) = cli_environment(env)? else {
+                    continue;
+                };
+                environment_used = Some(environment.name.clone());
+                if base_url.is_none() {
+                    base_url = environment
+                        .base_url
+                        .clone()
+                        .map(|u| (u, environment.label()));
+                }
+                if credentials.is_some() {
+                    continue;
+                }
+                let user = &environment.name;
+                // An environment's secret goes only to its own tenant: with
+                // a base URL from elsewhere, its keyring is not read.
+                let same_tenant = match (&base_url, &environment.base_url) {
+                    (Some((url, _)), Some(own)) => {
+                        normalize_base_url(url).ok() == normalize_base_url(own).ok()
+                    }
+                    _ => false,
+                };
+                if !same_tenant {
+                    tried.push(format!(
+                        "not the keyring of environment {user:?}: the base URL in use is not its baseurl"
+                    ));
+                } else if !environment.is_pat() {
+                    tried.push(format!(
+                        "environment {user:?} uses authtype {:?}, whose tokens this client does not read",
+                        environment.auth_type.as_deref().unwrap_or_default()
+                    ));
+                } else if let Some(store) = store {
+                    tried.push(format!(
+                        "{} entries {KEYRING_CLIENT_ID} and {KEYRING_CLIENT_SECRET} for user {user:?}",
+                        store.name()
+                    ));
+                    credentials = keyring_credentials(store, &environment)?
+                        .map(|c| (c, format!("{} (environment {user:?})", store.name())));
+                } else {
+                    tried.push(format!(
+                        "no keyring for environment {user:?}: this build lacks the keyring feature"
+                    ));
+                }
+            }
+        }
     }
 
-    let path = dir.join(CONFIG_FILE);
-    let file = match std::fs::read(&path) {
-        Ok(bytes) => Some(serde_json::from_slice::<ConfigFile>(&bytes).map_err(|e| {
-            Error::config(format!(
-                "{} is not a valid config file: {e}",
-                path.display()
-            ))
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Error::config(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
+    let Some((base_url, base_url_source)) = base_url else {
+        return Err(Error::config(format!(
+            "no base URL: set {ENV_BASE_URL}, BaseURL in {}, or an environment in ~/{CLI_CONFIG}",
+            config_path.display()
+        )));
     };
-    let file_var = |get: fn(&ConfigFile) -> &Option<String>| {
-        file.as_ref()
-            .and_then(|f| get(f).as_deref())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+    let Some((credentials, credentials_source)) = credentials else {
+        return Err(Error::config(format!(
+            "no credentials: tried {}",
+            tried.join("; ")
+        )));
     };
-
-    let base_url = match env_base.or_else(|| file_var(|f| &f.base_url)) {
-        Some(url) => url,
-        None => cli_base_url(env)?.ok_or_else(|| {
-            Error::config(format!(
-                "no base URL: set {ENV_BASE_URL}, BaseURL in {}, or an active environment in ~/{CLI_CONFIG}",
-                path.display()
-            ))
-        })?,
+    let family_source = match var(ENV_API_FAMILY) {
+        Some(_) => ENV_API_FAMILY.to_owned(),
+        None => "default".to_owned(),
     };
-    let credentials = match env_credentials {
-        Some(c) => c,
-        None => match (file_var(|f| &f.client_id), file_var(|f| &f.client_secret)) {
-            (Some(id), Some(secret)) => Credentials::client_credentials(id, secret),
-            _ => {
-                return Err(Error::config(format!(
-                    "no credentials: set {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}, or {ENV_ACCESS_TOKEN}, \
-                     or ClientId and ClientSecret in {}",
-                    path.display()
-                )))
-            }
-        },
+    let rate_limit_source = match var(ENV_RATE_LIMIT) {
+        Some(_) => ENV_RATE_LIMIT.to_owned(),
+        None => "default (the vendor's limit)".to_owned(),
     };
     Ok(Resolved {
         base_url: normalize_base_url(&base_url)?,
         credentials,
         family: family(env)?,
         rate_limit: rate_limit(env)?,
+        sources: SettingSources {
+            base_url: base_url_source,
+            credentials: credentials_source,
+            family: family_source,
+            rate_limit: rate_limit_source,
+            environment: environment_used,
+        },
     })
+}
+
+/// `config.json`, if there is one.
+fn read_config_json(path: &Path) -> Result<Option<ConfigFile>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice::<ConfigFile>(&bytes)
+            .map(Some)
+            .map_err(|e| {
+                Error::config(format!(
+                    "{} is not a valid config file: {e}",
+                    path.display()
+                ))
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::config(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 /// Checks a base URL and puts it in the form the client uses: scheme and host,
