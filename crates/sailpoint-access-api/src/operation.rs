@@ -173,7 +173,7 @@ mod tests {
         }
         assert_eq!(operations::CLOSE_ACCESS_REQUESTS.family, Family::Versioned);
         assert_eq!(operations::of_family(Family::V3).count(), 5);
-        assert_eq!(operations::of_family(Family::Versioned).count(), 9);
+        assert_eq!(operations::of_family(Family::Versioned).count(), 16);
         assert_eq!(Family::V3.as_str(), "v3");
         assert_eq!(Family::Versioned.to_string(), "versioned");
     }
@@ -206,7 +206,14 @@ mod tests {
                 "getAccessRequestConfigV2",
                 "setAccessRequestConfigV2",
                 "bulkCancelAccessRequests",
-                "closeAccessRequests"
+                "closeAccessRequests",
+                "listRequestableObjects",
+                "listIdentities",
+                "listPublicIdentities",
+                "listEntitlements",
+                "listRoles",
+                "listAccessProfiles",
+                "listIdentityEntitlements"
             ]
         );
         assert_eq!(
