@@ -5,4 +5,5 @@ pub mod bulk;
 pub(crate) mod cancel_many;
 pub(crate) mod pending;
 mod poll;
+pub(crate) mod resolve;
 pub(crate) mod wait;
