@@ -9,6 +9,7 @@ mod error;
 mod output;
 mod plan_file;
 mod prompt;
+mod resolve;
 mod sandbox;
 mod selection;
 mod status;
@@ -84,6 +85,10 @@ fn run(cli: Cli) -> CliResult {
             Command::Submit(args) => {
                 let client = client(&flags)?;
                 submit::run(&client, args).await
+            }
+            Command::Resolve(args) => {
+                let client = client(&flags)?;
+                resolve::run(&client, args).await
             }
             Command::Status(args) => {
                 let client = client(&flags)?;

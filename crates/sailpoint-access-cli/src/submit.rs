@@ -19,6 +19,7 @@ use crate::cli::{PlanFormat, RequestKind, SubmitArgs};
 use crate::error::{self, CliError, CliResult};
 use crate::output::{self, note, Output};
 use crate::plan_file::{self, BadRow};
+use crate::resolve::{self, Resolved, ResolvedRow};
 use crate::table;
 
 /// One row of the final report, with its line in the plan file.
@@ -39,6 +40,12 @@ struct ReportRow {
     access_request_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     final_state: Option<String>,
+    /// The alias or email the file gave, when the row named the identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_as_written: Option<String>,
+    /// The name the file gave, when the row named the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_as_written: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,14 +81,21 @@ struct DryRun {
     requests: Vec<DryRunRequest>,
     refused: Vec<DryRunRefused>,
     lower_bound: usize,
+    /// What each row given by name resolved to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resolved: Vec<ResolvedRow>,
 }
 
 fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
-    if let Some(f) = args.format {
+    plan_format(&args.plan, args.format)
+}
+
+/// The format of the plan at `plan`: `format`, or from the extension.
+pub(crate) fn plan_format(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
+    if let Some(f) = format {
         return Ok(f);
     }
-    let ext = args
-        .plan
+    let ext = plan
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
@@ -90,9 +104,14 @@ fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
         Some("jsonl" | "ndjson") => Ok(PlanFormat::Jsonl),
         _ => Err(CliError::usage(format!(
             "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
-            args.plan.display()
+            plan.display()
         ))),
     }
+}
+
+/// The plan file, or stdin for `-`.
+pub(crate) fn open_plan(path: &Path) -> Result<Box<dyn Read>, CliError> {
+    open(path)
 }
 
 fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
@@ -142,8 +161,20 @@ fn progress_bar(len: usize) -> ProgressBar {
 
 pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     let format = format_of(&args)?;
-    let file = plan_file::read(open(&args.plan)?, format)
+    let mut file = plan_file::read(open(&args.plan)?, format)
         .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    // Rows that name people or items get their ids first (or are refused).
+    let names = resolve::resolve_plan(client, &mut file, args.public_lookups).await?;
+    for r in names.rows.values().filter(|r| r.outcome == "resolved") {
+        note!(
+            "line {}: {} -> {}; {} -> {}",
+            r.line,
+            r.identity_as_written,
+            r.identity_id.as_deref().unwrap_or_default(),
+            r.item_as_written,
+            r.item_id.as_deref().unwrap_or_default()
+        );
+    }
     let request_type = match args.kind {
         RequestKind::Grant => AccessRequestType::GrantAccess,
         RequestKind::Revoke => AccessRequestType::RevokeAccess,
@@ -168,7 +199,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         note!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
     }
     if args.dry_run {
-        return dry_run(&args, &plan, &lines, &file.bad);
+        return dry_run(&args, &plan, &lines, &file.bad, &names);
     }
 
     let journal_path = args.journal.clone();
@@ -257,6 +288,8 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                     ids
                 },
                 final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
+                identity_as_written: None,
+                item_as_written: None,
             }
         })
         .collect();
@@ -271,7 +304,15 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         request: None,
         access_request_ids: Vec::new(),
         final_state: None,
+        identity_as_written: None,
+        item_as_written: None,
     }));
+    for row in &mut out_rows {
+        if let Some(named) = names.rows.get(&row.line) {
+            row.identity_as_written = Some(named.identity_as_written.clone());
+            row.item_as_written = Some(named.item_as_written.clone());
+        }
+    }
     out_rows.sort_by_key(|r| r.line);
     let mut totals: BTreeMap<&'static str, usize> =
         RowOutcome::ALL.iter().map(|o| (o.as_str(), 0)).collect();
@@ -351,6 +392,7 @@ fn dry_run(
     plan: &sailpoint_access::bulk::Plan,
     lines: &[u64],
     bad: &[BadRow],
+    names: &Resolved,
 ) -> CliResult {
     let mut refused: Vec<DryRunRefused> = plan
         .refused
@@ -390,6 +432,7 @@ fn dry_run(
             .collect(),
         refused,
         lower_bound: plan.lower_bound,
+        resolved: names.rows.values().cloned().collect(),
     };
     let format = args.output.format();
     if format == Output::Table {
