@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::jobs::bulk::{BulkSubmit, Plan};
 use crate::jobs::cancel_many::{CancelMany, CloseMany};
 use crate::jobs::pending::{self, Submission};
+use crate::jobs::preflight::Preflight;
 use crate::jobs::resolve::Resolver;
 use crate::jobs::wait::WaitUntilDone;
 use crate::ops::access_requests::AccessRequests;
@@ -265,6 +266,11 @@ impl Client {
     /// Resolves names to ids in batches, with a cache; see [`Resolver`].
     pub fn resolver(&self) -> Resolver {
         Resolver::new(self.engine.clone())
+    }
+
+    /// What the identities of a plan already hold or await; see [`Preflight`].
+    pub fn preflight(&self) -> Preflight {
+        Preflight::new(self.engine.clone())
     }
 
     /// Polls the statuses of the given access requests until every item is in

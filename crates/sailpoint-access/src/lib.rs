@@ -33,6 +33,7 @@ pub use jobs::cancel_many::{
     CancelMany, ChangeKind, ChangeOutcome, ChangeReport, CloseMany, TouchedItem,
 };
 pub use jobs::pending::Submission;
+pub use jobs::preflight::{Evidence, Preflight, PreflightReport};
 pub use jobs::resolve::{
     looks_like_id, Candidate, IdentityRef, ItemRef, Resolution, ResolveCache, ResolveReport,
     Resolver,
