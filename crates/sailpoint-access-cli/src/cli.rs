@@ -280,6 +280,12 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub public_lookups: bool,
 
+    /// Before planning, ask per identity what it already holds or awaits
+    /// (requestable objects ASSIGNED/PENDING, entitlements held) and skip
+    /// those rows, saying why.
+    #[arg(long)]
+    pub preflight: bool,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -64,7 +64,7 @@ struct DryRunRequest {
     body: sailpoint_access::types::AccessRequest,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct DryRunRefused {
     line: u64,
     rule: String,
@@ -84,6 +84,9 @@ struct DryRun {
     /// What each row given by name resolved to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     resolved: Vec<ResolvedRow>,
+    /// Rows the pre-flight found held or pending (`--preflight`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<DryRunRefused>,
 }
 
 fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
@@ -180,6 +183,11 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         RequestKind::Revoke => AccessRequestType::RevokeAccess,
         RequestKind::Modify => AccessRequestType::ModifyAccess,
     };
+    let skipped = if args.preflight {
+        preflight(client, &mut file).await?
+    } else {
+        Vec::new()
+    };
     let lines: Vec<u64> = file.rows.iter().map(|(l, _)| *l).collect();
     let rows: Vec<BulkRow> = file.rows.into_iter().map(|(_, r)| r).collect();
     let mut limits = PlanLimits::default();
@@ -199,7 +207,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         note!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
     }
     if args.dry_run {
-        return dry_run(&args, &plan, &lines, &file.bad, &names);
+        return dry_run(&args, &plan, &lines, &file.bad, &names, &skipped);
     }
 
     let journal_path = args.journal.clone();
@@ -307,6 +315,20 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         identity_as_written: None,
         item_as_written: None,
     }));
+    out_rows.extend(skipped.iter().map(|s| ReportRow {
+        line: s.line,
+        identity: s.identity.clone(),
+        item_type: s.item_type.clone(),
+        item_id: s.item_id.clone(),
+        outcome: RowOutcome::Skipped.as_str(),
+        rule: None,
+        detail: Some(s.message.clone()),
+        request: None,
+        access_request_ids: Vec::new(),
+        final_state: None,
+        identity_as_written: None,
+        item_as_written: None,
+    }));
     for row in &mut out_rows {
         if let Some(named) = names.rows.get(&row.line) {
             row.identity_as_written = Some(named.identity_as_written.clone());
@@ -393,6 +415,7 @@ fn dry_run(
     lines: &[u64],
     bad: &[BadRow],
     names: &Resolved,
+    skipped: &[DryRunRefused],
 ) -> CliResult {
     let mut refused: Vec<DryRunRefused> = plan
         .refused
@@ -433,6 +456,7 @@ fn dry_run(
         refused,
         lower_bound: plan.lower_bound,
         resolved: names.rows.values().cloned().collect(),
+        skipped: skipped.iter().map(DryRunRefused::clone).collect(),
     };
     let format = args.output.format();
     if format == Output::Table {
@@ -502,6 +526,45 @@ fn dry_run(
         return Ok(error::PARTIAL);
     }
     Ok(error::OK)
+}
+
+/// `--preflight`: asks per identity what it holds or awaits and takes the
+/// rows found so out of `file`, returned with the evidence as their message.
+async fn preflight(
+    client: &Client,
+    file: &mut plan_file::PlanFile,
+) -> Result<Vec<DryRunRefused>, CliError> {
+    let report = client
+        .preflight()
+        .run(
+            file.rows
+                .iter()
+                .map(|(_, r)| (r.identity.as_str(), r.item.item_type(), r.item.id())),
+        )
+        .await?;
+    note!(
+        "pre-flight: {} identit(ies) in {} look-up call(s); {} held or pending",
+        report.identities,
+        report.calls,
+        report.len()
+    );
+    let mut skipped = Vec::new();
+    file.rows.retain(|(line, row)| {
+        let Some(evidence) = report.evidence(&row.identity, row.item.id()) else {
+            return true;
+        };
+        note!("line {line}: skipped (pre-flight): {evidence}");
+        skipped.push(DryRunRefused {
+            line: *line,
+            rule: "preflight".to_owned(),
+            message: evidence.to_string(),
+            identity: row.identity.clone(),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_id: row.item.id().to_owned(),
+        });
+        false
+    });
+    Ok(skipped)
 }
 
 /// Whether refused rows make the run partial: a refused row of the file

@@ -6,6 +6,7 @@ mod harness;
 
 mod config;
 mod help;
+mod names;
 mod output;
 mod parse_time;
 mod sandbox;
