@@ -93,3 +93,55 @@ async fn resolve_ten_thousand_rows() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run by hand for BENCHMARKS.md"]
+async fn preflight_two_thousand_identities_against_the_pending_scan() {
+    use sailpoint_access::types::RequestStateFilter;
+
+    let sandbox = Sandbox::builder()
+        .directory(Directory::generated(100_000, 20_000))
+        .seed_statuses(20_000)
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox_client(&sandbox, quick_retry(2));
+    let demo = Directory::generated(100_000, 20_000);
+    // 2,000 identities, each asked a role; one in five also an entitlement.
+    let role = demo.items_named(&AccessItemType::Role, "Role 0")[0].id.clone();
+    let ent = demo.items_named(&AccessItemType::Entitlement, "Group 200")[0].id.clone();
+    let kinds = (AccessItemType::Role, AccessItemType::Entitlement);
+    let mut rows = Vec::new();
+    for i in 0..2_000 {
+        let who = demo.identities()[i * 37 % 100_000].id.as_str();
+        rows.push((who, &kinds.0, role.as_str()));
+        if i % 5 == 0 {
+            rows.push((who, &kinds.1, ent.as_str()));
+        }
+    }
+    let t = Instant::now();
+    let report = client.preflight().concurrency(4).run(rows.iter().copied()).await.unwrap();
+    let preflight_time = t.elapsed();
+    // Today's pending scan: every executing request the token can see.
+    let t = Instant::now();
+    let mut pages = client.statuses().request_state(RequestStateFilter::Executing).pages();
+    let mut scan_calls = 0;
+    let mut executing = 0;
+    while let Some(page) = pages.try_next().await.unwrap() {
+        scan_calls += 1;
+        executing += page.items.len();
+    }
+    let scan_time = t.elapsed();
+    println!(
+        "pre-flight: {} identities, {} calls, {} held or pending, {preflight_time:?} on loopback, {:.1} s at 100 requests / 10 s",
+        report.identities,
+        report.calls,
+        report.len(),
+        report.calls as f64 / 10.0
+    );
+    println!(
+        "pending scan: {executing} executing of 20000 statuses, {scan_calls} calls, {scan_time:?} on loopback, {:.1} s at 100 requests / 10 s",
+        scan_calls as f64 / 10.0
+    );
+    sandbox.shutdown().await;
+}

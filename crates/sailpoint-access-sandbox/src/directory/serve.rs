@@ -66,9 +66,11 @@ impl Query {
             None => max_limit as usize,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (0..=max_limit).contains(&n) => n as usize,
-                _ => return Err(ApiError::bad_request(format!(
+                _ => {
+                    return Err(ApiError::bad_request(format!(
                     "Invalid value '{raw}' for limit: expected an integer from 0 to {max_limit}."
-                ))),
+                )))
+                }
             },
         };
         let offset = match params.get("offset") {
