@@ -108,8 +108,12 @@ async fn preflight_two_thousand_identities_against_the_pending_scan() {
     let client = sandbox_client(&sandbox, quick_retry(2));
     let demo = Directory::generated(100_000, 20_000);
     // 2,000 identities, each asked a role; one in five also an entitlement.
-    let role = demo.items_named(&AccessItemType::Role, "Role 0")[0].id.clone();
-    let ent = demo.items_named(&AccessItemType::Entitlement, "Group 200")[0].id.clone();
+    let role = demo.items_named(&AccessItemType::Role, "Role 0")[0]
+        .id
+        .clone();
+    let ent = demo.items_named(&AccessItemType::Entitlement, "Group 200")[0]
+        .id
+        .clone();
     let kinds = (AccessItemType::Role, AccessItemType::Entitlement);
     let mut rows = Vec::new();
     for i in 0..2_000 {
@@ -120,11 +124,19 @@ async fn preflight_two_thousand_identities_against_the_pending_scan() {
         }
     }
     let t = Instant::now();
-    let report = client.preflight().concurrency(4).run(rows.iter().copied()).await.unwrap();
+    let report = client
+        .preflight()
+        .concurrency(4)
+        .run(rows.iter().copied())
+        .await
+        .unwrap();
     let preflight_time = t.elapsed();
     // Today's pending scan: every executing request the token can see.
     let t = Instant::now();
-    let mut pages = client.statuses().request_state(RequestStateFilter::Executing).pages();
+    let mut pages = client
+        .statuses()
+        .request_state(RequestStateFilter::Executing)
+        .pages();
     let mut scan_calls = 0;
     let mut executing = 0;
     while let Some(page) = pages.try_next().await.unwrap() {

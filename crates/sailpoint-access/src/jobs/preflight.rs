@@ -19,6 +19,9 @@ use crate::error::Result;
 use crate::ops::lookups::identity_entitlements::held_entitlement;
 use crate::ops::lookups::Lookups;
 
+/// What one identity was found to hold or await, and the calls it took.
+type Found = (Vec<((String, String), Evidence)>, usize);
+
 /// Why a row needs not be sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,8 +127,7 @@ impl Preflight {
         let per_identity = stream::iter(ordered)
             .map(|(identity, entitlements)| self.one(identity, entitlements))
             .buffer_unordered(self.concurrency);
-        let results: Vec<(Vec<((String, String), Evidence)>, usize)> =
-            per_identity.try_collect().await?;
+        let results: Vec<Found> = per_identity.try_collect().await?;
         let mut report = PreflightReport {
             identities: count,
             ..PreflightReport::default()
@@ -137,11 +139,7 @@ impl Preflight {
         Ok(report)
     }
 
-    async fn one(
-        &self,
-        identity: &str,
-        entitlements: bool,
-    ) -> Result<(Vec<((String, String), Evidence)>, usize)> {
+    async fn one(&self, identity: &str, entitlements: bool) -> Result<Found> {
         let statuses = [
             RequestableObjectStatus::Assigned,
             RequestableObjectStatus::Pending,

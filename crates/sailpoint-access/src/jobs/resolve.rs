@@ -301,7 +301,18 @@ impl fmt::Display for ResolveReport {
     }
 }
 
-/// Resolves references to ids; from `Client::resolver`. See the module docs.
+/// Resolves references to ids; from `Client::resolver`.
+///
+/// It asks in batches (`in` where the field has it, `or`-joined `eq` terms
+/// where not, each filter within [`MAX_FILTER_LEN`]), each distinct
+/// reference once (keep [`Resolver::cache`] for a later run), and counts
+/// its requests against a lower bound ([`Resolver::report`]). As an
+/// administrator (the default) it reads the identity, role, access profile
+/// and entitlement lists; with [`Resolver::public`] only what any user may
+/// call: public identities (no look-up by name there), requestable objects
+/// (requestable roles and access profiles only, so a non-requestable one
+/// reads as not found) and entitlements. See [`Lookups`] for the rights of
+/// each look-up.
 ///
 /// ```no_run
 /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {

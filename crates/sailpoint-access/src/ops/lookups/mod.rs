@@ -5,18 +5,6 @@
 //! own parameters. Filters are checked against the operation's documented
 //! fields and operators (`x-filter-operators`, from the spec) before
 //! anything is sent.
-//!
-//! Which rights each needs (the vendor's words, summarised):
-//!
-//! | look-up | who may call it |
-//! | --- | --- |
-//! | [`Lookups::requestable_objects`] | anyone, for themselves (`identity_id("me")`); administrators for others and the whole catalogue |
-//! | [`Lookups::identities`] | administrators and API clients (identity read scope) |
-//! | [`Lookups::public_identities`] | anyone |
-//! | [`Lookups::entitlements`] | anyone |
-//! | [`Lookups::roles`] | administrators, role administrators and subadmins, API clients |
-//! | [`Lookups::access_profiles`] | administrators, role or source administrators and subadmins |
-//! | [`Lookups::identity_entitlements`] | administrators and API clients |
 
 pub(crate) mod access_profiles;
 pub(crate) mod entitlements;
@@ -124,6 +112,18 @@ pub struct LookupPage<T> {
 }
 
 /// The look-ups of a client; from `Client::lookups`.
+///
+/// Which rights each needs (the vendor's documentation, summarised):
+///
+/// | look-up | who may call it |
+/// | --- | --- |
+/// | [`Lookups::requestable_objects`] | anyone, for themselves (`identity_id("me")`); administrators for others and the whole catalogue |
+/// | [`Lookups::identities`] | administrators and API clients (identity read scope) |
+/// | [`Lookups::public_identities`] | anyone |
+/// | [`Lookups::entitlements`] | anyone |
+/// | [`Lookups::roles`] | administrators, role administrators and subadmins, API clients |
+/// | [`Lookups::access_profiles`] | administrators, role or source administrators and subadmins |
+/// | [`Lookups::identity_entitlements`] | administrators and API clients |
 #[derive(Clone, Debug)]
 pub struct Lookups {
     engine: Engine,
