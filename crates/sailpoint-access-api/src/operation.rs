@@ -203,17 +203,17 @@ mod tests {
         assert_eq!(
             one_family_only,
             [
+                "listAccessProfiles",
                 "getAccessRequestConfigV2",
                 "setAccessRequestConfigV2",
                 "bulkCancelAccessRequests",
                 "closeAccessRequests",
-                "listRequestableObjects",
+                "listEntitlements",
+                "listIdentityEntitlements",
                 "listIdentities",
                 "listPublicIdentities",
-                "listEntitlements",
-                "listRoles",
-                "listAccessProfiles",
-                "listIdentityEntitlements"
+                "listRequestableObjects",
+                "listRoles"
             ]
         );
         assert_eq!(

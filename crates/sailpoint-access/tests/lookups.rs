@@ -595,3 +595,105 @@ async fn preflight_tells_held_and_pending_rows_in_one_or_two_calls_per_identity(
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn identities_and_access_profiles_send_their_own_parameters() {
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 3600);
+    let people = server.list_identities(|when, then| {
+        when.into_inner().is_true(exactly(&[
+            ("limit", "250"),
+            ("offset", "0"),
+            ("defaultFilter", "NONE"),
+            ("filters", r#"id in ("a","b")"#),
+            ("sorters", "alias"),
+        ]));
+        then.ok(&Vec::new());
+    });
+    let profiles = server.list_access_profiles(|when, then| {
+        when.into_inner().is_true(exactly(&[
+            ("limit", "10"),
+            ("offset", "20"),
+            ("for-subadmin", "me"),
+            ("filters", r#"name sw "VPN""#),
+        ]));
+        then.ok(&Vec::new());
+    });
+    let lookups = client(&server).lookups();
+    lookups
+        .identities()
+        .include_uncorrelated()
+        .filter(LookupFilter::in_("id", ["a", "b"]))
+        .sort_asc("alias")
+        .send()
+        .await
+        .unwrap();
+    lookups
+        .access_profiles()
+        .for_subadmin("me")
+        .limit(10)
+        .offset(20)
+        .filter(LookupFilter::sw("name", "VPN"))
+        .send()
+        .await
+        .unwrap();
+    people.assert_calls(1);
+    profiles.assert_calls(1);
+    let err = lookups
+        .access_profiles()
+        .sort_asc("owner")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation().unwrap().rule, Rule::LookupSortField);
+    let err = lookups
+        .identities()
+        .filter(LookupFilter::in_("id", Vec::<String>::new()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.validation().unwrap().rule, Rule::FilterInNonEmpty);
+    people.assert_calls(1);
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_what_the_vendor_does_not_document() {
+    let sandbox = demo_sandbox().await;
+    let client = sandbox_client(&sandbox, quick_retry(1));
+    let raw = client.raw();
+    // Pages of roles hold at most 50.
+    let err = raw.list_roles().limit(51).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    assert!(raw.list_roles().limit(50).send().await.is_ok());
+    // Public identities have no `in` on alias, and no `name` at all.
+    for filter in [r#"alias in ("a","b")"#, r#"name eq "Ada Lovelace""#] {
+        let err = raw
+            .list_public_identities()
+            .filters(filter)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.status().map(|s| s.as_u16()),
+            Some(400),
+            "{filter}: {err}"
+        );
+    }
+    // `statuses` without `identity-id` is an error.
+    let err = raw
+        .list_requestable_objects()
+        .statuses("ASSIGNED")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400), "{err}");
+    // An unknown identity's entitlements: 404.
+    let err = raw
+        .list_identity_entitlements()
+        .id("0".repeat(32))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err}");
+    sandbox.shutdown().await;
+}
