@@ -582,6 +582,17 @@ async fn preflight_tells_held_and_pending_rows_in_one_or_two_calls_per_identity(
         Some(&sailpoint_access::Evidence::EntitlementHeld)
     );
     assert_eq!(report.evidence(&alan, &finance), None);
+    let plan_rows: Vec<_> = rows
+        .iter()
+        .map(|(who, kind, item)| sailpoint_access::bulk::BulkRow::new(*who, (*kind).clone(), *item))
+        .collect();
+    let (send, skip) = report.partition(plan_rows);
+    assert_eq!(send.len(), 1);
+    assert_eq!(
+        (send[0].identity.as_str(), send[0].item.id()),
+        (alan.as_str(), finance.as_str())
+    );
+    assert_eq!(skip.len(), 3);
     // Ada: requestable objects only; Alan: those and his entitlements.
     assert_eq!(report.calls, 3);
     assert_eq!(report.identities, 2);

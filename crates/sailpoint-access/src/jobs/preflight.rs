@@ -16,6 +16,7 @@ use sailpoint_access_api::types::{AccessItemType, RequestableObjectStatus, Reque
 
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::jobs::bulk::BulkRow;
 use crate::ops::lookups::identity_entitlements::held_entitlement;
 use crate::ops::lookups::Lookups;
 
@@ -75,6 +76,21 @@ impl PreflightReport {
     /// Whether nothing is held or awaited.
     pub fn is_empty(&self) -> bool {
         self.found.is_empty()
+    }
+
+    /// Splits plan rows into those to send and those the evidence says are
+    /// held or awaited already (each with why), in order: the input of
+    /// [`bulk::plan`](crate::bulk::plan) is the first part.
+    pub fn partition(&self, rows: Vec<BulkRow>) -> (Vec<BulkRow>, Vec<(BulkRow, Evidence)>) {
+        let mut send = Vec::new();
+        let mut skip = Vec::new();
+        for row in rows {
+            match self.evidence(&row.identity, row.item.id()) {
+                Some(evidence) => skip.push((row, evidence.clone())),
+                None => send.push(row),
+            }
+        }
+        (send, skip)
     }
 }
 
