@@ -31,7 +31,7 @@ Commands:
                         (every operation), x-same-as (a versioned operation naming
                         its v3 twin: same method, every family covered), x-limits
                         and x-rate-limit. Exit 1 when anything is found.
-  spec-diff [--family F] OLD NEW
+  spec-diff [--family F [--tag T]] OLD NEW
                         Semantic diff of two OpenAPI documents limited to the
                         operations of openapi/access-requests.yaml (of family F,
                         v3 or versioned, if given), in its order: operations,
@@ -71,6 +71,12 @@ fn main() -> ExitCode {
             std::path::Path::new(old),
             std::path::Path::new(new),
             Some(family),
+        ),
+        ["spec-diff", "--family", family, "--tag", tag, old, new] => spec_diff::run_tagged(
+            std::path::Path::new(old),
+            std::path::Path::new(new),
+            Some(family),
+            Some(tag),
         ),
         [] | ["help"] | ["--help"] | ["-h"] => {
             print!("{HELP}");

@@ -199,6 +199,18 @@ impl fmt::Display for Change {
 /// summary. Differences are not an error; only an unreadable document is
 /// (including our own spec, which names the operations).
 pub fn run(old: &Path, new: &Path, family: Option<&str>) -> Result<(), String> {
+    run_tagged(old, new, family, None)
+}
+
+/// [`run`] over the operations of our spec that carry `tag` (all when
+/// `None`): one vendor bundle covers one area (access requests, look-ups),
+/// while one family spans several.
+pub fn run_tagged(
+    old: &Path,
+    new: &Path,
+    family: Option<&str>,
+    tag: Option<&str>,
+) -> Result<(), String> {
     if let Some(f) = family {
         if !FAMILY.values.contains(&f) {
             return Err(format!(
@@ -207,7 +219,18 @@ pub fn run(old: &Path, new: &Path, family: Option<&str>) -> Result<(), String> {
             ));
         }
     }
-    let targets = spec_targets(&spec::workspace_root(), family)?;
+    let mut targets = spec_targets(&spec::workspace_root(), family)?;
+    if let Some(tag) = tag {
+        let ours = spec::load_value(&spec::workspace_root().join(SPEC_PATH))?;
+        targets.retain(|t| {
+            ours.pointer("/paths")
+                .and_then(|paths| paths.get(&t.path[server_path(&ours).len()..]))
+                .and_then(|item| item.get(t.method.to_lowercase()))
+                .and_then(|op| op.get("tags"))
+                .and_then(Value::as_array)
+                .is_some_and(|tags| tags.iter().any(|x| x.as_str() == Some(tag)))
+        });
+    }
     let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
     let old_doc = load(old)?;
     let new_doc = load(new)?;

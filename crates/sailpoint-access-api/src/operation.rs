@@ -173,7 +173,7 @@ mod tests {
         }
         assert_eq!(operations::CLOSE_ACCESS_REQUESTS.family, Family::Versioned);
         assert_eq!(operations::of_family(Family::V3).count(), 5);
-        assert_eq!(operations::of_family(Family::Versioned).count(), 9);
+        assert_eq!(operations::of_family(Family::Versioned).count(), 16);
         assert_eq!(Family::V3.as_str(), "v3");
         assert_eq!(Family::Versioned.to_string(), "versioned");
     }
@@ -203,10 +203,17 @@ mod tests {
         assert_eq!(
             one_family_only,
             [
+                "listAccessProfiles",
                 "getAccessRequestConfigV2",
                 "setAccessRequestConfigV2",
                 "bulkCancelAccessRequests",
-                "closeAccessRequests"
+                "closeAccessRequests",
+                "listEntitlements",
+                "listIdentityEntitlements",
+                "listIdentities",
+                "listPublicIdentities",
+                "listRequestableObjects",
+                "listRoles"
             ]
         );
         assert_eq!(

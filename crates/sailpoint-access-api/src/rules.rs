@@ -136,6 +136,27 @@ rules! {
     RequestEncode = "request.encode", "the request body could not be encoded";
     /// A document loaded from a file has only known properties.
     DocumentKnownFields = "document.known_fields", "the document has properties this SDK does not know";
+    // look-ups and the resolver (issue 21)
+    /// A look-up's page size is within what that operation documents (`roles/v1` at most 50).
+    LookupLimit = "lookup.limit", "limit must be within the look-up's documented page size range";
+    /// A look-up's offset fits the API's 32-bit integer.
+    LookupOffset = "lookup.offset", "offset must fit the API's 32-bit integer";
+    /// A look-up's filter uses only the fields and operators that operation documents.
+    LookupFilterOperator = "lookup.filter_operator", "the look-up does not document this operator for this field";
+    /// A look-up sorts only on the fields that operation documents, each once.
+    LookupSortField = "lookup.sort_field", "the look-up does not document sorting on this field, or it is given twice";
+    /// `statuses` of the requestable objects needs `identity-id`.
+    LookupStatusesNeedIdentity = "lookup.statuses_need_identity", "statuses can only be asked for with identity-id";
+    /// A look-up's filter stays within the length this SDK sends in one query.
+    LookupFilterLength = "lookup.filter_length", "the filter is longer than one look-up request may carry";
+    /// A look-up value or reference is not blank.
+    LookupBlank = "lookup.blank", "a name, alias, email or id to look up cannot be blank";
+    /// A reference matches nothing in the tenant.
+    ResolveNotFound = "resolve.not_found", "nothing in the tenant has this name";
+    /// A reference matches more than one object.
+    ResolveAmbiguous = "resolve.ambiguous", "more than one object has this name";
+    /// A reference matches an object that cannot be requested.
+    ResolveNotRequestable = "resolve.not_requestable", "the object exists but cannot be requested";
 }
 
 impl fmt::Display for Rule {

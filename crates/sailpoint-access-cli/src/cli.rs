@@ -127,6 +127,7 @@ pub enum Command {
         "  sail-access submit leavers.jsonl --type revoke --output json\n",
         "  sail-access submit plan.csv --allow-refused   # exit 0 although rows are refused\n\n",
         "CSV columns (header required): identity,type,id,comment,start,end,metadata\n",
+        "  by name: alias or email instead of identity; name (+ source for entitlements) instead of id\n",
         "  type: role | access_profile | entitlement (or ROLE, ACCESS_PROFILE, ENTITLEMENT)\n",
         "  start, end: RFC 3339 date-times; metadata: k=v;k2=v2\n",
         "JSON lines: one object a line with identity, item_type, item_id, and optional\n",
@@ -135,6 +136,15 @@ pub enum Command {
         "and the run exits 3 (partial), also with --dry-run, unless --allow-refused."
     ))]
     Submit(SubmitArgs),
+
+    /// Resolve the names of a plan (aliases, emails, item names) to ids.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  sail-access resolve plan-by-name.csv\n",
+        "  sail-access resolve plan-by-name.csv --output csv > resolved.csv\n",
+        "Exit code 3 when a name is unknown, ambiguous or not requestable."
+    ))]
+    Resolve(ResolveArgs),
 
     /// List request statuses (streamed), or follow requests until they end.
     #[command(after_help = concat!(
@@ -279,6 +289,36 @@ pub struct SubmitArgs {
     /// Identities per request without entitlements (the vendor documents no limit).
     #[arg(long, value_name = "N")]
     pub max_identities: Option<usize>,
+
+    /// Resolve names with the look-ups any user may call (public identities,
+    /// requestable objects) instead of the administrators' lists.
+    #[arg(long)]
+    pub public_lookups: bool,
+
+    /// Before planning, ask per identity what it already holds or awaits
+    /// (requestable objects ASSIGNED/PENDING, entitlements held) and skip
+    /// those rows, saying why.
+    #[arg(long)]
+    pub preflight: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `sail-access resolve`: the ids a plan's names stand for.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The plan file (.csv or .jsonl; `-` for stdin with --format), with
+    /// alias/email and name/source columns.
+    pub plan: PathBuf,
+
+    /// The plan's format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PlanFormat>,
+
+    /// Use the look-ups any user may call instead of the administrators' lists.
+    #[arg(long)]
+    pub public_lookups: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,

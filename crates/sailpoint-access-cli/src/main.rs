@@ -11,6 +11,7 @@ mod error;
 mod output;
 mod plan_file;
 mod prompt;
+mod resolve;
 mod sandbox;
 mod selection;
 mod status;
@@ -87,6 +88,10 @@ fn run(cli: Cli) -> CliResult {
             Command::Submit(args) => {
                 let client = client(&flags)?;
                 submit::run(&client, args).await
+            }
+            Command::Resolve(args) => {
+                let client = client(&flags)?;
+                resolve::run(&client, args).await
             }
             Command::Status(args) => {
                 let client = client(&flags)?;

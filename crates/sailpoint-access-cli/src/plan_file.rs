@@ -7,7 +7,7 @@ use std::io::{BufRead, Read};
 
 use sailpoint_access::bulk::BulkRow;
 use sailpoint_access::types::AccessItemType;
-use sailpoint_access::Timestamp;
+use sailpoint_access::{IdentityRef, ItemRef, Rule, Timestamp};
 
 use crate::cli::PlanFormat;
 
@@ -25,6 +25,10 @@ pub enum CliRule {
     Metadata,
     /// A required column is empty.
     Required,
+    /// A name the tenant does not resolve to exactly one requestable
+    /// object (`resolve.not_found`, `resolve.ambiguous`,
+    /// `resolve.not_requestable`).
+    Resolve(Rule),
 }
 
 impl CliRule {
@@ -36,6 +40,7 @@ impl CliRule {
             CliRule::Date => "plan.date",
             CliRule::Metadata => "plan.metadata",
             CliRule::Required => "plan.required",
+            CliRule::Resolve(rule) => rule.code(),
         }
     }
 }
@@ -63,6 +68,16 @@ pub struct BadRow {
     pub item_id: String,
 }
 
+/// What a row names by alias, email or name rather than by id: resolved
+/// to ids before planning (`crate::resolve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNames {
+    /// The identity, when the row gives an alias or email.
+    pub identity: Option<IdentityRef>,
+    /// The item, when the row gives a name.
+    pub item: Option<ItemRef>,
+}
+
 /// The rows read, each with its line, and the rows refused.
 #[derive(Debug, Default)]
 pub struct PlanFile {
@@ -70,6 +85,8 @@ pub struct PlanFile {
     pub rows: Vec<(u64, BulkRow)>,
     /// Rows refused while reading.
     pub bad: Vec<BadRow>,
+    /// By line, the rows that name something instead of giving its id.
+    pub names: BTreeMap<u64, RowNames>,
 }
 
 /// Reads `input` in `format`. Fails only when the file as a whole cannot
@@ -81,8 +98,12 @@ pub fn read(input: impl Read, format: PlanFormat) -> Result<PlanFile, String> {
     }
 }
 
-const COLUMNS: [&str; 7] = [
-    "identity", "type", "id", "comment", "start", "end", "metadata",
+/// The columns a CSV plan may have. The identity is given by exactly one
+/// of `identity` (its id), `alias` or `email`; the item by `id` or `name`,
+/// with `source` (the source's name or id) for an entitlement named.
+const COLUMNS: [&str; 11] = [
+    "identity", "type", "id", "comment", "start", "end", "metadata", "alias", "email", "name",
+    "source",
 ];
 
 fn read_csv(input: impl Read) -> Result<PlanFile, String> {
@@ -107,14 +128,19 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
             COLUMNS.join(",")
         ));
     }
-    let (Some(i_identity), Some(i_type), Some(i_id)) =
-        (index("identity"), index("type"), index("id"))
-    else {
+    let who = [index("identity"), index("alias"), index("email")];
+    let what = [index("id"), index("name")];
+    let (true, Some(i_type), true) = (
+        who.iter().any(Option::is_some),
+        index("type"),
+        what.iter().any(Option::is_some),
+    ) else {
         return Err(format!(
-            "the CSV header must name identity, type and id (columns: {})",
+            "the CSV header must name identity (or alias, or email), type and id (or name) (columns: {})",
             COLUMNS.join(",")
         ));
     };
+    let i_source = index("source");
     let i_comment = index("comment");
     let i_start = index("start");
     let i_end = index("end");
@@ -142,9 +168,20 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
         };
-        let identity = field(Some(i_identity)).unwrap_or_default().to_owned();
+        // Which of identity/alias/email, and of id/name, the row fills.
+        let who_given: Vec<(usize, &str)> = who
+            .iter()
+            .enumerate()
+            .filter_map(|(n, i)| field(*i).map(|v| (n, v)))
+            .collect();
+        let what_given: Vec<(usize, &str)> = what
+            .iter()
+            .enumerate()
+            .filter_map(|(n, i)| field(*i).map(|v| (n, v)))
+            .collect();
+        let identity = who_given.first().map_or("", |(_, v)| v).to_owned();
         let kind = field(Some(i_type)).unwrap_or_default().to_owned();
-        let item_id = field(Some(i_id)).unwrap_or_default().to_owned();
+        let item_id = what_given.first().map_or("", |(_, v)| v).to_owned();
         let bad = |rule: CliRule, message: String| BadRow {
             line,
             rule,
@@ -166,6 +203,13 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
             ));
             continue;
         }
+        if who_given.len() > 1 || what_given.len() > 1 {
+            out.bad.push(bad(
+                CliRule::Required,
+                "give one of identity, alias or email, and one of id or name".to_owned(),
+            ));
+            continue;
+        }
         let item_type = match item_type(&kind) {
             Ok(t) => t,
             Err(m) => {
@@ -173,6 +217,21 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
                 continue;
             }
         };
+        let names = RowNames {
+            identity: match who_given[0].0 {
+                1 => Some(IdentityRef::Alias(identity.clone())),
+                2 => Some(IdentityRef::Email(identity.clone())),
+                _ => None,
+            },
+            item: (what_given[0].0 == 1).then(|| ItemRef::Name {
+                kind: item_type.clone(),
+                name: item_id.clone(),
+                source: field(i_source).map(str::to_owned),
+            }),
+        };
+        if names.identity.is_some() || names.item.is_some() {
+            out.names.insert(line, names);
+        }
         let mut row = BulkRow::new(identity.clone(), item_type, item_id.clone());
         if let Some(c) = field(i_comment) {
             row = row.comment(c);

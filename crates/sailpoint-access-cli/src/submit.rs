@@ -20,6 +20,7 @@ use crate::cli::{PlanFormat, RequestKind, SubmitArgs};
 use crate::error::{self, CliError, CliResult};
 use crate::output::{self, note, Output};
 use crate::plan_file::{self, BadRow};
+use crate::resolve::{self, Resolved, ResolvedRow};
 use crate::table;
 
 /// One row of the final report, with its line in the plan file.
@@ -43,6 +44,12 @@ struct ReportRow {
     /// `this_run` or `earlier_run`, for a submitted or failed row.
     #[serde(skip_serializing_if = "Option::is_none")]
     done_by: Option<&'static str>,
+    /// The alias or email the file gave, when the row named the identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_as_written: Option<String>,
+    /// The name the file gave, when the row named the item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_as_written: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,7 +71,7 @@ struct DryRunRequest {
     body: sailpoint_access::types::AccessRequest,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct DryRunRefused {
     line: u64,
     rule: String,
@@ -81,14 +88,24 @@ struct DryRun {
     requests: Vec<DryRunRequest>,
     refused: Vec<DryRunRefused>,
     lower_bound: usize,
+    /// What each row given by name resolved to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resolved: Vec<ResolvedRow>,
+    /// Rows the pre-flight found held or pending (`--preflight`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<DryRunRefused>,
 }
 
 fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
-    if let Some(f) = args.format {
+    plan_format(&args.plan, args.format)
+}
+
+/// The format of the plan at `plan`: `format`, or from the extension.
+pub(crate) fn plan_format(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
+    if let Some(f) = format {
         return Ok(f);
     }
-    let ext = args
-        .plan
+    let ext = plan
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
@@ -97,9 +114,14 @@ fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
         Some("jsonl" | "ndjson") => Ok(PlanFormat::Jsonl),
         _ => Err(CliError::usage(format!(
             "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
-            args.plan.display()
+            plan.display()
         ))),
     }
+}
+
+/// The plan file, or stdin for `-`.
+pub(crate) fn open_plan(path: &Path) -> Result<Box<dyn Read>, CliError> {
+    open(path)
 }
 
 fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
@@ -153,12 +175,29 @@ fn progress_bar(len: usize) -> ProgressBar {
 
 pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     let format = format_of(&args)?;
-    let file = plan_file::read(open(&args.plan)?, format)
+    let mut file = plan_file::read(open(&args.plan)?, format)
         .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    // Rows that name people or items get their ids first (or are refused).
+    let names = resolve::resolve_plan(client, &mut file, args.public_lookups).await?;
+    for r in names.rows.values().filter(|r| r.outcome == "resolved") {
+        note!(
+            "line {}: {} -> {}; {} -> {}",
+            r.line,
+            r.identity_as_written,
+            r.identity_id.as_deref().unwrap_or_default(),
+            r.item_as_written,
+            r.item_id.as_deref().unwrap_or_default()
+        );
+    }
     let request_type = match args.kind {
         RequestKind::Grant => AccessRequestType::GrantAccess,
         RequestKind::Revoke => AccessRequestType::RevokeAccess,
         RequestKind::Modify => AccessRequestType::ModifyAccess,
+    };
+    let skipped = if args.preflight {
+        preflight(client, &mut file).await?
+    } else {
+        Vec::new()
     };
     let lines: Vec<u64> = file.rows.iter().map(|(l, _)| *l).collect();
     let rows: Vec<BulkRow> = file.rows.into_iter().map(|(_, r)| r).collect();
@@ -179,7 +218,7 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         note!("line {}: refused ({}): {}", lines[r.row], r.rule, r.message);
     }
     if args.dry_run {
-        return dry_run(&args, &plan, &lines, &file.bad);
+        return dry_run(&args, &plan, &lines, &file.bad, &names, &skipped);
     }
 
     let journal_path = args.journal.clone();
@@ -269,6 +308,8 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                 },
                 final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
                 done_by: r.done_by.map(|by| by.as_str()),
+                identity_as_written: None,
+                item_as_written: None,
             }
         })
         .collect();
@@ -284,7 +325,30 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
         access_request_ids: Vec::new(),
         final_state: None,
         done_by: None,
+        identity_as_written: None,
+        item_as_written: None,
     }));
+    out_rows.extend(skipped.iter().map(|s| ReportRow {
+        line: s.line,
+        identity: s.identity.clone(),
+        item_type: s.item_type.clone(),
+        item_id: s.item_id.clone(),
+        outcome: RowOutcome::Skipped.as_str(),
+        rule: None,
+        detail: Some(s.message.clone()),
+        request: None,
+        access_request_ids: Vec::new(),
+        final_state: None,
+        done_by: None,
+        identity_as_written: None,
+        item_as_written: None,
+    }));
+    for row in &mut out_rows {
+        if let Some(named) = names.rows.get(&row.line) {
+            row.identity_as_written = Some(named.identity_as_written.clone());
+            row.item_as_written = Some(named.item_as_written.clone());
+        }
+    }
     out_rows.sort_by_key(|r| r.line);
     let mut totals: BTreeMap<&'static str, usize> =
         RowOutcome::ALL.iter().map(|o| (o.as_str(), 0)).collect();
@@ -384,6 +448,8 @@ fn dry_run(
     plan: &sailpoint_access::bulk::Plan,
     lines: &[u64],
     bad: &[BadRow],
+    names: &Resolved,
+    skipped: &[DryRunRefused],
 ) -> CliResult {
     let mut refused: Vec<DryRunRefused> = plan
         .refused
@@ -423,6 +489,8 @@ fn dry_run(
             .collect(),
         refused,
         lower_bound: plan.lower_bound,
+        resolved: names.rows.values().cloned().collect(),
+        skipped: skipped.iter().map(DryRunRefused::clone).collect(),
     };
     let format = args.output.format();
     if format == Output::Table {
@@ -492,6 +560,45 @@ fn dry_run(
         return Ok(error::PARTIAL);
     }
     Ok(error::OK)
+}
+
+/// `--preflight`: asks per identity what it holds or awaits and takes the
+/// rows found so out of `file`, returned with the evidence as their message.
+async fn preflight(
+    client: &Client,
+    file: &mut plan_file::PlanFile,
+) -> Result<Vec<DryRunRefused>, CliError> {
+    let report = client
+        .preflight()
+        .run(
+            file.rows
+                .iter()
+                .map(|(_, r)| (r.identity.as_str(), r.item.item_type(), r.item.id())),
+        )
+        .await?;
+    note!(
+        "pre-flight: {} identit(ies) in {} look-up call(s); {} held or pending",
+        report.identities,
+        report.calls,
+        report.len()
+    );
+    let mut skipped = Vec::new();
+    file.rows.retain(|(line, row)| {
+        let Some(evidence) = report.evidence(&row.identity, row.item.id()) else {
+            return true;
+        };
+        note!("line {line}: skipped (pre-flight): {evidence}");
+        skipped.push(DryRunRefused {
+            line: *line,
+            rule: "preflight".to_owned(),
+            message: evidence.to_string(),
+            identity: row.identity.clone(),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_id: row.item.id().to_owned(),
+        });
+        false
+    });
+    Ok(skipped)
 }
 
 /// Whether refused rows make the run partial: a refused row of the file

@@ -14,6 +14,7 @@ use axum::Router;
 
 use sailpoint_access_api::Family;
 
+use crate::directory::serve;
 use crate::error::ApiError;
 use crate::faults::Action;
 use crate::handlers;
@@ -45,6 +46,14 @@ fn endpoint(op: Operation) -> MethodRouter<Arc<Shared>> {
         Operation::SetAccessRequestConfigV1 => on(method, handlers::set_config),
         Operation::GetAccessRequestConfigV2 => on(method, handlers::get_config_v2),
         Operation::SetAccessRequestConfigV2 => on(method, handlers::set_config_v2),
+        // look-ups (issue 21), served from the directory.
+        Operation::ListRequestableObjects => on(method, serve::list_requestable_objects),
+        Operation::ListIdentities => on(method, serve::list_identities),
+        Operation::ListPublicIdentities => on(method, serve::list_public_identities),
+        Operation::ListEntitlements => on(method, serve::list_entitlements),
+        Operation::ListRoles => on(method, serve::list_roles),
+        Operation::ListAccessProfiles => on(method, serve::list_access_profiles),
+        Operation::ListIdentityEntitlements => on(method, serve::list_identity_entitlements),
     }
 }
 

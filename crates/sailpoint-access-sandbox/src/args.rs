@@ -60,6 +60,10 @@ pub struct SandboxArgs {
     /// Start with this many generated statuses [default: 0]
     #[arg(long, value_name = "N")]
     pub seed_statuses: Option<usize>,
+    /// Seed the directory the look-ups serve: `demo` (a few named people and
+    /// items), or `IDENTITIES,ITEMS` (that many generated, plus the demo)
+    #[arg(long, value_name = "SPEC", value_parser = parse_directory)]
+    pub directory: Option<(usize, usize)>,
     /// The client id the token endpoint accepts [default: the sandbox's]
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
@@ -165,6 +169,14 @@ impl SandboxArgs {
         if let Some(n) = self.seed_statuses {
             b = b.seed_statuses(n);
         }
+        if let Some((identities, items)) = self.directory {
+            let demo = crate::Directory::demo();
+            b = b.directory(if identities + items == 0 {
+                demo
+            } else {
+                demo.merge(crate::Directory::generated(identities, items))
+            });
+        }
         if let Some(id) = self.client_id {
             b = b.client_id(id);
         }
@@ -242,6 +254,19 @@ fn ratio(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{value} is not a ratio between 0 and 1"))
     }
+}
+
+/// `--directory`: `demo` is (0, 0); `IDENTITIES,ITEMS` adds that many generated.
+fn parse_directory(text: &str) -> Result<(usize, usize), String> {
+    if text.eq_ignore_ascii_case("demo") {
+        return Ok((0, 0));
+    }
+    let parsed = text
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+    parsed.ok_or_else(|| {
+        format!("{text:?}: expected demo or IDENTITIES,ITEMS (such as 100000,20000)")
+    })
 }
 
 #[cfg(test)]
@@ -419,5 +444,16 @@ mod tests {
             let err = parse(argv).expect_err(&format!("{argv:?}")).to_string();
             assert!(err.contains(flag), "{argv:?}: {err}");
         }
+    }
+
+    #[test]
+    fn directory_flag_reads_demo_or_sizes_and_names_a_bad_value() {
+        assert_eq!(parse_directory("demo"), Ok((0, 0)));
+        assert_eq!(parse_directory("100000, 20000"), Ok((100_000, 20_000)));
+        let err = parse_directory("lots").unwrap_err();
+        assert!(
+            err.contains("\"lots\"") && err.contains("IDENTITIES,ITEMS"),
+            "{err}"
+        );
     }
 }

@@ -155,7 +155,7 @@ impl StrField {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Token {
+pub(crate) enum Token {
     Word(String),
     Quoted(String),
     Open,
@@ -164,7 +164,7 @@ enum Token {
 }
 
 impl Token {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Token::Word(w) => format!("'{w}'"),
             Token::Quoted(q) => format!("the string {q:?}"),
@@ -175,7 +175,7 @@ impl Token {
     }
 }
 
-fn tokenize(input: &str) -> Result<Vec<Token>, String> {
+pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = input.chars().peekable();
     while let Some(&c) = chars.peek() {

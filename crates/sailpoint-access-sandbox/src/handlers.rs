@@ -178,6 +178,13 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
         };
 
         let mut store = shared.store_mut();
+        store
+            .directory
+            .check_create(validated.targets.iter().map(|(who, items)| {
+                let items = items.iter().map(|i| (&i.kind, i.id.as_str())).collect();
+                (who.as_str(), items)
+            }))
+            .map_err(ApiError::bad_request)?;
         // One access request per identity of the submission, as the
         // vendor's answer tracks them (`newRequests[].requestedFor` with its
         // own `accessRequestIds`): cancelling or closing one person's request

@@ -4,6 +4,7 @@ mod app;
 #[cfg(feature = "cli")]
 mod args;
 mod auth;
+mod directory;
 mod error;
 mod faults;
 pub mod filter;
@@ -39,6 +40,7 @@ use tokio::task::JoinHandle;
 
 #[cfg(feature = "cli")]
 pub use args::{SandboxArgs, DEFAULT_PORT};
+pub use directory::{CatalogueItem, Directory, DirectoryIdentity};
 pub use faults::{
     DropConnections, FaultConfig, Latency, RateLimitFault, ServerErrors, Stall,
     DEFAULT_SERVER_ERROR_STATUSES,
@@ -83,6 +85,7 @@ pub struct SandboxBuilder {
     config_v2: AccessRequestConfigV2,
     visibility_delay: Duration,
     auto_lifecycle: Option<AutoLifecycle>,
+    directory: Directory,
 }
 
 impl Default for SandboxBuilder {
@@ -100,6 +103,7 @@ impl Default for SandboxBuilder {
             config_v2: default_config_v2(),
             visibility_delay: Duration::ZERO,
             auto_lifecycle: None,
+            directory: Directory::empty(),
         }
     }
 }
@@ -144,6 +148,15 @@ impl SandboxBuilder {
     /// The seed of every id, seeded status and fault decision.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Seeds the directory and catalogue the look-ups serve
+    /// ([`Directory::demo`], [`Directory::generated`]). With one, a create
+    /// naming an identity or item the directory does not have is refused
+    /// with 400 (without one, any id is accepted, as before).
+    pub fn directory(mut self, directory: Directory) -> Self {
+        self.directory = directory;
         self
     }
 
@@ -252,6 +265,7 @@ impl SandboxBuilder {
             store.insert(seeded.statuses);
         }
         store.visibility_delay = self.visibility_delay;
+        store.directory = self.directory;
         let auto = self.auto_lifecycle.is_some();
         store.set_auto_lifecycle(self.auto_lifecycle, sailpoint_access_api::Timestamp::now());
         let shared = Arc::new(Shared::new(

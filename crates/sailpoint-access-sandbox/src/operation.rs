@@ -80,11 +80,29 @@ impl Operation {
         let path = path.strip_suffix('/').unwrap_or(path);
         Operation::ALL
             .into_iter()
-            .find(|op| op.method() == method && op.path() == path)
+            .find(|op| op.method() == method && path_matches(op.path(), path))
     }
 
     const fn bit(self) -> u32 {
         1 << self as u32
+    }
+}
+
+/// Whether `path` fits `template`, where a `{name}` segment stands for any
+/// one non-empty segment (`/entitlements/v1/identities/{id}/entitlements`).
+fn path_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(want), Some(got)) => {
+                let wild = want.starts_with('{') && want.ends_with('}');
+                if !(wild && !got.is_empty() || want == got) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{Family, Timestamp};
 
+use crate::directory::Directory;
 use crate::filter::ParsedFilter;
 use crate::lifecycle::{after, before, selected, AutoLifecycle, Draw};
 use crate::rng::SplitMix64;
@@ -230,6 +231,8 @@ pub(crate) struct Store {
     pub(crate) config: AccessRequestConfig,
     /// The second configuration document (`/access-request-config/v2`).
     pub(crate) config_v2: AccessRequestConfigV2,
+    /// The directory and catalogue the look-ups serve (empty unless seeded).
+    pub(crate) directory: Directory,
     pub(crate) ids: SplitMix64,
     names: HashMap<String, String>,
     // Orderings of `records` per sort spec, built on first use and dropped on
@@ -255,6 +258,7 @@ impl Store {
             by_activity_id: HashMap::new(),
             config,
             config_v2,
+            directory: Directory::empty(),
             by_identity: HashMap::new(),
             latest_created: None,
             visibility_delay: Duration::ZERO,
@@ -290,7 +294,10 @@ impl Store {
     }
 
     pub(crate) fn name_of(&self, id: &str) -> Option<&str> {
-        self.names.get(id).map(String::as_str)
+        self.names
+            .get(id)
+            .map(String::as_str)
+            .or_else(|| self.directory.name_of(id))
     }
 
     /// Adds or replaces (by `accountActivityItemId`) statuses; ones without

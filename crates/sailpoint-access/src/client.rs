@@ -20,9 +20,12 @@ use crate::error::{Error, Result};
 use crate::jobs::bulk::{BulkSubmit, Plan};
 use crate::jobs::cancel_many::{CancelMany, CloseMany};
 use crate::jobs::pending::{self, Submission};
+use crate::jobs::preflight::Preflight;
+use crate::jobs::resolve::Resolver;
 use crate::jobs::wait::WaitUntilDone;
 use crate::ops::access_requests::AccessRequests;
 use crate::ops::config::{AccessRequestConfigs, AccessRequestConfigsV2};
+use crate::ops::lookups::Lookups;
 use crate::ops::statuses::StatusQuery;
 
 /// A client for the Access Requests API.
@@ -288,6 +291,22 @@ impl Client {
     /// ```
     pub fn statuses(&self) -> StatusQuery {
         StatusQuery::new(self.engine.clone())
+    }
+
+    /// The look-ups: identities, the catalogue, what an identity holds; see
+    /// [`Lookups`] (and [`Resolver`](crate::Resolver) to turn names into ids).
+    pub fn lookups(&self) -> Lookups {
+        Lookups::new(self.engine.clone())
+    }
+
+    /// Resolves names to ids in batches, with a cache; see [`Resolver`].
+    pub fn resolver(&self) -> Resolver {
+        Resolver::new(self.engine.clone())
+    }
+
+    /// What the identities of a plan already hold or await; see [`Preflight`].
+    pub fn preflight(&self) -> Preflight {
+        Preflight::new(self.engine.clone())
     }
 
     /// Polls the statuses of the given access requests until every item is in

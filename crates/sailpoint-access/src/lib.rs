@@ -33,6 +33,11 @@ pub use jobs::cancel_many::{
     CancelMany, ChangeKind, ChangeOutcome, ChangeReport, CloseMany, TouchedItem,
 };
 pub use jobs::pending::Submission;
+pub use jobs::preflight::{Evidence, Preflight, PreflightReport};
+pub use jobs::resolve::{
+    looks_like_id, Candidate, IdentityRef, ItemRef, Resolution, ResolveCache, ResolveReport,
+    Resolver,
+};
 pub use jobs::wait::WaitUntilDone;
 pub use ops::access_requests::{
     validate_access_request, validate_cancel, AccessRequests, BulkCancel, Cancel, Cancelled, Close,
@@ -42,6 +47,12 @@ pub use ops::access_requests::{
 pub use ops::config::{
     config_from_json_strict, merge_patch, AccessRequestConfigs, AccessRequestConfigsV2,
     ConfigDocument,
+};
+pub use ops::lookups::identity_entitlements::held_entitlement;
+pub use ops::lookups::{
+    AccessProfiles, Entitlements, Identities, IdentityEntitlements, Lookup, LookupFilter,
+    LookupKind, LookupPage, Lookups, PublicIdentities, RequestableObjects, RequestableStatus,
+    RequestableType, Roles, MAX_FILTER_LEN,
 };
 pub use ops::statuses::filter::{
     AccessRequestIdField, AccountActivityItemIdField, CreatedField, Filter,

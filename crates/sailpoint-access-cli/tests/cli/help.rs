@@ -53,6 +53,7 @@ fn help_documents_exit_codes_and_an_example_per_command() {
         &["config", "apply"],
         &["sandbox"],
         &["completions"],
+        &["resolve"],
     ] {
         let mut cmd = Command::new(BIN);
         cmd.args(sub)

@@ -7,6 +7,7 @@ mod harness;
 mod companion;
 mod config;
 mod help;
+mod names;
 mod output;
 mod parse_time;
 mod sandbox;

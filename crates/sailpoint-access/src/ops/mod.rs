@@ -3,4 +3,5 @@
 
 pub(crate) mod access_requests;
 pub(crate) mod config;
+pub(crate) mod lookups;
 pub(crate) mod statuses;

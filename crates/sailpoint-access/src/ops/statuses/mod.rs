@@ -15,6 +15,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::filter::Filter;
 
+pub(crate) use pages::is_past_end;
 pub use pages::{Page, PaginationStream};
 
 /// Ids per `accessRequestId in (...)` query: keeps the query string short.

@@ -103,7 +103,7 @@ impl<T> std::fmt::Debug for PaginationStream<T> {
 }
 
 /// Whether `error` is the service's way of saying "past the last page".
-fn is_past_end(error: &Error) -> bool {
+pub(crate) fn is_past_end(error: &Error) -> bool {
     error.kind() == ErrorKind::ClientError
         && error
             .api_error()

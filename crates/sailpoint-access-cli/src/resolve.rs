@@ -1,0 +1,211 @@
+//! Names in plan files: rows that give an alias or email instead of the
+//! identity's id, or an item's name (with `source` for an entitlement)
+//! instead of its id, are resolved in batches by the library's resolver
+//! before planning. A row whose name is unknown, ambiguous or not
+//! requestable is refused by line with the candidates, and nothing is sent
+//! for it. `sail-access resolve` prints what each row resolves to.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sailpoint_access::{Client, Item};
+use sailpoint_access::{IdentityRef, ItemRef, Resolution, ResolveReport};
+use serde::Serialize;
+
+use crate::cli::ResolveArgs;
+use crate::error::{self, CliError, CliResult};
+use crate::output::{self, note};
+use crate::plan_file::{self, BadRow, CliRule, PlanFile};
+
+/// What one row named and the ids used for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedRow {
+    pub line: u64,
+    pub identity_as_written: String,
+    pub identity_id: Option<String>,
+    pub item_type: String,
+    pub item_as_written: String,
+    pub item_id: Option<String>,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+}
+
+/// The rows of a plan after resolving, and what it cost.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// By line, every row that named something.
+    pub rows: BTreeMap<u64, ResolvedRow>,
+    pub report: ResolveReport,
+}
+
+fn refusal(what: &str, resolution: &Resolution) -> Option<(CliRule, String, Vec<String>)> {
+    match resolution {
+        Resolution::Refused { rule, candidates } => Some((
+            CliRule::Resolve(*rule),
+            format!("{what}: {resolution}"),
+            candidates.iter().map(ToString::to_string).collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// Resolves the names of `file` in place: rows resolved get their ids,
+/// rows refused move to `file.bad` (with their line and candidates).
+pub async fn resolve_plan(
+    client: &Client,
+    file: &mut PlanFile,
+    public: bool,
+) -> Result<Resolved, CliError> {
+    let mut out = Resolved::default();
+    if file.names.is_empty() {
+        return Ok(out);
+    }
+    let identity_refs: Vec<IdentityRef> = file
+        .names
+        .values()
+        .filter_map(|n| n.identity.clone())
+        .collect();
+    let item_refs: Vec<ItemRef> = file.names.values().filter_map(|n| n.item.clone()).collect();
+    let mut resolver = client.resolver().public(public);
+    let people = resolver.identities(&identity_refs).await?;
+    let items = resolver.items(&item_refs).await?;
+    let people: HashMap<&IdentityRef, &Resolution> = identity_refs.iter().zip(&people).collect();
+    let items: HashMap<&ItemRef, &Resolution> = item_refs.iter().zip(&items).collect();
+    out.report = resolver.report().clone();
+
+    let rows = std::mem::take(&mut file.rows);
+    for (line, mut row) in rows {
+        let Some(names) = file.names.get(&line) else {
+            file.rows.push((line, row));
+            continue;
+        };
+        let mut resolved = ResolvedRow {
+            line,
+            identity_as_written: row.identity.clone(),
+            identity_id: Some(row.identity.clone()),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_as_written: row.item.id().to_owned(),
+            item_id: Some(row.item.id().to_owned()),
+            outcome: "resolved".to_owned(),
+            candidates: Vec::new(),
+        };
+        let mut refused = None;
+        if let Some(r) = &names.identity {
+            let resolution = people[r];
+            resolved.identity_id = resolution.id().map(str::to_owned);
+            refused = refusal(&r.to_string(), resolution);
+        }
+        if let Some(r) = &names.item {
+            let resolution = items[r];
+            resolved.item_id = resolution.id().map(str::to_owned);
+            refused = refused.or_else(|| refusal(&r.to_string(), resolution));
+        }
+        match refused {
+            Some((rule, message, candidates)) => {
+                resolved.outcome = rule.code().to_owned();
+                resolved.candidates = candidates;
+                file.bad.push(BadRow {
+                    line,
+                    rule,
+                    message,
+                    identity: resolved.identity_as_written.clone(),
+                    item_type: resolved.item_type.clone(),
+                    item_id: resolved.item_as_written.clone(),
+                });
+            }
+            None => {
+                if let Some(id) = &resolved.identity_id {
+                    row.identity = id.clone();
+                }
+                if let Some(id) = &resolved.item_id {
+                    let mut inner = row.item.into_inner();
+                    inner.id = id.clone();
+                    row.item = Item::from(inner);
+                }
+                file.rows.push((line, row));
+            }
+        }
+        out.rows.insert(line, resolved);
+    }
+    file.bad.sort_by_key(|b| b.line);
+    note!("resolved {} row(s) by name: {}", out.rows.len(), out.report);
+    Ok(out)
+}
+
+#[derive(Debug, Serialize)]
+struct ResolveDoc<'a> {
+    rows: &'a [ResolvedRow],
+    lookup_requests: usize,
+    lookup_lower_bound: usize,
+}
+
+/// `sail-access resolve`: what every row of a plan names, as ids.
+pub async fn run(client: &Client, args: ResolveArgs) -> CliResult {
+    let format = crate::submit::plan_format(&args.plan, args.format)?;
+    let mut file = plan_file::read(crate::submit::open_plan(&args.plan)?, format)
+        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    let parse_errors = file.bad.len();
+    let resolved = resolve_plan(client, &mut file, args.public_lookups).await?;
+    let mut rows: Vec<ResolvedRow> = resolved.rows.values().cloned().collect();
+    // Rows given by id are listed as they are.
+    for (line, row) in &file.rows {
+        if !resolved.rows.contains_key(line) {
+            rows.push(ResolvedRow {
+                line: *line,
+                identity_as_written: row.identity.clone(),
+                identity_id: Some(row.identity.clone()),
+                item_type: row.item.item_type().as_str().to_owned(),
+                item_as_written: row.item.id().to_owned(),
+                item_id: Some(row.item.id().to_owned()),
+                outcome: "given".to_owned(),
+                candidates: Vec::new(),
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.line);
+    for bad in file
+        .bad
+        .iter()
+        .filter(|b| !resolved.rows.contains_key(&b.line))
+    {
+        note!("line {}: refused ({}): {}", bad.line, bad.rule, bad.message);
+    }
+    let doc = ResolveDoc {
+        rows: &rows,
+        lookup_requests: resolved.report.total_requests(),
+        lookup_lower_bound: resolved.report.total_lower_bound(),
+    };
+    let report = output::Report {
+        doc: &doc,
+        rows: &rows,
+        header: &[
+            "LINE",
+            "IDENTITY",
+            "IDENTITY ID",
+            "TYPE",
+            "ITEM",
+            "ITEM ID",
+            "OUTCOME",
+            "CANDIDATES",
+        ],
+        cells: &|r: &ResolvedRow| {
+            vec![
+                r.line.to_string(),
+                r.identity_as_written.clone(),
+                r.identity_id.clone().unwrap_or_default(),
+                r.item_type.clone(),
+                r.item_as_written.clone(),
+                r.item_id.clone().unwrap_or_default(),
+                r.outcome.clone(),
+                r.candidates.join("; "),
+            ]
+        },
+    };
+    report.print(args.output.format())?;
+    let refused = rows.iter().any(|r| r.outcome.starts_with("resolve."));
+    Ok(if refused || parse_errors > 0 {
+        error::PARTIAL
+    } else {
+        error::OK
+    })
+}
