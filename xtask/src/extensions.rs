@@ -502,3 +502,54 @@ mod tests {
         ));
     }
 }
+
+/// The key of the fixed headers extension.
+pub const FIXED_HEADERS: &str = "x-fixed-headers";
+
+/// The headers an operation must always carry with a fixed value
+/// (`x-fixed-headers`, a mapping of header name to string value), such as
+/// the `X-SailPoint-Experimental: true` the vendor requires on experimental
+/// operations; and what is refused. The generated client sends them on
+/// every call, so no caller can forget one.
+pub fn fixed_headers(operation: &SpecOperation<'_>) -> (Vec<(String, String)>, Vec<Refusal>) {
+    let Some(value) = operation.op.get(FIXED_HEADERS) else {
+        return (Vec::new(), Vec::new());
+    };
+    let at = |key: &str| {
+        pointer(&[
+            "paths",
+            operation.path,
+            operation.method,
+            FIXED_HEADERS,
+            key,
+        ])
+    };
+    let Some(headers) = value.as_object().filter(|m| !m.is_empty()) else {
+        let message = format!(
+            "is {}, expected a non-empty mapping of header name to string value",
+            compact(value)
+        );
+        return (Vec::new(), vec![(at(""), message)]);
+    };
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    for (name, value) in headers {
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        match value.as_str() {
+            Some(text) if valid_name && !text.is_empty() && text.is_ascii() => {
+                out.push((name.clone(), text.to_owned()));
+            }
+            _ => refused.push((
+                at(name),
+                format!(
+                    "is {}, expected a header name (letters, digits, `-`) with a non-empty ASCII string value",
+                    compact(value)
+                ),
+            )),
+        }
+    }
+    (out, refused)
+}

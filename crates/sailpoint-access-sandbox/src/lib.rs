@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod app;
+mod approvals;
 #[cfg(feature = "cli")]
 mod args;
 mod auth;

@@ -80,11 +80,29 @@ impl Operation {
         let path = path.strip_suffix('/').unwrap_or(path);
         Operation::ALL
             .into_iter()
-            .find(|op| op.method() == method && op.path() == path)
+            .find(|op| op.method() == method && template_matches(op.path(), path))
     }
 
     const fn bit(self) -> u32 {
         1 << self as u32
+    }
+}
+
+/// Whether `path` fits `template`, where a `{name}` segment stands for any
+/// one non-empty segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if t.starts_with('{') && t.ends_with('}') => {
+                if p.is_empty() {
+                    return false;
+                }
+            }
+            (Some(t), Some(p)) if t == p => {}
+            _ => return false,
+        }
     }
 }
 
