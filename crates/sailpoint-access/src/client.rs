@@ -254,6 +254,13 @@ impl Client {
         StatusQuery::new(self.engine.clone())
     }
 
+    /// Approvals (pending, completed, approve, reject, forward, bulk
+    /// approve, summary, approvers) and the administrators' operations;
+    /// see [`Approvals`](crate::Approvals).
+    pub fn approvals(&self) -> crate::Approvals {
+        crate::Approvals::new(self.engine.clone())
+    }
+
     /// Polls the statuses of the given access requests until every item is in
     /// a terminal state; see [`WaitUntilDone`].
     ///

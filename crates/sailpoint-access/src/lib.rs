@@ -58,3 +58,8 @@ pub mod settings {
         ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_RATE_LIMIT,
     };
 }
+pub use ops::approvals::{
+    AccountsSelectionQuery, AdministratorsStatuses, Approvals, Approve, ApproversQuery,
+    BulkApprove, CompletedApprovals, Forward, PendingApprovals, Reject, RevocableObjectQuery,
+    SummaryQuery, MAX_BULK_APPROVE_IDS, MAX_FORWARD_TEXT,
+};
