@@ -58,6 +58,10 @@ pub mod settings {
         ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_RATE_LIMIT,
     };
 }
+pub use jobs::approvals::{
+    access_request_ids_of_journal, ApprovalOutcome, ApprovalReport, ApprovalResult, ApprovalsOf,
+    ApproveMany, Decision,
+};
 pub use ops::approvals::{
     AccountsSelectionQuery, AdministratorsStatuses, Approvals, Approve, ApproversQuery,
     BulkApprove, CompletedApprovals, Forward, PendingApprovals, Reject, RevocableObjectQuery,

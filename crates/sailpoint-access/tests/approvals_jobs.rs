@@ -1,0 +1,301 @@
+//! Approving what a bulk run created: its approvals are found from its
+//! journal, approved in bulk and re-read, and every approval gets its own
+//! outcome; unknown and already-approved ids are reported as such, never
+//! as approved. Against the sandbox (the approval engine) and, for the
+//! service's refusal of bulk approve, a mock.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use httpmock::Method::{GET, POST};
+use httpmock::MockServer;
+use sailpoint_access::bulk::{plan, BulkRow, JsonlJournal, PlanLimits, RowOutcome};
+use sailpoint_access::types::{AccessItemType, AccessRequestType, ManualWorkItemState};
+use sailpoint_access::{access_request_ids_of_journal, ApprovalResult, Client, Rule};
+use sailpoint_access_sandbox::{Operation, Sandbox};
+use serde_json::json;
+
+/// Submits one role for each of `n` identities through a journaled bulk
+/// run; returns the journal's path.
+async fn submit_run(client: &Client, n: usize, name: &str) -> std::path::PathBuf {
+    let rows: Vec<BulkRow> = (0..n)
+        .map(|i| BulkRow::new(format!("{name}-{i}"), AccessItemType::Role, "role-1"))
+        .collect();
+    let journal = std::env::temp_dir().join(format!("{name}-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&journal);
+    let report = client
+        .bulk_submit(plan(
+            AccessRequestType::GrantAccess,
+            rows,
+            PlanLimits::default(),
+        ))
+        .journal(JsonlJournal::open(&journal).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.count(RowOutcome::Submitted), n);
+    journal
+}
+
+#[tokio::test]
+async fn a_runs_approvals_are_found_from_its_journal_approved_in_bulk_and_verified() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, fast_retry());
+    let journal = submit_run(&client, 60, "approve-run").await;
+    let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&journal);
+    assert_eq!(requests.len(), 60, "one access request per identity");
+
+    // One approval decided before the job; one id no approval has.
+    let by_request = client.approvals_of(requests.clone()).send().await.unwrap();
+    assert_eq!(by_request.len(), 60);
+    let decided_before = by_request[&requests[0]][0].id.clone().unwrap();
+    client
+        .approvals()
+        .approve(decided_before.as_str())
+        .send()
+        .await
+        .unwrap();
+    sandbox.reset_counters();
+
+    let report = client
+        .approve_many("approved for the project")
+        .access_request_ids(requests.clone())
+        .approval_ids([decided_before.as_str(), "no-such-approval"])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(report.outcomes.len(), 61);
+    assert_eq!(report.count(&ApprovalResult::Decided), 59);
+    let of = |id: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.approval_id == id)
+            .unwrap()
+            .result
+            .clone()
+    };
+    assert_eq!(
+        of(&decided_before),
+        ApprovalResult::NoLongerPending {
+            state: "APPROVED".into()
+        }
+    );
+    assert_eq!(of("no-such-approval"), ApprovalResult::NotFound);
+    // 59 pending approvals: two bulk calls of at most 50, no single call.
+    assert_eq!(report.bulk_calls, 2);
+    assert_eq!(report.single_calls, 0);
+    assert!(!report.fell_back_to_single);
+    assert_eq!(
+        sandbox.requests_received(Operation::BulkApproveApprovals),
+        2
+    );
+    assert_eq!(sandbox.requests_received(Operation::ApproveApproval), 0);
+    // Every request's item has left the approval step.
+    let statuses = sandbox.statuses();
+    assert_eq!(statuses.len(), 60);
+    for status in &statuses {
+        assert_eq!(
+            status.approval_details[0].status,
+            Some(ManualWorkItemState::Approved),
+            "{:?}",
+            status.access_request_id
+        );
+    }
+    // Each decided outcome names its request.
+    assert!(report
+        .outcomes
+        .iter()
+        .filter(|o| o.result == ApprovalResult::Decided)
+        .all(|o| o
+            .access_request_id
+            .as_ref()
+            .is_some_and(|r| requests.contains(r))));
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_what_would_be_approved_and_decides_nothing() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, fast_retry());
+    let journal = submit_run(&client, 3, "dry-run").await;
+    let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&journal);
+    let report = client
+        .approve_many("ok")
+        .access_request_ids(requests)
+        .approval_ids(["unknown"])
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.count(&ApprovalResult::WouldDecide), 3);
+    assert_eq!(report.count(&ApprovalResult::NotFound), 1);
+    assert_eq!((report.bulk_calls, report.single_calls), (0, 0));
+    assert_eq!(
+        sandbox.requests_received(Operation::BulkApproveApprovals),
+        0
+    );
+    assert!(sandbox
+        .statuses()
+        .iter()
+        .all(|s| s.approval_details[0].status == Some(ManualWorkItemState::Pending)));
+}
+
+#[tokio::test]
+async fn reject_many_and_forward_many_decide_one_by_one_and_verify() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, fast_retry());
+    let journal = submit_run(&client, 4, "reject-forward").await;
+    let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&journal);
+    let rejected = client
+        .reject_many("not this quarter")
+        .access_request_ids(requests[..2].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.count(&ApprovalResult::Decided), 2);
+    assert_eq!(rejected.single_calls, 2);
+    let forwarded = client
+        .forward_many("2c9180867624cbd7017642d8c8c81f67", "please decide")
+        .access_request_ids(requests[2..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.count(&ApprovalResult::Decided), 2);
+    // Now owned by the caller: `me` sees them.
+    let mine = client
+        .approvals()
+        .pending()
+        .owner("me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 2);
+    // Rejecting what is already rejected is reported, not counted.
+    let again = client
+        .reject_many("again")
+        .access_request_ids(requests[..2].to_vec())
+        .approval_ids(
+            rejected
+                .outcomes
+                .iter()
+                .map(|o| o.approval_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.count(&ApprovalResult::NoLongerPending {
+            state: "REJECTED".into()
+        }),
+        2
+    );
+    assert_eq!(again.single_calls, 0);
+}
+
+#[tokio::test]
+async fn comments_are_required_before_anything_is_sent() {
+    let server = MockServer::start_async().await;
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    });
+    let client = client(&server);
+    let cases = [
+        (
+            client.approve_many(" ").approval_ids(["a"]).send().await,
+            Rule::BulkApproveComment,
+        ),
+        (
+            client.reject_many("").approval_ids(["a"]).send().await,
+            Rule::ApprovalRejectComment,
+        ),
+        (
+            client
+                .forward_many(" ", "c")
+                .approval_ids(["a"])
+                .send()
+                .await,
+            Rule::ApprovalForwardOwner,
+        ),
+        (
+            client
+                .forward_many("o", "")
+                .approval_ids(["a"])
+                .send()
+                .await,
+            Rule::ApprovalForwardComment,
+        ),
+        (
+            client.approve_many("ok").approval_ids([" "]).send().await,
+            Rule::ApprovalId,
+        ),
+    ];
+    for (result, rule) in cases {
+        assert_eq!(result.unwrap_err().validation().map(|v| v.rule), Some(rule));
+    }
+    any.assert_calls(0);
+}
+
+/// The caller may not approve in bulk (403): the job goes on with single
+/// approvals, decided from that answer.
+#[tokio::test]
+async fn a_403_on_bulk_approve_falls_back_to_single_approvals() {
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 3600);
+    let pending = server.mock(|when, then| {
+        when.method(GET)
+            .path("/access-request-approvals/v1/pending");
+        then.status(200).json_body(json!([
+            {"id": "a1", "accessRequestId": "r1"},
+            {"id": "a2", "accessRequestId": "r2"}
+        ]));
+    });
+    let bulk = server.mock(|when, then| {
+        when.method(POST)
+            .path("/access-request-approvals/v1/bulk-approve")
+            .json_body(json!({"approvalIds": ["a1", "a2"], "comment": "ok"}));
+        then.status(403).json_body(json!({
+            "detailCode": "403 Forbidden",
+            "messages": [{"locale": "en-US", "text": "not an administrator"}]
+        }));
+    });
+    let singles: Vec<_> = ["a1", "a2"]
+        .iter()
+        .map(|id| {
+            server.mock(|when, then| {
+                when.method(POST)
+                    .path(format!("/access-request-approvals/v1/{id}/approve"))
+                    .json_body(json!({"comment": "ok"}));
+                then.status(202).json_body(json!({}));
+            })
+        })
+        .collect();
+    let report = client(&server)
+        .approve_many("ok")
+        .approval_ids(["a1", "a2"])
+        .owner("me")
+        .verify(1, Duration::ZERO)
+        .send()
+        .await
+        .unwrap();
+    bulk.assert_calls(1);
+    for single in &singles {
+        single.assert_calls(1);
+    }
+    assert!(report.fell_back_to_single);
+    assert_eq!((report.bulk_calls, report.single_calls), (1, 2));
+    // The mock still lists both as pending: reported refused, not approved.
+    assert_eq!(report.count(&ApprovalResult::Decided), 0);
+    assert!(report
+        .outcomes
+        .iter()
+        .all(|o| matches!(&o.result, ApprovalResult::Refused { reason } if reason.contains("still pending"))));
+    assert!(pending.calls() >= 2);
+}
