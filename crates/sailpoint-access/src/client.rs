@@ -274,6 +274,21 @@ impl Client {
         )
     }
 
+    /// Why access requests are where they are: per item its phases, the
+    /// approvers it waits on, its errors, whether it can be cancelled and
+    /// what would move it; see [`Explain`](crate::Explain).
+    pub fn explain<I, S>(&self, access_request_ids: I) -> crate::Explain
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        crate::Explain::new(
+            self.statuses(),
+            self.approvals(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
     /// A job that approves many approvals (bulk approve in calls of at most
     /// 50 while allowed, single paced calls after a 403), then re-reads and
     /// reports each: decided, no longer pending, not found or refused; see

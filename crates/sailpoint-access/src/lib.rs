@@ -60,7 +60,7 @@ pub mod settings {
 }
 pub use jobs::approvals::{
     access_request_ids_of_journal, ApprovalOutcome, ApprovalReport, ApprovalResult, ApprovalsOf,
-    ApproveMany, Decision,
+    ApproveMany, Decision, Explain, Explanation, ItemExplanation, NextAction, WaitingOn,
 };
 pub use ops::approvals::{
     AccountsSelectionQuery, AdministratorsStatuses, Approvals, Approve, ApproversQuery,

@@ -299,3 +299,65 @@ async fn a_403_on_bulk_approve_falls_back_to_single_approvals() {
         .all(|o| matches!(&o.result, ApprovalResult::Refused { reason } if reason.contains("still pending"))));
     assert!(pending.calls() >= 2);
 }
+
+/// Explaining requests at every stage: waiting on an approver, approved and
+/// provisioning, failed, finished, and an unknown id, from two calls.
+#[tokio::test]
+async fn explain_says_what_each_request_waits_on_and_what_would_move_it() {
+    use sailpoint_access::NextAction;
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let client = sandbox_client(&sandbox, fast_retry());
+    let journal = submit_run(&client, 3, "explain").await;
+    let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&journal);
+    // The second approved (provisioning), the third approved and failed.
+    let by_request = client.approvals_of(requests.clone()).send().await.unwrap();
+    for r in &requests[1..] {
+        let id = by_request[r][0].id.clone().unwrap();
+        client.approvals().approve(id).send().await.unwrap();
+    }
+    let failed = sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.access_request_id.as_deref() == Some(requests[2].as_str()))
+        .unwrap();
+    sandbox
+        .fail(failed.account_activity_item_id.as_deref().unwrap())
+        .unwrap();
+    sandbox.reset_counters();
+    let mut ids = requests.clone();
+    ids.push("no-such-request".into());
+    let explained = client.explain(ids).send().await.unwrap();
+    assert_eq!(explained.len(), 4);
+    let waiting = &explained[0];
+    assert_eq!(
+        waiting.next,
+        NextAction::Approve {
+            approval_ids: vec![by_request[&requests[0]][0].id.clone().unwrap()]
+        }
+    );
+    let item = &waiting.items[0];
+    assert_eq!(
+        item.waiting_on[0].owner_id.as_deref(),
+        Some(sailpoint_access_sandbox::APPROVER_IDENTITY_ID)
+    );
+    assert!(item.cancelable);
+    assert_eq!(
+        item.phases[0],
+        ("APPROVAL_PHASE".into(), "EXECUTING".into())
+    );
+    assert_eq!(explained[1].next, NextAction::Wait);
+    assert!(!explained[1].items[0].cancelable);
+    assert_eq!(explained[2].next, NextAction::Nothing, "failed is final");
+    assert!(!explained[2].items[0].errors.is_empty());
+    assert_eq!(explained[3].next, NextAction::Unknown);
+    assert!(explained[3].items.is_empty());
+    // The statuses and the pending approvals: one call each.
+    assert_eq!(
+        sandbox.requests_received(Operation::ListPendingApprovals),
+        1
+    );
+    let status_calls = sandbox.requests_received(Operation::ListAccessRequestStatus)
+        + sandbox.requests_received(Operation::ListAccessRequestStatusV1);
+    assert!(status_calls <= 2, "{status_calls}");
+}

@@ -3,9 +3,11 @@
 //! (`approve_many`).
 
 pub(crate) mod approve_many;
+pub(crate) mod explain;
 pub(crate) mod map;
 
 pub use approve_many::{ApprovalOutcome, ApprovalReport, ApprovalResult, ApproveMany, Decision};
+pub use explain::{Explain, Explanation, ItemExplanation, NextAction, WaitingOn};
 pub use map::{access_request_ids_of_journal, ApprovalsOf};
 
 /// Ids per `... in (...)` filter: keeps the query string short, as the
