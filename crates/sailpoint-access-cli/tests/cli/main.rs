@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod approvals;
 mod config;
 mod help;
 mod output;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use sailpoint_access_api::types::{CompletedApproval, CompletedApprovalState, PendingApproval};
 use sailpoint_access_api::Rule;
+use serde::Serialize;
 
 use super::{in_filter, IDS_PER_FILTER};
 use crate::error::{Error, Result, ValidationError};
@@ -32,7 +33,8 @@ pub enum Decision {
 }
 
 /// What became of one approval.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ApprovalResult {
     /// Decided as asked, and the re-read confirms it.
@@ -57,7 +59,7 @@ pub enum ApprovalResult {
 }
 
 /// One approval and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ApprovalOutcome {
     /// The approval.
     pub approval_id: String,
@@ -69,7 +71,7 @@ pub struct ApprovalOutcome {
 
 /// The report of [`ApproveMany`]: one outcome per approval, in the order
 /// given, and the calls used.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ApprovalReport {
     /// One per distinct approval id.
     pub outcomes: Vec<ApprovalOutcome>,
@@ -82,6 +84,29 @@ pub struct ApprovalReport {
     /// Whether the service refused bulk approve (403) and the job went on
     /// with single approvals.
     pub fell_back_to_single: bool,
+}
+
+impl ApprovalResult {
+    /// A short name for tables: `decided`, `would_decide`,
+    /// `no_longer_pending`, `not_found`, `refused`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ApprovalResult::Decided => "decided",
+            ApprovalResult::WouldDecide => "would_decide",
+            ApprovalResult::NoLongerPending { .. } => "no_longer_pending",
+            ApprovalResult::NotFound => "not_found",
+            ApprovalResult::Refused { .. } => "refused",
+        }
+    }
+
+    /// The state or the reason, when there is one.
+    pub fn detail(&self) -> &str {
+        match self {
+            ApprovalResult::NoLongerPending { state } => state,
+            ApprovalResult::Refused { reason } => reason,
+            _ => "",
+        }
+    }
 }
 
 impl ApprovalReport {

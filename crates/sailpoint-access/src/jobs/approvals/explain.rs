@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use sailpoint_access_api::types::{PendingApproval, RequestedItemState, RequestedItemStatus};
 use sailpoint_access_api::Rule;
+use serde::Serialize;
 
 use super::map::ApprovalsOf;
 use crate::error::{Result, ValidationError};
@@ -15,7 +16,8 @@ use crate::ops::approvals::Approvals;
 use crate::ops::statuses::StatusQuery;
 
 /// What would move a request on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NextAction {
     /// It waits for these approvals: approve (or forward) them.
@@ -38,7 +40,7 @@ pub enum NextAction {
 }
 
 /// One approval an item waits on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WaitingOn {
     /// The approval.
     pub approval_id: String,
@@ -49,7 +51,7 @@ pub struct WaitingOn {
 }
 
 /// One item of a request, explained.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ItemExplanation {
     /// The item's name.
     pub name: Option<String>,
@@ -70,7 +72,7 @@ pub struct ItemExplanation {
 }
 
 /// One access request, explained.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Explanation {
     /// The access request.
     pub access_request_id: String,
@@ -88,6 +90,24 @@ pub struct Explain {
     statuses: StatusQuery,
     approvals: Approvals,
     ids: Vec<String>,
+}
+
+impl NextAction {
+    /// A sentence for people: what to do.
+    pub fn describe(&self) -> String {
+        match self {
+            NextAction::Approve { approval_ids } => {
+                format!("approve (or forward) {}", approval_ids.join(", "))
+            }
+            NextAction::Wait => "wait: approved, provisioning".to_owned(),
+            NextAction::Close => "close it: provisioning reported errors".to_owned(),
+            NextAction::CancelOrClose => {
+                "cancel it if it can be, else close it: it waits on nothing listed".to_owned()
+            }
+            NextAction::Nothing => "nothing: finished".to_owned(),
+            NextAction::Unknown => "none: no such request".to_owned(),
+        }
+    }
 }
 
 impl Explain {
