@@ -186,7 +186,10 @@ mod tests {
             .collect();
         assert_eq!(
             experimental,
-            ["listAdministratorsAccessRequestStatus", "loadAccountsSelection"]
+            [
+                "listAdministratorsAccessRequestStatus",
+                "loadAccountsSelection"
+            ]
         );
         assert_eq!(
             operations::LOAD_ACCOUNTS_SELECTION.fixed_headers,

@@ -29,11 +29,11 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{limits, operations, Family, Rule};
 
+use crate::auth::Caller;
 use crate::error::{json_response, ApiError};
 use crate::handlers::{list_as, read_json, respond, Body};
 use crate::shared::Shared;
 use crate::state::{identity, Decision, DecisionError};
-use crate::tenant::CALLER_IDENTITY_ID;
 
 /// The header the vendor requires on its experimental operations.
 const EXPERIMENTAL: &str = "X-SailPoint-Experimental";
@@ -50,6 +50,40 @@ fn require_experimental(headers: &HeaderMap) -> Result<(), ApiError> {
         Err(ApiError::bad_request(format!(
             "This API is experimental: send the header {EXPERIMENTAL}: true to use it."
         )))
+    }
+}
+
+/// Who the request's token acts as.
+fn caller(shared: &Shared, headers: &HeaderMap) -> Caller {
+    shared.tokens().caller(headers)
+}
+
+/// An org administrator's right, refused to anyone else with 403.
+fn require_admin(caller: Caller, what: &str) -> Result<(), ApiError> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "{what} needs ORG_ADMIN (or the access request administration right)."
+        )))
+    }
+}
+
+/// The owner a list is about: an administrator may name anyone or no one
+/// (the whole tenant); anyone else only themselves, which is also the
+/// default.
+fn owner_for(caller: Caller, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    // `me` is the token's identity.
+    let asked = asked.map(|id| if id == "me" { caller.id.to_owned() } else { id });
+    if caller.admin {
+        return Ok(asked);
+    }
+    match asked {
+        None => Ok(Some(caller.id.to_owned())),
+        Some(id) if id == caller.id => Ok(Some(id)),
+        Some(id) => Err(ApiError::forbidden(format!(
+            "Only an org administrator may read the approvals of '{id}'."
+        ))),
     }
 }
 
@@ -117,7 +151,7 @@ fn parse_query(
     };
     for (name, value) in pairs {
         match name.as_str() {
-            "owner-id" => query.owner = Some(owner_id(&value)),
+            "owner-id" => query.owner = Some(value.trim().to_owned()),
             "limit" => query.limit = crate::validate::parse_limit(&value)?,
             "offset" => query.offset = crate::validate::parse_offset(&value)?,
             "count" => query.count = value == "true",
@@ -144,14 +178,6 @@ fn parse_query(
         }
     }
     Ok(query)
-}
-
-fn owner_id(value: &str) -> String {
-    if value.trim() == "me" {
-        CALLER_IDENTITY_ID.to_owned()
-    } else {
-        value.trim().to_owned()
-    }
 }
 
 /// Parses `a eq "x" and b in ("y","z")`: the sandbox serves `eq` and `in`
@@ -383,9 +409,14 @@ fn page<T: serde::Serialize>(mut items: Vec<T>, query: &ApprovalQuery) -> Respon
     response
 }
 
-pub(crate) async fn list_pending(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn list_pending(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     respond((|| {
-        let query = parse_query(uri.query(), &operations::LIST_PENDING_APPROVALS)?;
+        let mut query = parse_query(uri.query(), &operations::LIST_PENDING_APPROVALS)?;
+        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
         let store = shared.store();
         let items: Vec<PendingApproval> = steps(store.all(), is_pending)
             .filter(|seen| crate::state::is_open(seen.status) && seen.admitted(&query))
@@ -395,9 +426,14 @@ pub(crate) async fn list_pending(State(shared): State<Arc<Shared>>, uri: Uri) ->
     })())
 }
 
-pub(crate) async fn list_completed(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn list_completed(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     respond((|| {
-        let query = parse_query(uri.query(), &operations::LIST_COMPLETED_APPROVALS)?;
+        let mut query = parse_query(uri.query(), &operations::LIST_COMPLETED_APPROVALS)?;
+        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
         let store = shared.store();
         let items: Vec<CompletedApproval> = steps(store.all(), is_completed)
             .filter(|seen| seen.admitted(&query))
@@ -408,14 +444,24 @@ pub(crate) async fn list_completed(State(shared): State<Arc<Shared>>, uri: Uri) 
 }
 
 /// Applies one decision, answering as the service does.
-fn decide(shared: &Shared, approval_id: &str, decision: &Decision) -> Result<Response, ApiError> {
-    match shared.store_mut().decide(approval_id, decision) {
+fn decide(
+    shared: &Shared,
+    headers: &HeaderMap,
+    approval_id: &str,
+    decision: &Decision,
+) -> Result<Response, ApiError> {
+    let who = caller(shared, headers);
+    let owner_only = (!who.admin).then_some(who.id);
+    match shared.store_mut().decide(approval_id, decision, owner_only) {
         Ok(()) => Ok(json_response(StatusCode::ACCEPTED, &serde_json::json!({}))),
         Err(DecisionError::NotFound) => Err(ApiError::not_found(format!(
             "No approval has the id '{approval_id}'."
         ))),
         Err(DecisionError::NotPending(state)) => Err(ApiError::bad_request(format!(
             "The approval '{approval_id}' is not pending: {state}."
+        ))),
+        Err(DecisionError::NotOwner) => Err(ApiError::forbidden(format!(
+            "Only the owner of '{approval_id}' or an org administrator may decide it."
         ))),
     }
 }
@@ -435,7 +481,7 @@ pub(crate) async fn approve(
         if !empty {
             let _: ApprovalComment = read_json(&headers, body)?;
         }
-        decide(&shared, &id, &Decision::Approve)
+        decide(&shared, &headers, &id, &Decision::Approve)
     })())
 }
 
@@ -458,7 +504,7 @@ pub(crate) async fn reject(
                 "A comment is required to reject an approval.",
             ));
         }
-        decide(&shared, &id, &Decision::Reject)
+        decide(&shared, &headers, &id, &Decision::Reject)
     })())
 }
 
@@ -504,7 +550,7 @@ pub(crate) async fn forward(
             .unwrap_or(&forward.new_owner_id)
             .to_owned();
         let owner = identity(&forward.new_owner_id, &name);
-        decide(&shared, &id, &Decision::Forward(owner))
+        decide(&shared, &headers, &id, &Decision::Forward(owner))
     })())
 }
 
@@ -514,6 +560,7 @@ pub(crate) async fn bulk_approve(
     body: Body,
 ) -> Response {
     respond((|| {
+        require_admin(caller(&shared, &headers), "Bulk approve")?;
         let request: BulkApproveApprovals = read_json(&headers, body)?;
         let max = limits::BULK_APPROVE_APPROVALS_APPROVAL_IDS_MAX_ITEMS;
         let n = request.approval_ids.len();
@@ -533,13 +580,17 @@ pub(crate) async fn bulk_approve(
         for id in &request.approval_ids {
             // Unknown or already decided ids are skipped: the answer is 202
             // whatever happened, as on a tenant.
-            let _ = store.decide(id, &Decision::Approve);
+            let _ = store.decide(id, &Decision::Approve, None);
         }
         Ok(json_response(StatusCode::ACCEPTED, &serde_json::json!({})))
     })())
 }
 
-pub(crate) async fn summary(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn summary(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     respond((|| {
         let pairs: HashMap<String, String> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
             .map_err(|e| ApiError::bad_request(format!("Invalid query string: {e}")))?;
@@ -562,7 +613,10 @@ pub(crate) async fn summary(State(shared): State<Arc<Shared>>, uri: Uri) -> Resp
             ),
             None => None,
         };
-        let owner = pairs.get("owner-id").map(|v| owner_id(v));
+        let owner = owner_for(
+            caller(&shared, &headers),
+            pairs.get("owner-id").map(|v| v.trim().to_owned()),
+        )?;
         let store = shared.store();
         let (mut pending, mut approved, mut rejected) = (0, 0, 0);
         for seen in steps(store.all(), |_| true) {
@@ -591,8 +645,16 @@ pub(crate) async fn summary(State(shared): State<Arc<Shared>>, uri: Uri) -> Resp
     })())
 }
 
-pub(crate) async fn approvers(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+pub(crate) async fn approvers(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     respond((|| {
+        require_admin(
+            caller(&shared, &headers),
+            "Listing the approvers of a request",
+        )?;
         let request_id = path_segment(&uri, 2)?;
         let query = parse_query(uri.query(), &operations::LIST_ACCESS_REQUEST_APPROVERS)?;
         let store = shared.store();
@@ -630,7 +692,9 @@ pub(crate) async fn administrators_list(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = require_experimental(&headers) {
+    if let Err(refused) = require_experimental(&headers)
+        .and_then(|()| require_admin(caller(&shared, &headers), "The administrators' status list"))
+    {
         return respond(Err(refused));
     }
     list_as(

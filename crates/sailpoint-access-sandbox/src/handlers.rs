@@ -54,7 +54,14 @@ pub(crate) async fn token(
         let body = body.map_err(|e| {
             ApiError::bad_request(format!("The request body could not be read: {e}"))
         })?;
-        let issue = |lifetime| shared.tokens().issue(lifetime, Instant::now());
+        let issue = |lifetime, approver: bool| {
+            let mut tokens = shared.tokens();
+            let token = tokens.issue(lifetime, Instant::now());
+            if approver {
+                tokens.mark_approver(&token);
+            }
+            token
+        };
         token_endpoint(&shared.settings(), issue, uri.query(), &headers, &body)
     })())
 }

@@ -1014,6 +1014,8 @@ pub(crate) enum DecisionError {
     NotFound,
     /// The approval is no longer pending; its state, for the message.
     NotPending(String),
+    /// The caller neither owns the approval nor is an org administrator.
+    NotOwner,
 }
 
 /// A decision on one approval.
@@ -1042,6 +1044,7 @@ impl Store {
         &mut self,
         approval_id: &str,
         decision: &Decision,
+        owner_only: Option<&str>,
     ) -> Result<(), DecisionError> {
         let index = self
             .records
@@ -1049,6 +1052,14 @@ impl Store {
             .position(|s| step_of(s, approval_id).is_some())
             .ok_or(DecisionError::NotFound)?;
         let status = &mut self.records[index];
+        if let Some(caller) = owner_only {
+            let owner = step_of(status, approval_id)
+                .and_then(|a| a.current_owner.as_ref())
+                .and_then(|o| o.id.as_deref());
+            if owner != Some(caller) {
+                return Err(DecisionError::NotOwner);
+            }
+        }
         let step_pending = step_of(status, approval_id)
             .is_some_and(|a| a.status == Some(ManualWorkItemState::Pending));
         if !step_pending || !pending_approval(status) {

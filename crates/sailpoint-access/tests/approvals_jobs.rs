@@ -361,3 +361,44 @@ async fn explain_says_what_each_request_waits_on_and_what_would_move_it() {
         + sandbox.requests_received(Operation::ListAccessRequestStatusV1);
     assert!(status_calls <= 2, "{status_calls}");
 }
+
+/// The sandbox's ordinary approver may not approve in bulk: the job learns
+/// it from the 403 and approves its own approvals one by one.
+#[tokio::test]
+async fn an_ordinary_approver_is_refused_bulk_and_approves_one_by_one_on_the_sandbox() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let admin = sandbox_client(&sandbox, fast_retry());
+    let journal = submit_run(&admin, 5, "approver").await;
+    let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&journal);
+    let approver = sandbox
+        .approver_client_builder()
+        .rate_limit(None)
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    // Its own approvals only: naming someone else is refused.
+    let refused = approver
+        .approvals()
+        .pending()
+        .owner(sandbox.caller_identity_id())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+    let report = approver
+        .approve_many("fine by me")
+        .access_request_ids(requests)
+        .owner("me")
+        .send()
+        .await
+        .unwrap();
+    assert!(report.fell_back_to_single);
+    assert_eq!((report.bulk_calls, report.single_calls), (1, 5));
+    assert_eq!(report.count(&ApprovalResult::Decided), 5);
+    assert_eq!(sandbox.requests_received(Operation::ApproveApproval), 5);
+    assert!(sandbox
+        .statuses()
+        .iter()
+        .all(|s| s.approval_details[0].status == Some(ManualWorkItemState::Approved)));
+}

@@ -250,3 +250,91 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
         .unwrap();
     assert_eq!(with["identities"][0]["id"], json!("i1"));
 }
+
+#[tokio::test]
+async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
+    let setup = setup(Sandbox::builder()).await;
+    let approvals = submitted(&setup, &["i1", "i2"]).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sailpoint_access_sandbox::APPROVER_CLIENT_ID),
+        (
+            "client_secret",
+            sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
+        ),
+    ];
+    let answer: serde_json::Value = setup
+        .http
+        .post(setup.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let as_approver = |r: reqwest::RequestBuilder| r.bearer_auth(&token);
+    // `me` and no owner are the approver's own approvals.
+    for query in ["", "?owner-id=me"] {
+        let mine: Vec<PendingApproval> =
+            as_approver(setup.http.get(setup.url(&format!("{BASE}/pending{query}"))))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert_eq!(mine.len(), 2, "{query}");
+    }
+    let others = as_approver(
+        setup
+            .http
+            .get(setup.url(&format!("{BASE}/pending?owner-id=someone"))),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(others.status(), 403);
+    let bulk = as_approver(setup.http.post(setup.url(&format!("{BASE}/bulk-approve"))))
+        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bulk.status(), 403);
+    let approvers = as_approver(setup.http.get(setup.url(&format!(
+        "{BASE}/{}/approvers",
+        approvals[0].access_request_id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(approvers.status(), 403);
+    let own = as_approver(setup.http.post(setup.url(&format!(
+        "{BASE}/{}/approve",
+        approvals[0].id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(own.status(), 202);
+    // Forwarded away, it is no longer theirs to decide.
+    let away = setup
+        .post(&format!(
+            "{BASE}/{}/forward",
+            approvals[1].id.as_deref().unwrap()
+        ))
+        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(away.status(), 202);
+    let not_theirs = as_approver(setup.http.post(setup.url(&format!(
+        "{BASE}/{}/approve",
+        approvals[1].id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(not_theirs.status(), 403);
+}

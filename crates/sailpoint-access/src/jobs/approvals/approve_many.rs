@@ -232,6 +232,8 @@ impl ApproveMany {
                 targets.push(id.clone());
             }
         }
+        // What the mapping finds is pending already: not read again.
+        let mut before: HashMap<String, PendingApproval> = HashMap::new();
         if !self.access_request_ids.is_empty() {
             let mut ids = self.access_request_ids.clone();
             ids.sort();
@@ -248,12 +250,18 @@ impl ApproveMany {
                         request_of.insert(id.clone(), request.clone());
                     }
                     if seen.insert(id.clone()) {
-                        targets.push(id);
+                        targets.push(id.clone());
                     }
+                    before.insert(id, approval);
                 }
             }
         }
-        let before = self.pending_by_id(&targets, &mut report).await?;
+        let unread: Vec<String> = targets
+            .iter()
+            .filter(|id| !before.contains_key(*id))
+            .cloned()
+            .collect();
+        before.extend(self.pending_by_id(&unread, &mut report).await?);
         for (id, approval) in &before {
             if let Some(request) = &approval.access_request_id {
                 request_of.insert(id.clone(), request.clone());
