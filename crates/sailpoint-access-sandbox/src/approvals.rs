@@ -460,7 +460,7 @@ fn decide(
         Err(DecisionError::NotPending(state)) => Err(ApiError::bad_request(format!(
             "The approval '{approval_id}' is not pending: {state}."
         ))),
-        Err(DecisionError::NotOwner) => Err(ApiError::forbidden(format!(
+        Err(DecisionError::OwnedByAnother) => Err(ApiError::forbidden(format!(
             "Only the owner of '{approval_id}' or an org administrator may decide it."
         ))),
     }

@@ -1015,7 +1015,7 @@ pub(crate) enum DecisionError {
     /// The approval is no longer pending; its state, for the message.
     NotPending(String),
     /// The caller neither owns the approval nor is an org administrator.
-    NotOwner,
+    OwnedByAnother,
 }
 
 /// A decision on one approval.
@@ -1057,7 +1057,7 @@ impl Store {
                 .and_then(|a| a.current_owner.as_ref())
                 .and_then(|o| o.id.as_deref());
             if owner != Some(caller) {
-                return Err(DecisionError::NotOwner);
+                return Err(DecisionError::OwnedByAnother);
             }
         }
         let step_pending = step_of(status, approval_id)
