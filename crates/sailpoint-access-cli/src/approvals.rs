@@ -137,10 +137,38 @@ pub enum ApprovalsCommand {
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Access request ids.
-    #[arg(required = true, value_name = "ID")]
+    #[arg(value_name = "ID", required_unless_present = "stuck")]
     pub ids: Vec<String>,
+    /// Instead of ids: every request still executing that was created
+    /// before --older-than.
+    #[arg(long, requires = "older_than", conflicts_with = "ids")]
+    pub stuck: bool,
+    /// With --stuck: how old a request must be (30m, 24h, 7d, 2w, a date or
+    /// RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = crate::time_arg::parse)]
+    pub older_than: Option<sailpoint_access::Timestamp>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The access requests still executing that were created before `before`,
+/// each once, oldest first as listed.
+async fn stuck_requests(
+    client: &Client,
+    before: sailpoint_access::Timestamp,
+) -> Result<Vec<String>, CliError> {
+    let statuses = client
+        .statuses()
+        .request_state(sailpoint_access::types::RequestStateFilter::Executing)
+        .filter(sailpoint_access::Filter::created().lt(before))
+        .collect(usize::MAX)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(statuses
+        .into_iter()
+        .filter_map(|s| s.access_request_id)
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
 }
 
 pub async fn run(client: &Client, command: ApprovalsCommand) -> CliResult {
@@ -410,7 +438,25 @@ struct ExplainRow {
 }
 
 pub async fn explain(client: &Client, args: ExplainArgs) -> CliResult {
-    let explained = client.explain(args.ids.iter().cloned()).send().await?;
+    let ids = match (args.stuck, args.older_than) {
+        (true, Some(before)) => {
+            let ids = stuck_requests(client, before).await?;
+            if ids.is_empty() {
+                note!("no request still executing is that old");
+                Report {
+                    doc: &Vec::<sailpoint_access::Explanation>::new(),
+                    rows: &Vec::<ExplainRow>::new(),
+                    header: &[],
+                    cells: &|_: &ExplainRow| Vec::new(),
+                }
+                .print(args.output.format())?;
+                return Ok(error::OK);
+            }
+            ids
+        }
+        _ => args.ids.clone(),
+    };
+    let explained = client.explain(ids).send().await?;
     let mut rows = Vec::new();
     for e in &explained {
         if e.items.is_empty() {

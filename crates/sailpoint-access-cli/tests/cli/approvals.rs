@@ -104,3 +104,29 @@ fn explain_names_the_approver_a_request_waits_on() {
     );
     assert_eq!(doc[1]["next"]["action"], "unknown");
 }
+
+#[test]
+fn explain_stuck_finds_the_executing_requests_older_than_given() {
+    let t = Tenant::start("stuck");
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
+    );
+    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let all = t.run(&["explain", "--stuck", "--older-than", "2099-01-01", "--json"]);
+    all.expect(0);
+    let doc = all.json();
+    assert_eq!(doc.as_array().unwrap().len(), 2, "{doc}");
+    assert!(doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["next"]["action"] == "approve"));
+    let none = t.run(&["explain", "--stuck", "--older-than", "2000-01-01", "--json"]);
+    none.expect(0);
+    assert_eq!(none.json().as_array().unwrap().len(), 0);
+    let table = t.run(&["explain", "--stuck", "--older-than", "2000-01-01"]);
+    table.expect(0);
+    let missing = t.run(&["explain", "--stuck"]);
+    missing.expect(2);
+}
