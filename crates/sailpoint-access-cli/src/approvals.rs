@@ -301,7 +301,7 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
         )));
     }
     let requests = which.request_ids()?;
-    let build = |dry: bool| {
+    let build = |dry: bool, progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>>| {
         let job = match (verb, &to) {
             (Verb::Forward, Some(owner)) => client.forward_many(owner, &args.comment),
             (Verb::Reject, _) => client.reject_many(&args.comment),
@@ -315,10 +315,13 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
         if let Some(owner) = &which.owner {
             job = job.owner(owner);
         }
+        if let Some(progress) = progress {
+            job = job.on_progress(progress);
+        }
         job.send()
     };
     if !args.dry_run && !args.yes {
-        let preview = build(true).await?;
+        let preview = build(true, None).await?;
         let n = preview.count(&ApprovalResult::WouldDecide);
         if n == 0 {
             note!(
@@ -329,8 +332,40 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
         }
         confirm(&format!("{} {n} approval(s)?", verb.word()), false)?;
     }
-    let report = build(args.dry_run).await?;
+    let report = if args.dry_run {
+        build(true, None).await?
+    } else {
+        let bar = decision_bar(verb);
+        let shown = bar.clone();
+        let progress = move |sent: usize, total: usize| {
+            shown.set_length(total as u64);
+            shown.set_position(sent as u64);
+        };
+        let report = build(false, Some(Box::new(progress))).await;
+        bar.finish_and_clear();
+        report?
+    };
     print(args.output, &report)
+}
+
+/// A bar on stderr of the approvals decided so far (hidden without a
+/// terminal or with -q).
+fn decision_bar(verb: Verb) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() && !crate::output::is_quiet() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, target);
+    let template = format!(
+        "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
+        verb.word()
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 #[derive(Debug, Serialize)]

@@ -60,13 +60,18 @@ async fn a_runs_approvals_are_found_from_its_journal_approved_in_bulk_and_verifi
         .unwrap();
     sandbox.reset_counters();
 
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
     let report = client
         .approve_many("approved for the project")
         .access_request_ids(requests.clone())
         .approval_ids([decided_before.as_str(), "no-such-approval"])
+        .on_progress(move |sent, total| seen.lock().unwrap().push((sent, total)))
         .send()
         .await
         .unwrap();
+    // One report per bulk call, of the 59 pending approvals only.
+    assert_eq!(*progress.lock().unwrap(), [(50, 59), (59, 59)]);
 
     assert_eq!(report.outcomes.len(), 61);
     assert_eq!(report.count(&ApprovalResult::Decided), 59);

@@ -116,6 +116,16 @@ impl ApprovalReport {
     }
 }
 
+/// A callback told `(decided so far, to decide)` after each decision call.
+#[derive(Clone)]
+struct Progress(std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(<callback>)")
+    }
+}
+
 /// Decides many approvals and verifies each; from `Client::approve_many`,
 /// `Client::reject_many` or `Client::forward_many`.
 #[derive(Clone, Debug)]
@@ -130,6 +140,7 @@ pub struct ApproveMany {
     dry_run: bool,
     verify_attempts: u32,
     verify_interval: Duration,
+    progress: Option<Progress>,
 }
 
 impl ApproveMany {
@@ -144,6 +155,20 @@ impl ApproveMany {
             dry_run: false,
             verify_attempts: 3,
             verify_interval: Duration::from_secs(1),
+            progress: None,
+        }
+    }
+
+    /// Calls `f(sent, total)` after each decision call (a bulk chunk
+    /// counts its ids), for a progress bar.
+    pub fn on_progress(mut self, f: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(std::sync::Arc::new(f)));
+        self
+    }
+
+    fn report_progress(&self, sent: usize, total: usize) {
+        if let Some(Progress(f)) = &self.progress {
+            f(sent, total);
         }
     }
 
@@ -380,6 +405,7 @@ impl ApproveMany {
         report: &mut ApprovalReport,
     ) -> Result<()> {
         let mut single_from = 0;
+        let mut sent = 0;
         if self.decision == Decision::Approve {
             single_from = ids.len();
             for (n, chunk) in ids.chunks(MAX_BULK_APPROVE_IDS).enumerate() {
@@ -390,7 +416,10 @@ impl ApproveMany {
                     .send()
                     .await
                 {
-                    Ok(()) => {}
+                    Ok(()) => {
+                        sent += chunk.len();
+                        self.report_progress(sent, ids.len());
+                    }
                     // Not allowed to approve in bulk: one by one from here.
                     Err(e) if e.status() == Some(403) => {
                         report.fell_back_to_single = true;
@@ -402,13 +431,15 @@ impl ApproveMany {
                         for id in chunk {
                             errors.insert(id.clone(), e.to_string());
                         }
+                        sent += chunk.len();
+                        self.report_progress(sent, ids.len());
                     }
                 }
             }
         }
         for id in &ids[single_from..] {
             report.single_calls += 1;
-            let sent = match &self.decision {
+            let answer = match &self.decision {
                 Decision::Approve => {
                     self.approvals
                         .approve(id.as_str())
@@ -429,13 +460,15 @@ impl ApproveMany {
                         .await
                 }
             };
-            match sent {
+            match answer {
                 Ok(()) => {}
                 Err(e) if e.validation().is_some() => return Err(e),
                 Err(e) => {
                     errors.insert(id.clone(), refusal(&e));
                 }
             }
+            sent += 1;
+            self.report_progress(sent, ids.len());
         }
         Ok(())
     }
