@@ -408,6 +408,57 @@ pub fn refuse(refused: Vec<Refusal>) -> Result<(), String> {
     Err(refused.join("; "))
 }
 
+/// The key of the fixed headers extension.
+pub const FIXED_HEADERS: &str = "x-fixed-headers";
+
+/// The headers an operation must always carry with a fixed value
+/// (`x-fixed-headers`, a mapping of header name to string value), such as
+/// the `X-SailPoint-Experimental: true` the vendor requires on experimental
+/// operations; and what is refused. The generated client sends them on
+/// every call, so no caller can forget one.
+pub fn fixed_headers(operation: &SpecOperation<'_>) -> (Vec<(String, String)>, Vec<Refusal>) {
+    let Some(value) = operation.op.get(FIXED_HEADERS) else {
+        return (Vec::new(), Vec::new());
+    };
+    let at = |key: &str| {
+        pointer(&[
+            "paths",
+            operation.path,
+            operation.method,
+            FIXED_HEADERS,
+            key,
+        ])
+    };
+    let Some(headers) = value.as_object().filter(|m| !m.is_empty()) else {
+        let message = format!(
+            "is {}, expected a non-empty mapping of header name to string value",
+            compact(value)
+        );
+        return (Vec::new(), vec![(at(""), message)]);
+    };
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    for (name, value) in headers {
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        match value.as_str() {
+            Some(text) if valid_name && !text.is_empty() && text.is_ascii() => {
+                out.push((name.clone(), text.to_owned()));
+            }
+            _ => refused.push((
+                at(name),
+                format!(
+                    "is {}, expected a header name (letters, digits, `-`) with a non-empty ASCII string value",
+                    compact(value)
+                ),
+            )),
+        }
+    }
+    (out, refused)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,5 +551,38 @@ mod tests {
         assert!(FAMILY.read(&ops[0]).unwrap_err().starts_with(
             "no x-family: missing on GET /a; every operation must name its API family"
         ));
+    }
+
+    #[test]
+    fn fixed_headers_are_read_and_malformed_ones_refused() {
+        let doc = json!({"paths": {"/things/v1": {"get": {
+            "operationId": "listThings",
+            "x-fixed-headers": {"X-SailPoint-Experimental": "true"}
+        }, "post": {
+            "operationId": "makeThing",
+            "x-fixed-headers": {"Bad Name": "true", "X-Empty": ""}
+        }}}});
+        let (ops, _) = walk(&doc);
+        let get = ops.iter().find(|o| o.method == "get").unwrap();
+        let (headers, refused) = fixed_headers(get);
+        assert!(refused.is_empty(), "{refused:?}");
+        assert_eq!(
+            headers,
+            [("X-SailPoint-Experimental".to_owned(), "true".to_owned())]
+        );
+        let post = ops.iter().find(|o| o.method == "post").unwrap();
+        let (headers, refused) = fixed_headers(post);
+        assert!(headers.is_empty());
+        let at: Vec<&str> = refused.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "/paths/~1things~1v1/post/x-fixed-headers/Bad Name",
+                "/paths/~1things~1v1/post/x-fixed-headers/X-Empty"
+            ]
+        );
+        let none = json!({"paths": {"/t": {"get": {"operationId": "t", "x-fixed-headers": []}}}});
+        let (ops, _) = walk(&none);
+        assert_eq!(fixed_headers(&ops[0]).1.len(), 1);
     }
 }

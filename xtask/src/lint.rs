@@ -72,6 +72,9 @@ pub enum Rule {
     /// a mapping of field to known operators
     /// ([`extensions::filter_operators`]).
     FilterOperators,
+    /// An `x-fixed-headers` that is not a mapping of header name to a
+    /// non-empty string ([`extensions::fixed_headers`]).
+    FixedHeaders,
 }
 
 impl Rule {
@@ -93,6 +96,7 @@ impl Rule {
             Rule::Limits => "x-limits",
             Rule::RateLimit => "x-rate-limit",
             Rule::FilterOperators => "x-filter-operators",
+            Rule::FixedHeaders => "x-fixed-headers",
         }
     }
 }
@@ -749,6 +753,12 @@ fn check_extensions(operations: &[SpecOperation<'_>], findings: &mut Vec<Finding
             refused
                 .into_iter()
                 .map(|(at, message)| Finding::new(Rule::FilterOperators, at, message)),
+        );
+        let (_, refused) = extensions::fixed_headers(operation);
+        findings.extend(
+            refused
+                .into_iter()
+                .map(|(at, message)| Finding::new(Rule::FixedHeaders, at, message)),
         );
     }
 }

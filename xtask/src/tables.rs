@@ -34,6 +34,8 @@ pub struct Op {
     pub deprecated: bool,
     /// Per filterable field, its operators, from `x-filter-operators`.
     pub filter_operators: Vec<(String, Vec<String>)>,
+    /// Headers always sent with a fixed value, from `x-fixed-headers`.
+    pub fixed_headers: Vec<(String, String)>,
 }
 
 /// Every operation of `doc`, in path then method order.
@@ -74,10 +76,13 @@ pub fn operations(doc: &Value) -> Result<Vec<Op>, String> {
             .to_owned();
         let (filter_operators, refused) = extensions::filter_operators(op);
         extensions::refuse(refused).map_err(|e| format!("{id}: {e}"))?;
+        let (fixed_headers, refused) = extensions::fixed_headers(op);
+        extensions::refuse(refused).map_err(|e| format!("{id}: {e}"))?;
         out.push(Op {
             id,
             family,
             filter_operators,
+            fixed_headers,
             method: op.method.to_uppercase(),
             path: op.path.to_owned(),
             success: *success,
@@ -132,6 +137,10 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
         let filters = op.filter_operators.iter().map(|(field, ops)| {
             quote! { (#field, &[#(#ops),*]) }
         });
+        let headers = op
+            .fixed_headers
+            .iter()
+            .map(|(name, value)| quote! { (#name, #value) });
         consts.push(quote! {
             #[doc = #doc]
             pub const #name: Operation = Operation {
@@ -144,6 +153,7 @@ pub fn tokens(doc: &Value) -> Result<TokenStream, String> {
                 family: Family::#family,
                 deprecated: #deprecated,
                 filter_operators: &[#(#filters),*],
+                fixed_headers: &[#(#headers),*],
             };
         });
         names.push(name);
@@ -336,6 +346,8 @@ fn keywords(
     for (keyword, ty) in [
         ("minItems", "usize"),
         ("maxItems", "usize"),
+        ("minLength", "usize"),
+        ("maxLength", "usize"),
         ("minimum", "i64"),
         ("maximum", "i64"),
         ("default", "i64"),

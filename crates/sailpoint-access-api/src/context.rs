@@ -292,8 +292,22 @@ impl ClientHooks<Context> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        // Headers the spec fixes for this operation (`x-fixed-headers`).
+        let fixed = crate::operations::ALL
+            .iter()
+            .find(|op| op.name == info.operation_id)
+            .map_or(&[][..], |op| op.fixed_headers);
+        for (name, value) in fixed {
+            // Both were checked by codegen (`x-fixed-headers`); mixed-case
+            // names are lowered here, as HTTP header names are.
+            if let Ok(name) = reqwest::header::HeaderName::from_bytes(name.as_bytes()) {
+                request
+                    .headers_mut()
+                    .insert(name, HeaderValue::from_static(value));
+            }
+        }
         if let Some(authorizer) = &self.inner.authorizer {
             match authorizer.authorization().await {
                 Ok(Some(header)) => {

@@ -141,6 +141,10 @@ pub struct Operation {
     /// vendor documents for it in this family (`x-filter-operators`); empty
     /// for an operation without filters.
     pub filter_operators: &'static [(&'static str, &'static [&'static str])],
+    /// Headers sent with a fixed value on every call (`x-fixed-headers`),
+    /// such as `X-SailPoint-Experimental: true` on the vendor's experimental
+    /// operations; empty for most operations.
+    pub fixed_headers: &'static [(&'static str, &'static str)],
 }
 
 impl Operation {
@@ -173,7 +177,24 @@ mod tests {
         }
         assert_eq!(operations::CLOSE_ACCESS_REQUESTS.family, Family::Versioned);
         assert_eq!(operations::of_family(Family::V3).count(), 5);
-        assert_eq!(operations::of_family(Family::Versioned).count(), 16);
+        assert_eq!(operations::of_family(Family::Versioned).count(), 27);
+        // Fixed headers only where the vendor requires them.
+        let experimental: Vec<&str> = operations::ALL
+            .iter()
+            .filter(|op| !op.fixed_headers.is_empty())
+            .map(|op| op.id)
+            .collect();
+        assert_eq!(
+            experimental,
+            [
+                "listAdministratorsAccessRequestStatus",
+                "loadAccountsSelection"
+            ]
+        );
+        assert_eq!(
+            operations::LOAD_ACCOUNTS_SELECTION.fixed_headers,
+            &[("X-SailPoint-Experimental", "true")]
+        );
         assert_eq!(Family::V3.as_str(), "v3");
         assert_eq!(Family::Versioned.to_string(), "versioned");
     }
@@ -204,8 +225,18 @@ mod tests {
             one_family_only,
             [
                 "listAccessProfiles",
+                "listAdministratorsAccessRequestStatus",
+                "getApprovalSummary",
+                "bulkApproveApprovals",
+                "listCompletedApprovals",
+                "listPendingApprovals",
+                "listAccessRequestApprovers",
+                "approveApproval",
+                "forwardApproval",
+                "rejectApproval",
                 "getAccessRequestConfigV2",
                 "setAccessRequestConfigV2",
+                "loadAccountsSelection",
                 "bulkCancelAccessRequests",
                 "closeAccessRequests",
                 "listEntitlements",
@@ -213,7 +244,8 @@ mod tests {
                 "listIdentities",
                 "listPublicIdentities",
                 "listRequestableObjects",
-                "listRoles"
+                "listRoles",
+                "getRevocableObject"
             ]
         );
         assert_eq!(

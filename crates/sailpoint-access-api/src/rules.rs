@@ -157,6 +157,18 @@ rules! {
     ResolveAmbiguous = "resolve.ambiguous", "more than one object has this name";
     /// A reference matches an object that cannot be requested.
     ResolveNotRequestable = "resolve.not_requestable", "the object exists but cannot be requested";
+    /// An approval is named by a non-blank id.
+    ApprovalId = "approval.id", "approval ids cannot be blank";
+    /// A rejection carries a comment.
+    ApprovalRejectComment = "approval.reject_comment", "a rejection needs a comment";
+    /// A forward names its new owner in 1 to 255 characters.
+    ApprovalForwardOwner = "approval.forward_owner", "a forward needs a new owner id of 1 to 255 characters";
+    /// A forward carries a comment of 1 to 255 characters.
+    ApprovalForwardComment = "approval.forward_comment", "a forward needs a comment of 1 to 255 characters";
+    /// A bulk approve names between one and the documented maximum of approvals.
+    BulkApproveIdsCount = "bulk_approve.ids_count", "a bulk approve needs between one and the documented maximum of approval ids";
+    /// A bulk approve carries a comment.
+    BulkApproveComment = "bulk_approve.comment", "a bulk approve needs a comment";
 }
 
 impl fmt::Display for Rule {

@@ -188,6 +188,23 @@ pub enum Command {
     ))]
     Sandbox(SandboxArgs),
 
+    /// List, approve, reject or forward approvals; count them.
+    #[command(subcommand, after_help = concat!(
+        "Examples:\n",
+        "  sail-access approvals list --from-journal plan.journal.jsonl\n",
+        "  sail-access approvals approve --from-journal plan.journal.jsonl --comment ok --dry-run\n",
+        "  sail-access approvals reject --access-request-id 2c91...req --comment \"not now\" --yes\n",
+        "  sail-access approvals forward --approval-id 2c91...ap --to 2c91...id --comment \"on leave\"\n",
+        "Decisions ask for confirmation on a terminal unless --yes; without a terminal, --yes is required."
+    ))]
+    Approvals(crate::approvals::ApprovalsCommand),
+
+    /// Why requests are where they are: phases, approvers, errors, next action.
+    #[command(
+        after_help = "Example:\n  sail-access explain 2c91...req1 2c91...req2 --output json"
+    )]
+    Explain(crate::approvals::ExplainArgs),
+
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  sail-access completions bash > /etc/bash_completion.d/sail-access"

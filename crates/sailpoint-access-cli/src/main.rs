@@ -2,6 +2,7 @@
 //! access requests, on top of the `sailpoint-access` client. See `--help`
 //! and the README's "Command line" section.
 
+mod approvals;
 mod change;
 mod cli;
 mod config;
@@ -108,6 +109,14 @@ fn run(cli: Cli) -> CliResult {
             Command::Config(command) => {
                 let client = client(&flags)?;
                 config::run(&client, command).await
+            }
+            Command::Approvals(command) => {
+                let client = client(&flags)?;
+                approvals::run(&client, command).await
+            }
+            Command::Explain(args) => {
+                let client = client(&flags)?;
+                approvals::explain(&client, args).await
             }
             Command::Completions { .. } => Ok(error::OK),
             Command::Doctor(args) => doctor::run(&flags, args).await,

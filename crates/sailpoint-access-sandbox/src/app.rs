@@ -14,6 +14,7 @@ use axum::Router;
 
 use sailpoint_access_api::Family;
 
+use crate::approvals;
 use crate::directory::serve;
 use crate::error::ApiError;
 use crate::faults::Action;
@@ -54,7 +55,38 @@ fn endpoint(op: Operation) -> MethodRouter<Arc<Shared>> {
         Operation::ListRoles => on(method, serve::list_roles),
         Operation::ListAccessProfiles => on(method, serve::list_access_profiles),
         Operation::ListIdentityEntitlements => on(method, serve::list_identity_entitlements),
+        Operation::ListPendingApprovals => on(method, approvals::list_pending),
+        Operation::ListCompletedApprovals => on(method, approvals::list_completed),
+        Operation::ApproveApproval => on(method, approvals::approve),
+        Operation::RejectApproval => on(method, approvals::reject),
+        Operation::ForwardApproval => on(method, approvals::forward),
+        Operation::GetApprovalSummary => on(method, approvals::summary),
+        Operation::ListAccessRequestApprovers => on(method, approvals::approvers),
+        Operation::BulkApproveApprovals => on(method, approvals::bulk_approve),
+        Operation::ListAdministratorsAccessRequestStatus => {
+            on(method, approvals::administrators_list)
+        }
+        Operation::LoadAccountsSelection => on(method, approvals::accounts_selection),
+        Operation::GetRevocableObject => on(method, approvals::revocable_object),
     }
+}
+
+/// `path` as the router takes it: every `{name}` segment renamed by its
+/// position, because the router refuses two routes that name the same
+/// segment differently (`{approvalId}/approve`, `{accessRequestId}/approvers`);
+/// handlers read their ids from the path itself.
+fn route_path(path: &str) -> String {
+    path.split('/')
+        .enumerate()
+        .map(|(i, segment)| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                format!("{{p{i}}}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// When the vendor deprecated the configuration operations of v3 and of the
@@ -96,7 +128,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Operation::ALL
         .into_iter()
         .fold(Router::new(), |router, op| {
-            router.route(op.path(), endpoint(op))
+            router.route(&route_path(op.path()), endpoint(op))
         })
         .fallback(|| async { ApiError::not_found("No such resource.").into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })

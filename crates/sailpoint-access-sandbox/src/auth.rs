@@ -30,13 +30,26 @@ struct TokenResponse<'a> {
 /// Issued tokens and their expiry.
 pub(crate) struct Tokens {
     issued: HashMap<String, Instant>,
+    /// Tokens of the ordinary approver client (the others act as the org
+    /// administrator).
+    approvers: std::collections::HashSet<String>,
     rng: SplitMix64,
+}
+
+/// Who a token acts as, for the operations whose rights depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The identity (`me`).
+    pub(crate) id: &'static str,
+    /// Whether it is an org administrator.
+    pub(crate) admin: bool,
 }
 
 impl Tokens {
     pub(crate) fn new(seed: u64) -> Self {
         Self {
             issued: HashMap::new(),
+            approvers: std::collections::HashSet::new(),
             rng: SplitMix64::new(seed ^ 0x70CE_70CE_70CE_70CE),
         }
     }
@@ -46,6 +59,8 @@ impl Tokens {
         // Long-running sandboxes would otherwise keep every token forever.
         if self.issued.len() >= 4096 {
             self.issued.retain(|_, expiry| *expiry > now);
+            let issued = &self.issued;
+            self.approvers.retain(|t| issued.contains_key(t));
         }
         let token = format!("sbx.{}{}", self.rng.hex_id(), self.rng.hex_id());
         self.issued.insert(token.clone(), now + lifetime);
@@ -53,6 +68,32 @@ impl Tokens {
     }
 
     /// Makes every issued token expired.
+    /// Marks `token` as the ordinary approver's.
+    pub(crate) fn mark_approver(&mut self, token: &str) {
+        self.approvers.insert(token.to_owned());
+    }
+
+    /// Who the bearer token of `headers` acts as (checked by the gate
+    /// before any handler runs).
+    pub(crate) fn caller(&self, headers: &HeaderMap) -> Caller {
+        let approver = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .is_some_and(|(_, token)| self.approvers.contains(token.trim()));
+        if approver {
+            Caller {
+                id: crate::tenant::APPROVER_IDENTITY_ID,
+                admin: false,
+            }
+        } else {
+            Caller {
+                id: crate::tenant::CALLER_IDENTITY_ID,
+                admin: true,
+            }
+        }
+    }
+
     pub(crate) fn expire_all(&mut self, now: Instant) {
         for expiry in self.issued.values_mut() {
             *expiry = now;
@@ -101,7 +142,7 @@ impl Tokens {
 /// given lifetime once the credentials check out.
 pub(crate) fn token_endpoint(
     settings: &Settings,
-    issue: impl FnOnce(Duration) -> String,
+    issue: impl FnOnce(Duration, bool) -> String,
     query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
@@ -146,13 +187,15 @@ pub(crate) fn token_endpoint(
         }
         None => return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request")),
     }
-    if get("client_id") != Some(settings.client_id.as_str())
-        || get("client_secret") != Some(settings.client_secret.as_str())
-    {
+    let admin = get("client_id") == Some(settings.client_id.as_str())
+        && get("client_secret") == Some(settings.client_secret.as_str());
+    let approver = get("client_id") == Some(crate::tenant::APPROVER_CLIENT_ID)
+        && get("client_secret") == Some(crate::tenant::APPROVER_CLIENT_SECRET);
+    if !admin && !approver {
         return Err(ApiError::unauthorized("invalid_client"));
     }
     let lifetime = settings.token_lifetime;
-    let token = issue(lifetime);
+    let token = issue(lifetime, approver);
     Ok(json_response(
         StatusCode::OK,
         &TokenResponse {

@@ -67,6 +67,11 @@ impl ApiError {
         error
     }
 
+    /// 403 for a caller without the right.
+    pub(crate) fn forbidden(text: impl Into<String>) -> Self {
+        Self::detailed(StatusCode::FORBIDDEN, "403 Forbidden", text)
+    }
+
     /// 404 for an unknown object or route.
     pub(crate) fn not_found(text: impl Into<String>) -> Self {
         Self::detailed(StatusCode::NOT_FOUND, "404 Not found", text)

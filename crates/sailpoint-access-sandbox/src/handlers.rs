@@ -38,9 +38,9 @@ use crate::validate::{
     Item, CLOSE_DEFAULT_MESSAGE, LIST_LIMIT_DEFAULT,
 };
 
-type Body = Result<Bytes, BytesRejection>;
+pub(crate) type Body = Result<Bytes, BytesRejection>;
 
-fn respond(result: Result<Response, ApiError>) -> Response {
+pub(crate) fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
@@ -54,7 +54,14 @@ pub(crate) async fn token(
         let body = body.map_err(|e| {
             ApiError::bad_request(format!("The request body could not be read: {e}"))
         })?;
-        let issue = |lifetime| shared.tokens().issue(lifetime, Instant::now());
+        let issue = |lifetime, approver: bool| {
+            let mut tokens = shared.tokens();
+            let token = tokens.issue(lifetime, Instant::now());
+            if approver {
+                tokens.mark_approver(&token);
+            }
+            token
+        };
         token_endpoint(&shared.settings(), issue, uri.query(), &headers, &body)
     })())
 }
@@ -82,7 +89,10 @@ fn is_json(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn read_json<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
+pub(crate) fn read_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
     let body = body
         .map_err(|e| ApiError::bad_request(format!("The request body could not be read: {e}")))?;
     is_json(headers)?;
@@ -510,10 +520,21 @@ pub(crate) async fn list_status_v1(State(shared): State<Arc<Shared>>, uri: Uri) 
 
 /// One page of the status list, in `family`'s shape.
 fn list(shared: &Shared, uri: &Uri, family: Family) -> Response {
+    // Each family's documented operators per field, from the spec.
+    let operation = sailpoint_access_api::dispatch::ListAccessRequestStatus::operation(family);
+    list_as(shared, uri, family, operation)
+}
+
+/// One page of statuses in `family`'s shape, with the filter operators
+/// `operation` documents (the administrators' list has its own).
+pub(crate) fn list_as(
+    shared: &Shared,
+    uri: &Uri,
+    family: Family,
+    operation: &'static sailpoint_access_api::Operation,
+) -> Response {
     respond((|| {
         let query = parse_list_query(uri.query())?;
-        // Each family's documented operators per field, from the spec.
-        let operation = sailpoint_access_api::dispatch::ListAccessRequestStatus::operation(family);
         if let Some((field, op)) = query
             .filter
             .as_ref()

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod app;
+mod approvals;
 #[cfg(feature = "cli")]
 mod args;
 mod auth;
@@ -49,8 +50,9 @@ pub use lifecycle::AutoLifecycle;
 pub use operation::{Operation, Operations};
 pub use state::{default_config, default_config_v2, ControlError};
 pub use tenant::{
-    APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN_LIFETIME,
+    APPROVER_CLIENT_ID, APPROVER_CLIENT_SECRET, APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME,
+    CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+    DEFAULT_TOKEN_LIFETIME,
 };
 pub use validate::validate_access_request;
 
@@ -413,6 +415,16 @@ impl SandboxHandle {
         sailpoint_access::Client::builder()
             .base_url(&self.base_url)
             .client_credentials(settings.client_id.clone(), settings.client_secret.clone())
+    }
+
+    /// A client builder for the ordinary approver ([`APPROVER_CLIENT_ID`]):
+    /// its tokens act as [`APPROVER_IDENTITY_ID`], who owns every approval
+    /// the sandbox raises but is not an org administrator.
+    #[cfg(feature = "facade")]
+    pub fn approver_client_builder(&self) -> sailpoint_access::ClientBuilder {
+        sailpoint_access::Client::builder()
+            .base_url(&self.base_url)
+            .client_credentials(APPROVER_CLIENT_ID, APPROVER_CLIENT_SECRET)
     }
 
     /// The identity tokens act as (`me`).

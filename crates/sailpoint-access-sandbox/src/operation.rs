@@ -83,7 +83,8 @@ impl Operation {
             .find(|op| op.method() == method && path_matches(op.path(), path))
     }
 
-    const fn bit(self) -> u32 {
+    // A u64 set: room for more than 32 operations as the spec grows.
+    const fn bit(self) -> u64 {
         1 << self as u32
     }
 }
@@ -123,7 +124,7 @@ impl fmt::Display for Operation {
 /// assert!(Operations::API.contains(Operation::ListAccessRequestStatus));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Operations(u32);
+pub struct Operations(u64);
 
 impl Operations {
     /// No operation.

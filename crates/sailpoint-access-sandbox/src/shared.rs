@@ -42,7 +42,7 @@ impl Shared {
             tokens: Mutex::new(tokens),
             settings: RwLock::new(settings),
             offset_quirk: AtomicBool::new(offset_quirk),
-            received: Default::default(),
+            received: std::array::from_fn(|_| AtomicU64::new(0)),
             accepted_creates: AtomicU64::new(0),
             auto_lifecycle: AtomicBool::new(false),
         }

@@ -1013,3 +1013,88 @@ pub fn default_config_v2() -> AccessRequestConfigV2 {
         extra: serde_json::Map::new(),
     }
 }
+
+/// Why an approval decision was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DecisionError {
+    /// No item has an approval with this id.
+    NotFound,
+    /// The approval is no longer pending; its state, for the message.
+    NotPending(String),
+    /// The caller neither owns the approval nor is an org administrator.
+    OwnedByAnother,
+}
+
+/// A decision on one approval.
+#[derive(Clone, Debug)]
+pub(crate) enum Decision {
+    Approve,
+    Reject,
+    Forward(IdentityReference),
+}
+
+/// The approval step of `s` with this id, if any.
+pub(crate) fn step_of<'a>(
+    s: &'a RequestedItemStatus,
+    approval_id: &str,
+) -> Option<&'a sailpoint_access_api::types::ApprovalStatusDto> {
+    s.approval_details
+        .iter()
+        .find(|a| a.approval_id.as_deref() == Some(approval_id))
+}
+
+impl Store {
+    /// Applies `decision` to the approval `approval_id`: approving moves the
+    /// item to provisioning, rejecting ends it, forwarding changes the
+    /// step's owner. Only a pending approval of an open item is decided.
+    pub(crate) fn decide(
+        &mut self,
+        approval_id: &str,
+        decision: &Decision,
+        owner_only: Option<&str>,
+    ) -> Result<(), DecisionError> {
+        let index = self
+            .records
+            .iter()
+            .position(|s| step_of(s, approval_id).is_some())
+            .ok_or(DecisionError::NotFound)?;
+        let status = &mut self.records[index];
+        if let Some(caller) = owner_only {
+            let owner = step_of(status, approval_id)
+                .and_then(|a| a.current_owner.as_ref())
+                .and_then(|o| o.id.as_deref());
+            if owner != Some(caller) {
+                return Err(DecisionError::OwnedByAnother);
+            }
+        }
+        let step_pending = step_of(status, approval_id)
+            .is_some_and(|a| a.status == Some(ManualWorkItemState::Pending));
+        if !step_pending || !pending_approval(status) {
+            return Err(DecisionError::NotPending(Self::describe(status)));
+        }
+        let now = Timestamp::now();
+        match decision {
+            Decision::Approve => approve_status(status, now),
+            Decision::Reject => reject_status(status, now),
+            Decision::Forward(owner) => {
+                for step in &mut status.approval_details {
+                    if step.approval_id.as_deref() == Some(approval_id) {
+                        step.forwarded = true;
+                        step.current_owner = Some(owner.clone());
+                        step.modified = Some(now);
+                    }
+                }
+                status.modified = Some(now);
+            }
+        }
+        let position = index as u32;
+        if self.auto.is_some()
+            && is_open(&self.records[index])
+            && !self.auto_queue.contains(&position)
+        {
+            self.auto_queue.push(position);
+        }
+        self.changed();
+        Ok(())
+    }
+}

@@ -19,3 +19,9 @@ pub const DEFAULT_CLIENT_ID: &str = "sandbox-client-id";
 pub const DEFAULT_CLIENT_SECRET: &str = "sandbox-client-secret";
 /// Token lifetime unless told otherwise (the service's is 12 hours).
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// The client id of the sandbox's ordinary approver: its tokens act as
+/// [`APPROVER_IDENTITY_ID`] without org administrator rights (own
+/// approvals only, no bulk approve, no administrators' views).
+pub const APPROVER_CLIENT_ID: &str = "sandbox-approver-client-id";
+/// The client secret of [`APPROVER_CLIENT_ID`].
+pub const APPROVER_CLIENT_SECRET: &str = "sandbox-approver-client-secret";

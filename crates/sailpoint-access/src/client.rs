@@ -309,6 +309,82 @@ impl Client {
         Preflight::new(self.engine.clone())
     }
 
+    /// Approvals (pending, completed, approve, reject, forward, bulk
+    /// approve, summary, approvers) and the administrators' operations;
+    /// see [`Approvals`](crate::Approvals).
+    pub fn approvals(&self) -> crate::Approvals {
+        crate::Approvals::new(self.engine.clone())
+    }
+
+    /// The pending approvals of these access requests, by request (one
+    /// pending-list call per 50 requests); see [`ApprovalsOf`](crate::ApprovalsOf).
+    pub fn approvals_of<I, S>(&self, access_request_ids: I) -> crate::ApprovalsOf
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        crate::ApprovalsOf::new(
+            self.approvals(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// Why access requests are where they are: per item its phases, the
+    /// approvers it waits on, its errors, whether it can be cancelled and
+    /// what would move it; see [`Explain`](crate::Explain).
+    pub fn explain<I, S>(&self, access_request_ids: I) -> crate::Explain
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        crate::Explain::new(
+            self.statuses(),
+            self.approvals(),
+            access_request_ids.into_iter().map(Into::into).collect(),
+        )
+    }
+
+    /// A job that approves many approvals (bulk approve in calls of at most
+    /// 50 while allowed, single paced calls after a 403), then re-reads and
+    /// reports each: decided, no longer pending, not found or refused; see
+    /// [`ApproveMany`](crate::ApproveMany).
+    ///
+    /// ```no_run
+    /// # async fn run(client: sailpoint_access::Client) -> sailpoint_access::Result<()> {
+    /// let report = client
+    ///     .approve_many("approved for the project")
+    ///     .access_request_ids(["2c91...a", "2c91...b"])
+    ///     .send()
+    ///     .await?;
+    /// for o in &report.outcomes {
+    ///     println!("{} {:?}", o.approval_id, o.result);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn approve_many(&self, comment: impl Into<String>) -> crate::ApproveMany {
+        crate::ApproveMany::new(self.approvals(), crate::Decision::Approve, comment.into())
+    }
+
+    /// [`approve_many`](Self::approve_many), rejecting (single calls, paced;
+    /// comment required).
+    pub fn reject_many(&self, comment: impl Into<String>) -> crate::ApproveMany {
+        crate::ApproveMany::new(self.approvals(), crate::Decision::Reject, comment.into())
+    }
+
+    /// [`approve_many`](Self::approve_many), forwarding to `new_owner_id`
+    /// (single calls, paced; comment required).
+    pub fn forward_many(
+        &self,
+        new_owner_id: impl Into<String>,
+        comment: impl Into<String>,
+    ) -> crate::ApproveMany {
+        crate::ApproveMany::new(
+            self.approvals(),
+            crate::Decision::Forward(new_owner_id.into()),
+            comment.into(),
+        )
+    }
+
     /// Polls the statuses of the given access requests until every item is in
     /// a terminal state; see [`WaitUntilDone`].
     ///

@@ -80,3 +80,12 @@ pub mod settings {
     };
     pub use crate::engine::settings::{SettingSources, RESOLUTION_ORDER};
 }
+pub use jobs::approvals::{
+    access_request_ids_of_journal, ApprovalOutcome, ApprovalReport, ApprovalResult, ApprovalsOf,
+    ApproveMany, Decision, Explain, Explanation, ItemExplanation, NextAction, WaitingOn,
+};
+pub use ops::approvals::{
+    AccountsSelectionQuery, AdministratorsStatuses, Approvals, Approve, ApproversQuery,
+    BulkApprove, CompletedApprovals, Forward, PendingApprovals, Reject, RevocableObjectQuery,
+    SummaryQuery, MAX_BULK_APPROVE_IDS, MAX_FORWARD_TEXT,
+};

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod approvals;
 mod companion;
 mod config;
 mod help;

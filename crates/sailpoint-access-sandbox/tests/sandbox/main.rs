@@ -3,6 +3,7 @@
 
 mod common;
 
+mod approvals;
 mod auth;
 // The binary and its command line need the `cli` feature (on by default).
 #[cfg(feature = "cli")]

@@ -1,0 +1,568 @@
+//! `sail-access approvals list|approve|reject|forward|summary` and
+//! `sail-access explain`: the approvals of given requests (by id, or every
+//! request a submit run's journal accepted), decided in bulk where allowed,
+//! confirmed as for cancel, and reported per approval after a re-read.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use sailpoint_access::bulk::JsonlJournal;
+use sailpoint_access::{access_request_ids_of_journal, ApprovalReport, ApprovalResult, Client};
+use serde::Serialize;
+
+use crate::error::{self, CliError, CliResult};
+use crate::output::{note, OutputArgs, Report};
+use crate::prompt::confirm;
+
+/// Which approvals a command is about.
+#[derive(Debug, Args, Default, Clone)]
+pub struct Which {
+    /// An approval id (repeatable).
+    #[arg(long = "approval-id", value_name = "ID")]
+    pub approval_ids: Vec<String>,
+    /// The pending approvals of this access request (repeatable).
+    #[arg(long = "access-request-id", value_name = "ID")]
+    pub access_request_ids: Vec<String>,
+    /// The pending approvals of every request a submit run's journal
+    /// records as accepted.
+    #[arg(long, value_name = "FILE")]
+    pub from_journal: Option<std::path::PathBuf>,
+    /// Read the lists as this owner (`me`; required of approvers who are
+    /// not org administrators).
+    #[arg(long, value_name = "IDENTITY")]
+    pub owner: Option<String>,
+}
+
+impl Which {
+    fn is_empty(&self) -> bool {
+        self.approval_ids.is_empty()
+            && self.access_request_ids.is_empty()
+            && self.from_journal.is_none()
+    }
+
+    /// The access request ids given, and those of the journal.
+    fn request_ids(&self) -> Result<Vec<String>, CliError> {
+        let mut ids = self.access_request_ids.clone();
+        if let Some(path) = &self.from_journal {
+            ids.extend(journal_ids(path)?);
+        }
+        Ok(ids)
+    }
+}
+
+fn journal_ids(path: &Path) -> Result<Vec<String>, CliError> {
+    if !path.is_file() {
+        return Err(CliError::usage(format!(
+            "--from-journal {}: no such file",
+            path.display()
+        )));
+    }
+    let journal = JsonlJournal::open(path)?;
+    Ok(access_request_ids_of_journal(&journal)?)
+}
+
+/// A decision's arguments.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    #[command(flatten)]
+    pub which: Which,
+    /// The reviewer's comment (required to reject, forward, and approve in
+    /// bulk).
+    #[arg(long)]
+    pub comment: String,
+    /// List what would be decided; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Seconds between re-reads of approvals still pending after their
+    /// decision was accepted (the service decides asynchronously).
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    pub settle: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `approvals forward`'s arguments.
+#[derive(Debug, Args)]
+pub struct ForwardArgs {
+    /// The new owner's identity id.
+    #[arg(long, value_name = "IDENTITY")]
+    pub to: String,
+    #[command(flatten)]
+    pub decide: DecideArgs,
+}
+
+/// `approvals list`'s arguments.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub which: Which,
+    /// The completed (approved or rejected) approvals instead of the pending.
+    #[arg(long)]
+    pub completed: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `approvals summary`'s arguments.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Only approvals of this owner (`me` for the caller).
+    #[arg(long, value_name = "IDENTITY")]
+    pub owner: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `sail-access approvals ...`.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List pending (or completed) approvals, of given requests or all.
+    List(ListArgs),
+    /// Approve: in bulk (50 a call) where allowed, else one by one; re-read.
+    Approve(DecideArgs),
+    /// Reject, one by one, paced; re-read.
+    Reject(DecideArgs),
+    /// Forward to another owner, one by one, paced; re-read.
+    Forward(ForwardArgs),
+    /// Count pending, approved and rejected approvals.
+    Summary(SummaryArgs),
+}
+
+/// `sail-access explain ID...`'s arguments.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Access request ids.
+    #[arg(value_name = "ID", required_unless_present = "stuck")]
+    pub ids: Vec<String>,
+    /// Instead of ids: every request still executing that was created
+    /// before --older-than.
+    #[arg(long, requires = "older_than", conflicts_with = "ids")]
+    pub stuck: bool,
+    /// With --stuck: how old a request must be (30m, 24h, 7d, 2w, a date or
+    /// RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = crate::time_arg::parse)]
+    pub older_than: Option<sailpoint_access::Timestamp>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The access requests still executing that were created before `before`,
+/// each once, oldest first as listed.
+async fn stuck_requests(
+    client: &Client,
+    before: sailpoint_access::Timestamp,
+) -> Result<Vec<String>, CliError> {
+    let statuses = client
+        .statuses()
+        .request_state(sailpoint_access::types::RequestStateFilter::Executing)
+        .filter(sailpoint_access::Filter::created().lt(before))
+        .collect(usize::MAX)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(statuses
+        .into_iter()
+        .filter_map(|s| s.access_request_id)
+        .filter(|id| seen.insert(id.clone()))
+        .collect())
+}
+
+pub async fn run(client: &Client, command: ApprovalsCommand) -> CliResult {
+    match command {
+        ApprovalsCommand::List(args) => list(client, args).await,
+        ApprovalsCommand::Approve(args) => decide(client, args, None, Verb::Approve).await,
+        ApprovalsCommand::Reject(args) => decide(client, args, None, Verb::Reject).await,
+        ApprovalsCommand::Forward(args) => {
+            decide(client, args.decide, Some(args.to), Verb::Forward).await
+        }
+        ApprovalsCommand::Summary(args) => summary(client, args).await,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Verb {
+    Approve,
+    Reject,
+    Forward,
+}
+
+impl Verb {
+    fn word(self) -> &'static str {
+        match self {
+            Verb::Approve => "approve",
+            Verb::Reject => "reject",
+            Verb::Forward => "forward",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ListRow {
+    approval_id: String,
+    access_request_id: String,
+    owner: String,
+    requested_for: String,
+    item: String,
+    state: String,
+}
+
+async fn list(client: &Client, args: ListArgs) -> CliResult {
+    let which = &args.which;
+    let requests = which.request_ids()?;
+    let mut rows: Vec<ListRow> = Vec::new();
+    let name = |r: Option<&sailpoint_access::types::IdentityReference>| {
+        r.and_then(|r| r.id.clone()).unwrap_or_default()
+    };
+    if args.completed {
+        let mut query = client.approvals().completed();
+        if let Some(owner) = &which.owner {
+            query = query.owner(owner);
+        }
+        for c in query.send_all().await? {
+            rows.push(ListRow {
+                approval_id: c.id.clone().unwrap_or_default(),
+                access_request_id: String::new(),
+                owner: name(c.owner.as_ref()),
+                requested_for: name(c.requested_for.as_ref()),
+                item: c.name.clone().unwrap_or_default(),
+                state: c
+                    .state
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            });
+        }
+    } else {
+        let pending = if requests.is_empty() {
+            let mut query = client.approvals().pending();
+            if let Some(owner) = &which.owner {
+                query = query.owner(owner);
+            }
+            query.send_all().await?
+        } else {
+            let mut query = client.approvals_of(requests);
+            if let Some(owner) = &which.owner {
+                query = query.owner(owner);
+            }
+            let by_request: BTreeMap<_, _> = query.send().await?.into_iter().collect();
+            by_request.into_values().flatten().collect()
+        };
+        for p in pending {
+            rows.push(ListRow {
+                approval_id: p.id.clone().unwrap_or_default(),
+                access_request_id: p.access_request_id.clone().unwrap_or_default(),
+                owner: name(p.owner.as_ref()),
+                requested_for: name(p.requested_for.as_ref()),
+                item: p.name.clone().unwrap_or_default(),
+                state: "PENDING".to_owned(),
+            });
+        }
+    }
+    if !which.approval_ids.is_empty() {
+        rows.retain(|r| which.approval_ids.contains(&r.approval_id));
+    }
+    Report {
+        doc: &rows,
+        rows: &rows,
+        header: &[
+            "APPROVAL",
+            "ACCESS REQUEST",
+            "OWNER",
+            "REQUESTED FOR",
+            "ITEM",
+            "STATE",
+        ],
+        cells: &|r: &ListRow| {
+            vec![
+                r.approval_id.clone(),
+                r.access_request_id.clone(),
+                r.owner.clone(),
+                r.requested_for.clone(),
+                r.item.clone(),
+                r.state.clone(),
+            ]
+        },
+    }
+    .print(args.output.format())?;
+    note!("{} approval(s)", rows.len());
+    Ok(error::OK)
+}
+
+async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Verb) -> CliResult {
+    let which = &args.which;
+    if which.is_empty() {
+        return Err(CliError::usage(format!(
+            "nothing to {}: give --approval-id, --access-request-id (repeatable) or --from-journal FILE",
+            verb.word()
+        )));
+    }
+    let requests = which.request_ids()?;
+    let build = |dry: bool, progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>>| {
+        let job = match (verb, &to) {
+            (Verb::Forward, Some(owner)) => client.forward_many(owner, &args.comment),
+            (Verb::Reject, _) => client.reject_many(&args.comment),
+            _ => client.approve_many(&args.comment),
+        };
+        let mut job = job
+            .approval_ids(which.approval_ids.iter().cloned())
+            .access_request_ids(requests.iter().cloned())
+            .verify(3, Duration::from_secs(args.settle))
+            .dry_run(dry);
+        if let Some(owner) = &which.owner {
+            job = job.owner(owner);
+        }
+        if let Some(progress) = progress {
+            job = job.on_progress(progress);
+        }
+        job.send()
+    };
+    if !args.dry_run && !args.yes {
+        let preview = build(true, None).await?;
+        let n = preview.count(&ApprovalResult::WouldDecide);
+        if n == 0 {
+            note!(
+                "no pending approval among those given: nothing to {}",
+                verb.word()
+            );
+            return print(args.output, &preview);
+        }
+        confirm(&format!("{} {n} approval(s)?", verb.word()), false)?;
+    }
+    let report = if args.dry_run {
+        build(true, None).await?
+    } else {
+        let bar = decision_bar(verb);
+        let shown = bar.clone();
+        let progress = move |sent: usize, total: usize| {
+            shown.set_length(total as u64);
+            shown.set_position(sent as u64);
+        };
+        let report = build(false, Some(Box::new(progress))).await;
+        bar.finish_and_clear();
+        report?
+    };
+    print(args.output, &report)
+}
+
+/// A bar on stderr of the approvals decided so far (hidden without a
+/// terminal or with -q).
+fn decision_bar(verb: Verb) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() && !crate::output::is_quiet() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, target);
+    let template = format!(
+        "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
+        verb.word()
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[derive(Debug, Serialize)]
+struct OutcomeRow {
+    approval_id: String,
+    access_request_id: String,
+    outcome: &'static str,
+    detail: String,
+}
+
+fn print(output: OutputArgs, report: &ApprovalReport) -> CliResult {
+    let rows: Vec<OutcomeRow> = report
+        .outcomes
+        .iter()
+        .map(|o| OutcomeRow {
+            approval_id: o.approval_id.clone(),
+            access_request_id: o.access_request_id.clone().unwrap_or_default(),
+            outcome: o.result.name(),
+            detail: o.result.detail().to_owned(),
+        })
+        .collect();
+    Report {
+        doc: report,
+        rows: &rows,
+        header: &["APPROVAL", "ACCESS REQUEST", "OUTCOME", "DETAIL"],
+        cells: &|r: &OutcomeRow| {
+            vec![
+                r.approval_id.clone(),
+                r.access_request_id.clone(),
+                r.outcome.to_owned(),
+                r.detail.clone(),
+            ]
+        },
+    }
+    .print(output.format())?;
+    let total = report.outcomes.len();
+    let would = report.count(&ApprovalResult::WouldDecide);
+    if would > 0 || (total > 0 && report.bulk_calls + report.single_calls == 0) {
+        note!("dry run or nothing pending: {would} of {total} approval(s) would be decided; nothing was sent");
+        return Ok(error::OK);
+    }
+    let done = report.count(&ApprovalResult::Decided);
+    note!(
+        "{done} of {total} approval(s) decided ({} bulk call(s), {} single call(s), {} read(s){})",
+        report.bulk_calls,
+        report.single_calls,
+        report.read_calls,
+        if report.fell_back_to_single {
+            "; bulk approve refused, went on one by one"
+        } else {
+            ""
+        }
+    );
+    Ok(if done == total {
+        error::OK
+    } else {
+        error::PARTIAL
+    })
+}
+
+async fn summary(client: &Client, args: SummaryArgs) -> CliResult {
+    let mut query = client.approvals().summary();
+    if let Some(owner) = &args.owner {
+        query = query.owner(owner);
+    }
+    let counts = query.send().await?;
+    #[derive(Serialize)]
+    struct Row {
+        pending: i32,
+        approved: i32,
+        rejected: i32,
+    }
+    let row = Row {
+        pending: counts.pending.unwrap_or(0),
+        approved: counts.approved.unwrap_or(0),
+        rejected: counts.rejected.unwrap_or(0),
+    };
+    let rows = [row];
+    Report {
+        doc: &rows[0],
+        rows: &rows,
+        header: &["PENDING", "APPROVED", "REJECTED"],
+        cells: &|r: &Row| {
+            vec![
+                r.pending.to_string(),
+                r.approved.to_string(),
+                r.rejected.to_string(),
+            ]
+        },
+    }
+    .print(args.output.format())?;
+    Ok(error::OK)
+}
+
+#[derive(Debug, Serialize)]
+struct ExplainRow {
+    access_request_id: String,
+    item: String,
+    state: String,
+    phase: String,
+    waiting_on: String,
+    cancelable: bool,
+    errors: String,
+    next: String,
+}
+
+pub async fn explain(client: &Client, args: ExplainArgs) -> CliResult {
+    let ids = match (args.stuck, args.older_than) {
+        (true, Some(before)) => {
+            let ids = stuck_requests(client, before).await?;
+            if ids.is_empty() {
+                note!("no request still executing is that old");
+                Report {
+                    doc: &Vec::<sailpoint_access::Explanation>::new(),
+                    rows: &Vec::<ExplainRow>::new(),
+                    header: &[],
+                    cells: &|_: &ExplainRow| Vec::new(),
+                }
+                .print(args.output.format())?;
+                return Ok(error::OK);
+            }
+            ids
+        }
+        _ => args.ids.clone(),
+    };
+    let explained = client.explain(ids).send().await?;
+    let mut rows = Vec::new();
+    for e in &explained {
+        if e.items.is_empty() {
+            rows.push(ExplainRow {
+                access_request_id: e.access_request_id.clone(),
+                item: String::new(),
+                state: String::new(),
+                phase: String::new(),
+                waiting_on: String::new(),
+                cancelable: false,
+                errors: String::new(),
+                next: e.next.describe(),
+            });
+        }
+        for i in &e.items {
+            rows.push(ExplainRow {
+                access_request_id: e.access_request_id.clone(),
+                item: i.name.clone().unwrap_or_default(),
+                state: i.state.clone().unwrap_or_default(),
+                phase: i
+                    .phases
+                    .last()
+                    .map(|(name, state)| format!("{name} {state}"))
+                    .unwrap_or_default(),
+                waiting_on: i
+                    .waiting_on
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{} ({})",
+                            w.owner_name
+                                .as_deref()
+                                .or(w.owner_id.as_deref())
+                                .unwrap_or("?"),
+                            w.approval_id
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                cancelable: i.cancelable,
+                errors: i.errors.join("; "),
+                next: i.next.describe(),
+            });
+        }
+    }
+    Report {
+        doc: &explained,
+        rows: &rows,
+        header: &[
+            "ACCESS REQUEST",
+            "ITEM",
+            "STATE",
+            "PHASE",
+            "WAITING ON",
+            "CANCELABLE",
+            "ERRORS",
+            "NEXT",
+        ],
+        cells: &|r: &ExplainRow| {
+            vec![
+                r.access_request_id.clone(),
+                r.item.clone(),
+                r.state.clone(),
+                r.phase.clone(),
+                r.waiting_on.clone(),
+                r.cancelable.to_string(),
+                r.errors.clone(),
+                r.next.clone(),
+            ]
+        },
+    }
+    .print(args.output.format())?;
+    Ok(error::OK)
+}

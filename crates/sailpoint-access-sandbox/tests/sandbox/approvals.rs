@@ -1,0 +1,340 @@
+//! The sandbox as an approval engine, through plain HTTP: pending and
+//! completed per owner, approve / reject / forward moving the item, bulk
+//! approve answering 202 even for unknown ids, and the experimental header
+//! required by the administrators' list and accounts selection.
+
+use sailpoint_access_api::types::{
+    AccessItemType, CompletedApproval, PendingApproval, RequestedItemState, RequestedItemStatus,
+};
+use sailpoint_access_api::Rule;
+use sailpoint_access_sandbox::{Sandbox, APPROVER_IDENTITY_ID};
+use serde_json::json;
+
+use crate::common::*;
+
+const BASE: &str = "/access-request-approvals/v1";
+
+async fn pending(setup: &Setup, query: &str) -> Vec<PendingApproval> {
+    let response = setup
+        .get(&format!("{BASE}/pending{query}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// Submits one role for each identity; returns the pending approvals.
+async fn submitted(setup: &Setup, identities: &[&str]) -> Vec<PendingApproval> {
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            identities,
+            vec![item(AccessItemType::Role, "role-1")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    pending(setup, "").await
+}
+
+fn state_of(setup: &Setup, approval: &PendingApproval) -> Option<RequestedItemState> {
+    let request = approval.access_request_id.as_deref();
+    let statuses: Vec<RequestedItemStatus> = setup.sandbox.statuses();
+    statuses
+        .into_iter()
+        .find(|s| s.access_request_id.as_deref() == request)
+        .and_then(|s| s.state)
+}
+
+#[tokio::test]
+async fn approve_reject_and_forward_move_the_item_and_the_lists() {
+    let setup = setup(Sandbox::builder()).await;
+    let approvals = submitted(&setup, &["i1", "i2", "i3"]).await;
+    assert_eq!(approvals.len(), 3);
+    assert!(approvals
+        .iter()
+        .all(|a| a.owner.as_ref().and_then(|o| o.id.as_deref()) == Some(APPROVER_IDENTITY_ID)));
+    let [a, b, c] = [0, 1, 2].map(|i| approvals[i].id.clone().unwrap());
+
+    let ok = setup
+        .post(&format!("{BASE}/{a}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 202, "approve takes no body");
+    // No longer pending: approving again is refused.
+    let again = setup
+        .post(&format!("{BASE}/{a}/approve"))
+        .json(&json!({"comment": "again"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(raw_error(again, 400).await.contains("not pending"));
+
+    let no_comment = setup
+        .post(&format!("{BASE}/{b}/reject"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        raw_rule_error(no_comment, 400).await.1,
+        Some(Rule::ApprovalRejectComment)
+    );
+    let rejected = setup
+        .post(&format!("{BASE}/{b}/reject"))
+        .json(&json!({"comment": "no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 202);
+    assert_eq!(
+        state_of(&setup, &approvals[1]),
+        Some(RequestedItemState::Rejected)
+    );
+
+    let forwarded = setup
+        .post(&format!("{BASE}/{c}/forward"))
+        .json(&json!({"newOwnerId": "new-owner", "comment": "on leave"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.status(), 202);
+    let theirs = pending(&setup, "?owner-id=new-owner").await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].id.as_deref(), Some(c.as_str()));
+    assert!(
+        pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}"))
+            .await
+            .is_empty()
+    );
+
+    let completed: Vec<CompletedApproval> = setup
+        .get(&format!("{BASE}/completed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut states: Vec<String> = completed
+        .iter()
+        .map(|c| c.state.as_ref().unwrap().to_string())
+        .collect();
+    states.sort();
+    assert_eq!(states, ["APPROVED", "REJECTED"]);
+
+    let unknown = setup
+        .post(&format!("{BASE}/no-such/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn bulk_approve_answers_202_for_unknown_ids_and_approves_the_known() {
+    let setup = setup(Sandbox::builder()).await;
+    let approvals = submitted(&setup, &["i1", "i2"]).await;
+    let known = approvals[0].id.clone().unwrap();
+    let answer = setup
+        .post(&format!("{BASE}/bulk-approve"))
+        .json(&json!({"approvalIds": [known, "unknown-1"], "comment": "ok"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let left = pending(&setup, "").await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, approvals[1].id);
+    let too_many: Vec<String> = (0..51).map(|i| format!("a{i}")).collect();
+    let refused = setup
+        .post(&format!("{BASE}/bulk-approve"))
+        .json(&json!({"approvalIds": too_many, "comment": "ok"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        raw_rule_error(refused, 400).await.1,
+        Some(Rule::BulkApproveIdsCount)
+    );
+}
+
+#[tokio::test]
+async fn pending_filters_on_access_request_id_and_the_approvers_and_summary_agree() {
+    let setup = setup(Sandbox::builder()).await;
+    let approvals = submitted(&setup, &["i1", "i2", "i3"]).await;
+    let r0 = approvals[0].access_request_id.clone().unwrap();
+    let r2 = approvals[2].access_request_id.clone().unwrap();
+    let filter = format!("accessRequestId in (\"{r0}\",\"{r2}\")");
+    let query = serde_urlencoded::to_string([("filters", filter.as_str())]).unwrap();
+    let some = pending(&setup, &format!("?{query}")).await;
+    let mut got: Vec<_> = some
+        .iter()
+        .filter_map(|a| a.access_request_id.clone())
+        .collect();
+    got.sort();
+    let mut want = vec![r0.clone(), r2];
+    want.sort();
+    assert_eq!(got, want);
+    let refused = setup
+        .get(&format!("{BASE}/pending?filters=created%20sw%20%222026%22"))
+        .send()
+        .await
+        .unwrap();
+    assert!(raw_error(refused, 400).await.contains("created"));
+
+    let approvers: serde_json::Value = setup
+        .get(&format!("{BASE}/{r0}/approvers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approvers[0]["approvalId"], json!(approvals[0].id));
+    assert_eq!(approvers[0]["id"], json!(APPROVER_IDENTITY_ID));
+    let summary: serde_json::Value = setup
+        .get(&format!("{BASE}/approval-summary"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary, json!({"pending": 3, "approved": 0, "rejected": 0}));
+}
+
+#[tokio::test]
+async fn experimental_operations_refuse_a_request_without_the_header() {
+    let setup = setup(Sandbox::builder()).await;
+    submitted(&setup, &["i1"]).await;
+    let bare = setup
+        .get("/access-request-administration/v1")
+        .send()
+        .await
+        .unwrap();
+    assert!(raw_error(bare, 400)
+        .await
+        .contains("X-SailPoint-Experimental"));
+    let with: Vec<RequestedItemStatus> = setup
+        .get("/access-request-administration/v1")
+        .header("X-SailPoint-Experimental", "true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with.len(), 1);
+    let body =
+        json!({"requestedFor": ["i1"], "requestedItems": [{"type": "ROLE", "id": "role-1"}]});
+    let bare = setup
+        .post("/access-requests/v1/accounts-selection")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 400);
+    let with: serde_json::Value = setup
+        .post("/access-requests/v1/accounts-selection")
+        .header("X-SailPoint-Experimental", "true")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with["identities"][0]["id"], json!("i1"));
+}
+
+#[tokio::test]
+async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
+    let setup = setup(Sandbox::builder()).await;
+    let approvals = submitted(&setup, &["i1", "i2"]).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", sailpoint_access_sandbox::APPROVER_CLIENT_ID),
+        (
+            "client_secret",
+            sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
+        ),
+    ];
+    let answer: serde_json::Value = setup
+        .http
+        .post(setup.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let as_approver = |r: reqwest::RequestBuilder| r.bearer_auth(&token);
+    // `me` and no owner are the approver's own approvals.
+    for query in ["", "?owner-id=me"] {
+        let mine: Vec<PendingApproval> =
+            as_approver(setup.http.get(setup.url(&format!("{BASE}/pending{query}"))))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        assert_eq!(mine.len(), 2, "{query}");
+    }
+    let others = as_approver(
+        setup
+            .http
+            .get(setup.url(&format!("{BASE}/pending?owner-id=someone"))),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(others.status(), 403);
+    let bulk = as_approver(setup.http.post(setup.url(&format!("{BASE}/bulk-approve"))))
+        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bulk.status(), 403);
+    let approvers = as_approver(setup.http.get(setup.url(&format!(
+        "{BASE}/{}/approvers",
+        approvals[0].access_request_id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(approvers.status(), 403);
+    let own = as_approver(setup.http.post(setup.url(&format!(
+        "{BASE}/{}/approve",
+        approvals[0].id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(own.status(), 202);
+    // Forwarded away, it is no longer theirs to decide.
+    let away = setup
+        .post(&format!(
+            "{BASE}/{}/forward",
+            approvals[1].id.as_deref().unwrap()
+        ))
+        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(away.status(), 202);
+    let not_theirs = as_approver(setup.http.post(setup.url(&format!(
+        "{BASE}/{}/approve",
+        approvals[1].id.as_deref().unwrap()
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(not_theirs.status(), 403);
+}

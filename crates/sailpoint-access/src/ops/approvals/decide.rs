@@ -1,0 +1,173 @@
+//! Deciding one approval: approve (optional comment), reject (comment
+//! required), forward (new owner and comment, 1 to 255 characters each).
+//! Each answers 202 once the decision is queued.
+
+use sailpoint_access_api::types::{ApprovalComment, ForwardApproval};
+use sailpoint_access_api::{limits, operations, Rule};
+
+use super::check_id;
+use crate::engine::Engine;
+use crate::error::{Result, ValidationError};
+
+/// Most characters of a forward's new owner id and of its comment.
+pub const MAX_FORWARD_TEXT: usize = limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH;
+
+/// Approves one approval (`POST .../{approvalId}/approve`); from
+/// `Approvals::approve`.
+#[derive(Clone, Debug)]
+#[must_use = "an approval does nothing until `send` is awaited"]
+pub struct Approve {
+    engine: Engine,
+    approval_id: String,
+    comment: Option<String>,
+}
+
+impl Approve {
+    pub(crate) fn new(engine: Engine, approval_id: String) -> Self {
+        Self {
+            engine,
+            approval_id,
+            comment: None,
+        }
+    }
+
+    /// The reviewer's comment.
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// Validates (`approval.id`) and sends.
+    pub async fn send(self) -> Result<()> {
+        check_id(&self.approval_id, Rule::ApprovalId)?;
+        let raw = self.engine.raw();
+        let body = ApprovalComment {
+            comment: self.comment,
+        };
+        let id = self.approval_id;
+        self.engine
+            .execute(&operations::APPROVE_APPROVAL, || {
+                raw.approve_approval()
+                    .approval_id(id.as_str())
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Rejects one approval (`POST .../{approvalId}/reject`); from
+/// `Approvals::reject`.
+#[derive(Clone, Debug)]
+#[must_use = "a rejection does nothing until `send` is awaited"]
+pub struct Reject {
+    engine: Engine,
+    approval_id: String,
+    comment: String,
+}
+
+impl Reject {
+    pub(crate) fn new(engine: Engine, approval_id: String, comment: String) -> Self {
+        Self {
+            engine,
+            approval_id,
+            comment,
+        }
+    }
+
+    /// Validates (`approval.id`, `approval.reject_comment`) and sends.
+    pub async fn send(self) -> Result<()> {
+        check_id(&self.approval_id, Rule::ApprovalId)?;
+        if self.comment.trim().is_empty() {
+            return Err(ValidationError::new(
+                Rule::ApprovalRejectComment,
+                format!("{:?}", self.comment),
+            )
+            .into());
+        }
+        let raw = self.engine.raw();
+        let body = ApprovalComment {
+            comment: Some(self.comment),
+        };
+        let id = self.approval_id;
+        self.engine
+            .execute(&operations::REJECT_APPROVAL, || {
+                raw.reject_approval()
+                    .approval_id(id.as_str())
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Hands one approval to another owner (`POST .../{approvalId}/forward`);
+/// from `Approvals::forward`.
+#[derive(Clone, Debug)]
+#[must_use = "a forward does nothing until `send` is awaited"]
+pub struct Forward {
+    engine: Engine,
+    approval_id: String,
+    new_owner_id: String,
+    comment: String,
+}
+
+/// `text` has 1 to [`MAX_FORWARD_TEXT`] characters and is not blank, else
+/// `rule` is broken.
+fn check_text(text: &str, rule: Rule) -> Result<(), ValidationError> {
+    let n = text.chars().count();
+    if text.trim().is_empty() || n > MAX_FORWARD_TEXT {
+        return Err(ValidationError::with_message(
+            rule,
+            format!("{n} characters"),
+            format!("between 1 and {MAX_FORWARD_TEXT} characters, not blank, are required"),
+        ));
+    }
+    Ok(())
+}
+
+impl Forward {
+    pub(crate) fn new(
+        engine: Engine,
+        approval_id: String,
+        new_owner_id: String,
+        comment: String,
+    ) -> Self {
+        Self {
+            engine,
+            approval_id,
+            new_owner_id,
+            comment,
+        }
+    }
+
+    /// Validates (`approval.id`, `approval.forward_owner`,
+    /// `approval.forward_comment`) and sends.
+    pub async fn send(self) -> Result<()> {
+        check_id(&self.approval_id, Rule::ApprovalId)?;
+        check_text(&self.new_owner_id, Rule::ApprovalForwardOwner)?;
+        check_text(&self.comment, Rule::ApprovalForwardComment)?;
+        let encode = |e: String| ValidationError::with_message(Rule::RequestEncode, "forward", e);
+        let body = ForwardApproval {
+            new_owner_id: self.new_owner_id.try_into().map_err(
+                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
+            )?,
+            comment: self.comment.try_into().map_err(
+                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
+            )?,
+        };
+        let raw = self.engine.raw();
+        let id = self.approval_id;
+        self.engine
+            .execute(&operations::FORWARD_APPROVAL, || {
+                raw.forward_approval()
+                    .approval_id(id.as_str())
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }
+}
