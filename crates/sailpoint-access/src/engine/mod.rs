@@ -9,6 +9,7 @@
 //! - `settings`: environment variables, `config.json`, base URL checks.
 
 pub(crate) mod auth;
+pub(crate) mod budget;
 pub(crate) mod classify;
 mod execute;
 pub(crate) mod pace;
@@ -70,6 +71,8 @@ pub(crate) struct EngineSettings {
     pub body_limits: BodyLimits,
     pub family: Family,
     pub rate_limit: Option<RateLimit>,
+    /// Where the pacer's slots come from (`None`: in-process).
+    pub rate_budget: Option<budget::RateBudgetSpec>,
     pub retry: RetryPolicy,
     pub app_name: Option<String>,
     pub http: Option<reqwest::Client>,
@@ -165,6 +168,15 @@ impl Engine {
             timeouts.connect,
             settings.body_limits.max_body,
         )?);
+        let shared = match settings.rate_budget.as_ref().map(|spec| spec.open()) {
+            Some(Ok(Some(budget))) => Some(pace::Shared {
+                budget,
+                host: budget::host_of(&base_url),
+                client_id: auth.caller().to_owned(),
+            }),
+            Some(Err(e)) => return Err(e),
+            _ => None,
+        };
         let context = raw::Context::with_authorizer(Arc::new(CacheAuthorizer(auth.clone())));
         let raw = raw::Client::new_with_client(&base_url, http, context);
         Ok(Engine(Arc::new(EngineInner {
@@ -175,7 +187,7 @@ impl Engine {
             timeouts,
             body_limits: settings.body_limits,
             family: settings.family,
-            pacer: Pacer::new(settings.rate_limit),
+            pacer: Pacer::with_shared(settings.rate_limit, shared),
             base_url,
             deprecations: Mutex::new(BTreeMap::new()),
         })))

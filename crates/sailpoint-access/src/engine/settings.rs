@@ -29,6 +29,9 @@ pub const ENV_API_FAMILY: &str = "SAIL_API_FAMILY";
 /// (`300/10` for a tenant with a custom limit), or `off` for no pacing;
 /// absent: the vendor's default, 100 per 10 s.
 pub const ENV_RATE_LIMIT: &str = "SAIL_RATE_LIMIT";
+/// Where the rate budget is kept: `in-process` (the default),
+/// `file:DIRECTORY` or `redis://HOST:PORT/DB`.
+pub const ENV_RATE_BUDGET: &str = "SAIL_RATE_BUDGET";
 /// The file the SailPoint CLI writes for SDKs, read from the working directory.
 pub const CONFIG_FILE: &str = "config.json";
 
@@ -122,6 +125,21 @@ pub(crate) struct Resolved {
     pub family: Family,
     /// From `SAIL_RATE_LIMIT`, when set: `Some(None)` is `off`.
     pub rate_limit: Option<Option<crate::engine::pace::RateLimit>>,
+    /// From `SAIL_RATE_BUDGET`, when set.
+    pub rate_budget: Option<crate::engine::budget::RateBudgetSpec>,
+}
+
+/// Reads `SAIL_RATE_BUDGET`.
+pub(crate) fn rate_budget(
+    env: &HashMap<String, String>,
+) -> Result<Option<crate::engine::budget::RateBudgetSpec>> {
+    match env.get(ENV_RATE_BUDGET).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|e| Error::config(format!("{ENV_RATE_BUDGET}: {e}"))),
+    }
 }
 
 /// Reads `SAIL_RATE_LIMIT`: `REQUESTS/SECONDS`, or `off`.
@@ -188,6 +206,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
             credentials: credentials.clone(),
             family: family(env)?,
             rate_limit: rate_limit(env)?,
+            rate_budget: rate_budget(env)?,
         });
     }
 
@@ -242,6 +261,7 @@ pub(crate) fn resolve(env: &HashMap<String, String>, dir: &Path) -> Result<Resol
         credentials,
         family: family(env)?,
         rate_limit: rate_limit(env)?,
+        rate_budget: rate_budget(env)?,
     })
 }
 
