@@ -267,10 +267,14 @@ impl SharedPace {
             self.ceiling_since_ms = now_ms;
         }
         let paused = self.paused_until_ms.max(now_ms);
-        // A schedule more than a window past the pause (a clock set back,
-        // a file left by a crashed run) is pulled back rather than waited.
-        let at = self.tat_ms.max(paused).min(paused + window_ms);
         let interval_ms = limit.interval().as_secs_f64() * 1000.0 / self.rate;
+        // A schedule further past the pause than a window or an interval (a
+        // clock set back, a file left by a crashed run) is pulled back
+        // rather than waited for.
+        let at = self
+            .tat_ms
+            .max(paused)
+            .min(paused + window_ms.max(interval_ms));
         self.tat_ms = at + interval_ms;
         self.rate = (self.rate + RECOVERY_STEP).min(self.ceiling);
         at - now_ms
@@ -337,13 +341,12 @@ mod tests {
         assert!((waits[2] - 202.0).abs() < 1e-6, "{waits:?}");
         s.throttle(300.0, 1000.0);
         assert_eq!(s.rate, 0.5);
-        // A second 429 inside the pause does not halve again.
+        // A second 429 inside the pause does not halve again, but its own
+        // Retry-After, ending later, extends the pause (to 1,400).
         s.throttle(400.0, 1000.0);
         assert_eq!(s.rate, 0.5);
-        assert!(
-            (s.take(400.0, limit()) - 900.0).abs() < 1e-6,
-            "waits for the pause"
-        );
+        let wait = s.take(400.0, limit());
+        assert!((wait - 1000.0).abs() < 1e-6, "waits for the pause: {wait}");
         // Taking slots recovers up to the ceiling, 0.9 of the throttled rate.
         for _ in 0..100 {
             s.take(1_000.0, limit());

@@ -21,6 +21,8 @@ use crate::error::Result;
 /// the self-correction (so that they have one source, the pacer's).
 /// Answers the wait in microseconds (`take`) or 0.
 const SCRIPT: &str = r#"
+-- Before Redis 5, a script that read TIME could write only like this.
+if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local op = ARGV[1]
@@ -45,8 +47,9 @@ if op == 'take' then
     since = now
   end
   local from = math.max(paused, now)
-  local at = math.min(math.max(tat, from), from + window)
-  tat = at + interval / rate
+  local spacing = interval / rate
+  local at = math.min(math.max(tat, from), from + math.max(window, spacing))
+  tat = at + spacing
   rate = math.min(rate + step, ceiling)
   answer = math.floor((at - now) * 1000)
 else
