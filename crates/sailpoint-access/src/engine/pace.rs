@@ -17,7 +17,8 @@
 //!   `max_retry_after` (a longer figure fails that call fast and never stalls
 //!   the lane beyond the cap);
 //! - learns a ceiling of 0.9 x the rate that was throttled, and halves the
-//!   rate (never below 1/64 of the limit).
+//!   rate (never below 1/64 of the limit); the 429s of requests that were
+//!   in flight, arriving while that pause runs, only extend the pause.
 //!
 //! Each success adds 2% of the configured limit back, up to the ceiling: after
 //! one 429 at full speed the lane is back at 0.9 of the limit after 20
@@ -324,7 +325,14 @@ impl Pacer {
         let mut s = lane.state();
         let now = Instant::now();
         let resume = later(now, retry_after.min(cap));
+        let already_paused = s.paused_until.is_some_and(|p| now < p);
         s.paused_until = Some(s.paused_until.map_or(resume, |p| p.max(resume)));
+        if already_paused {
+            // Sent before the pause's first 429 was known (requests in
+            // flight): one slow-down per pause, not one per request, or a
+            // burst of them would floor the rate for good.
+            return;
+        }
         s.ceiling = (s.rate * CEILING_MARGIN).max(MIN_RATE);
         s.rate = (s.rate / 2.0).max(MIN_RATE);
         s.ceiling_since = now;
@@ -441,6 +449,24 @@ mod tests {
             }
         }
         assert_eq!(pacer.rate(Family::V3), 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_429s_of_requests_in_flight_slow_the_lane_once_per_pause() {
+        let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
+        let cap = Duration::from_secs(30);
+        for _ in 0..10 {
+            pacer
+                .back_off(Family::V3, Duration::from_secs(1), cap)
+                .await;
+        }
+        assert_eq!(pacer.rate(Family::V3), 0.5);
+        // A 429 after the pause is a new one.
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        pacer
+            .back_off(Family::V3, Duration::from_secs(1), cap)
+            .await;
+        assert_eq!(pacer.rate(Family::V3), 0.25);
     }
 
     #[tokio::test(start_paused = true)]
