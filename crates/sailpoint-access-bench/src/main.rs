@@ -13,6 +13,8 @@
 //!     [--latency-ms 100] [--concurrency 16] [--runs 3] [--naive-runs 1]
 //! sailpoint-access-bench rate-ceiling [--quick] [--statuses 40000] [--prefetch 8] [--rows 20000]
 //!     [--limit 100] [--window-ms 2000] [--latency-ms 100] [--concurrency 16] [--runs 3]
+//! sailpoint-access-bench shared-budget [--quick] [--limit 100] [--latency-ms 100] [--run-ms 5000]
+//! sailpoint-access-bench budget-worker --base-url URL [--budget SPEC] [--limit N] ...
 //! sailpoint-access-bench serve [every flag of sailpoint-access-sandbox, see serve --help]
 //! sailpoint-access-bench peer-walk --base-url URL --expected N [--prefetch P]
 //! ```
@@ -24,6 +26,7 @@
 #[allow(unsafe_code)]
 mod alloc;
 mod bare;
+mod budget;
 mod ratelimit;
 mod scenarios;
 mod stats;
@@ -93,7 +96,7 @@ fn parse(scenario: &str, rest: &[String]) -> Result<Args, BoxError> {
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((scenario, rest)) = raw.split_first() else {
-        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|bulk-grant|rate-ceiling|serve|peer-walk> [--option value]...");
+        eprintln!("usage: sailpoint-access-bench <overhead|pagination-latency|pagination-bare|memory|decode|bulk-grant|rate-ceiling|shared-budget|serve|peer-walk> [--option value]...");
         return ExitCode::from(2);
     };
     if scenario == "memory" {
@@ -113,6 +116,8 @@ fn main() -> ExitCode {
                 "decode" => scenarios::decode(&args).await,
                 "bulk-grant" => ratelimit::bulk_grant(&args).await,
                 "rate-ceiling" => ratelimit::rate_ceiling(&args).await,
+                "shared-budget" => budget::shared_budget(&args).await,
+                "budget-worker" => budget::worker(&args).await,
                 "serve" => scenarios::serve(rest).await,
                 "peer-walk" => scenarios::peer_walk(&args).await,
                 other => Err(format!("unknown scenario {other}").into()),

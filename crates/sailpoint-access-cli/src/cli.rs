@@ -82,6 +82,14 @@ pub struct Cli {
     #[arg(long, value_name = "N/SECONDS", value_parser = rate_limit_arg)]
     pub rate_limit: Option<String>,
 
+    /// Where the rate budget is kept, to share it with other processes of
+    /// the same client id: `file:DIRECTORY` (processes of this host) or
+    /// `redis://HOST:PORT/DB` (a fleet), or `in-process` (the default);
+    /// default: SAIL_RATE_BUDGET. Together they stay under --rate-limit,
+    /// and a 429 seen by one slows them all.
+    #[arg(long, value_name = "file:DIR|redis://HOST:PORT/DB", value_parser = rate_budget_arg)]
+    pub rate_budget: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -490,6 +498,12 @@ fn rate_limit_arg(text: &str) -> Result<String, String> {
         return Ok("off".to_owned());
     }
     text.parse::<sailpoint_access::RateLimit>()
+        .map(|_| text.trim().to_owned())
+}
+
+/// `--rate-budget`: checked while parsing the command line.
+fn rate_budget_arg(text: &str) -> Result<String, String> {
+    text.parse::<sailpoint_access::RateBudgetSpec>()
         .map(|_| text.trim().to_owned())
 }
 

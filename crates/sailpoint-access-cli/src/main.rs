@@ -80,6 +80,7 @@ fn run(cli: Cli) -> CliResult {
         client_id: cli.client_id.clone(),
         api_family: cli.api_family,
         rate_limit: cli.rate_limit.clone(),
+        rate_budget: cli.rate_budget.clone(),
         environment: cli.environment.clone(),
         verbose: cli.verbose,
     };
@@ -132,6 +133,7 @@ struct ClientFlags {
     client_id: Option<String>,
     api_family: Option<Family>,
     rate_limit: Option<String>,
+    rate_budget: Option<String>,
     environment: Option<String>,
     verbose: u8,
 }
@@ -175,6 +177,9 @@ fn client_builder(cli: &ClientFlags) -> Result<ClientBuilder, CliError> {
     }
     if let Some(limit) = &cli.rate_limit {
         env.insert(settings::ENV_RATE_LIMIT.to_owned(), limit.clone());
+    }
+    if let Some(budget) = &cli.rate_budget {
+        env.insert(settings::ENV_RATE_BUDGET.to_owned(), budget.clone());
     }
     let dir = std::env::current_dir()
         .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;

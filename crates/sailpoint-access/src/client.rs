@@ -11,6 +11,7 @@ use sailpoint_access_api::types::{AccessRequest, AccessRequestResponse};
 use sailpoint_access_api::{DeprecationNotice, Family};
 
 use crate::engine::auth::{Credentials, TokenInfo};
+use crate::engine::budget::RateBudgetSpec;
 use crate::engine::credential_store::{self, CredentialStore};
 use crate::engine::pace::RateLimit;
 use crate::engine::retry::RetryPolicy;
@@ -458,6 +459,7 @@ pub struct ClientBuilder {
     max_status_bytes: Option<u64>,
     family: Option<Family>,
     rate_limit: Option<Option<RateLimit>>,
+    rate_budget: Option<RateBudgetSpec>,
     retry: Option<RetryPolicy>,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
@@ -484,6 +486,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_status_bytes", &self.max_status_bytes)
             .field("family", &self.family)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_budget", &self.rate_budget)
             .field("retry", &self.retry)
             .field("app_name", &self.app_name)
             .field("http", &self.http.as_ref().map(|_| "<custom>"))
@@ -533,8 +536,12 @@ impl ClientBuilder {
             .credentials(resolved.credentials)
             .family(resolved.family);
         builder.sources = Some(resolved.sources);
-        Ok(match resolved.rate_limit {
+        let builder = match resolved.rate_limit {
             Some(limit) => builder.rate_limit(limit),
+            None => builder,
+        };
+        Ok(match resolved.rate_budget {
+            Some(budget) => builder.rate_budget(budget),
             None => builder,
         })
     }
@@ -624,9 +631,21 @@ impl ClientBuilder {
     /// spaced to stay under `limit`, per API family (default
     /// [`RateLimit::vendor_default`], 100 requests per 10 s). `None` turns
     /// pacing off. A 429 pauses every caller of the family until its
-    /// `Retry-After` and slows the pace by a tenth.
+    /// `Retry-After` (capped) and halves the pace, which then recovers as
+    /// requests succeed; with a shared [`rate_budget`](Self::rate_budget),
+    /// every sharer does.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Where the pace's slots come from (default
+    /// [`RateBudgetSpec::InProcess`]): a budget shared with other processes
+    /// of the same client id, in a directory of this host or on a Redis
+    /// server, so that together they stay under [`rate_limit`](Self::rate_limit)
+    /// and a 429 seen by one slows them all. Unused when pacing is off.
+    pub fn rate_budget(mut self, budget: RateBudgetSpec) -> Self {
+        self.rate_budget = Some(budget);
         self
     }
 
@@ -675,6 +694,7 @@ impl ClientBuilder {
             },
             family: self.family.unwrap_or(Family::V3),
             rate_limit: self.rate_limit.unwrap_or(Some(RateLimit::vendor_default())),
+            rate_budget: self.rate_budget,
             retry: self.retry.unwrap_or_default(),
             app_name: self.app_name,
             http: self.http,

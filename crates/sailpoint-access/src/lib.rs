@@ -22,6 +22,12 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 pub use client::{Client, ClientBuilder};
 pub use engine::auth::{Credentials, TokenInfo};
+#[cfg(feature = "redis")]
+pub use engine::budget::RedisBudget;
+pub use engine::budget::{
+    BudgetFuture, BudgetKey, FileBudget, RateBudget, RateBudgetSpec,
+    BACKEND_TIMEOUT as BUDGET_BACKEND_TIMEOUT,
+};
 pub use engine::pace::RateLimit;
 pub use engine::retry::RetryPolicy;
 pub use engine::tls::{install_tls_provider, TLS_PROVIDER};
@@ -68,6 +74,7 @@ pub use ops::statuses::{
 ///
 #[doc = include_str!("engine/settings_order.md")]
 pub mod settings {
+    pub use crate::engine::settings::ENV_RATE_BUDGET;
     pub use crate::engine::settings::{
         CLI_CONFIG, CONFIG_FILE, ENV_ACCESS_TOKEN, ENV_API_FAMILY, ENV_BASE_URL, ENV_CLIENT_ID,
         ENV_CLIENT_SECRET, ENV_ENVIRONMENT, ENV_RATE_LIMIT,

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::spec::workspace_root;
 
+mod budget;
 mod measure;
 mod peers;
 mod render;
@@ -21,6 +22,9 @@ struct Options {
     /// `--peers`: only the peers section (this SDK against the Python and
     /// TypeScript SDKs), spliced into the existing file.
     peers: bool,
+    /// `--budget`: only the shared rate budgets section, spliced into the
+    /// existing file.
+    budget: bool,
     build_cost: bool,
     out: Option<PathBuf>,
 }
@@ -29,6 +33,7 @@ fn parse(args: &[&str]) -> Result<Options, String> {
     let mut options = Options {
         quick: false,
         peers: false,
+        budget: false,
         build_cost: true,
         out: None,
     };
@@ -37,6 +42,7 @@ fn parse(args: &[&str]) -> Result<Options, String> {
         match *arg {
             "--quick" => options.quick = true,
             "--peers" => options.peers = true,
+            "--budget" => options.budget = true,
             "--no-build-cost" => options.build_cost = false,
             "--out" => {
                 let path = iter.next().ok_or("--out needs a path")?;
@@ -54,6 +60,32 @@ fn parse(args: &[&str]) -> Result<Options, String> {
         return Err("bench: --peers and --quick do not go together".into());
     }
     Ok(options)
+}
+
+/// Writes one section, run apart from the others (`lead` is its text up
+/// to "Run"), into the existing file at `out_path`, naming the machine.
+fn splice_alone(
+    out_path: &std::path::Path,
+    title: &str,
+    lead: &str,
+    option: &str,
+    end: &str,
+) -> Result<(), String> {
+    let m = machine();
+    let section = format!(
+        "{lead} on {} by `cargo xtask bench {option}`, apart from the other sections: {} ({} \
+         logical cores), {}, Linux {}.{end}",
+        now(),
+        m.cpu,
+        m.cores,
+        m.memory,
+        m.kernel
+    );
+    let old = std::fs::read_to_string(out_path).unwrap_or_default();
+    std::fs::write(out_path, budget::splice_section(&old, title, &section))
+        .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+    eprintln!("bench: wrote the {title} section of {}", out_path.display());
+    Ok(())
 }
 
 /// Stands in the header for the run's wall time, known only at the end.
@@ -82,21 +114,13 @@ pub fn run(args: &[&str]) -> Result<(), String> {
     let bin = target_dir(&root).join("release").join(BIN);
     if options.peers {
         let section = peers::section(&root, &target_dir(&root), &bin);
-        let m = machine();
-        let section = format!(
-            "{section}Peers run on {} by `cargo xtask bench --peers`, apart from the other \
-             sections: {} ({} logical cores), {}, Linux {}.\n",
-            now(),
-            m.cpu,
-            m.cores,
-            m.memory,
-            m.kernel
-        );
-        let old = std::fs::read_to_string(&out_path).unwrap_or_default();
-        std::fs::write(&out_path, peers::splice(&old, &section))
-            .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
-        eprintln!("bench: wrote the peers section of {}", out_path.display());
-        return Ok(());
+        let lead = format!("{section}Peers run");
+        return splice_alone(&out_path, "Peers", &lead, "--peers", "\n");
+    }
+    if options.budget {
+        let section = budget::section(&bin, options.quick)?;
+        let lead = format!("{section}Run");
+        return splice_alone(&out_path, budget::TITLE, &lead, "--budget", "\n\n");
     }
     let machine = machine();
     let date = now();
@@ -201,6 +225,15 @@ pub fn run(args: &[&str]) -> Result<(), String> {
         let section = peers::section(&root, &target_dir(&root), &bin);
         peers::splice(&report, &format!("{section}Peers run on {}.\n", now()))
     };
+    let report = budget::splice_section(
+        &report,
+        budget::TITLE,
+        &format!(
+            "{}Run on {}.\n\n",
+            budget::section(&bin, options.quick)?,
+            now()
+        ),
+    );
     let minutes = started.elapsed().as_secs_f64() / 60.0;
     let report = report.replacen(ELAPSED, &format!("{minutes:.0} minutes"), 1);
     std::fs::write(&out_path, report)

@@ -549,27 +549,7 @@ fn in_short(md: &mut String, entries: &[Entry], results: &[[Vec<Walk>; 2]]) {
 /// Replaces the `## Peers` section of `md` (up to the next `## ` heading),
 /// or appends it.
 pub(super) fn splice(md: &str, section: &str) -> String {
-    let Some(start) = md
-        .find("\n## Peers\n")
-        .map(|i| i + 1)
-        .or_else(|| md.starts_with("## Peers\n").then_some(0))
-    else {
-        let mut out = md.trim_end().to_owned();
-        out.push_str("\n\n");
-        out.push_str(section);
-        return out;
-    };
-    let rest = &md[start + 3..];
-    let end = rest
-        .find("\n## ")
-        .map(|i| start + 3 + i + 1)
-        .unwrap_or(md.len());
-    let mut out = md[..start].to_owned();
-    out.push_str(section);
-    if end < md.len() {
-        out.push_str(&md[end..]);
-    }
-    out
+    super::budget::splice_section(md, "Peers", section)
 }
 
 #[cfg(test)]

@@ -28,6 +28,11 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
         (&["--rate-limit", "lots", "status"], "lots", "--rate-limit"),
         (&["--rate-limit", "0/10", "status"], "0/10", "--rate-limit"),
         (
+            &["--rate-budget", "ftp://x", "status"],
+            "ftp://x",
+            "--rate-budget",
+        ),
+        (
             &["status", "--sort", "created", "--sort", "colour"],
             "colour",
             "--sort",
@@ -157,4 +162,20 @@ fn env_chooses_a_sailpoint_cli_environment() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_file_rate_budget_is_kept_in_the_given_directory() {
+    let t = Tenant::start("rate-budget");
+    let dir = crate::harness::temp_dir("rate-budget-state");
+    let flag = format!("file:{}", dir.display());
+    t.run(&["--rate-budget", &flag, "status"]).expect(0);
+    // One state file, for this tenant, client id and family.
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the budget's directory exists")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("_v3.json"), "{files:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -103,8 +103,17 @@ where
                 },
                 None,
             ),
-            Ok(generation) => {
-                engine.pacer.acquire(op.family).await;
+            Ok(generation) => 'attempt: {
+                // A shared budget that cannot be read fails the call unsent.
+                if let Err(error) = engine.pacer.acquire(op.family).await {
+                    break 'attempt (
+                        Failure {
+                            sent: false,
+                            error: error.with_before_send(true),
+                        },
+                        None,
+                    );
+                }
                 progress.sent.store(true, Ordering::Relaxed);
                 // Sending, the status, every byte of the body and the
                 // classification of a failure all fall inside one attempt timeout.
@@ -164,14 +173,19 @@ where
             // A 429 is answered before the service acts on the request.
             _ => !failure.sent || error.kind() == ErrorKind::RateLimited,
         };
+        // Every 429 paces the family (and every sharer of its budget), even
+        // one this call does not retry.
+        if let (ErrorKind::RateLimited, Some(after)) = (error.kind(), error.retry_after()) {
+            engine
+                .pacer
+                .back_off(op.family, after, policy.max_retry_after())
+                .await;
+        }
         if !(error.is_retryable() && replayable && attempt < policy.max_attempts()) {
             return Err(error);
         }
         let wait = match (error.kind(), error.retry_after()) {
             (ErrorKind::RateLimited, Some(after)) => {
-                engine
-                    .pacer
-                    .back_off(op.family, after, policy.max_retry_after());
                 if after > policy.max_retry_after() && !policy.waits_out_long_retry_after() {
                     // Fail fast with the server's own figure rather than retry
                     // early into another 429.

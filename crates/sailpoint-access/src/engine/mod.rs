@@ -10,6 +10,7 @@
 //! - `credential_store`: the keyring holding a SailPoint CLI environment's credentials.
 
 pub(crate) mod auth;
+pub(crate) mod budget;
 pub(crate) mod classify;
 pub(crate) mod credential_store;
 mod execute;
@@ -72,6 +73,8 @@ pub(crate) struct EngineSettings {
     pub body_limits: BodyLimits,
     pub family: Family,
     pub rate_limit: Option<RateLimit>,
+    /// Where the pacer's slots come from (`None`: in-process).
+    pub rate_budget: Option<budget::RateBudgetSpec>,
     pub retry: RetryPolicy,
     pub app_name: Option<String>,
     pub http: Option<reqwest::Client>,
@@ -167,6 +170,15 @@ impl Engine {
             timeouts.connect,
             settings.body_limits.max_body,
         )?);
+        let shared = match settings.rate_budget.as_ref().map(|spec| spec.open()) {
+            Some(Ok(Some(budget))) => Some(pace::Shared {
+                budget,
+                host: budget::host_of(&base_url),
+                client_id: auth.caller().to_owned(),
+            }),
+            Some(Err(e)) => return Err(e),
+            _ => None,
+        };
         let context = raw::Context::with_authorizer(Arc::new(CacheAuthorizer(auth.clone())));
         let raw = raw::Client::new_with_client(&base_url, http, context);
         Ok(Engine(Arc::new(EngineInner {
@@ -177,7 +189,7 @@ impl Engine {
             timeouts,
             body_limits: settings.body_limits,
             family: settings.family,
-            pacer: Pacer::new(settings.rate_limit),
+            pacer: Pacer::with_shared(settings.rate_limit, shared),
             base_url,
             deprecations: Mutex::new(BTreeMap::new()),
         })))

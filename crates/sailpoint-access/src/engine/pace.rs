@@ -17,7 +17,8 @@
 //!   `max_retry_after` (a longer figure fails that call fast and never stalls
 //!   the lane beyond the cap);
 //! - learns a ceiling of 0.9 x the rate that was throttled, and halves the
-//!   rate (never below 1/64 of the limit).
+//!   rate (never below 1/64 of the limit); the 429s of requests that were
+//!   in flight, arriving while that pause runs, only extend the pause.
 //!
 //! Each success adds 2% of the configured limit back, up to the ceiling: after
 //! one 429 at full speed the lane is back at 0.9 of the limit after 20
@@ -28,11 +29,14 @@
 //!
 //! All time arithmetic saturates: no header value can overflow an `Instant`.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sailpoint_access_api::{limits, Family};
 use tokio::time::Instant;
+
+use crate::engine::budget::{BudgetKey, RateBudget};
+use crate::error::Result;
 
 /// A rate limit: `requests` per `window`.
 ///
@@ -109,21 +113,21 @@ impl RateLimit {
 
     /// The spacing between two requests: a hair wider than the exact share,
     /// so that timer jitter never puts one request too many in a window.
-    fn interval(&self) -> Duration {
+    pub(crate) fn interval(&self) -> Duration {
         (self.window / self.requests).mul_f64(1.01)
     }
 }
 
 /// The share of the configured limit a lane never goes below.
-const MIN_RATE: f64 = 1.0 / 64.0;
+pub(crate) const MIN_RATE: f64 = 1.0 / 64.0;
 /// How much of the configured limit each success adds back.
-const RECOVERY_STEP: f64 = 0.02;
+pub(crate) const RECOVERY_STEP: f64 = 0.02;
 /// The share of the throttled rate that becomes the ceiling.
-const CEILING_MARGIN: f64 = 0.9;
+pub(crate) const CEILING_MARGIN: f64 = 0.9;
 /// After this many windows without a 429, the ceiling is probed upwards.
 pub(crate) const PROBE_AFTER_WINDOWS: u32 = 30;
 /// How much a probe raises the ceiling.
-const PROBE_STEP: f64 = 0.05;
+pub(crate) const PROBE_STEP: f64 = 0.05;
 
 /// `t + d`, or a point so far ahead that it never comes when that overflows.
 fn later(t: Instant, d: Duration) -> Instant {
@@ -196,12 +200,28 @@ impl Lane {
 #[derive(Debug)]
 pub(crate) struct Pacer {
     lanes: Option<Vec<Lane>>,
+    shared: Option<Shared>,
     /// The configured limit (`None`: pacing is off).
     limit: Option<RateLimit>,
 }
 
+/// A budget shared with other clients, and what this client's keys are made of.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub budget: Arc<dyn RateBudget>,
+    pub host: String,
+    pub client_id: String,
+}
+
 impl Pacer {
+    #[cfg(test)]
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        Self::with_shared(limit, None)
+    }
+
+    /// A pacer whose slots come from `shared` (when pacing is on); the
+    /// lanes then only admit one caller of this client at a time.
+    pub(crate) fn with_shared(limit: Option<RateLimit>, shared: Option<Shared>) -> Self {
         let lane = |limit: RateLimit| Lane {
             gate: tokio::sync::Mutex::new(()),
             state: Mutex::new(LaneState {
@@ -216,7 +236,16 @@ impl Pacer {
         };
         Self {
             lanes: limit.map(|l| Family::ALL.iter().map(|_| lane(l)).collect()),
+            shared: limit.and(shared),
             limit,
+        }
+    }
+
+    fn key(shared: &Shared, family: Family) -> BudgetKey {
+        BudgetKey {
+            host: shared.host.clone(),
+            client_id: shared.client_id.clone(),
+            family,
         }
     }
 
@@ -226,12 +255,22 @@ impl Pacer {
     }
 
     /// Waits for this family's turn, then marks a request as leaving now.
-    /// Dropping the future before it completes gives the turn back.
-    pub(crate) async fn acquire(&self, family: Family) {
+    /// Dropping the future before it completes gives the turn back (with a
+    /// shared budget, the slot already reserved there is lost: one interval,
+    /// at most one per client and family at a time).
+    pub(crate) async fn acquire(&self, family: Family) -> Result<()> {
         let Some(lane) = self.lane(family) else {
-            return;
+            return Ok(());
         };
         let _turn = lane.gate.lock().await;
+        if let (Some(shared), Some(limit)) = (&self.shared, self.limit) {
+            let wait = shared
+                .budget
+                .take(&Self::key(shared, family), limit)
+                .await?;
+            tokio::time::sleep(wait).await;
+            return Ok(());
+        }
         let mut at = lane.state().ready_at(Instant::now());
         loop {
             tokio::time::sleep_until(at).await;
@@ -246,6 +285,7 @@ impl Pacer {
         // The slot's own time, not the moment the timer woke us: timer
         // lateness would otherwise add up, request after request.
         lane.state().last_sent = Some(at);
+        Ok(())
     }
 
     /// A request of this family succeeded: the rate recovers a step toward
@@ -264,15 +304,36 @@ impl Pacer {
     }
 
     /// A 429 asked to wait `retry_after`: nobody of this family goes before
-    /// then (at most `cap` from now), and the lane slows down.
-    pub(crate) fn back_off(&self, family: Family, retry_after: Duration, cap: Duration) {
+    /// then (at most `cap` from now), and the lane slows down; with a shared
+    /// budget, every sharer does.
+    pub(crate) async fn back_off(&self, family: Family, retry_after: Duration, cap: Duration) {
+        if let (Some(shared), Some(limit)) = (&self.shared, self.limit) {
+            let key = Self::key(shared, family);
+            if let Err(e) = shared
+                .budget
+                .throttled(&key, limit, retry_after.min(cap))
+                .await
+            {
+                // The call fails on its 429 anyway; the next one meets the
+                // backend's error when it takes a slot.
+                tracing::warn!(error = %e, "could not share a 429 with the rate budget");
+            }
+            return;
+        }
         let Some(lane) = self.lane(family) else {
             return;
         };
         let mut s = lane.state();
         let now = Instant::now();
         let resume = later(now, retry_after.min(cap));
+        let already_paused = s.paused_until.is_some_and(|p| now < p);
         s.paused_until = Some(s.paused_until.map_or(resume, |p| p.max(resume)));
+        if already_paused {
+            // Sent before the pause's first 429 was known (requests in
+            // flight): one slow-down per pause, not one per request, or a
+            // burst of them would floor the rate for good.
+            return;
+        }
         s.ceiling = (s.rate * CEILING_MARGIN).max(MIN_RATE);
         s.rate = (s.rate / 2.0).max(MIN_RATE);
         s.ceiling_since = now;
@@ -305,7 +366,7 @@ mod tests {
         let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
         let start = Instant::now();
         for _ in 0..5 {
-            pacer.acquire(Family::V3).await;
+            pacer.acquire(Family::V3).await.unwrap();
         }
         let spent = start.elapsed();
         assert!(
@@ -314,16 +375,18 @@ mod tests {
         );
         // The other family has its own lane.
         let other = Instant::now();
-        pacer.acquire(Family::Versioned).await;
+        pacer.acquire(Family::Versioned).await.unwrap();
         assert!(other.elapsed() < Duration::from_millis(1));
-        pacer.back_off(Family::V3, Duration::from_secs(2), Duration::from_secs(30));
+        pacer
+            .back_off(Family::V3, Duration::from_secs(2), Duration::from_secs(30))
+            .await;
         let paused = Instant::now();
-        pacer.acquire(Family::V3).await;
+        pacer.acquire(Family::V3).await.unwrap();
         assert!(paused.elapsed() >= Duration::from_secs(2));
         let off = Pacer::new(None);
         let t = Instant::now();
         for _ in 0..100 {
-            off.acquire(Family::V3).await;
+            off.acquire(Family::V3).await.unwrap();
         }
         assert_eq!(t.elapsed(), Duration::ZERO);
     }
@@ -337,15 +400,21 @@ mod tests {
             i64::MAX as u64,
             10_000_000_000_000_000_000u128 as u64,
         ] {
-            pacer.back_off(Family::V3, Duration::from_secs(secs), cap);
-            pacer.back_off(Family::V3, Duration::MAX, Duration::MAX);
+            pacer
+                .back_off(Family::V3, Duration::from_secs(secs), cap)
+                .await;
+            pacer
+                .back_off(Family::V3, Duration::MAX, Duration::MAX)
+                .await;
         }
         // The pause is the cap of the last back-off, not years: the huge
         // uncapped one saturates instead of panicking, so use a fresh lane.
         let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
-        pacer.back_off(Family::V3, Duration::from_secs(99_999_999), cap);
+        pacer
+            .back_off(Family::V3, Duration::from_secs(99_999_999), cap)
+            .await;
         let t = Instant::now();
-        pacer.acquire(Family::V3).await;
+        pacer.acquire(Family::V3).await.unwrap();
         assert_eq!(
             t.elapsed(),
             cap,
@@ -358,7 +427,9 @@ mod tests {
         let limit = RateLimit::new(10, Duration::from_secs(1));
         let pacer = Pacer::new(Some(limit));
         assert_eq!(pacer.rate(Family::V3), 1.0);
-        pacer.back_off(Family::V3, Duration::ZERO, Duration::from_secs(30));
+        pacer
+            .back_off(Family::V3, Duration::ZERO, Duration::from_secs(30))
+            .await;
         assert_eq!(pacer.rate(Family::V3), 0.5);
         for _ in 0..100 {
             pacer.succeeded(Family::V3);
@@ -370,7 +441,9 @@ mod tests {
         );
         // Many 429s never stop the lane: the rate has a floor.
         for _ in 0..1000 {
-            pacer.back_off(Family::V3, Duration::ZERO, Duration::from_secs(30));
+            pacer
+                .back_off(Family::V3, Duration::ZERO, Duration::from_secs(30))
+                .await;
         }
         assert_eq!(pacer.rate(Family::V3), MIN_RATE);
         // After a quiet period the ceiling is probed back up to the limit.
@@ -384,10 +457,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_429s_of_requests_in_flight_slow_the_lane_once_per_pause() {
+        let pacer = Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1))));
+        let cap = Duration::from_secs(30);
+        for _ in 0..10 {
+            pacer
+                .back_off(Family::V3, Duration::from_secs(1), cap)
+                .await;
+        }
+        assert_eq!(pacer.rate(Family::V3), 0.5);
+        // A 429 after the pause is a new one.
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        pacer
+            .back_off(Family::V3, Duration::from_secs(1), cap)
+            .await;
+        assert_eq!(pacer.rate(Family::V3), 0.25);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn callers_that_give_up_leave_no_slot_behind() {
         let pacer =
             std::sync::Arc::new(Pacer::new(Some(RateLimit::new(10, Duration::from_secs(1)))));
-        pacer.acquire(Family::V3).await;
+        pacer.acquire(Family::V3).await.unwrap();
         // 1,000 callers queue, and all give up after 300 ms.
         let mut queued = Vec::new();
         for _ in 0..1000 {
@@ -405,7 +496,7 @@ mod tests {
         assert_eq!(sent, 2, "two turns fit in 300 ms at 10/s");
         // The next caller waits one interval at most, not 1,000 of them.
         let t = Instant::now();
-        pacer.acquire(Family::V3).await;
+        pacer.acquire(Family::V3).await.unwrap();
         assert!(
             t.elapsed() <= Duration::from_millis(101),
             "{:?}",

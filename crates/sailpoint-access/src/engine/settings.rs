@@ -42,6 +42,9 @@ pub const ENV_API_FAMILY: &str = "SAIL_API_FAMILY";
 /// (`300/10` for a tenant with a custom limit), or `off` for no pacing;
 /// absent: the vendor's default, 100 per 10 s.
 pub const ENV_RATE_LIMIT: &str = "SAIL_RATE_LIMIT";
+/// Where the rate budget is kept: `in-process` (the default),
+/// `file:DIRECTORY` or `redis://HOST:PORT/DB`.
+pub const ENV_RATE_BUDGET: &str = "SAIL_RATE_BUDGET";
 /// The file the SailPoint CLI writes for SDKs, read from the working directory.
 pub const CONFIG_FILE: &str = "config.json";
 
@@ -207,6 +210,21 @@ pub(crate) struct Resolved {
     /// From `SAIL_RATE_LIMIT`, when set: `Some(None)` is `off`.
     pub rate_limit: Option<Option<crate::engine::pace::RateLimit>>,
     pub sources: SettingSources,
+    /// From `SAIL_RATE_BUDGET`, when set.
+    pub rate_budget: Option<crate::engine::budget::RateBudgetSpec>,
+}
+
+/// Reads `SAIL_RATE_BUDGET`.
+pub(crate) fn rate_budget(
+    env: &HashMap<String, String>,
+) -> Result<Option<crate::engine::budget::RateBudgetSpec>> {
+    match env.get(ENV_RATE_BUDGET).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|e| Error::config(format!("{ENV_RATE_BUDGET}: {e}"))),
+    }
 }
 
 /// Reads `SAIL_RATE_LIMIT`: `REQUESTS/SECONDS`, or `off`.
@@ -395,6 +413,7 @@ pub(crate) fn resolve(
             rate_limit: rate_limit_source,
             environment: environment_used,
         },
+        rate_budget: rate_budget(env)?,
     })
 }
 
