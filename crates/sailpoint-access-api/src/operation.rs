@@ -244,8 +244,8 @@ mod tests {
                 "listIdentities",
                 "listPublicIdentities",
                 "listRequestableObjects",
-                "listRoles",
-                "getRevocableObject"
+                "getRevocableObject",
+                "listRoles"
             ]
         );
         assert_eq!(

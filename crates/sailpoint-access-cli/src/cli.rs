@@ -224,9 +224,27 @@ pub enum Command {
 
     /// Check the settings: where each came from, the token and its rights,
     /// each API family, the rate limit, the deprecations announced.
-    #[command(after_help = crate::doctor::HELP)]
+    #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
 }
+
+/// The end of `sail-access doctor --help`.
+const DOCTOR_HELP: &str = "\
+Checks, in order: where each setting came from (secrets are shown only as
+`set`, with their source), a token (its lifetime and the rights it carries,
+read from the token's claims without verifying them; never the token), each
+API family's status list with limit=0, the rate limit (configured, and the
+share the pacer uses after 429s), and the deprecations the service announced.
+
+Exit codes of doctor:
+  0  every check passed
+  1  an error: no token, or the configured family does not answer
+  2  the settings cannot be resolved (nothing was sent)
+  3  warnings only: another family does not answer, or deprecations were announced
+
+Examples:
+  sail-access doctor
+  sail-access --env prod doctor --json > doctor.json   # for a support ticket";
 
 /// `sail-access doctor`.
 #[derive(Debug, Args)]

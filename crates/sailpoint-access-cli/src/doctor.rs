@@ -15,24 +15,6 @@ use crate::error::{self, CliError, CliResult};
 use crate::output::{Output, Report};
 use crate::ClientFlags;
 
-/// The end of `sail-access doctor --help`.
-pub const HELP: &str = "\
-Checks, in order: where each setting came from (secrets are shown only as
-`set`, with their source), a token (its lifetime and the rights it carries,
-read from the token's claims without verifying them; never the token), each
-API family's status list with limit=0, the rate limit (configured, and the
-share the pacer uses after 429s), and the deprecations the service announced.
-
-Exit codes of doctor:
-  0  every check passed
-  1  an error: no token, or the configured family does not answer
-  2  the settings cannot be resolved (nothing was sent)
-  3  warnings only: another family does not answer, or deprecations were announced
-
-Examples:
-  sail-access doctor
-  sail-access --env prod doctor --json > doctor.json   # for a support ticket";
-
 /// The claims of a token that say who it is and what it may do; the others
 /// (signature material, ids of the session) are not shown.
 const CLAIMS_SHOWN: &[&str] = &[

@@ -3,13 +3,16 @@
 //! never stops the others.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{BufRead, Read};
+use std::path::Path;
 
 use sailpoint_access::bulk::BulkRow;
 use sailpoint_access::types::AccessItemType;
 use sailpoint_access::{IdentityRef, ItemRef, Rule, Timestamp};
 
 use crate::cli::PlanFormat;
+use crate::error::CliError;
 
 /// Why the command line refused a row of a plan file before the library
 /// saw it. The codes are stable: reports and scripts match on them.
@@ -69,7 +72,7 @@ pub struct BadRow {
 }
 
 /// What a row names by alias, email or name rather than by id: resolved
-/// to ids before planning (`crate::resolve`).
+/// to ids before planning (the `resolve` module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowNames {
     /// The identity, when the row gives an alias or email.
@@ -354,6 +357,35 @@ pub fn metadata(text: &str) -> Result<BTreeMap<String, String>, String> {
         }
     }
     Ok(out)
+}
+
+/// The format of the plan at `plan`: `format`, or from the extension.
+pub(crate) fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
+    if let Some(f) = format {
+        return Ok(f);
+    }
+    let ext = plan
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => Ok(PlanFormat::Csv),
+        Some("jsonl" | "ndjson") => Ok(PlanFormat::Jsonl),
+        _ => Err(CliError::usage(format!(
+            "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
+            plan.display()
+        ))),
+    }
+}
+
+/// The plan file, or stdin for `-`.
+pub(crate) fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    File::open(path)
+        .map(|f| Box::new(f) as Box<dyn Read>)
+        .map_err(|e| CliError::usage(format!("cannot read the plan {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -141,8 +141,8 @@ struct ResolveDoc<'a> {
 
 /// `sail-access resolve`: what every row of a plan names, as ids.
 pub async fn run(client: &Client, args: ResolveArgs) -> CliResult {
-    let format = crate::submit::plan_format(&args.plan, args.format)?;
-    let mut file = plan_file::read(crate::submit::open_plan(&args.plan)?, format)
+    let format = plan_file::format_of(&args.plan, args.format)?;
+    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
         .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
     let parse_errors = file.bad.len();
     let resolved = resolve_plan(client, &mut file, args.public_lookups).await?;

@@ -2,9 +2,7 @@
 //! submit (journal, resume, dedupe, pacing), report every row.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -97,40 +95,7 @@ struct DryRun {
 }
 
 fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
-    plan_format(&args.plan, args.format)
-}
-
-/// The format of the plan at `plan`: `format`, or from the extension.
-pub(crate) fn plan_format(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
-    if let Some(f) = format {
-        return Ok(f);
-    }
-    let ext = plan
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("csv") => Ok(PlanFormat::Csv),
-        Some("jsonl" | "ndjson") => Ok(PlanFormat::Jsonl),
-        _ => Err(CliError::usage(format!(
-            "cannot tell the format of {} from its extension: name it .csv or .jsonl, or pass --format",
-            plan.display()
-        ))),
-    }
-}
-
-/// The plan file, or stdin for `-`.
-pub(crate) fn open_plan(path: &Path) -> Result<Box<dyn Read>, CliError> {
-    open(path)
-}
-
-fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
-    if path == Path::new("-") {
-        return Ok(Box::new(std::io::stdin()));
-    }
-    File::open(path)
-        .map(|f| Box::new(f) as Box<dyn Read>)
-        .map_err(|e| CliError::usage(format!("cannot read the plan {}: {e}", path.display())))
+    plan_file::format_of(&args.plan, args.format)
 }
 
 /// The journal, counting outcomes on the progress bar.
@@ -175,7 +140,7 @@ fn progress_bar(len: usize) -> ProgressBar {
 
 pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     let format = format_of(&args)?;
-    let mut file = plan_file::read(open(&args.plan)?, format)
+    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
         .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
     // Rows that name people or items get their ids first (or are refused).
     let names = resolve::resolve_plan(client, &mut file, args.public_lookups).await?;

@@ -15,10 +15,10 @@ use axum::Router;
 use sailpoint_access_api::Family;
 
 use crate::approvals;
-use crate::directory::serve;
 use crate::error::ApiError;
 use crate::faults::Action;
 use crate::handlers;
+use crate::lookups as serve;
 use crate::operation::Operation;
 use crate::server::ConnectionKill;
 use crate::shared::Shared;

@@ -17,6 +17,7 @@ pub mod filter;
 mod generated;
 mod handlers;
 mod lifecycle;
+mod lookups;
 mod operation;
 mod rng;
 mod seed;

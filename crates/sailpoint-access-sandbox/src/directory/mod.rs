@@ -9,13 +9,12 @@
 //! and no time to the other operations, which never read the directory.
 
 pub(crate) mod expr;
-pub(crate) mod serve;
 
 use std::collections::{HashMap, HashSet};
 
-use sailpoint_access_api::types::{AccessItemType, AccessRequestType, RequestedItemState};
-
-use crate::state::Store;
+use sailpoint_access_api::types::{
+    AccessItemType, AccessRequestType, RequestedItemState, RequestedItemStatus,
+};
 
 /// One identity of the directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -440,11 +439,14 @@ impl Directory {
     /// What `identity` holds directly: the seeded holdings, then every
     /// completed grant added and every completed revoke removed, in the
     /// order the statuses last changed.
-    pub(crate) fn held_by(&self, store: &Store, identity: &str) -> Vec<(AccessItemType, String)> {
+    pub(crate) fn held_by(
+        &self,
+        statuses: &[RequestedItemStatus],
+        identity: &str,
+    ) -> Vec<(AccessItemType, String)> {
         let mut held: Vec<(AccessItemType, String)> =
             self.held.get(identity).cloned().unwrap_or_default();
-        let mut changes: Vec<_> = store
-            .all()
+        let mut changes: Vec<_> = statuses
             .iter()
             .filter(|s| s.state == Some(RequestedItemState::RequestCompleted))
             .filter(|s| s.requested_for_ids().any(|who| who == identity))
@@ -468,11 +470,15 @@ impl Directory {
 
     /// Every entitlement `identity` holds, directly or through a role or
     /// access profile it holds, each once.
-    pub(crate) fn entitlements_of(&self, store: &Store, identity: &str) -> Vec<&CatalogueItem> {
+    pub(crate) fn entitlements_of(
+        &self,
+        statuses: &[RequestedItemStatus],
+        identity: &str,
+    ) -> Vec<&CatalogueItem> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut stack: Vec<String> = self
-            .held_by(store, identity)
+            .held_by(statuses, identity)
             .into_iter()
             .map(|(_, id)| id)
             .collect();

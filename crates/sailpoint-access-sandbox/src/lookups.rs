@@ -20,8 +20,8 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::{limits, operations, Operation};
 use serde::Serialize;
 
-use super::expr::{Expression, Value};
-use super::{CatalogueItem, Directory, DirectoryIdentity};
+use crate::directory::expr::{Expression, Value};
+use crate::directory::{CatalogueItem, Directory, DirectoryIdentity};
 use crate::error::{json_response, ApiError};
 use crate::shared::Shared;
 use crate::tenant::CALLER_IDENTITY_ID;
@@ -408,7 +408,7 @@ pub(crate) async fn list_requestable_objects(
         let store = shared.store();
         let dir = &store.directory;
         let held = identity
-            .map(|who| dir.held_by(&store, who))
+            .map(|who| dir.held_by(store.all(), who))
             .unwrap_or_default();
         let term = query.get("term").map(str::to_ascii_lowercase);
         let status_of = |item: &CatalogueItem| -> (RequestableObjectStatus, Option<String>) {
@@ -468,7 +468,7 @@ pub(crate) async fn list_identity_entitlements(
                 "Identity '{id}' was not found."
             )));
         }
-        let held = dir.entitlements_of(&store, &id);
+        let held = dir.entitlements_of(store.all(), &id);
         Ok(query.page(held.into_iter().map(|e| IdentityEntitlement {
             object_ref: Some(TaggedObjectRef {
                 type_: Some(DtoType::Entitlement),
