@@ -3,9 +3,10 @@
 //! bulk approve, the approval summary, the approvers of a request, the
 //! administrators' status list, accounts selection and revocable objects.
 //!
-//! Approvals are the approval steps the create handler stores on each item
-//! (one step per item, owned by the sandbox approver); deciding one moves
-//! the item as the tenant would (approve: provisioning, reject: rejected).
+//! Approvals are the approval steps the create handler stores on each item,
+//! derived from the configuration and the item (see `steps`): one is open at
+//! a time; deciding it moves the item as the tenant would (approve: the next
+//! step, or provisioning after the last; reject: rejected).
 //! The sandbox's choices where the vendor is silent: approving or rejecting
 //! an approval that is no longer pending is refused with 400; an approval id
 //! no item has is 404, except in bulk approve, which answers 202 and skips

@@ -24,6 +24,7 @@ mod server;
 mod shared;
 mod sort;
 mod state;
+mod steps;
 mod tenant;
 mod validate;
 
