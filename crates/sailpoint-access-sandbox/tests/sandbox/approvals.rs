@@ -338,3 +338,51 @@ async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
     .unwrap();
     assert_eq!(not_theirs.status(), 403);
 }
+
+#[tokio::test]
+async fn the_administrators_list_says_which_items_need_reauthorization() {
+    let mut config = sailpoint_access_sandbox::default_config_v2();
+    config
+        .entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .access_request_config
+        .as_mut()
+        .unwrap()
+        .reauthorization_required = true;
+    let setup = setup(Sandbox::builder().config_v2(config)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &["i1"],
+            vec![
+                item(AccessItemType::Role, "role-1"),
+                item(AccessItemType::Entitlement, "ent-1"),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let response = setup
+        .get("/access-request-administration/v1?count=true")
+        .header("X-SailPoint-Experimental", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["X-Total-Count"], "2");
+    let rows: Vec<serde_json::Value> = response.json().await.unwrap();
+    let flag = |kind: &str| {
+        rows.iter()
+            .find(|r| r["type"] == kind)
+            .map(|r| r["reauthorizationRequired"].clone())
+    };
+    // The entitlement settings govern the entitlement, not the role.
+    assert_eq!(flag("ENTITLEMENT"), Some(json!(true)));
+    assert_eq!(flag("ROLE"), Some(json!(false)));
+    // The rows keep the status fields.
+    assert!(rows
+        .iter()
+        .all(|r| r["accountActivityItemId"].is_string() && r["state"] == "EXECUTING"));
+}
