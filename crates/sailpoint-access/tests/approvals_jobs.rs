@@ -39,6 +39,16 @@ async fn submit_run(client: &Client, n: usize, name: &str) -> std::path::PathBuf
     journal
 }
 
+/// The sandbox's ordinary approver, unpaced.
+fn approver_client(sandbox: &sailpoint_access_sandbox::SandboxHandle) -> Client {
+    sandbox
+        .approver_client_builder()
+        .rate_limit(None)
+        .retry(fast_retry())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_runs_approvals_are_found_from_its_journal_approved_in_bulk_and_verified() {
     let sandbox = Sandbox::builder().start().await.unwrap();
@@ -376,12 +386,7 @@ async fn an_ordinary_approver_is_refused_bulk_and_approves_one_by_one_on_the_san
     let journal = submit_run(&admin, 5, "approver").await;
     let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
     let _ = std::fs::remove_file(&journal);
-    let approver = sandbox
-        .approver_client_builder()
-        .rate_limit(None)
-        .retry(fast_retry())
-        .build()
-        .unwrap();
+    let approver = approver_client(&sandbox);
     // Its own approvals only: naming someone else is refused.
     let refused = approver
         .approvals()
@@ -662,12 +667,7 @@ async fn a_two_step_configuration_yields_two_approvals_in_order_across_approve_m
         Some(manager.as_str())
     );
     // The sandbox approver does not own the manager's step.
-    let approver = sandbox
-        .approver_client_builder()
-        .rate_limit(None)
-        .retry(fast_retry())
-        .build()
-        .unwrap();
+    let approver = approver_client(&sandbox);
     let refused = approver
         .approvals()
         .approve(second_id.as_str())
