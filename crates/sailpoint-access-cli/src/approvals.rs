@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::error::{self, CliError, CliResult};
 use crate::output::{note, OutputArgs, Report};
 use crate::prompt::confirm;
+use crate::selection::Selection;
 
 /// Which approvals a command is about.
 #[derive(Debug, Args, Default, Clone)]
@@ -22,13 +23,19 @@ pub struct Which {
     /// An approval id (repeatable).
     #[arg(long = "approval-id", value_name = "ID")]
     pub approval_ids: Vec<String>,
-    /// The pending approvals of this access request (repeatable).
-    #[arg(long = "access-request-id", value_name = "ID")]
-    pub access_request_ids: Vec<String>,
+    /// The access requests whose approvals are meant: the filters of
+    /// `status` (`--access-request-id` is repeatable); with filters beyond
+    /// the ids, the requests the status list selects.
+    #[command(flatten)]
+    pub selection: Selection,
     /// The pending approvals of every request a submit run's journal
     /// records as accepted.
     #[arg(long, value_name = "FILE")]
     pub from_journal: Option<std::path::PathBuf>,
+    /// The pending approvals of every request a submit run's JSON report
+    /// (`submit --output json`) names.
+    #[arg(long, value_name = "FILE")]
+    pub from_report: Option<std::path::PathBuf>,
     /// Read the lists as this owner (`me`; required of approvers who are
     /// not org administrators).
     #[arg(long, value_name = "IDENTITY")]
@@ -38,16 +45,27 @@ pub struct Which {
 impl Which {
     fn is_empty(&self) -> bool {
         self.approval_ids.is_empty()
-            && self.access_request_ids.is_empty()
+            && self.selection.is_empty()
             && self.from_journal.is_none()
+            && self.from_report.is_none()
     }
 
-    /// The access request ids given, and those of the journal.
-    fn request_ids(&self) -> Result<Vec<String>, CliError> {
-        let mut ids = self.access_request_ids.clone();
+    /// The access request ids given, those the filters select, and those of
+    /// the journal and the report, each once.
+    async fn request_ids(&self, client: &Client) -> Result<Vec<String>, CliError> {
+        let mut ids = if self.selection.filters_beyond_ids() {
+            request_ids_of(self.selection.query(client)).await?
+        } else {
+            self.selection.access_request_id.clone()
+        };
         if let Some(path) = &self.from_journal {
             ids.extend(journal_ids(path)?);
         }
+        if let Some(path) = &self.from_report {
+            ids.extend(report_ids(path)?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
         Ok(ids)
     }
 }
@@ -61,6 +79,39 @@ fn journal_ids(path: &Path) -> Result<Vec<String>, CliError> {
     }
     let journal = JsonlJournal::open(path)?;
     Ok(access_request_ids_of_journal(&journal)?)
+}
+
+/// The access request ids of a submit run's JSON report: every
+/// `rows[].access_request_ids`.
+fn report_ids(path: &Path) -> Result<Vec<String>, CliError> {
+    let invalid = |why: &str| {
+        CliError::usage(format!(
+            "--from-report {}: {why} (expected the JSON report of `submit --output json`)",
+            path.display()
+        ))
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(&e.to_string()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(&format!("not JSON: {e}")))?;
+    let rows = doc
+        .get("rows")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| invalid("no `rows` array"))?;
+    let mut ids = Vec::new();
+    for row in rows {
+        for id in row
+            .get("access_request_ids")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let id = id
+                .as_str()
+                .ok_or_else(|| invalid(&format!("access request id {id} is not a string")))?;
+            ids.push(id.to_owned());
+        }
+    }
+    Ok(ids)
 }
 
 /// A decision's arguments.
@@ -151,24 +202,41 @@ pub struct ExplainArgs {
     pub output: OutputArgs,
 }
 
-/// The access requests still executing that were created before `before`,
-/// each once, oldest first as listed.
-async fn stuck_requests(
-    client: &Client,
-    before: sailpoint_access::Timestamp,
-) -> Result<Vec<String>, CliError> {
-    let statuses = client
-        .statuses()
-        .request_state(sailpoint_access::types::RequestStateFilter::Executing)
-        .filter(sailpoint_access::Filter::created().lt(before))
-        .collect(usize::MAX)
-        .await?;
+/// The access requests a status query selects, each once, in list order.
+async fn request_ids_of(query: sailpoint_access::StatusQuery) -> Result<Vec<String>, CliError> {
+    let statuses = query.collect(usize::MAX).await?;
     let mut seen = std::collections::HashSet::new();
     Ok(statuses
         .into_iter()
         .filter_map(|s| s.access_request_id)
         .filter(|id| seen.insert(id.clone()))
         .collect())
+}
+
+/// What the requests `selection` picks that are still executing and were
+/// created before `before` wait on (`explain --stuck`, `status --stuck`).
+pub async fn explain_stuck(
+    client: &Client,
+    selection: &Selection,
+    before: sailpoint_access::Timestamp,
+    output: OutputArgs,
+) -> CliResult {
+    let mut stuck = selection.clone();
+    stuck.pending = true;
+    stuck.created_before = Some(stuck.created_before.map_or(before, |t| t.min(before)));
+    let ids = request_ids_of(stuck.query(client)).await?;
+    if ids.is_empty() {
+        note!("no request still executing is that old");
+        Report {
+            doc: &Vec::<sailpoint_access::Explanation>::new(),
+            rows: &Vec::<ExplainRow>::new(),
+            header: &[],
+            cells: &|_: &ExplainRow| Vec::new(),
+        }
+        .print(output.format())?;
+        return Ok(error::OK);
+    }
+    explain_ids(client, ids, output).await
 }
 
 pub async fn run(client: &Client, command: ApprovalsCommand) -> CliResult {
@@ -212,7 +280,7 @@ struct ListRow {
 
 async fn list(client: &Client, args: ListArgs) -> CliResult {
     let which = &args.which;
-    let requests = which.request_ids()?;
+    let requests = which.request_ids(client).await?;
     let mut rows: Vec<ListRow> = Vec::new();
     let name = |r: Option<&sailpoint_access::types::IdentityReference>| {
         r.and_then(|r| r.id.clone()).unwrap_or_default()
@@ -237,7 +305,13 @@ async fn list(client: &Client, args: ListArgs) -> CliResult {
             });
         }
     } else {
-        let pending = if requests.is_empty() {
+        let selects_requests = !which.selection.is_empty()
+            || which.from_journal.is_some()
+            || which.from_report.is_some();
+        let pending = if requests.is_empty() && selects_requests {
+            // The filters selected no request: no approval of theirs.
+            Vec::new()
+        } else if requests.is_empty() {
             let mut query = client.approvals().pending();
             if let Some(owner) = &which.owner {
                 query = query.owner(owner);
@@ -296,11 +370,11 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
     let which = &args.which;
     if which.is_empty() {
         return Err(CliError::usage(format!(
-            "nothing to {}: give --approval-id, --access-request-id (repeatable) or --from-journal FILE",
+            "nothing to {}: give --approval-id, --access-request-id (repeatable), status filters, --from-journal FILE or --from-report FILE",
             verb.word()
         )));
     }
-    let requests = which.request_ids()?;
+    let requests = which.request_ids(client).await?;
     let build = |dry: bool, progress: Option<Box<dyn Fn(usize, usize) + Send + Sync>>| {
         let job = match (verb, &to) {
             (Verb::Forward, Some(owner)) => client.forward_many(owner, &args.comment),
@@ -473,24 +547,16 @@ struct ExplainRow {
 }
 
 pub async fn explain(client: &Client, args: ExplainArgs) -> CliResult {
-    let ids = match (args.stuck, args.older_than) {
+    match (args.stuck, args.older_than) {
         (true, Some(before)) => {
-            let ids = stuck_requests(client, before).await?;
-            if ids.is_empty() {
-                note!("no request still executing is that old");
-                Report {
-                    doc: &Vec::<sailpoint_access::Explanation>::new(),
-                    rows: &Vec::<ExplainRow>::new(),
-                    header: &[],
-                    cells: &|_: &ExplainRow| Vec::new(),
-                }
-                .print(args.output.format())?;
-                return Ok(error::OK);
-            }
-            ids
+            explain_stuck(client, &Selection::default(), before, args.output).await
         }
-        _ => args.ids.clone(),
-    };
+        _ => explain_ids(client, args.ids, args.output).await,
+    }
+}
+
+/// What each of these access requests waits on, and what would move it.
+async fn explain_ids(client: &Client, ids: Vec<String>, output: OutputArgs) -> CliResult {
     let explained = client.explain(ids).send().await?;
     let mut rows = Vec::new();
     for e in &explained {
@@ -563,6 +629,6 @@ pub async fn explain(client: &Client, args: ExplainArgs) -> CliResult {
             ]
         },
     }
-    .print(args.output.format())?;
+    .print(output.format())?;
     Ok(error::OK)
 }

@@ -1,6 +1,6 @@
 //! Which requests a command is about: the filters shared by `status`,
-//! `cancel` and `close`, typed at parse time, and the status query they
-//! make.
+//! `cancel`, `close` and `approvals`, typed at parse time, and the status
+//! query they make.
 
 use clap::Args;
 use sailpoint_access::types::RequestStateFilter;
@@ -24,9 +24,9 @@ pub struct Selection {
     /// Only requests still executing.
     #[arg(long)]
     pub pending: bool,
-    /// Only this access request.
-    #[arg(long, value_name = "ID")]
-    pub access_request_id: Option<String>,
+    /// Only this access request (repeatable: any of them).
+    #[arg(long = "access-request-id", value_name = "ID")]
+    pub access_request_id: Vec<String>,
     /// Only this account activity item.
     #[arg(long, value_name = "ID")]
     pub activity_id: Option<String>,
@@ -40,6 +40,16 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Whether a filter other than the access request ids is given (the
+    /// ids alone need no status query to be known).
+    pub fn filters_beyond_ids(&self) -> bool {
+        !Selection {
+            access_request_id: Vec::new(),
+            ..self.clone()
+        }
+        .is_empty()
+    }
+
     /// Whether any filter is given.
     pub fn is_empty(&self) -> bool {
         self.requested_for.is_none()
@@ -47,7 +57,7 @@ impl Selection {
             && self.regarding_identity.is_none()
             && self.assigned_to.is_none()
             && !self.pending
-            && self.access_request_id.is_none()
+            && self.access_request_id.is_empty()
             && self.activity_id.is_none()
             && self.created_after.is_none()
             && self.created_before.is_none()
@@ -72,8 +82,10 @@ impl Selection {
             q = q.request_state(RequestStateFilter::Executing);
         }
         let mut filters: Vec<Filter> = Vec::new();
-        if let Some(id) = &self.access_request_id {
-            filters.push(Filter::access_request_id().eq(id));
+        match self.access_request_id.as_slice() {
+            [] => {}
+            [id] => filters.push(Filter::access_request_id().eq(id)),
+            ids => filters.push(Filter::access_request_id().in_(ids.iter().cloned())),
         }
         if let Some(id) = &self.activity_id {
             filters.push(Filter::account_activity_item_id().eq(id));

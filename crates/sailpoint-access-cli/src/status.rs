@@ -68,6 +68,17 @@ pub struct StatusArgs {
     #[arg(long, value_name = "ID", num_args = 1.., conflicts_with_all = ["sort", "page_size", "max", "offset"])]
     pub watch: Vec<String>,
 
+    /// Instead of the statuses: the requests still executing that were
+    /// created before --older-than (among those the filters select), with
+    /// what each waits on and what would move it (as `explain`).
+    #[arg(long, requires = "older_than", conflicts_with_all = ["watch", "sort", "max", "offset"])]
+    pub stuck: bool,
+
+    /// With --stuck: how old a request must be (30m, 24h, 7d, 2w, a date or
+    /// RFC 3339).
+    #[arg(long, value_name = "DURATION", requires = "stuck", value_parser = crate::time_arg::parse)]
+    pub older_than: Option<sailpoint_access::Timestamp>,
+
     /// With --watch: give up after this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
@@ -233,6 +244,9 @@ impl Write for Stdout {
 }
 
 pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
+    if let (true, Some(before)) = (args.stuck, args.older_than) {
+        return crate::approvals::explain_stuck(client, &args.selection, before, args.output).await;
+    }
     if !args.watch.is_empty() {
         note!(
             "waiting for {} request(s) to end (up to {} s)...",

@@ -3,15 +3,17 @@
 //! bulk approve, the approval summary, the approvers of a request, the
 //! administrators' status list, accounts selection and revocable objects.
 //!
-//! Approvals are the approval steps the create handler stores on each item
-//! (one step per item, owned by the sandbox approver); deciding one moves
-//! the item as the tenant would (approve: provisioning, reject: rejected).
+//! Approvals are the approval steps the create handler stores on each item,
+//! derived from the configuration and the item (see `steps`): one is open at
+//! a time; deciding it moves the item as the tenant would (approve: the next
+//! step, or provisioning after the last; reject: rejected).
 //! The sandbox's choices where the vendor is silent: approving or rejecting
 //! an approval that is no longer pending is refused with 400; an approval id
 //! no item has is 404, except in bulk approve, which answers 202 and skips
 //! it (as the service has been seen to); an experimental operation called
 //! without `X-SailPoint-Experimental: true` is refused with 400 naming the
-//! header.
+//! header. The administrators' list adds `reauthorizationRequired` to each
+//! row (see `with_reauthorization`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -697,12 +699,49 @@ pub(crate) async fn administrators_list(
     {
         return respond(Err(refused));
     }
-    list_as(
+    let page = list_as(
         &shared,
         &uri,
         Family::Versioned,
         &operations::LIST_ADMINISTRATORS_ACCESS_REQUEST_STATUS,
-    )
+    );
+    if page.status() != StatusCode::OK {
+        return page;
+    }
+    let reauthorize = shared
+        .store()
+        .config_v2
+        .entitlement_request_config
+        .as_ref()
+        .and_then(|e| e.access_request_config.as_ref())
+        .is_some_and(|a| a.reauthorization_required);
+    with_reauthorization(page, reauthorize).await
+}
+
+/// Adds `reauthorizationRequired`, which only this list documents, to each
+/// row of a status page: the configuration's flag for grants of
+/// entitlements (the requests its entitlement settings govern; read when
+/// listed), false for the rest.
+async fn with_reauthorization(page: Response, reauthorize: bool) -> Response {
+    let (parts, body) = page.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return respond(Err(ApiError::server(StatusCode::INTERNAL_SERVER_ERROR)));
+    };
+    let Ok(mut rows) = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes) else {
+        return respond(Err(ApiError::server(StatusCode::INTERNAL_SERVER_ERROR)));
+    };
+    for row in &mut rows {
+        let governed = row["type"] == "ENTITLEMENT"
+            && (row["requestType"].is_null() || row["requestType"] == "GRANT_ACCESS");
+        row["reauthorizationRequired"] = serde_json::Value::Bool(reauthorize && governed);
+    }
+    let mut response = json_response(StatusCode::OK, &rows);
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
 }
 
 pub(crate) async fn accounts_selection(

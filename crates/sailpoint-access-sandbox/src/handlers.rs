@@ -15,10 +15,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sailpoint_access_api::types::{
     AccessRequest, AccessRequestConfig, AccessRequestConfigV2, AccessRequestItemForm,
-    AccessRequestResponse, AccessRequestTracking, ApprovalScheme, ApprovalStatusDto,
-    BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests, CommentDto,
-    IdentityReferenceType, IdentityType, ManualWorkItemState, OwnerReference, OwnerType,
-    RequestedForIdentities, RequestedItemDetails, RequestedItemState, RequestedItemStatus,
+    AccessRequestResponse, AccessRequestTracking, BulkCancelAccessRequests, CancelAccessRequest,
+    CloseAccessRequests, CommentDto, IdentityReferenceType, IdentityType, RequestedForIdentities,
+    RequestedItemDetails, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::{Family, Timestamp};
 use serde::de::DeserializeOwned;
@@ -29,9 +28,7 @@ use crate::filter::ParsedFilter;
 use crate::shared::Shared;
 use crate::sort::parse_sorters;
 use crate::state::{identity, item_name, phase, CancelError, StatusQuery};
-use crate::tenant::{
-    APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME, CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME,
-};
+use crate::tenant::{CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME};
 use crate::validate::{
     check_bulk_cancel, check_cancel, check_close, check_config, check_config_v2,
     check_exclusive_identity, check_item_types, parse_limit, parse_offset, validate, CloseError,
@@ -181,11 +178,6 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
         }
         let validated = validate(family, request, now)?;
         let caller = identity(CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME);
-        let approver = OwnerReference {
-            id: Some(APPROVER_IDENTITY_ID.to_owned()),
-            name: Some(APPROVER_IDENTITY_NAME.to_owned()),
-            type_: Some(OwnerType::Identity),
-        };
 
         let mut store = shared.store_mut();
         store
@@ -245,6 +237,13 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
             for &item in &fresh {
                 let activity_id = store.ids.hex_id();
                 let approval_id = store.ids.hex_id();
+                let mut steps =
+                    crate::steps::plan(&store, &validated.request_type, &item.kind, identity_id)
+                        .into_iter();
+                let first = steps
+                    .next()
+                    .map(|step| crate::state::step_status(step, approval_id.clone(), now));
+                store.plan_later_steps(&activity_id, steps.collect());
                 let mut metadata: HashMap<String, String> = validated.client_metadata.clone();
                 metadata.extend(item.client_metadata.clone());
                 statuses.push(RequestedItemStatus {
@@ -256,15 +255,7 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
                     ),
                     type_: Some(item.kind.clone()),
                     state: Some(RequestedItemState::Executing),
-                    approval_details: vec![ApprovalStatusDto {
-                        approval_id: Some(approval_id.clone()),
-                        original_owner: Some(approver.clone()),
-                        current_owner: Some(identity(APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME)),
-                        modified: Some(now),
-                        status: Some(ManualWorkItemState::Pending),
-                        scheme: Some(ApprovalScheme::Manager),
-                        ..ApprovalStatusDto::default()
-                    }],
+                    approval_details: first.into_iter().collect(),
                     approval_ids: Some(vec![approval_id]),
                     account_activity_item_id: Some(activity_id),
                     request_type: Some(validated.request_type.clone()),

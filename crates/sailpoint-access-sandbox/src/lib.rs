@@ -25,6 +25,7 @@ mod server;
 mod shared;
 mod sort;
 mod state;
+mod steps;
 mod tenant;
 mod validate;
 

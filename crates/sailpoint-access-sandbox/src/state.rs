@@ -2,7 +2,7 @@
 //! the lifecycle transitions tests drive.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -23,6 +23,7 @@ use crate::filter::ParsedFilter;
 use crate::lifecycle::{after, before, selected, AutoLifecycle, Draw};
 use crate::rng::SplitMix64;
 use crate::sort::{compare, SortKey};
+use crate::steps::PlannedStep;
 
 /// Why a test control (approve, reject, provision, fail) was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,6 +236,11 @@ pub(crate) struct Store {
     pub(crate) directory: Directory,
     pub(crate) ids: SplitMix64,
     names: HashMap<String, String>,
+    /// The approval steps still to come per item (`accountActivityItemId`),
+    /// in order: approving a step opens the next one. Only the approvals
+    /// API walks them; the test controls and the self-running lifecycle
+    /// approve an item whole.
+    later_steps: HashMap<String, VecDeque<PlannedStep>>,
     // Orderings of `records` per sort spec, built on first use and dropped on
     // any change, so paging through a large sorted list sorts once.
     sorted: Mutex<HashMap<Vec<SortKey>, Arc<[u32]>>>,
@@ -268,6 +274,7 @@ impl Store {
             seed,
             ids: SplitMix64::new(seed),
             names: HashMap::new(),
+            later_steps: HashMap::new(),
             sorted: Mutex::new(HashMap::new()),
             matched: Mutex::new(HashMap::new()),
         }
@@ -1033,6 +1040,35 @@ pub(crate) enum Decision {
     Forward(IdentityReference),
 }
 
+/// Approves the pending step of `s` and opens `step` as its next one.
+fn open_next_step(s: &mut RequestedItemStatus, step: PlannedStep, id: String, now: Timestamp) {
+    decide_approval(s, ManualWorkItemState::Approved, now);
+    s.approval_details.push(step_status(step, id.clone(), now));
+    s.approval_ids.get_or_insert_with(Vec::new).push(id);
+    s.modified = Some(now);
+}
+
+/// A pending approval step with this id, opened at `now`.
+pub(crate) fn step_status(
+    step: PlannedStep,
+    id: String,
+    now: Timestamp,
+) -> sailpoint_access_api::types::ApprovalStatusDto {
+    sailpoint_access_api::types::ApprovalStatusDto {
+        approval_id: Some(id),
+        original_owner: Some(sailpoint_access_api::types::OwnerReference {
+            id: step.owner.id.clone(),
+            name: step.owner.name.clone(),
+            type_: Some(sailpoint_access_api::types::OwnerType::Identity),
+        }),
+        current_owner: Some(step.owner),
+        modified: Some(now),
+        status: Some(ManualWorkItemState::Pending),
+        scheme: Some(step.scheme),
+        ..Default::default()
+    }
+}
+
 /// The approval step of `s` with this id, if any.
 pub(crate) fn step_of<'a>(
     s: &'a RequestedItemStatus,
@@ -1047,6 +1083,14 @@ impl Store {
     /// Applies `decision` to the approval `approval_id`: approving moves the
     /// item to provisioning, rejecting ends it, forwarding changes the
     /// step's owner. Only a pending approval of an open item is decided.
+    /// Records the steps that follow an item's first one.
+    pub(crate) fn plan_later_steps(&mut self, activity_id: &str, later: Vec<PlannedStep>) {
+        if !later.is_empty() {
+            self.later_steps
+                .insert(activity_id.to_owned(), later.into_iter().collect());
+        }
+    }
+
     pub(crate) fn decide(
         &mut self,
         approval_id: &str,
@@ -1073,9 +1117,28 @@ impl Store {
             return Err(DecisionError::NotPending(Self::describe(status)));
         }
         let now = Timestamp::now();
+        let item = status.account_activity_item_id.clone().unwrap_or_default();
         match decision {
-            Decision::Approve => approve_status(status, now),
-            Decision::Reject => reject_status(status, now),
+            Decision::Approve => {
+                let next = self
+                    .later_steps
+                    .get_mut(&item)
+                    .and_then(VecDeque::pop_front);
+                match next {
+                    Some(step) => {
+                        let id = self.ids.hex_id();
+                        open_next_step(&mut self.records[index], step, id, now);
+                    }
+                    None => {
+                        self.later_steps.remove(&item);
+                        approve_status(&mut self.records[index], now);
+                    }
+                }
+            }
+            Decision::Reject => {
+                self.later_steps.remove(&item);
+                reject_status(status, now);
+            }
             Decision::Forward(owner) => {
                 for step in &mut status.approval_details {
                     if step.approval_id.as_deref() == Some(approval_id) {

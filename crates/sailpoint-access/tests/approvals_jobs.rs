@@ -39,6 +39,16 @@ async fn submit_run(client: &Client, n: usize, name: &str) -> std::path::PathBuf
     journal
 }
 
+/// The sandbox's ordinary approver, unpaced.
+fn approver_client(sandbox: &sailpoint_access_sandbox::SandboxHandle) -> Client {
+    sandbox
+        .approver_client_builder()
+        .rate_limit(None)
+        .retry(fast_retry())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_runs_approvals_are_found_from_its_journal_approved_in_bulk_and_verified() {
     let sandbox = Sandbox::builder().start().await.unwrap();
@@ -376,12 +386,7 @@ async fn an_ordinary_approver_is_refused_bulk_and_approves_one_by_one_on_the_san
     let journal = submit_run(&admin, 5, "approver").await;
     let requests = access_request_ids_of_journal(&JsonlJournal::open(&journal).unwrap()).unwrap();
     let _ = std::fs::remove_file(&journal);
-    let approver = sandbox
-        .approver_client_builder()
-        .rate_limit(None)
-        .retry(fast_retry())
-        .build()
-        .unwrap();
+    let approver = approver_client(&sandbox);
     // Its own approvals only: naming someone else is refused.
     let refused = approver
         .approvals()
@@ -518,4 +523,199 @@ async fn figures_approving_the_thousand_approvals_of_a_thousand_row_run() {
         rate / f64::from(limit),
         approver_took.as_secs_f64() * 10.0
     );
+}
+
+/// A sandbox whose configuration asks two approvers of an entitlement, in
+/// order: the source owner (unknown to the directory, so the sandbox
+/// approver) and the requested-for identity's manager. Returns it with the
+/// requester's and the manager's ids and the entitlement's id.
+async fn two_step_sandbox() -> (
+    sailpoint_access_sandbox::SandboxHandle,
+    String,
+    String,
+    String,
+) {
+    use sailpoint_access::types::{EntitlementApprovalScheme, EntitlementApproverType};
+    use sailpoint_access_sandbox::Directory;
+    let directory = Directory::empty()
+        .person("Manon Lead", "manon.lead", "manon@example.test", None)
+        .person(
+            "Ari Member",
+            "ari.member",
+            "ari@example.test",
+            Some("manon.lead"),
+        )
+        .item(AccessItemType::Entitlement, "Reader", "Files", true, &[]);
+    let member = directory
+        .identity_by_alias("ari.member")
+        .unwrap()
+        .id
+        .clone();
+    let manager = directory
+        .identity_by_alias("manon.lead")
+        .unwrap()
+        .id
+        .clone();
+    let entitlement = directory.items_named(&AccessItemType::Entitlement, "Reader")[0]
+        .id
+        .clone();
+    let mut config = sailpoint_access_sandbox::default_config_v2();
+    let step = |kind| EntitlementApprovalScheme {
+        approver_type: Some(kind),
+        ..EntitlementApprovalScheme::default()
+    };
+    config
+        .entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .access_request_config
+        .as_mut()
+        .unwrap()
+        .approval_schemes = Some(vec![
+        step(EntitlementApproverType::SourceOwner),
+        step(EntitlementApproverType::Manager),
+    ]);
+    let sandbox = Sandbox::builder()
+        .directory(directory)
+        .config_v2(config)
+        .start()
+        .await
+        .unwrap();
+    (sandbox, member, manager, entitlement)
+}
+
+#[tokio::test]
+async fn a_two_step_configuration_yields_two_approvals_in_order_across_approve_many() {
+    use sailpoint_access::types::ApprovalScheme;
+    let (sandbox, member, manager, entitlement) = two_step_sandbox().await;
+    let client = sandbox_client(&sandbox, fast_retry());
+    let report = client
+        .bulk_submit(plan(
+            AccessRequestType::GrantAccess,
+            vec![BulkRow::new(
+                member.as_str(),
+                AccessItemType::Entitlement,
+                entitlement.as_str(),
+            )],
+            PlanLimits::default(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.count(RowOutcome::Submitted), 1);
+    let request = sandbox.statuses()[0].access_request_id.clone().unwrap();
+
+    // Only the first step is open, owned by the source owner's stand-in.
+    let status = &sandbox.statuses()[0];
+    assert_eq!(status.approval_details.len(), 1);
+    assert_eq!(
+        status.approval_details[0].scheme,
+        Some(ApprovalScheme::SourceOwner)
+    );
+    let first = client
+        .approvals_of(vec![request.clone()])
+        .send()
+        .await
+        .unwrap();
+    let first = &first[&request];
+    assert_eq!(first.len(), 1);
+    let first_id = first[0].id.clone().unwrap();
+    assert_eq!(
+        first[0].owner.as_ref().and_then(|o| o.id.as_deref()),
+        Some(sailpoint_access_sandbox::APPROVER_IDENTITY_ID)
+    );
+
+    // Approving it opens the second step for the manager; the item waits.
+    let report = client
+        .approve_many("first step")
+        .access_request_ids(vec![request.clone()])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.outcomes.len(), 1);
+    assert_eq!(report.outcomes[0].approval_id, first_id);
+    assert_eq!(report.count(&ApprovalResult::Decided), 1);
+    let status = &sandbox.statuses()[0];
+    assert_eq!(status.approval_details.len(), 2);
+    assert_eq!(
+        status.approval_details[0].status,
+        Some(ManualWorkItemState::Approved)
+    );
+    assert_eq!(
+        status.approval_details[1].status,
+        Some(ManualWorkItemState::Pending)
+    );
+    assert_eq!(
+        status.approval_details[1].scheme,
+        Some(ApprovalScheme::Manager)
+    );
+    assert_eq!(
+        status.state,
+        Some(sailpoint_access::types::RequestedItemState::Executing)
+    );
+    let second = client
+        .approvals_of(vec![request.clone()])
+        .send()
+        .await
+        .unwrap();
+    let second = &second[&request];
+    assert_eq!(second.len(), 1);
+    let second_id = second[0].id.clone().unwrap();
+    assert_ne!(second_id, first_id);
+    assert_eq!(
+        second[0].owner.as_ref().and_then(|o| o.id.as_deref()),
+        Some(manager.as_str())
+    );
+    // The sandbox approver does not own the manager's step.
+    let approver = approver_client(&sandbox);
+    let refused = approver
+        .approvals()
+        .approve(second_id.as_str())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403));
+
+    // The first id is now reported as decided before, the second approved;
+    // the item then moves to provisioning.
+    let report = client
+        .approve_many("second step")
+        .access_request_ids(vec![request.clone()])
+        .approval_ids([first_id.as_str()])
+        .send()
+        .await
+        .unwrap();
+    let of = |id: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.approval_id == id)
+            .unwrap()
+            .result
+            .clone()
+    };
+    assert_eq!(of(&second_id), ApprovalResult::Decided);
+    assert_eq!(
+        of(&first_id),
+        ApprovalResult::NoLongerPending {
+            state: "APPROVED".into()
+        }
+    );
+    let status = &sandbox.statuses()[0];
+    assert!(status
+        .approval_details
+        .iter()
+        .all(|a| a.status == Some(ManualWorkItemState::Approved)));
+    assert!(status
+        .access_request_phases
+        .iter()
+        .flatten()
+        .any(|p| p.name.as_deref() == Some("PROVISIONING_PHASE")));
+    assert!(client
+        .approvals_of(vec![request.clone()])
+        .send()
+        .await
+        .unwrap()
+        .get(&request)
+        .is_none_or(Vec::is_empty));
 }

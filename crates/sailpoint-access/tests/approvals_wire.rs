@@ -369,3 +369,51 @@ async fn revocable_objects_put_both_ids_in_the_path() {
     mock.assert_calls(1);
     assert!(got.account_targets[0].revocable);
 }
+
+#[tokio::test]
+async fn the_administrators_list_keeps_the_fields_only_it_documents() {
+    let server = MockServer::start_async().await;
+    mock_token(&server, TOKEN, 3600);
+    let admin = server.mock(|when, then| {
+        when.method(GET)
+            .path("/access-request-administration/v1")
+            .header(EXPERIMENTAL, "true");
+        then.status(200).json_body(json!([
+            {
+                "accessRequestId": "r1",
+                "accountActivityItemId": "act1",
+                "state": "EXECUTING",
+                "reauthorizationRequired": true,
+                "cancelable": true,
+                "requestedFor": {"type": "IDENTITY", "id": "i1", "name": "Ida"},
+                "description": "Access to the build farm"
+            },
+            {"accessRequestId": "r2"}
+        ]));
+    });
+    let rows = client(&server)
+        .approvals()
+        .administrators_statuses()
+        .send()
+        .await
+        .unwrap();
+    admin.assert_calls(1);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].reauthorization_required);
+    assert!(rows[0].cancelable);
+    assert_eq!(rows[0].account_activity_item_id.as_deref(), Some("act1"));
+    assert_eq!(
+        rows[0].description.as_deref(),
+        Some("Access to the build farm")
+    );
+    assert!(matches!(
+        &rows[0].requested_for,
+        Some(sailpoint_access::types::RequestedForIdentities::One(who))
+            if who.id.as_deref() == Some("i1")
+    ));
+    // Absent, it reads as the vendor's default.
+    assert!(!rows[1].reauthorization_required);
+    // Written back, the flag is on the wire under the vendor's name.
+    let back = serde_json::to_value(&rows[0]).unwrap();
+    assert_eq!(back["reauthorizationRequired"], true);
+}

@@ -130,3 +130,119 @@ fn explain_stuck_finds_the_executing_requests_older_than_given() {
     let missing = t.run(&["explain", "--stuck"]);
     missing.expect(2);
 }
+
+/// The access request of the item requested for `who` (one per identity).
+fn request_of(t: &Tenant, who: &str) -> String {
+    t.handle
+        .statuses()
+        .iter()
+        .find(|s| s.requested_for_ids().any(|id| id == who))
+        .and_then(|s| s.access_request_id.clone())
+        .unwrap()
+}
+
+#[test]
+fn status_stuck_explains_the_old_executing_requests_the_filters_select() {
+    let t = Tenant::start("status-stuck");
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
+    );
+    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let only_a = t.run(&[
+        "status",
+        "--stuck",
+        "--older-than",
+        "2099-01-01",
+        "--requested-for",
+        "a",
+        "--json",
+    ]);
+    only_a.expect(0);
+    let doc = only_a.json();
+    let listed = doc.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{doc}");
+    assert_eq!(listed[0]["access_request_id"], request_of(&t, "a").as_str());
+    assert_eq!(listed[0]["next"]["action"], "approve");
+    assert_eq!(
+        listed[0]["items"][0]["waiting_on"][0]["owner_id"],
+        sailpoint_access_sandbox::APPROVER_IDENTITY_ID
+    );
+    let both = t.run(&["status", "--stuck", "--older-than", "2099-01-01", "--json"]);
+    both.expect(0);
+    assert_eq!(both.json().as_array().unwrap().len(), 2);
+    // Nothing is that old.
+    let none = t.run(&["status", "--stuck", "--older-than", "30d", "--json"]);
+    none.expect(0);
+    assert_eq!(none.json().as_array().unwrap().len(), 0);
+    // Each flag needs the other.
+    t.run(&["status", "--older-than", "1d"]).expect(2);
+    t.run(&["status", "--stuck"]).expect(2);
+}
+
+#[test]
+fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
+    let t = Tenant::start("approvals-filters");
+    let plan = t.write(
+        "plan.csv",
+        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n"),
+    );
+    let submitted = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
+    submitted.expect(0);
+    let report = t.write("report.json", &submitted.stdout);
+
+    let of_b = t.run(&["approvals", "list", "--requested-for", "b", "--json"]);
+    of_b.expect(0);
+    let rows = of_b.json().as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["access_request_id"], request_of(&t, "b").as_str());
+    // Filters that select no request select no approval (not all of them).
+    let nobody = t.run(&["approvals", "list", "--requested-for", "nobody", "--json"]);
+    nobody.expect(0);
+    assert_eq!(nobody.json().as_array().unwrap().len(), 0);
+
+    let approved = t.run(&[
+        "approvals",
+        "approve",
+        "--pending",
+        "--requested-for",
+        "a",
+        "--comment",
+        "ok",
+        "--yes",
+        "--json",
+    ]);
+    approved.expect(0);
+    let outcomes = approved.json()["outcomes"].as_array().unwrap().clone();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0]["result"]["result"], "decided");
+    assert_eq!(
+        outcomes[0]["access_request_id"],
+        request_of(&t, "a").as_str()
+    );
+
+    // The report names all three requests; only b's and c's still wait.
+    let from_report = t.run(&[
+        "approvals",
+        "list",
+        "--from-report",
+        report.to_str().unwrap(),
+        "--json",
+    ]);
+    from_report.expect(0);
+    let mut waiting: Vec<String> = from_report
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["access_request_id"].as_str().unwrap().to_owned())
+        .collect();
+    waiting.sort();
+    let mut expected = vec![request_of(&t, "b"), request_of(&t, "c")];
+    expected.sort();
+    assert_eq!(waiting, expected);
+
+    let bad = t.run(&["approvals", "list", "--from-report", plan.to_str().unwrap()]);
+    bad.expect(2);
+    assert!(bad.stderr.contains("--from-report"), "{}", bad.stderr);
+}

@@ -338,3 +338,139 @@ async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
     .unwrap();
     assert_eq!(not_theirs.status(), 403);
 }
+
+#[tokio::test]
+async fn the_administrators_list_says_which_items_need_reauthorization() {
+    let mut config = sailpoint_access_sandbox::default_config_v2();
+    config
+        .entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .access_request_config
+        .as_mut()
+        .unwrap()
+        .reauthorization_required = true;
+    let setup = setup(Sandbox::builder().config_v2(config)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &["i1"],
+            vec![
+                item(AccessItemType::Role, "role-1"),
+                item(AccessItemType::Entitlement, "ent-1"),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let response = setup
+        .get("/access-request-administration/v1?count=true")
+        .header("X-SailPoint-Experimental", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["X-Total-Count"], "2");
+    let rows: Vec<serde_json::Value> = response.json().await.unwrap();
+    let flag = |kind: &str| {
+        rows.iter()
+            .find(|r| r["type"] == kind)
+            .map(|r| r["reauthorizationRequired"].clone())
+    };
+    // The entitlement settings govern the entitlement, not the role.
+    assert_eq!(flag("ENTITLEMENT"), Some(json!(true)));
+    assert_eq!(flag("ROLE"), Some(json!(false)));
+    // The rows keep the status fields.
+    assert!(rows
+        .iter()
+        .all(|r| r["accountActivityItemId"].is_string() && r["state"] == "EXECUTING"));
+}
+
+#[tokio::test]
+async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_reject_ends_them() {
+    let mut v2 = sailpoint_access_sandbox::default_config_v2();
+    v2.entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .access_request_config
+        .as_mut()
+        .unwrap()
+        .approval_schemes = Some(Vec::new());
+    let mut v3 = sailpoint_access_sandbox::default_config();
+    v3.entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .grant_request_approval_schemes = Some("sourceOwner, workgroup:gg-1".to_owned());
+    let setup = setup(Sandbox::builder().config(v3).config_v2(v2)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &["i1", "i2"],
+            vec![item(AccessItemType::Entitlement, "ent-1")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let first = pending(&setup, "").await;
+    assert_eq!(first.len(), 2);
+    assert!(first
+        .iter()
+        .all(|a| a.owner.as_ref().and_then(|o| o.id.as_deref()) == Some(APPROVER_IDENTITY_ID)));
+    let for_i1 = |list: &[PendingApproval]| {
+        list.iter()
+            .find(|a| a.requested_for.as_ref().and_then(|r| r.id.as_deref()) == Some("i1"))
+            .and_then(|a| a.id.clone())
+    };
+    let (one, two) = (
+        for_i1(&first).unwrap(),
+        first
+            .iter()
+            .find_map(|a| {
+                a.id.clone()
+                    .filter(|id| Some(id) != for_i1(&first).as_ref())
+            })
+            .unwrap(),
+    );
+    let approved = setup
+        .post(&format!("{BASE}/{one}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 202);
+    // i1's item now waits on the governance group, a new approval.
+    let of_group = pending(&setup, "?owner-id=gg-1").await;
+    assert_eq!(of_group.len(), 1);
+    assert_ne!(of_group[0].id.as_deref(), Some(one.as_str()));
+    let i1 = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.requested_for_ids().any(|id| id == "i1"))
+        .unwrap();
+    assert_eq!(i1.state, Some(RequestedItemState::Executing));
+    assert_eq!(i1.approval_details.len(), 2);
+    assert_eq!(
+        i1.approval_details[1].scheme.as_ref().map(|s| s.as_str()),
+        Some("GOVERNANCE_GROUP")
+    );
+
+    // Rejecting i2's first step ends its request: no second step opens.
+    let rejected = setup
+        .post(&format!("{BASE}/{two}/reject"))
+        .json(&json!({"comment": "no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 202);
+    let i2 = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.requested_for_ids().any(|id| id == "i2"))
+        .unwrap();
+    assert_eq!(i2.state, Some(RequestedItemState::Rejected));
+    assert_eq!(i2.approval_details.len(), 1);
+    assert_eq!(pending(&setup, "?owner-id=gg-1").await.len(), 1);
+}

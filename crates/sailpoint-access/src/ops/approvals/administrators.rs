@@ -3,7 +3,7 @@
 //! on every call (the spec's `x-fixed-headers`).
 
 use sailpoint_access_api::operations;
-use sailpoint_access_api::types::RequestedItemStatus;
+use sailpoint_access_api::types::AdministratorsItemStatus;
 
 use crate::engine::Engine;
 use crate::error::Result;
@@ -50,8 +50,9 @@ impl AdministratorsStatuses {
         self
     }
 
-    /// Fetches one page.
-    pub async fn send(self) -> Result<Vec<RequestedItemStatus>> {
+    /// Fetches one page. Each row is a status with what only this list
+    /// documents (`reauthorization_required`).
+    pub async fn send(self) -> Result<Vec<AdministratorsItemStatus>> {
         let raw = self.engine.raw();
         let (filters, limit, offset) = (self.filters, self.limit, self.offset);
         let value = self
