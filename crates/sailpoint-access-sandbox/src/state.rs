@@ -23,7 +23,6 @@ use crate::filter::ParsedFilter;
 use crate::lifecycle::{after, before, selected, AutoLifecycle, Draw};
 use crate::rng::SplitMix64;
 use crate::sort::{compare, SortKey};
-use crate::steps::PlannedStep;
 
 /// Why a test control (approve, reject, provision, fail) was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1041,6 +1040,13 @@ pub(crate) enum Decision {
 }
 
 /// Approves the pending step of `s` and opens `step` as its next one.
+/// One approval step still to come: who approves, and under which scheme.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PlannedStep {
+    pub(crate) scheme: sailpoint_access_api::types::ApprovalScheme,
+    pub(crate) owner: IdentityReference,
+}
+
 fn open_next_step(s: &mut RequestedItemStatus, step: PlannedStep, id: String, now: Timestamp) {
     decide_approval(s, ManualWorkItemState::Approved, now);
     s.approval_details.push(step_status(step, id.clone(), now));

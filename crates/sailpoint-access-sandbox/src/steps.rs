@@ -23,15 +23,8 @@ use sailpoint_access_api::types::{
     AccessItemType, AccessRequestType, ApprovalScheme, IdentityReference, IdentityReferenceType,
 };
 
-use crate::state::{identity, Store};
+use crate::state::{identity, PlannedStep, Store};
 use crate::tenant::{APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME};
-
-/// One approval step still to come: who approves, and under which scheme.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct PlannedStep {
-    pub(crate) scheme: ApprovalScheme,
-    pub(crate) owner: IdentityReference,
-}
 
 /// The approval steps of `item_id` requested for `requested_for`, in order;
 /// never empty.

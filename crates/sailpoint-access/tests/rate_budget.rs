@@ -16,7 +16,7 @@ use sailpoint_access::{
     BudgetKey, Client, ErrorKind, Family, FileBudget, RateBudget, RateBudgetSpec, RateLimit,
     RetryPolicy,
 };
-use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox, SandboxHandle};
+use sailpoint_access_sandbox::{RateLimitFault, Sandbox, SandboxHandle};
 
 /// The sandbox's limit and the clients' belief, unless a test says otherwise.
 const REQUESTS: u32 = 20;
@@ -357,7 +357,7 @@ mod redis_budget {
             "{took:?}"
         );
         assert_eq!(
-            sandbox.requests_received(Operation::GetAccessRequestConfig),
+            sandbox.requests_received(sailpoint_access_sandbox::Operation::GetAccessRequestConfig),
             0
         );
     }
