@@ -363,12 +363,21 @@ impl Pacer {
         };
         let _turn = lane.gate.lock().await;
         if let (Some(shared), Some(limit)) = (&self.shared, self.limit) {
-            let slot = shared
-                .budget
-                .take_slot(&Self::key(shared, family), limit)
-                .await?;
-            tokio::time::sleep(slot.wait).await;
-            return Ok(Grant::Shared(slot.at));
+            let key = Self::key(shared, family);
+            loop {
+                let slot = shared.budget.take_slot(&key, limit).await?;
+                tokio::time::sleep(slot.wait).await;
+                // A sharer's 429 during that wait may have paused past the
+                // slot: sending now would only draw another 429.
+                match slot.at {
+                    Some(at) if !slot.wait.is_zero() => {
+                        if !shared.budget.slot_voided(&key, at).await? {
+                            return Ok(Grant::Shared(slot.at));
+                        }
+                    }
+                    _ => return Ok(Grant::Shared(slot.at)),
+                }
+            }
         }
         let mut at = lane.state().ready_at(Instant::now());
         loop {

@@ -120,6 +120,10 @@ impl RateBudget for FileBudget {
         })
     }
 
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        Box::pin(async move { self.update(key, move |s, _| s.voids(slot)).await })
+    }
+
     fn throttled_slot<'a>(
         &'a self,
         key: &'a BudgetKey,

@@ -165,6 +165,14 @@ pub trait RateBudget: Send + Sync + fmt::Debug {
         let _ = slot;
         self.throttled(key, limit, pause)
     }
+
+    /// Whether a 429 seen by a sharer since slot `slot` was taken paused
+    /// past it: its request would only draw another 429, so the caller
+    /// takes a new slot instead. By default never.
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        let _ = (key, slot);
+        Box::pin(async { Ok(false) })
+    }
 }
 
 /// Where a client's rate budget is kept.
@@ -344,6 +352,11 @@ impl SharedPace {
         at
     }
 
+    /// Whether a pause that began after slot `slot_ms` was taken covers it.
+    pub(crate) fn voids(&self, slot_ms: f64) -> bool {
+        self.paused_until_ms > slot_ms
+    }
+
     /// A 429 (answered to the request of slot `slot_ms`, when known) asked
     /// every sharer to wait `pause_ms` and slow down.
     pub(crate) fn throttle(
@@ -426,6 +439,8 @@ mod tests {
         assert_eq!(s.rate, 0.5);
         let wait = s.take(400.0, limit());
         assert!((wait - 1000.0).abs() < 1e-6, "waits for the pause: {wait}");
+        // A slot taken before the pause is void; one after it is not.
+        assert!(s.voids(250.0) && !s.voids(1400.0));
         // Taking slots recovers up to the ceiling, 0.9 of the throttled rate.
         for _ in 0..100 {
             s.take(1_000.0, limit());

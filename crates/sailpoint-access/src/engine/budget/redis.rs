@@ -66,6 +66,9 @@ if op == 'take' then
   slot_us = math.floor(at * 1000)
   redis.call('RPUSH', KEYS[2], string.format('%.0f', slot_us))
   redis.call('LTRIM', KEYS[2], -requests * log_windows, -1)
+elseif op == 'check' then
+  -- Is the slot (microseconds) inside a pause that began after it was taken?
+  if slot and paused * 1000 > slot then answer = 1 end
 else
   if now < paused then
     paused = math.max(paused, now + pause)
@@ -244,6 +247,17 @@ impl RateBudget for RedisBudget {
                 // The server's microseconds, as the script logged them.
                 at: Some(at as f64 / 1000.0),
             })
+        })
+    }
+
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        Box::pin(async move {
+            // The limit plays no part in a check.
+            let limit = RateLimit::new(1, Duration::from_secs(1));
+            let (voided, _) = self
+                .run(key, "check", limit, Duration::ZERO, Some(slot))
+                .await?;
+            Ok(voided != 0)
         })
     }
 
