@@ -8,7 +8,10 @@
 //! the process at a time, first come first served, and that caller asks the
 //! shared budget for the next slot; so a process holds at most one
 //! reservation per family, and the shared schedule never runs more than one
-//! slot per process ahead of live callers.
+//! slot per process ahead of live callers. A reservation that a sharer's
+//! 429 paused past while its holder waited is not sent: the holder asks
+//! again ([`RateBudget::slot_voided`]), so a 429 costs the sharers only the
+//! requests already in flight.
 //!
 //! ## The shared state (one per tenant host, client id and family)
 //!
