@@ -631,9 +631,10 @@ impl ClientBuilder {
     /// spaced to stay under `limit`, per API family (default
     /// [`RateLimit::vendor_default`], 100 requests per 10 s). `None` turns
     /// pacing off. A 429 pauses every caller of the family until its
-    /// `Retry-After` (capped) and halves the pace, which then recovers as
-    /// requests succeed; with a shared [`rate_budget`](Self::rate_budget),
-    /// every sharer does.
+    /// `Retry-After` (capped), then resumes at the pace the tenant let
+    /// through in the window before the throttled request (or, without that
+    /// evidence, halves the pace, which then recovers as requests succeed);
+    /// with a shared [`rate_budget`](Self::rate_budget), every sharer does.
     pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate_limit = Some(limit);
         self

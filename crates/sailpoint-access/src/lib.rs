@@ -22,6 +22,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 pub use client::{Client, ClientBuilder};
 pub use engine::auth::{Credentials, TokenInfo};
+pub use engine::budget::BudgetSlot;
 #[cfg(feature = "redis")]
 pub use engine::budget::RedisBudget;
 pub use engine::budget::{

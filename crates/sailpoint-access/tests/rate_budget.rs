@@ -181,6 +181,67 @@ async fn a_429_seen_through_a_file_budget_pauses_every_sharer() {
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
 }
 
+/// A tenant that allows half of what the clients believe: one 429 (nothing
+/// else is in flight here) teaches every sharer the real limit, and the
+/// rest goes through at ≥ 90% of it, no faster than allowed.
+async fn a_tenant_at_half_the_believed_limit_costs_one_429(budget: RateBudgetSpec, sharers: usize) {
+    let real = REQUESTS / 2;
+    let sandbox = sandbox(RateLimitFault::new(real, WINDOW)).await;
+    let clients: Vec<Client> = (0..sharers)
+        .map(|_| client(&sandbox, limit(), budget.clone()))
+        .collect();
+    let per_client = 40 / sharers;
+    let runs = clients.iter().map(|client| async move {
+        let mut outcomes = Vec::new();
+        for _ in 0..per_client {
+            let result = client.access_request_config().get().await;
+            outcomes.push((Instant::now(), result.map(|_| ()).map_err(|e| e.kind())));
+        }
+        outcomes
+    });
+    let mut outcomes: Vec<_> = join_all(runs).await.into_iter().flatten().collect();
+    outcomes.sort_by_key(|(t, _)| *t);
+    let limited: Vec<Instant> = outcomes
+        .iter()
+        .filter(|(_, r)| *r == Err(ErrorKind::RateLimited))
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(
+        outcomes
+            .iter()
+            .all(|(_, r)| r.is_ok() || *r == Err(ErrorKind::RateLimited)),
+        "{outcomes:?}"
+    );
+    assert_eq!(limited.len(), 1, "{budget:?}: {limited:?}");
+    // Settled: the successes after the 429's pause, n of them spanning
+    // n - 1 intervals.
+    let settled: Vec<Instant> = outcomes
+        .iter()
+        .filter(|(t, r)| r.is_ok() && *t > limited[0])
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(settled.len() >= 20, "{}", settled.len());
+    let span = settled[settled.len() - 1] - settled[0];
+    let ratio = (settled.len() - 1) as f64 / span.as_secs_f64() / f64::from(real);
+    println!("FIGURES half the believed limit, {budget:?} x{sharers}: 429s {}, settled rate ÷ real limit {ratio:.3}", limited.len());
+    assert!(ratio >= 0.90, "{budget:?}: {ratio}");
+    assert!(
+        ratio <= 1.0,
+        "{budget:?}: faster than the tenant allows: {ratio}"
+    );
+}
+
+#[tokio::test]
+async fn one_client_learns_half_the_believed_limit_from_one_429() {
+    a_tenant_at_half_the_believed_limit_costs_one_429(RateBudgetSpec::InProcess, 1).await;
+}
+
+#[tokio::test]
+async fn four_file_sharers_learn_half_the_believed_limit_from_one_429() {
+    let dir = TempDir::new("half");
+    a_tenant_at_half_the_believed_limit_costs_one_429(RateBudgetSpec::File(dir.0.clone()), 4).await;
+}
+
 fn key(client: &str) -> BudgetKey {
     BudgetKey {
         host: "acme.api.identitynow.com".to_owned(),
@@ -320,6 +381,15 @@ mod redis_budget {
         let waited =
             a_429_seen_by_one_sharer_slows_the_other(RateBudgetSpec::Redis(redis.url())).await;
         assert!(waited >= Duration::from_millis(900), "{waited:?}");
+    }
+
+    #[tokio::test]
+    async fn four_redis_sharers_learn_half_the_believed_limit_from_one_429() {
+        let Some(redis) = RedisServer::start() else {
+            return;
+        };
+        a_tenant_at_half_the_believed_limit_costs_one_429(RateBudgetSpec::Redis(redis.url()), 4)
+            .await;
     }
 
     #[tokio::test]

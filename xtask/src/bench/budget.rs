@@ -96,6 +96,12 @@ fn render(run: &Run) -> Result<String, String> {
             v("rate_ratio_second_half")?
         ));
     }
+    md.push_str(
+        "\nThe first 429 teaches the pacer the real limit (the slots that went through in the \
+         window before the throttled one), and it resumes there after the pause. What that \
+         costs is the requests already in flight when the quota ran out, about the believed \
+         rate × the round trip: one process alone pays all of them, sharers split them.\n",
+    );
     md.push_str(&format!(
         "\nA burst of {:.0} calls queued at once behind the pacer (100 per 1 s) with a {:.0} s \
          total timeout: {:.0} sent, the others timed out unsent; then one more call: {} after \

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::engine::classify::{classify, Failure};
+use crate::engine::pace::Grant;
 use crate::engine::EngineInner;
 use crate::error::{Error, ErrorKind, Result, TimeoutPhase};
 
@@ -94,6 +95,8 @@ where
         attempt += 1;
         progress.attempts.store(attempt, Ordering::Relaxed);
         span.record("attempt", attempt);
+        // The pacer's slot of this attempt: its 429 tells the pacer which one.
+        let mut grant = Grant::Unknown;
         let (failure, generation) = match engine.auth.ensure().await {
             // Without a token the API request never left the client.
             Err(error) => (
@@ -105,14 +108,17 @@ where
             ),
             Ok(generation) => 'attempt: {
                 // A shared budget that cannot be read fails the call unsent.
-                if let Err(error) = engine.pacer.acquire(op.family).await {
-                    break 'attempt (
-                        Failure {
-                            sent: false,
-                            error: error.with_before_send(true),
-                        },
-                        None,
-                    );
+                match engine.pacer.acquire(op.family).await {
+                    Ok(slot) => grant = slot,
+                    Err(error) => {
+                        break 'attempt (
+                            Failure {
+                                sent: false,
+                                error: error.with_before_send(true),
+                            },
+                            None,
+                        );
+                    }
                 }
                 progress.sent.store(true, Ordering::Relaxed);
                 // Sending, the status, every byte of the body and the
@@ -178,7 +184,7 @@ where
         if let (ErrorKind::RateLimited, Some(after)) = (error.kind(), error.retry_after()) {
             engine
                 .pacer
-                .back_off(op.family, after, policy.max_retry_after())
+                .back_off_granted(op.family, grant, after, policy.max_retry_after())
                 .await;
         }
         if !(error.is_retryable() && replayable && attempt < policy.max_attempts()) {

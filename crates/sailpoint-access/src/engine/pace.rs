@@ -15,20 +15,48 @@
 //! first). A 429:
 //! - pauses the lane until its `Retry-After`, capped at the retry policy's
 //!   `max_retry_after` (a longer figure fails that call fast and never stalls
-//!   the lane beyond the cap);
-//! - learns a ceiling of 0.9 x the rate that was throttled, and halves the
-//!   rate (never below 1/64 of the limit); the 429s of requests that were
-//!   in flight, arriving while that pause runs, only extend the pause.
+//!   the lane beyond the cap); nothing of the family leaves before the pause
+//!   ends;
+//! - learns a ceiling from evidence and resumes at it (below); the 429s of
+//!   requests that were in flight, arriving while that pause runs, only
+//!   extend the pause.
 //!
-//! Each success adds 2% of the configured limit back, up to the ceiling: after
-//! one 429 at full speed the lane is back at 0.9 of the limit after 20
-//! successes. A ceiling that held for [`PROBE_AFTER_WINDOWS`] windows
-//! without a 429 rises by 5% of the limit, so a tenant whose limit was raised
-//! (or a throttle caused by someone else's burst) is found again; against a
-//! tenant that really allows less, that costs at most one 429 per probe.
+//! ### The ceiling a 429 teaches
+//!
+//! The pacer assumes what the vendor states, "N requests per window", read
+//! as a fixed window (the sandbox counts so too: a window opens with the
+//! first request after the previous one closed). The lane keeps the instants
+//! of the slots it granted over the last two windows. When a request whose
+//! slot was granted at `g` is answered 429, the slots granted in the window
+//! before `g` went through: that count is what the tenant allows us per
+//! window. The ceiling becomes `count / configured count x 0.95`
+//! ([`EVIDENCE_MARGIN`]), and the lane resumes at it after the pause, so a
+//! tenant at half the believed limit costs one burst of 429s (the requests
+//! already in flight when its quota ran out), not one per halving.
+//!
+//! Two bounds keep a poor estimate from doing harm. It is never above 0.9 x
+//! the throttled rate ([`CEILING_MARGIN`]), so a window that straddled two
+//! of the tenant's windows (over-counted) still converges as fast as before.
+//! It never cuts the rate below a quarter of itself in one 429
+//! ([`DEEPEST_CUT`]), nor below 1/64 of the limit ([`MIN_RATE`]), so a
+//! throttle caused by someone else's burst (few of our slots in the window)
+//! cannot floor the lane. The slots granted after `g` were in flight with
+//! it and answered 429 too: they leave the log, so the next estimate counts
+//! only requests that went through.
+//!
+//! Without that evidence (a 429 of the token endpoint, a custom budget that
+//! names no slots) the rule is additive-increase/multiplicative-decrease:
+//! the ceiling becomes 0.9 x the throttled rate, the rate halves, and each
+//! success adds 2% of the limit back, up to the ceiling.
+//!
+//! A ceiling that held for [`PROBE_AFTER_WINDOWS`] windows without a 429
+//! rises by 5% of the limit, so a tenant whose limit was raised (or a
+//! throttle caused by someone else's burst) is found again; against a
+//! tenant that really allows less, that costs one burst of 429s per probe.
 //!
 //! All time arithmetic saturates: no header value can overflow an `Instant`.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -124,10 +152,48 @@ pub(crate) const MIN_RATE: f64 = 1.0 / 64.0;
 pub(crate) const RECOVERY_STEP: f64 = 0.02;
 /// The share of the throttled rate that becomes the ceiling.
 pub(crate) const CEILING_MARGIN: f64 = 0.9;
+/// The share of the evidence (slots that went through in the window before
+/// a throttled one) that becomes the ceiling.
+pub(crate) const EVIDENCE_MARGIN: f64 = 0.95;
+/// One 429 never cuts the rate below this share of itself.
+pub(crate) const DEEPEST_CUT: f64 = 0.25;
+/// How many windows of granted slots a lane remembers.
+pub(crate) const GRANT_LOG_WINDOWS: u32 = 2;
 /// After this many windows without a 429, the ceiling is probed upwards.
 pub(crate) const PROBE_AFTER_WINDOWS: u32 = 30;
 /// How much a probe raises the ceiling.
 pub(crate) const PROBE_STEP: f64 = 0.05;
+
+/// What the first 429 of a pause teaches: the new ceiling and the rate to
+/// resume at, from the rate in use and, when the throttled request's slot
+/// is known, how many slots were granted in the window before it (see the
+/// module's documentation).
+pub(crate) fn after_throttle(
+    rate: f64,
+    granted_before: Option<usize>,
+    requests: u32,
+) -> (f64, f64) {
+    let rule = (rate * CEILING_MARGIN).max(MIN_RATE);
+    match granted_before {
+        None => (rule, (rate / 2.0).max(MIN_RATE)),
+        Some(count) => {
+            let estimate = count as f64 / f64::from(requests.max(1)) * EVIDENCE_MARGIN;
+            let ceiling = estimate.max(rate * DEEPEST_CUT).min(rule).max(MIN_RATE);
+            (ceiling, ceiling)
+        }
+    }
+}
+
+/// Where a request's slot came from, so that its 429 can name it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Grant {
+    /// Not paced, or the slot is not known.
+    Unknown,
+    /// A slot of this process's lane.
+    Local(Instant),
+    /// A slot of a shared budget, in the budget's own clock (if it names one).
+    Shared(Option<f64>),
+}
 
 /// `t + d`, or a point so far ahead that it never comes when that overflows.
 fn later(t: Instant, d: Duration) -> Instant {
@@ -156,6 +222,11 @@ struct LaneState {
     base: Duration,
     /// The configured window, the period of the ceiling's probes.
     window: Duration,
+    /// The configured count per window.
+    requests: u32,
+    /// The slots granted over the last [`GRANT_LOG_WINDOWS`] windows, oldest
+    /// first, minus those answered 429: the evidence a 429 learns from.
+    grants: VecDeque<Instant>,
     /// The share of the configured limit in use now, in `MIN_RATE..=ceiling`.
     rate: f64,
     /// The highest share used since the last 429.
@@ -171,6 +242,31 @@ struct LaneState {
 impl LaneState {
     fn interval(&self) -> Duration {
         Duration::try_from_secs_f64(self.base.as_secs_f64() / self.rate).unwrap_or(Duration::MAX)
+    }
+
+    /// Notes a slot granted at `at`, forgetting what is too old to matter.
+    fn log_grant(&mut self, at: Instant) {
+        self.grants.push_back(at);
+        let keep = self.window.saturating_mul(GRANT_LOG_WINDOWS);
+        let most = self.requests.saturating_mul(GRANT_LOG_WINDOWS) as usize;
+        while self.grants.len() > most
+            || self
+                .grants
+                .front()
+                .is_some_and(|first| at.saturating_duration_since(*first) > keep)
+        {
+            self.grants.pop_front();
+        }
+    }
+
+    /// How many slots were granted in the window before `g`; the slots from
+    /// `g` on leave the log (in flight with the throttled one, answered 429).
+    fn went_through_before(&mut self, g: Instant) -> usize {
+        self.grants.retain(|t| *t < g);
+        self.grants
+            .iter()
+            .filter(|t| g.saturating_duration_since(**t) < self.window)
+            .count()
     }
 
     /// The earliest instant the next request may leave.
@@ -227,6 +323,8 @@ impl Pacer {
             state: Mutex::new(LaneState {
                 base: limit.interval(),
                 window: limit.window(),
+                requests: limit.requests(),
+                grants: VecDeque::new(),
                 rate: 1.0,
                 ceiling: 1.0,
                 last_sent: None,
@@ -254,22 +352,32 @@ impl Pacer {
         self.lanes.as_ref()?.get(index)
     }
 
-    /// Waits for this family's turn, then marks a request as leaving now.
+    /// Waits for this family's turn, then marks a request as leaving now;
+    /// answers the slot, for [`back_off_granted`](Self::back_off_granted).
     /// Dropping the future before it completes gives the turn back (with a
     /// shared budget, the slot already reserved there is lost: one interval,
     /// at most one per client and family at a time).
-    pub(crate) async fn acquire(&self, family: Family) -> Result<()> {
+    pub(crate) async fn acquire(&self, family: Family) -> Result<Grant> {
         let Some(lane) = self.lane(family) else {
-            return Ok(());
+            return Ok(Grant::Unknown);
         };
         let _turn = lane.gate.lock().await;
         if let (Some(shared), Some(limit)) = (&self.shared, self.limit) {
-            let wait = shared
-                .budget
-                .take(&Self::key(shared, family), limit)
-                .await?;
-            tokio::time::sleep(wait).await;
-            return Ok(());
+            let key = Self::key(shared, family);
+            loop {
+                let slot = shared.budget.take_slot(&key, limit).await?;
+                tokio::time::sleep(slot.wait).await;
+                // A sharer's 429 during that wait may have paused past the
+                // slot: sending now would only draw another 429.
+                match slot.at {
+                    Some(at) if !slot.wait.is_zero() => {
+                        if !shared.budget.slot_voided(&key, at).await? {
+                            return Ok(Grant::Shared(slot.at));
+                        }
+                    }
+                    _ => return Ok(Grant::Shared(slot.at)),
+                }
+            }
         }
         let mut at = lane.state().ready_at(Instant::now());
         loop {
@@ -284,8 +392,10 @@ impl Pacer {
         }
         // The slot's own time, not the moment the timer woke us: timer
         // lateness would otherwise add up, request after request.
-        lane.state().last_sent = Some(at);
-        Ok(())
+        let mut s = lane.state();
+        s.last_sent = Some(at);
+        s.log_grant(at);
+        Ok(Grant::Local(at))
     }
 
     /// A request of this family succeeded: the rate recovers a step toward
@@ -303,15 +413,33 @@ impl Pacer {
         }
     }
 
-    /// A 429 asked to wait `retry_after`: nobody of this family goes before
-    /// then (at most `cap` from now), and the lane slows down; with a shared
-    /// budget, every sharer does.
+    /// A 429 whose slot is not known asked to wait `retry_after`.
+    #[cfg(test)]
     pub(crate) async fn back_off(&self, family: Family, retry_after: Duration, cap: Duration) {
+        self.back_off_granted(family, Grant::Unknown, retry_after, cap)
+            .await
+    }
+
+    /// A 429 answered to the request of slot `grant` asked to wait
+    /// `retry_after`: nobody of this family goes before then (at most `cap`
+    /// from now), and the lane slows down to what the slots before `grant`
+    /// show the tenant allows; with a shared budget, every sharer does.
+    pub(crate) async fn back_off_granted(
+        &self,
+        family: Family,
+        grant: Grant,
+        retry_after: Duration,
+        cap: Duration,
+    ) {
         if let (Some(shared), Some(limit)) = (&self.shared, self.limit) {
             let key = Self::key(shared, family);
+            let slot = match grant {
+                Grant::Shared(at) => at,
+                _ => None,
+            };
             if let Err(e) = shared
                 .budget
-                .throttled(&key, limit, retry_after.min(cap))
+                .throttled_slot(&key, limit, retry_after.min(cap), slot)
                 .await
             {
                 // The call fails on its 429 anyway; the next one meets the
@@ -334,8 +462,11 @@ impl Pacer {
             // burst of them would floor the rate for good.
             return;
         }
-        s.ceiling = (s.rate * CEILING_MARGIN).max(MIN_RATE);
-        s.rate = (s.rate / 2.0).max(MIN_RATE);
+        let evidence = match grant {
+            Grant::Local(g) => Some(s.went_through_before(g)),
+            _ => None,
+        };
+        (s.ceiling, s.rate) = after_throttle(s.rate, evidence, s.requests);
         s.ceiling_since = now;
         tracing::debug!(
             retry_after_ms = retry_after.as_millis() as u64,
@@ -472,6 +603,72 @@ mod tests {
             .back_off(Family::V3, Duration::from_secs(1), cap)
             .await;
         assert_eq!(pacer.rate(Family::V3), 0.25);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_learns_the_ceiling_from_the_slots_that_went_through_before_it() {
+        // The tenant allows 5 per second while the client believes 10: the
+        // request of the sixth slot is the first answered 429, and the four
+        // after it were in flight with it.
+        let limit = RateLimit::new(10, Duration::from_secs(1));
+        let pacer = Pacer::new(Some(limit));
+        let mut slots = Vec::new();
+        for _ in 0..10 {
+            slots.push(pacer.acquire(Family::V3).await.unwrap());
+        }
+        let cap = Duration::from_secs(30);
+        for slot in &slots[5..] {
+            pacer
+                .back_off_granted(Family::V3, *slot, Duration::from_secs(1), cap)
+                .await;
+        }
+        let learned = pacer.rate(Family::V3);
+        assert!(
+            (learned - 5.0 / 10.0 * EVIDENCE_MARGIN).abs() < 1e-9,
+            "{learned}"
+        );
+        // Nothing leaves before the pause ends; then the lane goes at the
+        // ceiling at once (no halving to recover from), and successes do not
+        // raise it past what the tenant allows.
+        let paused = Instant::now();
+        pacer.acquire(Family::V3).await.unwrap();
+        assert!(paused.elapsed() >= Duration::from_secs(1));
+        for _ in 0..50 {
+            pacer.succeeded(Family::V3);
+        }
+        let spaced = Instant::now();
+        pacer.acquire(Family::V3).await.unwrap();
+        let interval = limit.interval().as_secs_f64() / learned;
+        assert!(
+            (spaced.elapsed().as_secs_f64() - interval).abs() < 0.002,
+            "{:?} for {interval}",
+            spaced.elapsed()
+        );
+        // The next 429, for the request just granted, counts the two slots
+        // granted since the pause; the five before it are more than a
+        // window old, and the ones answered 429 left the evidence.
+        let third = pacer.acquire(Family::V3).await.unwrap();
+        pacer
+            .back_off_granted(Family::V3, third, Duration::ZERO, cap)
+            .await;
+        assert!(
+            (pacer.rate(Family::V3) - 2.0 / 10.0 * EVIDENCE_MARGIN).abs() < 1e-9,
+            "{}",
+            pacer.rate(Family::V3)
+        );
+    }
+
+    #[test]
+    fn the_learned_ceiling_is_bounded_by_the_rule_the_deepest_cut_and_the_floor() {
+        // 50 of 100 went through: 0.475 of the limit, and the lane resumes there.
+        assert_eq!(after_throttle(1.0, Some(50), 100), (0.475, 0.475));
+        // A window that over-counts is still capped at 0.9 x the throttled rate.
+        assert_eq!(after_throttle(0.5, Some(100), 100), (0.45, 0.45));
+        // No slot of ours went through (someone else's burst): a quarter.
+        assert_eq!(after_throttle(1.0, Some(0), 100), (0.25, 0.25));
+        assert_eq!(after_throttle(MIN_RATE, Some(0), 100), (MIN_RATE, MIN_RATE));
+        // Without evidence: the AIMD rule.
+        assert_eq!(after_throttle(1.0, None, 100), (0.9, 0.5));
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{
-    backend_error, now_ms, wait_of, BudgetFuture, BudgetKey, RateBudget, SharedPace,
+    backend_error, now_ms, wait_of, BudgetFuture, BudgetKey, BudgetSlot, RateBudget, SharedPace,
     BACKEND_TIMEOUT,
 };
 use crate::engine::pace::RateLimit;
@@ -92,21 +92,48 @@ fn read_modify_write<T>(
 
 impl RateBudget for FileBudget {
     fn take<'a>(&'a self, key: &'a BudgetKey, limit: RateLimit) -> BudgetFuture<'a, Duration> {
-        Box::pin(async move {
-            let wait = self.update(key, move |s, now| s.take(now, limit)).await?;
-            Ok(wait_of(wait))
-        })
+        Box::pin(async move { Ok(self.take_slot(key, limit).await?.wait) })
     }
 
     fn throttled<'a>(
         &'a self,
         key: &'a BudgetKey,
-        _limit: RateLimit,
+        limit: RateLimit,
         pause: Duration,
+    ) -> BudgetFuture<'a, ()> {
+        self.throttled_slot(key, limit, pause, None)
+    }
+
+    fn take_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+    ) -> BudgetFuture<'a, BudgetSlot> {
+        Box::pin(async move {
+            let (at, now) = self
+                .update(key, move |s, now| (s.take_slot(now, limit), now))
+                .await?;
+            Ok(BudgetSlot {
+                wait: wait_of(at - now),
+                at: Some(at),
+            })
+        })
+    }
+
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        Box::pin(async move { self.update(key, move |s, _| s.voids(slot)).await })
+    }
+
+    fn throttled_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+        pause: Duration,
+        slot: Option<f64>,
     ) -> BudgetFuture<'a, ()> {
         let pause_ms = pause.as_secs_f64() * 1000.0;
         Box::pin(async move {
-            self.update(key, move |s, now| s.throttle(now, pause_ms))
+            self.update(key, move |s, now| s.throttle(now, pause_ms, limit, slot))
                 .await
         })
     }

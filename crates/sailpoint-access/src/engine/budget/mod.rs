@@ -8,7 +8,10 @@
 //! the process at a time, first come first served, and that caller asks the
 //! shared budget for the next slot; so a process holds at most one
 //! reservation per family, and the shared schedule never runs more than one
-//! slot per process ahead of live callers.
+//! slot per process ahead of live callers. A reservation that a sharer's
+//! 429 paused past while its holder waited is not sent: the holder asks
+//! again ([`RateBudget::slot_voided`]), so a 429 costs the sharers only the
+//! requests already in flight.
 //!
 //! ## The shared state (one per tenant host, client id and family)
 //!
@@ -16,13 +19,18 @@
 //! taken at `max(tat, now, paused_until)`, and `tat` moves one interval
 //! (`window / requests`, divided by the current rate) past it. Beside it,
 //! the same self-correction as the in-process pacer, shared:
+//! - the instants of the slots taken over the last two windows (every
+//!   sharer's), so that a 429 answered to one slot learns the ceiling from
+//!   the slots before it that went through, as the in-process pacer does
+//!   (see `pace`'s "The ceiling a 429 teaches"): every sharer learns the
+//!   same ceiling and resumes at it;
 //! - a 429 seen by any sharer pauses every sharer until its `Retry-After`
-//!   (capped by the retry policy's `max_retry_after`), halves the rate
-//!   (floor 1/64 of the limit) and sets a ceiling of 0.9 x the throttled
-//!   rate; 429s that arrive while that pause runs count once (they were
-//!   sent before anybody knew);
-//! - each slot taken adds 2% of the limit back, up to the ceiling; a ceiling
-//!   that held for 30 windows is probed 5% higher.
+//!   (capped by the retry policy's `max_retry_after`); 429s that arrive
+//!   while that pause runs count once (they were sent before anybody knew);
+//! - without a slot to learn from, the rate halves (floor 1/64 of the
+//!   limit) under a ceiling of 0.9 x the throttled rate, and each slot taken
+//!   adds 2% of the limit back, up to the ceiling; a ceiling that held for
+//!   30 windows is probed 5% higher.
 //!
 //! ## When the backend fails
 //!
@@ -48,7 +56,7 @@ use sailpoint_access_api::Family;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::pace::{
-    RateLimit, CEILING_MARGIN, MIN_RATE, PROBE_AFTER_WINDOWS, PROBE_STEP, RECOVERY_STEP,
+    after_throttle, RateLimit, GRANT_LOG_WINDOWS, PROBE_AFTER_WINDOWS, PROBE_STEP, RECOVERY_STEP,
 };
 use crate::error::{Error, Result};
 
@@ -103,6 +111,17 @@ impl BudgetKey {
     }
 }
 
+/// A slot taken from a [`RateBudget`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BudgetSlot {
+    /// How long to wait before sending.
+    pub wait: Duration,
+    /// The slot's instant in the budget's own clock (milliseconds), handed
+    /// back by [`RateBudget::throttled_slot`] when its request is answered
+    /// 429; `None` when the budget does not name its slots.
+    pub at: Option<f64>,
+}
+
 /// A rate budget shared by several clients.
 ///
 /// Implementations keep one schedule per [`BudgetKey`]; [`FileBudget`] and
@@ -122,6 +141,41 @@ pub trait RateBudget: Send + Sync + fmt::Debug {
         limit: RateLimit,
         pause: Duration,
     ) -> BudgetFuture<'a, ()>;
+
+    /// [`take`](Self::take), naming the slot so that a 429 answered to its
+    /// request can say which one it was. By default the slot is not named.
+    fn take_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+    ) -> BudgetFuture<'a, BudgetSlot> {
+        Box::pin(async move {
+            let wait = self.take(key, limit).await?;
+            Ok(BudgetSlot { wait, at: None })
+        })
+    }
+
+    /// [`throttled`](Self::throttled) for the request of slot `slot` (from
+    /// [`take_slot`](Self::take_slot)): the slots before it that went
+    /// through tell how far to slow down. By default the slot is ignored.
+    fn throttled_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+        pause: Duration,
+        slot: Option<f64>,
+    ) -> BudgetFuture<'a, ()> {
+        let _ = slot;
+        self.throttled(key, limit, pause)
+    }
+
+    /// Whether a 429 seen by a sharer since slot `slot` was taken paused
+    /// past it: its request would only draw another 429, so the caller
+    /// takes a new slot instead. By default never.
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        let _ = (key, slot);
+        Box::pin(async { Ok(false) })
+    }
 }
 
 /// Where a client's rate budget is kept.
@@ -233,7 +287,7 @@ pub(crate) fn redacted_url(text: &str) -> String {
 /// The shared state of one key, as the file budget stores it (the Redis
 /// script keeps the same fields in a hash). Times are wall-clock
 /// milliseconds since the Unix epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SharedPace {
     /// The theoretical arrival time: the next slot's earliest instant.
     pub tat_ms: f64,
@@ -245,6 +299,10 @@ pub(crate) struct SharedPace {
     pub ceiling_since_ms: f64,
     /// No slot before this (a 429's pause).
     pub paused_until_ms: f64,
+    /// The slots taken over the last two windows, oldest first, minus those
+    /// answered 429 (absent from a state written before it was kept).
+    #[serde(default)]
+    pub grants_ms: Vec<f64>,
 }
 
 impl SharedPace {
@@ -255,11 +313,18 @@ impl SharedPace {
             ceiling: 1.0,
             ceiling_since_ms: now_ms,
             paused_until_ms: 0.0,
+            grants_ms: Vec::new(),
         }
     }
 
     /// Takes the next slot; answers the wait in milliseconds.
+    #[cfg(test)]
     pub(crate) fn take(&mut self, now_ms: f64, limit: RateLimit) -> f64 {
+        self.take_slot(now_ms, limit) - now_ms
+    }
+
+    /// Takes the next slot; answers its instant in milliseconds.
+    pub(crate) fn take_slot(&mut self, now_ms: f64, limit: RateLimit) -> f64 {
         let window_ms = limit.window().as_secs_f64() * 1000.0;
         let probe_ms = window_ms * f64::from(PROBE_AFTER_WINDOWS);
         if self.ceiling < 1.0 && now_ms - self.ceiling_since_ms >= probe_ms {
@@ -277,11 +342,33 @@ impl SharedPace {
             .min(paused + window_ms.max(interval_ms));
         self.tat_ms = at + interval_ms;
         self.rate = (self.rate + RECOVERY_STEP).min(self.ceiling);
-        at - now_ms
+        self.grants_ms.push(at);
+        let keep_ms = window_ms * f64::from(GRANT_LOG_WINDOWS);
+        let most = limit.requests().saturating_mul(GRANT_LOG_WINDOWS) as usize;
+        let stale = self
+            .grants_ms
+            .iter()
+            .take_while(|t| at - **t > keep_ms)
+            .count()
+            .max(self.grants_ms.len().saturating_sub(most));
+        self.grants_ms.drain(..stale);
+        at
     }
 
-    /// A 429 asked every sharer to wait `pause_ms` and slow down.
-    pub(crate) fn throttle(&mut self, now_ms: f64, pause_ms: f64) {
+    /// Whether a pause that began after slot `slot_ms` was taken covers it.
+    pub(crate) fn voids(&self, slot_ms: f64) -> bool {
+        self.paused_until_ms > slot_ms
+    }
+
+    /// A 429 (answered to the request of slot `slot_ms`, when known) asked
+    /// every sharer to wait `pause_ms` and slow down.
+    pub(crate) fn throttle(
+        &mut self,
+        now_ms: f64,
+        pause_ms: f64,
+        limit: RateLimit,
+        slot_ms: Option<f64>,
+    ) {
         let resume = now_ms + pause_ms;
         if now_ms < self.paused_until_ms {
             // Sent before the first 429 of this pause was known: one slow-down.
@@ -289,8 +376,16 @@ impl SharedPace {
             return;
         }
         self.paused_until_ms = resume;
-        self.ceiling = (self.rate * CEILING_MARGIN).max(MIN_RATE);
-        self.rate = (self.rate / 2.0).max(MIN_RATE);
+        let window_ms = limit.window().as_secs_f64() * 1000.0;
+        let evidence = slot_ms.map(|g| {
+            // Slots from `g` on were in flight with it: answered 429 too.
+            self.grants_ms.retain(|t| *t < g);
+            self.grants_ms
+                .iter()
+                .filter(|t| g - **t < window_ms)
+                .count()
+        });
+        (self.ceiling, self.rate) = after_throttle(self.rate, evidence, limit.requests());
         self.ceiling_since_ms = now_ms;
     }
 }
@@ -339,19 +434,56 @@ mod tests {
         assert_eq!(waits[0], 0.0);
         assert!((waits[1] - 101.0).abs() < 1e-6, "{waits:?}");
         assert!((waits[2] - 202.0).abs() < 1e-6, "{waits:?}");
-        s.throttle(300.0, 1000.0);
+        s.throttle(300.0, 1000.0, limit(), None);
         assert_eq!(s.rate, 0.5);
         // A second 429 inside the pause does not halve again, but its own
         // Retry-After, ending later, extends the pause (to 1,400).
-        s.throttle(400.0, 1000.0);
+        s.throttle(400.0, 1000.0, limit(), None);
         assert_eq!(s.rate, 0.5);
         let wait = s.take(400.0, limit());
         assert!((wait - 1000.0).abs() < 1e-6, "waits for the pause: {wait}");
+        // A slot taken before the pause is void; one after it is not.
+        assert!(s.voids(250.0) && !s.voids(1400.0));
         // Taking slots recovers up to the ceiling, 0.9 of the throttled rate.
         for _ in 0..100 {
             s.take(1_000.0, limit());
         }
         assert!((s.rate - 0.9).abs() < 1e-9, "{}", s.rate);
+    }
+
+    #[test]
+    fn sharers_learn_the_ceiling_from_the_slots_before_the_throttled_one() {
+        // Two sharers take slots alternately; the tenant allows 5 per second.
+        let mut s = SharedPace::fresh(0.0);
+        let slots: Vec<f64> = (0..10).map(|_| s.take_slot(0.0, limit())).collect();
+        s.throttle(700.0, 1000.0, limit(), Some(slots[5]));
+        assert!((s.rate - 0.475).abs() < 1e-9, "{}", s.rate);
+        assert_eq!(s.ceiling, s.rate);
+        // The later 429s of the slots in flight change nothing, and the
+        // slots from the throttled one on left the log.
+        for slot in &slots[6..] {
+            s.throttle(750.0, 1000.0, limit(), Some(*slot));
+        }
+        assert!((s.rate - 0.475).abs() < 1e-9, "{}", s.rate);
+        assert_eq!(s.grants_ms, slots[..5]);
+        // The next slot waits for the pause (extended by the last 429 to
+        // 1,750), then they are spaced at the ceiling.
+        let first = s.take_slot(800.0, limit());
+        let second = s.take_slot(800.0, limit());
+        assert!((first - 1750.0).abs() < 1e-6, "{first}");
+        assert!((second - first - 101.0 / 0.475).abs() < 1e-6, "{second}");
+        // The log is bounded: two windows, at most twice the count.
+        for _ in 0..1000 {
+            s.take_slot(5000.0, limit());
+        }
+        assert!(s.grants_ms.len() <= 20, "{}", s.grants_ms.len());
+    }
+
+    #[test]
+    fn a_state_written_without_a_grant_log_still_reads() {
+        let old = r#"{"tat_ms":1.0,"rate":0.5,"ceiling":0.9,"ceiling_since_ms":0.0,"paused_until_ms":0.0}"#;
+        let s: SharedPace = serde_json::from_str(old).unwrap();
+        assert!(s.grants_ms.is_empty() && s.rate == 0.5);
     }
 
     #[test]

@@ -9,17 +9,22 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
 use super::{
-    backend_error, redacted_url, wait_of, BudgetFuture, BudgetKey, RateBudget, BACKEND_TIMEOUT,
+    backend_error, redacted_url, wait_of, BudgetFuture, BudgetKey, BudgetSlot, RateBudget,
+    BACKEND_TIMEOUT,
 };
 use crate::engine::pace::{
-    RateLimit, CEILING_MARGIN, MIN_RATE, PROBE_AFTER_WINDOWS, PROBE_STEP, RECOVERY_STEP,
+    RateLimit, CEILING_MARGIN, DEEPEST_CUT, EVIDENCE_MARGIN, GRANT_LOG_WINDOWS, MIN_RATE,
+    PROBE_AFTER_WINDOWS, PROBE_STEP, RECOVERY_STEP,
 };
 use crate::error::Result;
 
-/// KEYS[1]: the key's hash. ARGV: operation (`take` or `throttle`), the
-/// interval and the window in ms, the pause in ms, then the constants of
-/// the self-correction (so that they have one source, the pacer's).
-/// Answers the wait in microseconds (`take`) or 0.
+/// KEYS[1]: the key's hash; KEYS[2]: the list of the slots taken over the
+/// last windows (server microseconds, oldest first). ARGV: operation (`take`
+/// or `throttle`), the interval and the window in ms, the pause in ms, then
+/// the constants of the self-correction (so that they have one source, the
+/// pacer's), the configured count per window, and the throttled slot
+/// (microseconds, or empty when unknown). Answers the wait and the slot in
+/// microseconds (`take`), or zeros.
 const SCRIPT: &str = r#"
 -- Before Redis 5, a script that read TIME could write only like this.
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -34,6 +39,11 @@ local step = tonumber(ARGV[6])
 local margin = tonumber(ARGV[7])
 local probe_after = tonumber(ARGV[8])
 local probe_step = tonumber(ARGV[9])
+local requests = tonumber(ARGV[10])
+local slot = tonumber(ARGV[11])
+local evidence_margin = tonumber(ARGV[12])
+local deepest_cut = tonumber(ARGV[13])
+local log_windows = tonumber(ARGV[14])
 local h = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'ceiling', 'since', 'paused')
 local tat = tonumber(h[1]) or now
 local rate = tonumber(h[2]) or 1.0
@@ -41,6 +51,7 @@ local ceiling = tonumber(h[3]) or 1.0
 local since = tonumber(h[4]) or now
 local paused = tonumber(h[5]) or 0
 local answer = 0
+local slot_us = 0
 if op == 'take' then
   if ceiling < 1.0 and now - since >= window * probe_after then
     ceiling = math.min(ceiling + probe_step, 1.0)
@@ -52,13 +63,42 @@ if op == 'take' then
   tat = at + spacing
   rate = math.min(rate + step, ceiling)
   answer = math.floor((at - now) * 1000)
+  slot_us = math.floor(at * 1000)
+  redis.call('RPUSH', KEYS[2], string.format('%.0f', slot_us))
+  redis.call('LTRIM', KEYS[2], -requests * log_windows, -1)
+elseif op == 'check' then
+  -- Is the slot (microseconds) inside a pause that began after it was taken?
+  if slot and paused * 1000 > slot then answer = 1 end
 else
   if now < paused then
     paused = math.max(paused, now + pause)
   else
     paused = now + pause
-    ceiling = math.max(rate * margin, min_rate)
-    rate = math.max(rate / 2, min_rate)
+    local rule = math.max(rate * margin, min_rate)
+    if slot then
+      -- The slots before the throttled one, in the window before it, went
+      -- through; those from it on were in flight with it (429s too).
+      local kept = {}
+      local count = 0
+      for _, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        local t = tonumber(v)
+        if t < slot then
+          kept[#kept + 1] = v
+          if slot - t < window * 1000 then count = count + 1 end
+        end
+      end
+      redis.call('DEL', KEYS[2])
+      -- In chunks: unpack is bounded by the Lua stack.
+      for i = 1, #kept, 1000 do
+        redis.call('RPUSH', KEYS[2], unpack(kept, i, math.min(i + 999, #kept)))
+      end
+      local estimate = count / requests * evidence_margin
+      ceiling = math.max(math.min(math.max(estimate, rate * deepest_cut), rule), min_rate)
+      rate = ceiling
+    else
+      ceiling = rule
+      rate = math.max(rate / 2, min_rate)
+    end
     since = now
   end
 end
@@ -67,7 +107,8 @@ redis.call('HSET', KEYS[1], 'tat', tostring(tat), 'rate', tostring(rate),
 -- Idle state goes away by itself, once the probe period and any pause are over.
 local keep = math.max(paused - now, 0) + window * (probe_after + 1)
 redis.call('PEXPIRE', KEYS[1], math.ceil(keep))
-return answer
+redis.call('PEXPIRE', KEYS[2], math.ceil(keep))
+return {answer, slot_us}
 "#;
 
 /// A rate budget on a Redis server, shared by a fleet.
@@ -107,7 +148,8 @@ impl RedisBudget {
         op: &str,
         limit: RateLimit,
         pause: Duration,
-    ) -> Result<i64> {
+        slot: Option<f64>,
+    ) -> Result<(i64, i64)> {
         let work = async {
             let mut held = self.connection.lock().await;
             let mut connection = match held.as_ref() {
@@ -125,9 +167,11 @@ impl RedisBudget {
                 }
             };
             drop(held);
+            let name = format!("sail-access:budget:{}", key.encoded());
             let answer = self
                 .script
-                .key(format!("sail-access:budget:{}", key.encoded()))
+                .key(&name)
+                .key(format!("{name}:grants"))
                 .arg(op)
                 .arg(limit.interval().as_secs_f64() * 1000.0)
                 .arg(limit.window().as_secs_f64() * 1000.0)
@@ -137,7 +181,12 @@ impl RedisBudget {
                 .arg(CEILING_MARGIN)
                 .arg(PROBE_AFTER_WINDOWS)
                 .arg(PROBE_STEP)
-                .invoke_async::<i64>(&mut connection)
+                .arg(limit.requests())
+                .arg(slot.map_or(String::new(), |ms| format!("{:.0}", ms * 1000.0)))
+                .arg(EVIDENCE_MARGIN)
+                .arg(DEEPEST_CUT)
+                .arg(GRANT_LOG_WINDOWS)
+                .invoke_async::<(i64, i64)>(&mut connection)
                 .await;
             if answer.is_err() {
                 // The next call connects afresh.
@@ -174,10 +223,7 @@ fn describe(e: &redis::RedisError) -> &'static str {
 
 impl RateBudget for RedisBudget {
     fn take<'a>(&'a self, key: &'a BudgetKey, limit: RateLimit) -> BudgetFuture<'a, Duration> {
-        Box::pin(async move {
-            let micros = self.run(key, "take", limit, Duration::ZERO).await?;
-            Ok(wait_of(micros as f64 / 1000.0))
-        })
+        Box::pin(async move { Ok(self.take_slot(key, limit).await?.wait) })
     }
 
     fn throttled<'a>(
@@ -186,8 +232,44 @@ impl RateBudget for RedisBudget {
         limit: RateLimit,
         pause: Duration,
     ) -> BudgetFuture<'a, ()> {
+        self.throttled_slot(key, limit, pause, None)
+    }
+
+    fn take_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+    ) -> BudgetFuture<'a, BudgetSlot> {
         Box::pin(async move {
-            self.run(key, "throttle", limit, pause).await?;
+            let (wait, at) = self.run(key, "take", limit, Duration::ZERO, None).await?;
+            Ok(BudgetSlot {
+                wait: wait_of(wait as f64 / 1000.0),
+                // The server's microseconds, as the script logged them.
+                at: Some(at as f64 / 1000.0),
+            })
+        })
+    }
+
+    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
+        Box::pin(async move {
+            // The limit plays no part in a check.
+            let limit = RateLimit::new(1, Duration::from_secs(1));
+            let (voided, _) = self
+                .run(key, "check", limit, Duration::ZERO, Some(slot))
+                .await?;
+            Ok(voided != 0)
+        })
+    }
+
+    fn throttled_slot<'a>(
+        &'a self,
+        key: &'a BudgetKey,
+        limit: RateLimit,
+        pause: Duration,
+        slot: Option<f64>,
+    ) -> BudgetFuture<'a, ()> {
+        Box::pin(async move {
+            self.run(key, "throttle", limit, pause, slot).await?;
             Ok(())
         })
     }
