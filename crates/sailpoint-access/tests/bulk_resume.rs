@@ -97,6 +97,16 @@ fn child_process() {
             0
         } else {
             eprintln!("child: {:?}", report.totals);
+            for row in report
+                .rows
+                .iter()
+                .filter(|r| r.outcome == RowOutcome::Unknown)
+            {
+                eprintln!(
+                    "unknown row {} request {:?}: {:?}",
+                    row.row, row.request, row.detail
+                );
+            }
             3
         }
     });
@@ -142,14 +152,32 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
     let spawn = || spawn_child(false);
     let spawn_loud = || spawn_child(true);
     let started = Instant::now();
+    let seed = std::env::var("BULK_RESUME_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5a11_ac55);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let journal_lines =
+        || std::fs::read(&journal).map_or(0, |bytes| bytes.iter().filter(|&&b| b == b'\n').count());
     let mut kills = 0;
     let mut finished = false;
     // Kill at random instants until the run gets through on its own; bounded
-    // in count and time.
+    // in count and time. An instant is a random time, or earlier, the moment
+    // the journal has grown by a random 1 to 3 lines: a fast machine then
+    // still cuts every run short mid-work instead of letting one finish after
+    // a handful of kills (a time window alone gave 25 kills on one CI runner
+    // and 40 on another).
     for round in 0..80 {
+        let lines_before = journal_lines();
         let mut child = spawn();
-        let wait = Duration::from_millis(fastrand::u64(20..250));
-        std::thread::sleep(wait);
+        let deadline = Instant::now() + Duration::from_millis(rng.u64(20..250));
+        let grow_by = rng.usize(1..=3);
+        while Instant::now() < deadline
+            && journal_lines() < lines_before + grow_by
+            && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         match child.try_wait().unwrap() {
             Some(status) => {
                 assert!(status.success(), "round {round}: child exited {status}");
@@ -194,7 +222,7 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
         .requests
         .len();
     eprintln!(
-        "FIGURES bulk-resume: rows={} requests={requests} kills={kills} statuses={} duplicates={duplicates} lost={lost} accepted_requests={}",
+        "FIGURES bulk-resume: seed={seed} rows={} requests={requests} kills={kills} statuses={} duplicates={duplicates} lost={lost} accepted_requests={}",
         expected.len(),
         statuses.len(),
         sandbox.access_requests_accepted()

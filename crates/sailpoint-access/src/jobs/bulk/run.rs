@@ -399,6 +399,10 @@ impl BulkSubmit {
 /// than `reconcile_grace`).
 const LAG_MULTIPLE: u32 = 3;
 
+/// How many times a resume looks for earlier keys before it leaves the
+/// undecided ones unknown (each look waits out the grace of the youngest).
+const MAX_LOOKS: usize = 4;
+
 /// A run under way: the phases of `BulkSubmit::send` read it and add to it.
 struct Run {
     engine: Engine,
@@ -525,9 +529,11 @@ impl Run {
         self.may_have_left.extend(left.values().flatten().copied());
         let since = wanted.values().min().copied().map(lookback);
         let mut undecided = open;
-        // Looks again while a lag measured during the look lengthened the
-        // grace past what was waited: bounded, since each key is found once.
-        loop {
+        // Looks again while a key is undecided: a lag measured during the
+        // look may have lengthened the grace past what was waited, and the
+        // wall clock the intents carry may trail the monotonic one the look
+        // waits on. Bounded: each look waits out the youngest key's grace.
+        for looks in 1.. {
             let grace = self.grace();
             let wanting: HashMap<String, Timestamp> = undecided
                 .iter()
@@ -577,7 +583,7 @@ impl Run {
                 }
                 self.ledger.records[i].outcome = Some(conclusion);
             }
-            if still.is_empty() || longer <= grace {
+            if still.is_empty() || looks >= MAX_LOOKS {
                 break;
             }
             undecided = still;
@@ -931,18 +937,15 @@ impl Run {
             query = query.filter(Filter::created().ge(since));
         }
         let every = (deadline / 10).clamp(Duration::from_millis(20), Duration::from_secs(1));
-        // One interval more, so that the last walk starts at or after `deadline`.
-        let mut poller = if deadline.is_zero() {
-            Poller::new(deadline, every, every)
-        } else {
-            Poller::new(deadline + every, every, every)
-        };
+        let mut poller = Poller::new(deadline, every, every);
+        let started = std::time::Instant::now();
         let mut found: HashMap<String, Vec<String>> = HashMap::new();
         let mut calls = 0;
         let mut walks = 0;
         loop {
             let before: HashSet<String> = found.keys().cloned().collect();
             let last_walk = Timestamp::now();
+            let walk_started = started.elapsed();
             if let Some(walked) = poller
                 .poll(walk_keys(&query, &keys, &mut found, &mut calls))
                 .await
@@ -956,12 +959,18 @@ impl Run {
                 }
             }
             walks += 1;
-            if found.len() == keys.len() || !poller.next().await {
+            if found.len() == keys.len() || walk_started >= deadline {
                 return Ok(Looked {
                     found,
                     calls,
                     last_walk,
                 });
+            }
+            // The poller stops before a walk would pass the deadline, and
+            // walks take time: the last one then waits out the rest, so it
+            // starts at or after the deadline, as the evidence needs.
+            if !poller.next().await {
+                tokio::time::sleep(deadline.saturating_sub(started.elapsed())).await;
             }
         }
     }
