@@ -15,9 +15,11 @@
 //!   settings; those items keep the single MANAGER step owned by the sandbox
 //!   approver, as does a configuration that names no scheme (the sandbox has
 //!   `autoApprovalEnabled` for requests that need no approval);
-//! - an owner the directory does not know (item and source owners, which it
-//!   does not record, or a requester without a manager) is the sandbox
-//!   approver, so every step has an owner who can decide it.
+//! - an entitlement's owner and its source's owner are the ones the
+//!   directory records (`Directory::item_owner`, `Directory::source_owner`);
+//!   an owner it does not record (the demo and generated directories record
+//!   none, or a requester without a manager) is the sandbox approver, so
+//!   every step has an owner who can decide it.
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequestType, ApprovalScheme, IdentityReference, IdentityReferenceType,
@@ -32,6 +34,7 @@ pub(crate) fn plan(
     store: &Store,
     request_type: &AccessRequestType,
     kind: &AccessItemType,
+    item_id: &str,
     requested_for: &str,
 ) -> Vec<PlannedStep> {
     let derived = if *kind == AccessItemType::Entitlement
@@ -50,7 +53,13 @@ pub(crate) fn plan(
     derived
         .into_iter()
         .map(|(scheme, approver_id)| {
-            let owner = owner_of(store, &scheme, approver_id.as_deref(), requested_for);
+            let owner = owner_of(
+                store,
+                &scheme,
+                approver_id.as_deref(),
+                item_id,
+                requested_for,
+            );
             PlannedStep { scheme, owner }
         })
         .collect()
@@ -110,9 +119,15 @@ fn owner_of(
     store: &Store,
     scheme: &ApprovalScheme,
     approver_id: Option<&str>,
+    item_id: &str,
     requested_for: &str,
 ) -> IdentityReference {
+    let recorded = |who: Option<&crate::directory::DirectoryIdentity>| {
+        who.map_or_else(sandbox_approver, |o| identity(&o.id, &o.name))
+    };
     match scheme {
+        ApprovalScheme::EntitlementOwner => recorded(store.directory.item_owner_of(item_id)),
+        ApprovalScheme::SourceOwner => recorded(store.directory.source_owner_of(item_id)),
         ApprovalScheme::Manager => store
             .directory
             .identity(requested_for)
