@@ -10,10 +10,12 @@
 //! `sourceOwner`, `manager`, `workgroup:<id>`, comma-separated).
 //!
 //! The sandbox's choices where it must choose:
-//! - roles and access profiles carry their approval schemes on the object,
-//!   which the sandbox does not model, and revocations have their own
-//!   settings; those items keep the single MANAGER step owned by the sandbox
-//!   approver, as does a configuration that names no scheme (the sandbox has
+//! - roles and access profiles carry their approval schemes on the object:
+//!   the directory records them (`Directory::item_approval_schemes`, with
+//!   ROLE_OWNER / ACCESS_PROFILE_OWNER going to the item's recorded owner);
+//!   an item without recorded schemes, a revocation (which has its own
+//!   settings) and a configuration that names no scheme keep the single
+//!   MANAGER step owned by the sandbox approver (the sandbox has
 //!   `autoApprovalEnabled` for requests that need no approval);
 //! - an entitlement's owner and its source's owner are the ones the
 //!   directory records (`Directory::item_owner`, `Directory::source_owner`);
@@ -37,12 +39,14 @@ pub(crate) fn plan(
     item_id: &str,
     requested_for: &str,
 ) -> Vec<PlannedStep> {
-    let derived = if *kind == AccessItemType::Entitlement
-        && *request_type == AccessRequestType::GrantAccess
-    {
-        configured_schemes(store)
-    } else {
-        Vec::new()
+    let derived = match (kind, request_type) {
+        (AccessItemType::Entitlement, AccessRequestType::GrantAccess) => configured_schemes(store),
+        (_, AccessRequestType::GrantAccess) => store
+            .directory
+            .approval_schemes_of(item_id)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default(),
+        _ => Vec::new(),
     };
     if derived.is_empty() {
         return vec![PlannedStep {
@@ -126,7 +130,9 @@ fn owner_of(
         who.map_or_else(sandbox_approver, |o| identity(&o.id, &o.name))
     };
     match scheme {
-        ApprovalScheme::EntitlementOwner => recorded(store.directory.item_owner_of(item_id)),
+        ApprovalScheme::EntitlementOwner
+        | ApprovalScheme::RoleOwner
+        | ApprovalScheme::AccessProfileOwner => recorded(store.directory.item_owner_of(item_id)),
         ApprovalScheme::SourceOwner => recorded(store.directory.source_owner_of(item_id)),
         ApprovalScheme::Manager => store
             .directory

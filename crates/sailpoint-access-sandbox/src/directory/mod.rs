@@ -13,7 +13,7 @@ pub(crate) mod expr;
 use std::collections::{HashMap, HashSet};
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestType, RequestedItemState, RequestedItemStatus,
+    AccessItemType, AccessRequestType, ApprovalScheme, RequestedItemState, RequestedItemStatus,
 };
 
 /// One identity of the directory.
@@ -64,6 +64,9 @@ pub struct Directory {
     held: HashMap<String, Vec<(AccessItemType, String)>>,
     /// Item id or source name -> its owner's alias (approval steps).
     owners: HashMap<String, String>,
+    /// Role or access profile id -> the approval schemes it carries, in
+    /// order, each with the approver it names (a governance group's id).
+    schemes: HashMap<String, Vec<(ApprovalScheme, Option<String>)>>,
     by_identity_id: HashMap<String, u32>,
     by_item_id: HashMap<String, u32>,
     /// Lower-cased alias, email and name -> identities (the look-up keys).
@@ -155,6 +158,34 @@ impl Directory {
     pub fn source_owner(mut self, source: &str, owner: &str) -> Self {
         self.owners.insert(source.to_owned(), owner.to_owned());
         self
+    }
+
+    /// Gives the role or access profile with id `item_id` the approval
+    /// schemes a grant of it goes through, in order (as the object's
+    /// `accessRequestConfig.approvalSchemes` does on a tenant), each with
+    /// the approver it names (a governance group's id) or none. Without
+    /// them a grant of it has the single MANAGER step of the stand-in.
+    pub fn item_approval_schemes<'a>(
+        mut self,
+        item_id: &str,
+        schemes: impl IntoIterator<Item = (ApprovalScheme, Option<&'a str>)>,
+    ) -> Self {
+        self.schemes.insert(
+            item_id.to_owned(),
+            schemes
+                .into_iter()
+                .map(|(scheme, approver)| (scheme, approver.map(str::to_owned)))
+                .collect(),
+        );
+        self
+    }
+
+    /// The approval schemes recorded for the item with id `item_id`.
+    pub(crate) fn approval_schemes_of(
+        &self,
+        item_id: &str,
+    ) -> Option<&[(ApprovalScheme, Option<String>)]> {
+        self.schemes.get(item_id).map(Vec::as_slice)
     }
 
     /// The owner the directory records for the item with id `item_id`.
@@ -332,6 +363,7 @@ impl Directory {
             self.held.entry(who).or_default().extend(held);
         }
         self.owners.extend(other.owners);
+        self.schemes.extend(other.schemes);
         self
     }
 

@@ -570,3 +570,69 @@ async fn owner_steps_go_to_the_owners_the_directory_records() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_role_goes_through_the_schemes_it_carries() {
+    use sailpoint_access_api::types::ApprovalScheme;
+    use sailpoint_access_sandbox::Directory;
+    let demo = Directory::demo();
+    let finance = demo.items_named(&AccessItemType::Role, "Finance")[0]
+        .id
+        .clone();
+    let engineering = demo.items_named(&AccessItemType::Role, "Engineering")[0]
+        .id
+        .clone();
+    let grace = demo.identity_by_alias("grace.hopper").unwrap().id.clone();
+    let alan = demo.identity_by_alias("alan.turing").unwrap().id.clone();
+    let directory = demo
+        .clone()
+        .item_owner(&finance, "grace.hopper")
+        .item_approval_schemes(
+            &finance,
+            [
+                (ApprovalScheme::RoleOwner, None),
+                (ApprovalScheme::GovernanceGroup, Some("gg-9")),
+            ],
+        );
+    let setup = setup(Sandbox::builder().directory(directory)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &[alan.as_str()],
+            vec![
+                item(AccessItemType::Role, &finance),
+                item(AccessItemType::Role, &engineering),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    // Finance: its owner first; Engineering carries no schemes: the stand-in.
+    let of_grace = pending(&setup, &format!("?owner-id={grace}")).await;
+    assert_eq!(of_grace.len(), 1, "{of_grace:?}");
+    let stand_in = pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
+    assert_eq!(stand_in.len(), 1, "{stand_in:?}");
+    let first = of_grace[0].id.clone().unwrap();
+    let approved = setup
+        .post(&format!("{BASE}/{first}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 202);
+    // Then the governance group the role names.
+    assert_eq!(pending(&setup, "?owner-id=gg-9").await.len(), 1);
+    let status = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.id.as_deref() == Some(finance.as_str()))
+        .unwrap();
+    assert_eq!(status.state, Some(RequestedItemState::Executing));
+    let schemes: Vec<_> = status
+        .approval_details
+        .iter()
+        .filter_map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
+        .collect();
+    assert_eq!(schemes, ["ROLE_OWNER", "GOVERNANCE_GROUP"]);
+}
