@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sailpoint_access::bulk::{
     plan, BulkRow, DoneBy, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult,
@@ -14,12 +16,113 @@ use sailpoint_access::types::AccessRequestType;
 use sailpoint_access::Client;
 use serde::Serialize;
 
-use crate::cli::{PlanFormat, RequestKind, SubmitArgs};
 use crate::error::{self, CliError, CliResult};
-use crate::output::{self, note, Output};
-use crate::plan_file::{self, BadRow};
+use crate::output::{self, note, Output, OutputArgs};
+use crate::plan_file::{self, BadRow, PlanFormat};
 use crate::resolve::{self, Resolved, ResolvedRow};
 use crate::table;
+
+/// The request type of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestKind {
+    /// GRANT_ACCESS
+    Grant,
+    /// REVOKE_ACCESS
+    Revoke,
+    /// MODIFY_ACCESS
+    Modify,
+}
+
+/// `sail-access submit`.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access submit plan.csv --dry-run\n",
+    "  sail-access submit plan.csv --journal plan.journal.jsonl --wait 600\n",
+    "  sail-access submit plan.csv --journal plan.journal.jsonl --resume   # after a crash\n",
+    "  sail-access submit leavers.jsonl --type revoke --output json\n",
+    "  sail-access submit plan.csv --allow-refused   # exit 0 although rows are refused\n\n",
+    "CSV columns (header required): identity,type,id,comment,start,end,metadata\n",
+    "  by name: alias or email instead of identity; name (+ source for entitlements) instead of id\n",
+    "  type: role | access_profile | entitlement (or ROLE, ACCESS_PROFILE, ENTITLEMENT)\n",
+    "  start, end: RFC 3339 date-times; metadata: k=v;k2=v2\n",
+    "JSON lines: one object a line with identity, item_type, item_id, and optional\n",
+    "  comment, start_date, remove_date, metadata (an object).\n",
+    "A row that does not parse is refused with its line number; the rest proceeds,\n",
+    "and the run exits 3 (partial), also with --dry-run, unless --allow-refused."
+))]
+pub struct SubmitArgs {
+    /// The plan file (.csv or .jsonl; `-` for stdin with --format).
+    pub plan: PathBuf,
+
+    /// The plan's format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PlanFormat>,
+
+    /// The request type of every request.
+    #[arg(long = "type", value_enum, default_value = "grant")]
+    pub kind: RequestKind,
+
+    /// Print the planned requests and the refused rows; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Exit 0 even when rows of the plan are refused (by default a refused
+    /// row makes the run partial, exit code 3, as it was not done).
+    #[arg(long)]
+    pub allow_refused: bool,
+
+    /// Record intents and outcomes here, so that a re-run with --resume sends
+    /// nothing twice.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Continue the run recorded in --journal (required when it is not empty).
+    #[arg(long, requires = "journal")]
+    pub resume: bool,
+
+    /// After submitting, wait for every submitted row to end (default 600 s).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600")]
+    pub wait: Option<u64>,
+
+    /// How long a request whose answer was lost is looked for before it is
+    /// reported unknown.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub reconcile_grace: u64,
+
+    /// Send again a request whose answer was lost after one look at the
+    /// statuses, without waiting the grace period for evidence (may
+    /// duplicate on a tenant that lists new requests late). Without it, such
+    /// a request is sent again once its key stayed unlisted for the grace.
+    #[arg(long)]
+    pub resend_unknown: bool,
+
+    /// Also send rows already pending for their identity.
+    #[arg(long)]
+    pub no_skip_pending: bool,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Identities per request without entitlements (the vendor documents no limit).
+    #[arg(long, value_name = "N")]
+    pub max_identities: Option<usize>,
+
+    /// Resolve names with the look-ups any user may call (public identities,
+    /// requestable objects) instead of the administrators' lists.
+    #[arg(long)]
+    pub public_lookups: bool,
+
+    /// Before planning, ask per identity what it already holds or awaits
+    /// (requestable objects ASSIGNED/PENDING, entitlements held) and skip
+    /// those rows, saying why.
+    #[arg(long)]
+    pub preflight: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 /// One row of the final report, with its line in the plan file.
 #[derive(Debug, Serialize)]
@@ -77,6 +180,54 @@ struct DryRunRefused {
     identity: String,
     item_type: String,
     item_id: String,
+}
+
+impl DryRunRefused {
+    /// A row of the plan that the library refused or the pre-flight skipped.
+    fn of_row(line: u64, rule: &str, message: &str, row: &BulkRow) -> Self {
+        Self {
+            line,
+            rule: rule.to_owned(),
+            message: message.to_owned(),
+            identity: row.identity.clone(),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_id: row.item.id().to_owned(),
+        }
+    }
+
+    /// A row of the file that the command line refused.
+    fn of_bad_row(b: &BadRow) -> Self {
+        Self {
+            line: b.line,
+            rule: b.rule.code().to_owned(),
+            message: b.message.clone(),
+            identity: b.identity.clone(),
+            item_type: b.item_type.clone(),
+            item_id: b.item_id.clone(),
+        }
+    }
+}
+
+impl ReportRow {
+    /// A row that never reached the plan: refused, or skipped by the
+    /// pre-flight; `r.message` becomes its detail.
+    fn unplanned(r: &DryRunRefused, outcome: RowOutcome, rule: Option<String>) -> Self {
+        Self {
+            line: r.line,
+            identity: r.identity.clone(),
+            item_type: r.item_type.clone(),
+            item_id: r.item_id.clone(),
+            outcome: outcome.as_str(),
+            rule,
+            detail: Some(r.message.clone()),
+            request: None,
+            access_request_ids: Vec::new(),
+            final_state: None,
+            done_by: None,
+            identity_as_written: None,
+            item_as_written: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -138,7 +289,7 @@ fn progress_bar(len: usize) -> ProgressBar {
     bar
 }
 
-pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
+pub async fn exec(client: &Client, args: SubmitArgs) -> CliResult {
     let format = format_of(&args)?;
     let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
         .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
@@ -278,36 +429,15 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
             }
         })
         .collect();
-    out_rows.extend(file.bad.iter().map(|b| ReportRow {
-        line: b.line,
-        identity: b.identity.clone(),
-        item_type: b.item_type.clone(),
-        item_id: b.item_id.clone(),
-        outcome: RowOutcome::Refused.as_str(),
-        rule: Some(b.rule.code().to_owned()),
-        detail: Some(b.message.clone()),
-        request: None,
-        access_request_ids: Vec::new(),
-        final_state: None,
-        done_by: None,
-        identity_as_written: None,
-        item_as_written: None,
+    out_rows.extend(file.bad.iter().map(|b| {
+        let refused = DryRunRefused::of_bad_row(b);
+        ReportRow::unplanned(&refused, RowOutcome::Refused, Some(refused.rule.clone()))
     }));
-    out_rows.extend(skipped.iter().map(|s| ReportRow {
-        line: s.line,
-        identity: s.identity.clone(),
-        item_type: s.item_type.clone(),
-        item_id: s.item_id.clone(),
-        outcome: RowOutcome::Skipped.as_str(),
-        rule: None,
-        detail: Some(s.message.clone()),
-        request: None,
-        access_request_ids: Vec::new(),
-        final_state: None,
-        done_by: None,
-        identity_as_written: None,
-        item_as_written: None,
-    }));
+    out_rows.extend(
+        skipped
+            .iter()
+            .map(|s| ReportRow::unplanned(s, RowOutcome::Skipped, None)),
+    );
     for row in &mut out_rows {
         if let Some(named) = names.rows.get(&row.line) {
             row.identity_as_written = Some(named.identity_as_written.clone());
@@ -419,25 +549,8 @@ fn dry_run(
     let mut refused: Vec<DryRunRefused> = plan
         .refused
         .iter()
-        .map(|r| {
-            let row = &plan.rows[r.row];
-            DryRunRefused {
-                line: lines[r.row],
-                rule: r.rule.code().to_owned(),
-                message: r.message.clone(),
-                identity: row.identity.clone(),
-                item_type: row.item.item_type().as_str().to_owned(),
-                item_id: row.item.id().to_owned(),
-            }
-        })
-        .chain(bad.iter().map(|b| DryRunRefused {
-            line: b.line,
-            rule: b.rule.code().to_owned(),
-            message: b.message.clone(),
-            identity: b.identity.clone(),
-            item_type: b.item_type.clone(),
-            item_id: b.item_id.clone(),
-        }))
+        .map(|r| DryRunRefused::of_row(lines[r.row], r.rule.code(), &r.message, &plan.rows[r.row]))
+        .chain(bad.iter().map(DryRunRefused::of_bad_row))
         .collect();
     refused.sort_by_key(|r| r.line);
     let doc = DryRun {
@@ -553,14 +666,12 @@ async fn preflight(
             return true;
         };
         note!("line {line}: skipped (pre-flight): {evidence}");
-        skipped.push(DryRunRefused {
-            line: *line,
-            rule: "preflight".to_owned(),
-            message: evidence.to_string(),
-            identity: row.identity.clone(),
-            item_type: row.item.item_type().as_str().to_owned(),
-            item_id: row.item.id().to_owned(),
-        });
+        skipped.push(DryRunRefused::of_row(
+            *line,
+            "preflight",
+            &evidence.to_string(),
+            row,
+        ));
         false
     });
     Ok(skipped)
