@@ -1,9 +1,14 @@
 //! `approvals` and `explain`: a submit run's approvals approved from its
 //! journal, confirmation, dry run, per-approval report, exit codes.
 
-use crate::harness::Tenant;
+use crate::harness::{Run, Tenant};
 
 const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+
+/// `sail-access approvals approve --comment ok` with `args`.
+fn approve(t: &Tenant, args: &[&str]) -> Run {
+    t.run(&[&["approvals", "approve", "--comment", "ok"][..], args].concat())
+}
 
 #[test]
 fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
@@ -22,27 +27,11 @@ fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
     assert_eq!(listed.json().as_array().unwrap().len(), 3);
 
     // Without a terminal, a decision needs --yes; nothing is sent.
-    let refused = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--comment",
-        "ok",
-    ]);
+    let refused = approve(&t, &["--from-journal", journal]);
     refused.expect(2);
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    refused.expect_stderr("--yes");
 
-    let dry = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--comment",
-        "ok",
-        "--dry-run",
-        "--json",
-    ]);
+    let dry = approve(&t, &["--from-journal", journal, "--dry-run", "--json"]);
     dry.expect(0);
     let outcomes = dry.json()["outcomes"].as_array().unwrap().clone();
     assert_eq!(outcomes.len(), 3);
@@ -50,18 +39,17 @@ fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
         .iter()
         .all(|o| o["result"]["result"] == "would_decide"));
 
-    let done = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--approval-id",
-        "no-such-approval",
-        "--comment",
-        "ok",
-        "--yes",
-        "--json",
-    ]);
+    let done = approve(
+        &t,
+        &[
+            "--from-journal",
+            journal,
+            "--approval-id",
+            "no-such-approval",
+            "--yes",
+            "--json",
+        ],
+    );
     // One unknown id: partial.
     done.expect(3);
     let report = done.json();
@@ -201,17 +189,10 @@ fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     nobody.expect(0);
     assert_eq!(nobody.json().as_array().unwrap().len(), 0);
 
-    let approved = t.run(&[
-        "approvals",
-        "approve",
-        "--pending",
-        "--requested-for",
-        "a",
-        "--comment",
-        "ok",
-        "--yes",
-        "--json",
-    ]);
+    let approved = approve(
+        &t,
+        &["--pending", "--requested-for", "a", "--yes", "--json"],
+    );
     approved.expect(0);
     let outcomes = approved.json()["outcomes"].as_array().unwrap().clone();
     assert_eq!(outcomes.len(), 1);
@@ -244,5 +225,5 @@ fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
 
     let bad = t.run(&["approvals", "list", "--from-report", plan.to_str().unwrap()]);
     bad.expect(2);
-    assert!(bad.stderr.contains("--from-report"), "{}", bad.stderr);
+    bad.expect_stderr("--from-report");
 }

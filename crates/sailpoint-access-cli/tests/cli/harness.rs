@@ -127,6 +127,46 @@ impl Run {
         })
     }
 
+    /// Asserts that stderr holds `needle`.
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "{needle:?} in {}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stdout holds `needle`.
+    #[track_caller]
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "{needle:?} in {}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Asserts, of a submit run's JSON report, that each (line, rule) was
+    /// refused by that rule, in the report and in a note on stderr.
+    #[track_caller]
+    pub fn expect_refused(&self, refused: &[(u64, &str)]) -> &Self {
+        let report = self.json();
+        let rows = report["rows"].as_array().expect("a rows array");
+        for &(line, rule) in refused {
+            let row = rows
+                .iter()
+                .find(|r| r["line"] == line)
+                .unwrap_or_else(|| panic!("no row for line {line}: {report}"));
+            assert_eq!(row["outcome"], "refused", "line {line}");
+            assert_eq!(row["rule"], rule, "line {line}: {report}");
+            self.expect_stderr(&format!("line {line}: refused ({rule})"));
+        }
+        self
+    }
+
     #[track_caller]
     pub fn expect(&self, code: i32) -> &Self {
         assert_eq!(
@@ -146,6 +186,13 @@ fn output(o: Output) -> Run {
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// The binary with `args` in the test's own environment, its output read.
+pub fn run_bin(args: &[&str]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    run(cmd)
 }
 
 /// Runs `cmd` to its end, killing it (and failing) after [`LIMIT`].

@@ -83,7 +83,7 @@ fn a_status_table_sizes_its_columns_to_a_long_name() {
             out.stdout
         );
     }
-    assert!(out.stdout.contains(long), "{}", out.stdout);
+    out.expect_stdout(long);
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
     // --json and another --output is a usage error.
     let both = t.run(&["status", "--json", "-o", "csv"]);
     both.expect(2);
-    assert!(both.stderr.contains("--json"), "{}", both.stderr);
+    both.expect_stderr("--json");
 
     let plan = t.write(
         "plan.csv",
@@ -136,29 +136,23 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
         .unwrap()
         .to_owned();
 
-    let cancel = t.run(&[
-        "cancel",
-        "--id",
-        &request,
-        "--comment",
-        "c",
-        "--yes",
-        "-o",
-        "yaml",
-    ]);
+    let cancel_as = |format| {
+        t.run(&[
+            "cancel",
+            "--id",
+            &request,
+            "--comment",
+            "c",
+            "--yes",
+            "-o",
+            format,
+        ])
+    };
+    let cancel = cancel_as("yaml");
     cancel.expect(0);
     let report: serde_json::Value = serde_norway::from_str(&cancel.stdout).unwrap();
     assert_eq!(report["kind"], "cancel", "{}", cancel.stdout);
-    let again = t.run(&[
-        "cancel",
-        "--id",
-        &request,
-        "--comment",
-        "c",
-        "--yes",
-        "-o",
-        "csv",
-    ]);
+    let again = cancel_as("csv");
     assert!(
         again.stdout.starts_with("access_request,outcome,detail\n"),
         "{}",
@@ -193,7 +187,7 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
 fn quiet_keeps_stderr_to_errors() {
     let t = Tenant::start_with("quiet", |b| b.seed_statuses(5));
     let loud = t.run(&["status"]);
-    assert!(loud.stderr.contains("status(es)"), "{}", loud.stderr);
+    loud.expect_stderr("status(es)");
     let quiet = t.run(&["status", "-q"]);
     quiet.expect(0);
     assert_eq!(quiet.stdout, loud.stdout);

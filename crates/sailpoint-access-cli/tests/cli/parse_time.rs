@@ -1,9 +1,7 @@
 //! Values refused by the command line itself, before any request: dates,
 //! sort keys and sandbox knobs, each error naming the value and the flag.
 
-use std::process::{Command, Stdio};
-
-use crate::harness::{run, Tenant, BIN};
+use crate::harness::{run, run_bin, Tenant};
 
 #[test]
 fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
@@ -75,12 +73,7 @@ fn bad_sandbox_values_are_refused_naming_them() {
         (&["--stall-ms", "10"], "--stall"),
         (&["--auto-fail-ratio", "0.5"], "--auto-approve-ms"),
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("sandbox")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = run(cmd);
+        let out = run_bin(&[&["sandbox"][..], args].concat());
         out.expect(2);
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
     }
@@ -156,7 +149,7 @@ fn env_chooses_a_sailpoint_cli_environment() {
     cmd.env_remove("SAIL_BASE_URL").env("HOME", &home);
     let out = run(cmd);
     out.expect(2);
-    assert!(out.stderr.contains("\"staging\""), "{}", out.stderr);
+    out.expect_stderr("\"staging\"");
     assert!(
         out.stderr.contains("prod, sandbox") || out.stderr.contains("sandbox, prod"),
         "{}",

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{run, BIN};
+use crate::harness::{run, run_bin, BIN};
 
 /// Starts `sail-access sandbox` with `args` and reads its three export lines.
 fn start_sandbox(
@@ -45,6 +45,20 @@ fn start_sandbox(
     (child, vars)
 }
 
+/// `sail-access status -o jsonl` with the variables a sandbox printed.
+fn status_from(dir: &std::path::Path, vars: &[(String, String)]) -> crate::harness::Run {
+    let mut status = Command::new(BIN);
+    status
+        .args(["status", "-o", "jsonl"])
+        .current_dir(dir)
+        .env_remove("SAIL_ACCESS_TOKEN")
+        .envs(vars.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    run(status)
+}
+
 #[test]
 fn sandbox_prints_its_variables_and_serves_until_interrupted() {
     let dir = crate::harness::temp_dir("sandbox");
@@ -54,16 +68,7 @@ fn sandbox_prints_its_variables_and_serves_until_interrupted() {
         names,
         ["SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET"]
     );
-    let mut status = Command::new(BIN);
-    status
-        .args(["status", "-o", "jsonl"])
-        .current_dir(&dir)
-        .env_remove("SAIL_ACCESS_TOKEN")
-        .envs(vars.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let listed = run(status);
+    let listed = status_from(&dir, &vars);
     listed.expect(0);
     assert_eq!(listed.stdout.lines().count(), 12);
     // Ctrl-C stops it cleanly.
@@ -103,18 +108,9 @@ fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
         ],
     );
     assert_eq!(vars.len(), 3);
-    let mut status = Command::new(BIN);
-    status
-        .args(["status", "-o", "jsonl"])
-        .current_dir(&dir)
-        .env_remove("SAIL_ACCESS_TOKEN")
-        .envs(vars.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let failed = run(status);
+    let failed = status_from(&dir, &vars);
     failed.expect(1);
-    assert!(failed.stderr.contains("503"), "{}", failed.stderr);
+    failed.expect_stderr("503");
     let _ = child.kill();
     let _ = child.wait();
     for bad in [
@@ -122,22 +118,13 @@ fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
         &["--server-error-status", "404"][..],
         &["--rate-window-ms", "10"][..],
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("sandbox")
-            .args(bad)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        run(cmd).expect(2);
+        run_bin(&[&["sandbox"][..], bad].concat()).expect(2);
     }
 }
 
 #[test]
 fn sandbox_help_lists_every_flag_of_the_shared_command_line() {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["sandbox", "--help"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let help = run(cmd);
+    let help = run_bin(&["sandbox", "--help"]);
     help.expect(0);
     let flags = crate::harness::sandbox_flags();
     assert!(flags.len() >= 20, "{flags:?}");

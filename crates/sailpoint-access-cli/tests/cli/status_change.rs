@@ -87,10 +87,10 @@ fn status_streams_every_format() {
 
     let bad = t.run(&["status", "--created-after", "yesterday"]);
     bad.expect(2);
-    assert!(bad.stderr.contains("yesterday"), "{}", bad.stderr);
+    bad.expect_stderr("yesterday");
     let limit = t.run(&["status", "--page-size", "999"]);
     limit.expect(2);
-    assert!(limit.stderr.contains("statuses.limit"), "{}", limit.stderr);
+    limit.expect_stderr("statuses.limit");
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
     // No terminal and no --yes: refused, nothing sent.
     let refused = t.run(&["cancel", "--id", &ids[0], "--comment", "done"]);
     refused.expect(2);
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    refused.expect_stderr("--yes");
     // Nothing selected: a usage error.
     t.run(&["cancel", "--comment", "done", "--yes"]).expect(2);
     // A dry run selects and sends nothing.
@@ -203,11 +203,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     by_filter.expect(0);
-    assert!(
-        by_filter.stdout.contains("cancelled"),
-        "{}",
-        by_filter.stdout
-    );
+    by_filter.expect_stdout("cancelled");
     let states: Vec<String> = t
         .handle
         .statuses()
@@ -231,7 +227,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     again.expect(3);
-    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    again.expect_stdout("unchanged");
 }
 
 #[test]
@@ -240,7 +236,7 @@ fn close_by_id_reports_and_dry_run_sends_nothing() {
     let ids = submit(&t, &["flo"]);
     let dry = t.run(&["close", "--id", &ids[0], "--dry-run"]);
     dry.expect(0);
-    assert!(dry.stdout.contains("selected"), "{}", dry.stdout);
+    dry.expect_stdout("selected");
     assert_eq!(
         t.handle.requests_received(Operation::CloseAccessRequests),
         0

@@ -29,12 +29,7 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
     let run = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
     // Refused rows were not done: the run is partial.
     run.expect(3);
-    assert!(
-        run.stderr
-            .contains("5 row(s) refused and not done: exit code 3 (--allow-refused accepts them)"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr("5 row(s) refused and not done: exit code 3 (--allow-refused accepts them)");
     let report = run.json();
     let rows = report["rows"].as_array().unwrap();
     let by_line = |line: u64| {
@@ -42,22 +37,13 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
             .find(|r| r["line"] == line)
             .unwrap_or_else(|| panic!("no row for line {line}: {report}"))
     };
-    for (line, rule) in [
+    run.expect_refused(&[
         (3, "plan.item_type"),
         (5, "plan.date"),
         (6, "plan.required"),
         (7, "bulk.duplicate_row"),
         (8, "plan.metadata"),
-    ] {
-        assert_eq!(by_line(line)["outcome"], "refused", "line {line}");
-        assert_eq!(by_line(line)["rule"], rule, "line {line}");
-        assert!(
-            run.stderr
-                .contains(&format!("line {line}: refused ({rule})")),
-            "{}",
-            run.stderr
-        );
-    }
+    ]);
     for line in [2, 4, 9] {
         assert_eq!(by_line(line)["outcome"], "submitted", "line {line}");
     }
@@ -93,8 +79,8 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
         "{}",
         table.stderr
     );
-    assert!(table.stdout.contains("REQUEST"), "{}", table.stdout);
-    assert!(table.stdout.contains("plan.item_type"), "{}", table.stdout);
+    table.expect_stdout("REQUEST");
+    table.expect_stdout("plan.item_type");
     let json = t.run(&[
         "submit",
         plan.to_str().unwrap(),
@@ -179,7 +165,7 @@ fn an_existing_journal_needs_resume_and_resume_sends_nothing_twice() {
     assert_eq!(t.handle.access_requests_accepted(), 1);
     let again = t.run(&args);
     again.expect(2);
-    assert!(again.stderr.contains("--resume"), "{}", again.stderr);
+    again.expect_stderr("--resume");
     let mut resumed: Vec<&str> = args.to_vec();
     resumed.push("--resume");
     t.run(&resumed).expect(0);
@@ -227,14 +213,10 @@ fn a_resume_of_a_changed_list_says_which_run_did_each_row() {
     assert_eq!(removed.len(), 1, "{report}");
     assert_eq!(removed[0]["identity"], "b");
     assert_eq!(removed[0]["outcome"], "submitted");
-    assert!(
-        resumed.stderr.contains("left the plan"),
-        "{}",
-        resumed.stderr
-    );
+    resumed.expect_stderr("left the plan");
     let table = run(&changed, &["--resume"]);
     table.expect(0);
-    assert!(table.stdout.contains("BY"), "{}", table.stdout);
+    table.expect_stdout("BY");
     assert_eq!(
         table.stdout.matches("earlier_run").count(),
         2,
@@ -343,9 +325,9 @@ fn rows_the_service_refuses_end_failed_and_exit_3() {
     );
     let run = t.run(&["submit", plan.to_str().unwrap()]);
     run.expect(3);
-    assert!(run.stdout.contains("failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("submitted"), "{}", run.stdout);
-    assert!(run.stderr.contains("1 failed"), "{}", run.stderr);
+    run.expect_stdout("failed");
+    run.expect_stdout("submitted");
+    run.expect_stderr("1 failed");
 }
 
 #[test]
@@ -357,7 +339,7 @@ fn usage_errors_exit_2() {
     let unknown = t.write("plan.txt", "x");
     let run = t.run(&["submit", unknown.to_str().unwrap()]);
     run.expect(2);
-    assert!(run.stderr.contains("--format"), "{}", run.stderr);
+    run.expect_stderr("--format");
     let missing = t.run(&["submit", "nowhere.csv"]);
     missing.expect(2);
     assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
