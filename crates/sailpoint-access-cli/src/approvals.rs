@@ -13,7 +13,7 @@ use sailpoint_access::{access_request_ids_of_journal, ApprovalReport, ApprovalRe
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, OutputArgs, Report};
+use crate::output::{note, table_row, OutputArgs, Report};
 use crate::prompt::confirm;
 use crate::selection::Selection;
 
@@ -221,14 +221,16 @@ impl Verb {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ListRow {
-    approval_id: String,
-    access_request_id: String,
-    owner: String,
-    requested_for: String,
-    item: String,
-    state: String,
+table_row! {
+    #[derive(Debug, Serialize)]
+    struct ListRow {
+        "APPROVAL" approval_id: String,
+        "ACCESS REQUEST" access_request_id: String,
+        "OWNER" owner: String,
+        "REQUESTED FOR" requested_for: String,
+        "ITEM" item: String,
+        "STATE" state: String,
+    }
 }
 
 async fn list(client: &Client, args: ListArgs) -> CliResult {
@@ -295,24 +297,6 @@ async fn list(client: &Client, args: ListArgs) -> CliResult {
     Report {
         doc: &rows,
         rows: &rows,
-        header: &[
-            "APPROVAL",
-            "ACCESS REQUEST",
-            "OWNER",
-            "REQUESTED FOR",
-            "ITEM",
-            "STATE",
-        ],
-        cells: &|r: &ListRow| {
-            vec![
-                r.approval_id.clone(),
-                r.access_request_id.clone(),
-                r.owner.clone(),
-                r.requested_for.clone(),
-                r.item.clone(),
-                r.state.clone(),
-            ]
-        },
     }
     .print(args.output.format())?;
     note!("{} approval(s)", rows.len());
@@ -395,12 +379,14 @@ fn decision_bar(verb: Verb) -> indicatif::ProgressBar {
     bar
 }
 
-#[derive(Debug, Serialize)]
-struct OutcomeRow {
-    approval_id: String,
-    access_request_id: String,
-    outcome: &'static str,
-    detail: String,
+table_row! {
+    #[derive(Debug, Serialize)]
+    struct OutcomeRow {
+        "APPROVAL" approval_id: String,
+        "ACCESS REQUEST" access_request_id: String,
+        "OUTCOME" outcome: &'static str,
+        "DETAIL" detail: String,
+    }
 }
 
 fn print(output: OutputArgs, report: &ApprovalReport) -> CliResult {
@@ -417,15 +403,6 @@ fn print(output: OutputArgs, report: &ApprovalReport) -> CliResult {
     Report {
         doc: report,
         rows: &rows,
-        header: &["APPROVAL", "ACCESS REQUEST", "OUTCOME", "DETAIL"],
-        cells: &|r: &OutcomeRow| {
-            vec![
-                r.approval_id.clone(),
-                r.access_request_id.clone(),
-                r.outcome.to_owned(),
-                r.detail.clone(),
-            ]
-        },
     }
     .print(output.format())?;
     let total = report.outcomes.len();
@@ -459,11 +436,13 @@ async fn summary(client: &Client, args: SummaryArgs) -> CliResult {
         query = query.owner(owner);
     }
     let counts = query.send().await?;
-    #[derive(Serialize)]
-    struct Row {
-        pending: i32,
-        approved: i32,
-        rejected: i32,
+    table_row! {
+        #[derive(Serialize)]
+        struct Row {
+            "PENDING" pending: i32,
+            "APPROVED" approved: i32,
+            "REJECTED" rejected: i32,
+        }
     }
     let row = Row {
         pending: counts.pending.unwrap_or(0),
@@ -474,14 +453,6 @@ async fn summary(client: &Client, args: SummaryArgs) -> CliResult {
     Report {
         doc: &rows[0],
         rows: &rows,
-        header: &["PENDING", "APPROVED", "REJECTED"],
-        cells: &|r: &Row| {
-            vec![
-                r.pending.to_string(),
-                r.approved.to_string(),
-                r.rejected.to_string(),
-            ]
-        },
     }
     .print(args.output.format())?;
     Ok(error::OK)

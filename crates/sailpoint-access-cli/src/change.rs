@@ -11,7 +11,7 @@ use sailpoint_access::{ChangeKind, ChangeOutcome, ChangeReport, Client};
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, Output, OutputArgs, Report};
+use crate::output::{note, table_row, Output, OutputArgs, Report};
 use crate::prompt::confirm;
 use crate::selection::Selection;
 
@@ -149,14 +149,16 @@ where
     print(args.output.format(), &report)
 }
 
-/// One request of a report, for the row formats.
-#[derive(Debug, Serialize)]
-struct OutcomeRow {
-    access_request_id: String,
-    outcome: &'static str,
-    /// The item states of a request left unchanged, why a change failed or
-    /// was not made, or (dry run) whom and what it would touch.
-    detail: String,
+table_row! {
+    /// One request of a report, for the row formats.
+    #[derive(Debug, Serialize)]
+    struct OutcomeRow {
+        "ACCESS REQUEST" access_request_id: String,
+        "OUTCOME" outcome: &'static str,
+        /// The item states of a request left unchanged, why a change failed
+        /// or was not made, or (dry run) whom and what it would touch.
+        "DETAIL" detail: String,
+    }
 }
 
 fn print(output: Output, report: &ChangeReport) -> CliResult {
@@ -194,14 +196,6 @@ fn print(output: Output, report: &ChangeReport) -> CliResult {
     Report {
         doc: report,
         rows: &rows,
-        header: &["ACCESS REQUEST", "OUTCOME", "DETAIL"],
-        cells: &|r: &OutcomeRow| {
-            vec![
-                r.access_request_id.clone(),
-                r.outcome.to_owned(),
-                r.detail.clone(),
-            ]
-        },
     }
     .print(output)?;
     let done = report.changed().count();

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument};
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, Output, OutputArgs, Report};
+use crate::output::{note, table_row, Output, OutputArgs, Report, Row};
 use crate::prompt::confirm;
 
 /// `sail-access config ...`.
@@ -93,11 +93,13 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// One field of a document, for the row formats of `config get`.
-#[derive(Debug, Serialize)]
-struct Field {
-    field: String,
-    value: Value,
+table_row! {
+    /// One field of a document, for the row formats of `config get`.
+    #[derive(Debug, Serialize)]
+    struct Field {
+        "FIELD" field: String,
+        "VALUE" value: Value,
+    }
 }
 
 /// The document in `format`: whole for json and yaml, one field (as
@@ -112,8 +114,6 @@ fn render(value: &Value, format: Output) -> Result<Vec<u8>, CliError> {
     let report = Report {
         doc: value,
         rows: &fields,
-        header: &["FIELD", "VALUE"],
-        cells: &|f: &Field| vec![f.field.clone(), f.value.to_string()],
     };
     let mut out = Vec::new();
     report
@@ -196,13 +196,19 @@ fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
         .collect()
 }
 
+impl Row for Change {
+    const HEADER: &'static [&'static str] = &["FIELD", "TENANT", "FILE"];
+
+    fn cells(&self) -> Vec<String> {
+        let cell = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
+        vec![self.field.clone(), cell(&self.tenant), cell(&self.file)]
+    }
+}
+
 fn show(changes: &[Change], output: Output) -> std::io::Result<()> {
-    let cell = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
     Report {
         doc: &changes,
         rows: changes,
-        header: &["FIELD", "TENANT", "FILE"],
-        cells: &|c: &Change| vec![c.field.clone(), cell(&c.tenant), cell(&c.file)],
     }
     .print(output)
 }

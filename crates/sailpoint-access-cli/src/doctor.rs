@@ -12,7 +12,7 @@ use serde::Serialize;
 use sailpoint_access::{Client, ClientBuilder, Family};
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{Output, OutputArgs, Report};
+use crate::output::{table_row, Output, OutputArgs, Report};
 
 /// The end of `sail-access doctor --help`.
 const DOCTOR_HELP: &str = "\
@@ -66,15 +66,17 @@ enum Severity {
     Error,
 }
 
-impl Severity {
-    fn as_str(self) -> &'static str {
-        match self {
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
             Severity::Ok => "ok",
             Severity::Warning => "warning",
             Severity::Error => "error",
-        }
+        })
     }
+}
 
+impl Severity {
     fn exit_code(self) -> u8 {
         match self {
             Severity::Ok => error::OK,
@@ -84,12 +86,14 @@ impl Severity {
     }
 }
 
-/// One row of the report.
-#[derive(Debug, Serialize)]
-struct Check {
-    check: String,
-    severity: Severity,
-    detail: String,
+table_row! {
+    /// One row of the report.
+    #[derive(Debug, Serialize)]
+    struct Check {
+        "CHECK" check: String,
+        "RESULT" severity: Severity,
+        "DETAIL" detail: String,
+    }
 }
 
 /// What the token endpoint and the token said.
@@ -421,14 +425,6 @@ fn print(doctor: &Doctor, format: Output, redact: &dyn Fn(&str) -> String) -> Re
     let report = Report {
         doc: doctor,
         rows: &doctor.checks,
-        header: &["CHECK", "RESULT", "DETAIL"],
-        cells: &|c: &Check| {
-            vec![
-                c.check.clone(),
-                c.severity.as_str().to_owned(),
-                c.detail.clone(),
-            ]
-        },
     };
     let mut text = Vec::new();
     report.write(&mut text, format)?;

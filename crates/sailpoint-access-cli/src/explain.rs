@@ -6,7 +6,7 @@ use sailpoint_access::Client;
 use serde::Serialize;
 
 use crate::error::{self, CliResult};
-use crate::output::{note, OutputArgs, Report};
+use crate::output::{note, table_row, OutputArgs, Report};
 use crate::selection::Selection;
 
 /// `sail-access explain ID...`'s arguments.
@@ -44,9 +44,7 @@ pub async fn explain_stuck(
         note!("no request still executing is that old");
         Report {
             doc: &Vec::<sailpoint_access::Explanation>::new(),
-            rows: &Vec::<ExplainRow>::new(),
-            header: &[],
-            cells: &|_: &ExplainRow| Vec::new(),
+            rows: &Vec::<NoColumn>::new(),
         }
         .print(output.format())?;
         return Ok(error::OK);
@@ -54,16 +52,24 @@ pub async fn explain_stuck(
     explain_ids(client, ids, output).await
 }
 
-#[derive(Debug, Serialize)]
-struct ExplainRow {
-    access_request_id: String,
-    item: String,
-    state: String,
-    phase: String,
-    waiting_on: String,
-    cancelable: bool,
-    errors: String,
-    next: String,
+table_row! {
+    #[derive(Debug, Serialize)]
+    struct ExplainRow {
+        "ACCESS REQUEST" access_request_id: String,
+        "ITEM" item: String,
+        "STATE" state: String,
+        "PHASE" phase: String,
+        "WAITING ON" waiting_on: String,
+        "CANCELABLE" cancelable: bool,
+        "ERRORS" errors: String,
+        "NEXT" next: String,
+    }
+}
+
+table_row! {
+    /// No column: an empty `--stuck` answer prints no header either.
+    #[derive(Serialize)]
+    struct NoColumn {}
 }
 
 pub async fn exec(client: &Client, args: ExplainArgs) -> CliResult {
@@ -126,28 +132,6 @@ async fn explain_ids(client: &Client, ids: Vec<String>, output: OutputArgs) -> C
     Report {
         doc: &explained,
         rows: &rows,
-        header: &[
-            "ACCESS REQUEST",
-            "ITEM",
-            "STATE",
-            "PHASE",
-            "WAITING ON",
-            "CANCELABLE",
-            "ERRORS",
-            "NEXT",
-        ],
-        cells: &|r: &ExplainRow| {
-            vec![
-                r.access_request_id.clone(),
-                r.item.clone(),
-                r.state.clone(),
-                r.phase.clone(),
-                r.waiting_on.clone(),
-                r.cancelable.to_string(),
-                r.errors.clone(),
-                r.next.clone(),
-            ]
-        },
     }
     .print(output.format())?;
     Ok(error::OK)

@@ -86,23 +86,55 @@ pub fn yaml(value: &impl Serialize) -> std::io::Result<String> {
     serde_norway::to_string(value).map_err(std::io::Error::other)
 }
 
+/// A row of a report: its cells under the table's header.
+pub trait Row: Serialize {
+    /// The table's header; the csv's is the same, lower-cased, with `_`
+    /// for spaces.
+    const HEADER: &'static [&'static str];
+
+    /// The row's cells, one a column of [`HEADER`](Self::HEADER).
+    fn cells(&self) -> Vec<String>;
+}
+
+/// Declares a report row whose cells are its fields in order, as text:
+/// `"HEADER" field: Type,` a column.
+macro_rules! table_row {
+    (
+        $(#[$meta:meta])*
+        struct $name:ident {
+            $($(#[$field_meta:meta])* $header:literal $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        struct $name {
+            $($(#[$field_meta])* $field: $ty,)*
+        }
+
+        impl $crate::output::Row for $name {
+            const HEADER: &'static [&'static str] = &[$($header),*];
+
+            fn cells(&self) -> Vec<String> {
+                vec![$(self.$field.to_string()),*]
+            }
+        }
+    };
+}
+pub(crate) use table_row;
+
 /// A report in every format: `doc` whole for json and yaml, `rows` one a
-/// line for jsonl, `rows` as `cells` under `header` for table and csv (the
-/// csv header is the table's, lower-cased, with `_` for spaces).
+/// line for jsonl, `rows` as their cells for table and csv.
 pub struct Report<'a, D, R> {
     pub doc: &'a D,
     pub rows: &'a [R],
-    pub header: &'a [&'a str],
-    pub cells: &'a dyn Fn(&R) -> Vec<String>,
 }
 
-impl<D: Serialize, R: Serialize> Report<'_, D, R> {
+impl<D: Serialize, R: Row> Report<'_, D, R> {
     /// Writes the report in `format`.
     pub fn write(&self, out: &mut impl Write, format: Output) -> std::io::Result<()> {
         match format {
             Output::Table => {
-                let rows: Vec<Vec<String>> = self.rows.iter().map(self.cells).collect();
-                table::write(out, self.header, &rows)
+                let rows: Vec<Vec<String>> = self.rows.iter().map(R::cells).collect();
+                table::write(out, R::HEADER, &rows)
             }
             Output::Json => {
                 serde_json::to_writer_pretty(&mut *out, self.doc).map_err(std::io::Error::from)?;
@@ -118,9 +150,9 @@ impl<D: Serialize, R: Serialize> Report<'_, D, R> {
             }
             Output::Csv => {
                 let mut w = csv::Writer::from_writer(&mut *out);
-                w.write_record(csv_header(self.header)).map_err(csv_io)?;
+                w.write_record(csv_header(R::HEADER)).map_err(csv_io)?;
                 for row in self.rows {
-                    w.write_record((self.cells)(row)).map_err(csv_io)?;
+                    w.write_record(row.cells()).map_err(csv_io)?;
                 }
                 w.flush()
             }
@@ -147,20 +179,20 @@ fn csv_header(header: &[&str]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Row {
-        id: &'static str,
-        n: u32,
+    table_row! {
+        #[derive(Serialize)]
+        struct TestRow {
+            "ACCESS REQUEST" id: &'static str,
+            "N" n: u32,
+        }
     }
 
     fn render(format: Output) -> String {
-        let rows = [Row { id: "a,1", n: 1 }, Row { id: "b", n: 22 }];
+        let rows = [TestRow { id: "a,1", n: 1 }, TestRow { id: "b", n: 22 }];
         let doc = serde_json::json!({"rows": 2});
         let report = Report {
             doc: &doc,
             rows: &rows,
-            header: &["ACCESS REQUEST", "N"],
-            cells: &|r: &Row| vec![r.id.to_owned(), r.n.to_string()],
         };
         let mut out = Vec::new();
         report.write(&mut out, format).unwrap();

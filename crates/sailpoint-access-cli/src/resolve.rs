@@ -58,6 +58,32 @@ pub struct ResolvedRow {
     pub candidates: Vec<String>,
 }
 
+impl output::Row for ResolvedRow {
+    const HEADER: &'static [&'static str] = &[
+        "LINE",
+        "IDENTITY",
+        "IDENTITY ID",
+        "TYPE",
+        "ITEM",
+        "ITEM ID",
+        "OUTCOME",
+        "CANDIDATES",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.line.to_string(),
+            self.identity_as_written.clone(),
+            self.identity_id.clone().unwrap_or_default(),
+            self.item_type.clone(),
+            self.item_as_written.clone(),
+            self.item_id.clone().unwrap_or_default(),
+            self.outcome.clone(),
+            self.candidates.join("; "),
+        ]
+    }
+}
+
 impl ResolvedRow {
     /// A row as the file wrote it, each name standing for itself.
     fn as_written(line: u64, row: &BulkRow, outcome: &str) -> Self {
@@ -204,28 +230,6 @@ pub async fn exec(client: &Client, args: ResolveArgs) -> CliResult {
     let report = output::Report {
         doc: &doc,
         rows: &rows,
-        header: &[
-            "LINE",
-            "IDENTITY",
-            "IDENTITY ID",
-            "TYPE",
-            "ITEM",
-            "ITEM ID",
-            "OUTCOME",
-            "CANDIDATES",
-        ],
-        cells: &|r: &ResolvedRow| {
-            vec![
-                r.line.to_string(),
-                r.identity_as_written.clone(),
-                r.identity_id.clone().unwrap_or_default(),
-                r.item_type.clone(),
-                r.item_as_written.clone(),
-                r.item_id.clone().unwrap_or_default(),
-                r.outcome.clone(),
-                r.candidates.join("; "),
-            ]
-        },
     };
     report.print(args.output.format())?;
     let refused = rows.iter().any(|r| r.outcome.starts_with("resolve."));

@@ -208,6 +208,39 @@ impl DryRunRefused {
     }
 }
 
+impl output::Row for ReportRow {
+    const HEADER: &'static [&'static str] = &[
+        "LINE",
+        "IDENTITY",
+        "TYPE",
+        "ITEM",
+        "OUTCOME",
+        "ACCESS REQUEST",
+        "STATE",
+        "DETAIL",
+        "BY",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.line.to_string(),
+            self.identity.clone(),
+            self.item_type.clone(),
+            self.item_id.clone(),
+            self.outcome.to_owned(),
+            self.access_request_ids.join(","),
+            self.final_state.clone().unwrap_or_default(),
+            match (&self.rule, &self.detail) {
+                (Some(rule), Some(d)) => format!("{rule}: {d}"),
+                (None, Some(d)) => d.clone(),
+                (Some(rule), None) => rule.clone(),
+                (None, None) => String::new(),
+            },
+            self.done_by.unwrap_or_default().to_owned(),
+        ]
+    }
+}
+
 impl ReportRow {
     /// A row that never reached the plan: refused, or skipped by the
     /// pre-flight; `r.message` becomes its detail.
@@ -472,35 +505,6 @@ pub async fn exec(client: &Client, args: SubmitArgs) -> CliResult {
     output::Report {
         doc: &full,
         rows: &full.rows,
-        header: &[
-            "LINE",
-            "IDENTITY",
-            "TYPE",
-            "ITEM",
-            "OUTCOME",
-            "ACCESS REQUEST",
-            "STATE",
-            "DETAIL",
-            "BY",
-        ],
-        cells: &|r: &ReportRow| {
-            vec![
-                r.line.to_string(),
-                r.identity.clone(),
-                r.item_type.clone(),
-                r.item_id.clone(),
-                r.outcome.to_owned(),
-                r.access_request_ids.join(","),
-                r.final_state.clone().unwrap_or_default(),
-                match (&r.rule, &r.detail) {
-                    (Some(rule), Some(d)) => format!("{rule}: {d}"),
-                    (None, Some(d)) => d.clone(),
-                    (Some(rule), None) => rule.clone(),
-                    (None, None) => String::new(),
-                },
-                r.done_by.unwrap_or_default().to_owned(),
-            ]
-        },
     }
     .print(args.output.format())?;
     note!(
@@ -607,20 +611,6 @@ fn dry_run(
         output::Report {
             doc: &doc,
             rows: &rows,
-            header: &[
-                "LINE", "IDENTITY", "TYPE", "ITEM", "REQUEST", "RULE", "MESSAGE",
-            ],
-            cells: &|r: &DryRunLine| {
-                vec![
-                    r.line.to_string(),
-                    r.identity.clone(),
-                    r.item_type.clone(),
-                    r.item_id.clone(),
-                    r.request.map(|n| n.to_string()).unwrap_or_default(),
-                    r.rule.clone().unwrap_or_default(),
-                    r.message.clone().unwrap_or_default(),
-                ]
-            },
         }
         .print(format)?;
     }
@@ -698,6 +688,24 @@ struct DryRunLine {
     rule: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+}
+
+impl output::Row for DryRunLine {
+    const HEADER: &'static [&'static str] = &[
+        "LINE", "IDENTITY", "TYPE", "ITEM", "REQUEST", "RULE", "MESSAGE",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.line.to_string(),
+            self.identity.clone(),
+            self.item_type.clone(),
+            self.item_id.clone(),
+            self.request.map(|n| n.to_string()).unwrap_or_default(),
+            self.rule.clone().unwrap_or_default(),
+            self.message.clone().unwrap_or_default(),
+        ]
+    }
 }
 
 /// A dry run as tables: the planned requests, then the refused rows.
