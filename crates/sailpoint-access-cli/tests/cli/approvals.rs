@@ -3,8 +3,6 @@
 
 use crate::harness::{Run, Tenant};
 
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
-
 /// `sail-access approvals approve --comment ok` with `args`.
 fn approve(t: &Tenant, args: &[&str]) -> Run {
     t.run(&[&["approvals", "approve", "--comment", "ok"][..], args].concat())
@@ -13,14 +11,10 @@ fn approve(t: &Tenant, args: &[&str]) -> Run {
 #[test]
 fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
     let t = Tenant::start("approvals");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n"),
-    );
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
     let journal = journal.to_str().unwrap();
-    t.run(&["submit", plan.to_str().unwrap(), "--journal", journal])
-        .expect(0);
+    t.run(&["submit", &plan, "--journal", journal]).expect(0);
 
     let listed = t.run(&["approvals", "list", "--from-journal", journal, "--json"]);
     listed.expect(0);
@@ -72,15 +66,10 @@ fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
 #[test]
 fn explain_names_the_approver_a_request_waits_on() {
     let t = Tenant::start("explain");
-    let plan = t.write("plan.csv", &format!("{HEADER}a,role,r1,,,,\n"));
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
-    t.run(&[
-        "submit",
-        plan.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-    ])
-    .expect(0);
+    t.run(&["submit", &plan, "--journal", journal.to_str().unwrap()])
+        .expect(0);
     let request = t.handle.statuses()[0].access_request_id.clone().unwrap();
     let explained = t.run(&["explain", &request, "unknown-request", "--json"]);
     explained.expect(0);
@@ -96,11 +85,8 @@ fn explain_names_the_approver_a_request_waits_on() {
 #[test]
 fn explain_stuck_finds_the_executing_requests_older_than_given() {
     let t = Tenant::start("stuck");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
     let all = t.run(&["explain", "--stuck", "--older-than", "2099-01-01", "--json"]);
     all.expect(0);
     let doc = all.json();
@@ -132,11 +118,8 @@ fn request_of(t: &Tenant, who: &str) -> String {
 #[test]
 fn status_stuck_explains_the_old_executing_requests_the_filters_select() {
     let t = Tenant::start("status-stuck");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
     let only_a = t.run(&[
         "status",
         "--stuck",
@@ -171,11 +154,8 @@ fn status_stuck_explains_the_old_executing_requests_the_filters_select() {
 #[test]
 fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     let t = Tenant::start("approvals-filters");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n"),
-    );
-    let submitted = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n");
+    let submitted = t.run(&["submit", &plan, "--output", "json"]);
     submitted.expect(0);
     let report = t.write("report.json", &submitted.stdout);
 
@@ -223,7 +203,7 @@ fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     expected.sort();
     assert_eq!(waiting, expected);
 
-    let bad = t.run(&["approvals", "list", "--from-report", plan.to_str().unwrap()]);
+    let bad = t.run(&["approvals", "list", "--from-report", &plan]);
     bad.expect(2);
     bad.expect_stderr("--from-report");
 }

@@ -51,19 +51,11 @@ fn apply_round_trip_shows_the_diff_first_and_keeps_other_fields() {
     let dry = t.run(&["config", "apply", file.to_str().unwrap(), "--dry-run"]);
     dry.expect(0);
     dry.expect_stdout("autoApprovalEnabled");
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
+    t.expect_not_received(&[Operation::SetAccessRequestConfig]);
     // Without a terminal, --yes is needed.
     t.run(&["config", "apply", file.to_str().unwrap()])
         .expect(2);
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
+    t.expect_not_received(&[Operation::SetAccessRequestConfig]);
 
     let apply = t.run(&["config", "apply", file.to_str().unwrap(), "--yes"]);
     apply.expect(0);
@@ -102,16 +94,10 @@ fn files_are_loaded_strictly() {
     let run = t.run(&["config", "diff", "--v2", v2.to_str().unwrap()]);
     run.expect(2);
     run.expect_stderr("machineIdentityAccesRequestEnabled");
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::GetAccessRequestConfigV2),
-        0
-    );
+    t.expect_not_received(&[
+        Operation::SetAccessRequestConfig,
+        Operation::GetAccessRequestConfigV2,
+    ]);
 }
 
 #[test]

@@ -7,9 +7,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sailpoint_access_sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
+use sailpoint_access_sandbox::{Operation, Sandbox, SandboxBuilder, SandboxHandle};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sail-access");
+/// The header of a CSV plan that gives ids.
+pub const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
 /// The longest any one child may run.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -74,6 +76,21 @@ impl Tenant {
 
     pub fn run(&self, args: &[&str]) -> Run {
         run(self.command(args))
+    }
+
+    /// Writes a CSV plan of `rows` under [`HEADER`] as `name`; its path.
+    pub fn plan(&self, name: &str, rows: &str) -> String {
+        let path = self.write(name, &format!("{HEADER}{rows}"));
+        path.to_str().expect("a UTF-8 path").to_owned()
+    }
+
+    /// Asserts that the tenant received no request of these operations.
+    #[track_caller]
+    pub fn expect_not_received(&self, operations: &[Operation]) {
+        for &operation in operations {
+            let received = self.handle.requests_received(operation);
+            assert_eq!(received, 0, "{operation:?} received");
+        }
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {

@@ -96,10 +96,7 @@ fn dry_run_shows_what_each_name_resolved_to_and_sends_nothing() {
     assert_eq!(resolved[3]["outcome"], "resolve.ambiguous");
     assert_eq!(resolved[3]["candidates"].as_array().unwrap().len(), 3);
     run.expect_stderr("line 2: ada.lovelace@example.com -> ");
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
+    t.expect_not_received(&[Operation::CreateAccessRequest]);
     assert!(t.counts().is_empty());
 }
 

@@ -43,8 +43,6 @@ fn a_closed_stdout_ends_status_quietly_with_exit_0() {
     }
 }
 
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
-
 /// The display column where `needle` starts in `line` (ASCII lines).
 fn column(line: &str, needle: &str) -> usize {
     line.find(needle)
@@ -103,11 +101,8 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
     both.expect(2);
     both.expect_stderr("--json");
 
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
+    let plan = &plan;
     let dry = t.run(&["submit", plan, "--dry-run", "--allow-refused", "-o", "csv"]);
     dry.expect(0);
     let dry_lines: Vec<&str> = dry.stdout.lines().collect();
@@ -194,11 +189,8 @@ fn quiet_keeps_stderr_to_errors() {
     assert_eq!(quiet.stderr, "");
 
     // A partial run says nothing but its exit code and its report.
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let partial = t.run(&["-q", "submit", plan.to_str().unwrap(), "--json"]);
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
+    let partial = t.run(&["-q", "submit", &plan, "--json"]);
     partial.expect(3);
     assert_eq!(partial.stderr, "");
     assert_eq!(partial.json()["totals"]["refused"], 1);
@@ -218,9 +210,9 @@ fn quiet_keeps_stderr_to_errors() {
 #[test]
 fn a_stdout_closed_from_the_start_ends_every_command_quietly() {
     let t = Tenant::start_with("closed-from-start", |b| b.seed_statuses(5));
-    let plan = t.write("plan.csv", &format!("{HEADER}alice,role,r-eng,,,,\n"));
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\n");
     let want = t.write("want.json", r#"{"autoApprovalEnabled": true}"#);
-    let (plan, want) = (plan.to_str().unwrap(), want.to_str().unwrap());
+    let (plan, want) = (&plan, want.to_str().unwrap());
     for args in [
         &["status"][..],
         &["status", "-o", "yaml"],

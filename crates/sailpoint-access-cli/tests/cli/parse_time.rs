@@ -46,11 +46,7 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
         );
     }
     // Refused before any request reached the tenant.
-    assert_eq!(
-        t.handle
-            .requests_received(sailpoint_access_sandbox::Operation::ListAccessRequestStatus),
-        0
-    );
+    t.expect_not_received(&[sailpoint_access_sandbox::Operation::ListAccessRequestStatus]);
     // A good key in either direction passes, under a custom rate limit.
     let ok = t.run(&[
         "--rate-limit",

@@ -2,9 +2,7 @@
 
 use sailpoint_access_sandbox::Operation;
 
-use crate::harness::Tenant;
-
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+use crate::harness::{Tenant, HEADER};
 
 /// Submits one role for each identity; returns the access request ids.
 fn submit(t: &Tenant, identities: &[&str]) -> Vec<String> {
@@ -142,8 +140,8 @@ fn watch_follows_requests_until_they_end() {
 fn cancel_by_id_and_by_filter_reports_what_changed() {
     let t = Tenant::start("cancel");
     let ids = submit(&t, &["cy"]);
-    let plan = t.write("more.csv", &format!("{HEADER}dee,role,r-x,,,,\n"));
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("more.csv", "dee,role,r-x,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
 
     // No terminal and no --yes: refused, nothing sent.
     let refused = t.run(&["cancel", "--id", &ids[0], "--comment", "done"]);
@@ -166,15 +164,10 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
     let outcomes = dry.json()["outcomes"].as_object().unwrap().clone();
     assert_eq!(outcomes.len(), 1);
     assert!(outcomes.values().all(|o| o["outcome"] == "selected"));
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::BulkCancelAccessRequests),
-        0
-    );
-    assert_eq!(
-        t.handle.requests_received(Operation::CancelAccessRequest),
-        0
-    );
+    t.expect_not_received(&[
+        Operation::BulkCancelAccessRequests,
+        Operation::CancelAccessRequest,
+    ]);
 
     let run = t.run(&[
         "cancel",
@@ -237,10 +230,7 @@ fn close_by_id_reports_and_dry_run_sends_nothing() {
     let dry = t.run(&["close", "--id", &ids[0], "--dry-run"]);
     dry.expect(0);
     dry.expect_stdout("selected");
-    assert_eq!(
-        t.handle.requests_received(Operation::CloseAccessRequests),
-        0
-    );
+    t.expect_not_received(&[Operation::CloseAccessRequests]);
     let run = t.run(&[
         "close",
         "--id",

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use sailpoint_access_sandbox::{FaultConfig, Latency, Operation, Operations};
 
-use crate::harness::{wait, Tenant};
-
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+use crate::harness::{wait, Tenant, HEADER};
 
 #[test]
 fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
@@ -95,15 +93,10 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
     assert_eq!(doc["requests"].as_array().unwrap().len(), 2);
     assert_eq!(doc["refused"][0]["line"], 5);
     assert_eq!(doc["refused"][0]["rule"], "plan.item_type");
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::ListAccessRequestStatus),
-        0
-    );
+    t.expect_not_received(&[
+        Operation::CreateAccessRequest,
+        Operation::ListAccessRequestStatus,
+    ]);
     assert_eq!(t.handle.access_requests_accepted(), 0);
 }
 
@@ -150,17 +143,9 @@ fn jsonl_plans_revoke_and_wait() {
 #[test]
 fn an_existing_journal_needs_resume_and_resume_sends_nothing_twice() {
     let t = Tenant::start("journal");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
-    let args = [
-        "submit",
-        plan.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-    ];
+    let args = ["submit", &plan, "--journal", journal.to_str().unwrap()];
     t.run(&args).expect(0);
     assert_eq!(t.handle.access_requests_accepted(), 1);
     let again = t.run(&args);
@@ -345,10 +330,7 @@ fn usage_errors_exit_2() {
     assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
     let header = t.write("bad.csv", "who,what\nx,y\n");
     t.run(&["submit", header.to_str().unwrap()]).expect(2);
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
+    t.expect_not_received(&[Operation::CreateAccessRequest]);
 }
 
 #[test]
@@ -374,7 +356,7 @@ fn refused_rows_make_the_run_partial_unless_allowed() {
     assert_eq!(strict.json()["totals"]["refused"], 1);
     assert_eq!(t.handle.access_requests_accepted(), 1);
     // Without a refused row, exit 0 without the flag.
-    let clean = t.write("clean.csv", &format!("{HEADER}carol,role,r-eng,,,,\n"));
-    t.run(&["submit", clean.to_str().unwrap()]).expect(0);
+    let clean = t.plan("clean.csv", "carol,role,r-eng,,,,\n");
+    t.run(&["submit", &clean]).expect(0);
     assert_eq!(t.handle.access_requests_accepted(), 2);
 }
