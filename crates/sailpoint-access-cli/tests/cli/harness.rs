@@ -147,23 +147,23 @@ impl Run {
     /// Asserts that stderr holds `needle`.
     #[track_caller]
     pub fn expect_stderr(&self, needle: &str) -> &Self {
-        assert!(
-            self.stderr.contains(needle),
-            "{needle:?} in {}",
-            self.stderr
-        );
+        expect_in("stderr", &self.stderr, needle);
         self
     }
 
     /// Asserts that stdout holds `needle`.
     #[track_caller]
     pub fn expect_stdout(&self, needle: &str) -> &Self {
-        assert!(
-            self.stdout.contains(needle),
-            "{needle:?} in {}",
-            self.stdout
-        );
+        expect_in("stdout", &self.stdout, needle);
         self
+    }
+
+    /// Stdout as JSON lines.
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
     }
 
     /// Asserts, of a submit run's JSON report, that each (line, rule) was
@@ -195,6 +195,11 @@ impl Run {
         );
         self
     }
+}
+
+#[track_caller]
+fn expect_in(stream: &str, text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} in {stream}: {text}");
 }
 
 fn output(o: Output) -> Run {

@@ -118,11 +118,7 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
     );
     let sent = t.run(&["submit", plan, "--allow-refused", "-o", "jsonl"]);
     sent.expect(0);
-    let rows: Vec<serde_json::Value> = sent
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = sent.jsonl();
     assert_eq!(rows.len(), 2, "{}", sent.stdout);
     assert_eq!(rows[0]["outcome"], "submitted");
     assert_eq!(rows[1]["outcome"], "refused");

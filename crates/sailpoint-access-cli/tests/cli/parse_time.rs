@@ -93,11 +93,7 @@ fn created_after_takes_a_span_before_now_and_a_date() {
     let out = t.run(&["status", "--created-after", "7d", "-o", "jsonl"]);
     let after = chrono::Utc::now();
     out.expect(0);
-    let printed: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let printed = out.jsonl();
     // The child read the clock between `before` and `after`.
     let (least, most) = (
         created_since(&t, after - week),

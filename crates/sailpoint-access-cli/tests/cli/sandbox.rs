@@ -2,20 +2,23 @@
 //! sandbox's own command line.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness::{run, run_bin, BIN};
 
-/// Starts `sail-access sandbox` with `args` and reads its three export lines.
+/// Starts `sail-access sandbox --port 0` with `args` in a fresh directory
+/// named after `name`, and reads its three export lines.
 fn start_sandbox(
-    dir: &std::path::Path,
+    name: &str,
     args: &[&str],
-) -> (std::process::Child, Vec<(String, String)>) {
+) -> (PathBuf, std::process::Child, Vec<(String, String)>) {
+    let dir = crate::harness::temp_dir(name);
     let mut child = Command::new(BIN)
-        .arg("sandbox")
+        .args(["sandbox", "--port", "0"])
         .args(args)
-        .current_dir(dir)
+        .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,7 +45,7 @@ fn start_sandbox(
             vars.push((k.to_owned(), v.to_owned()));
         }
     }
-    (child, vars)
+    (dir, child, vars)
 }
 
 /// `sail-access status -o jsonl` with the variables a sandbox printed.
@@ -61,8 +64,7 @@ fn status_from(dir: &std::path::Path, vars: &[(String, String)]) -> crate::harne
 
 #[test]
 fn sandbox_prints_its_variables_and_serves_until_interrupted() {
-    let dir = crate::harness::temp_dir("sandbox");
-    let (mut child, vars) = start_sandbox(&dir, &["--port", "0", "--seed-statuses", "12"]);
+    let (dir, mut child, vars) = start_sandbox("sandbox", &["--seed-statuses", "12"]);
     let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
@@ -93,12 +95,9 @@ fn sandbox_prints_its_variables_and_serves_until_interrupted() {
 
 #[test]
 fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
-    let dir = crate::harness::temp_dir("sandbox-faults");
-    let (mut child, vars) = start_sandbox(
-        &dir,
+    let (dir, mut child, vars) = start_sandbox(
+        "sandbox-faults",
         &[
-            "--port",
-            "0",
             "--server-errors",
             "1",
             "--server-error-status",
@@ -135,12 +134,9 @@ fn sandbox_help_lists_every_flag_of_the_shared_command_line() {
 
 #[test]
 fn sandbox_takes_the_credentials_and_lifecycle_flags() {
-    let dir = crate::harness::temp_dir("sandbox-credentials");
-    let (mut child, vars) = start_sandbox(
-        &dir,
+    let (_, mut child, vars) = start_sandbox(
+        "sandbox-credentials",
         &[
-            "--port",
-            "0",
             "--client-id",
             "cli-id",
             "--client-secret",

@@ -63,25 +63,19 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
 #[test]
 fn dry_run_prints_the_plan_and_sends_nothing() {
     let t = Tenant::start("dry-run");
-    let plan = t.write(
+    let plan = t.plan(
         "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,entitlement,e1,,,,\nd,bogus,x,,,,\n"),
+        "a,role,r1,,,,\nb,role,r1,,,,\nc,entitlement,e1,,,,\nd,bogus,x,,,,\n",
     );
-    let table = t.run(&["submit", plan.to_str().unwrap(), "--dry-run"]);
+    let table = t.run(&["submit", &plan, "--dry-run"]);
     // A refused row fails the check a dry run is, unless allowed.
     table.expect(3);
-    assert!(
-        table
-            .stderr
-            .contains("1 row(s) would be refused: exit code 3"),
-        "{}",
-        table.stderr
-    );
+    table.expect_stderr("1 row(s) would be refused: exit code 3");
     table.expect_stdout("REQUEST");
     table.expect_stdout("plan.item_type");
     let json = t.run(&[
         "submit",
-        plan.to_str().unwrap(),
+        &plan,
         "--dry-run",
         "-o",
         "json",
@@ -336,11 +330,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn refused_rows_make_the_run_partial_unless_allowed() {
     let t = Tenant::start("allow-refused");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = &t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
     let allowed = t.run(&["submit", plan, "--allow-refused", "-o", "json"]);
     allowed.expect(0);
     assert_eq!(allowed.json()["totals"]["refused"], 1);
