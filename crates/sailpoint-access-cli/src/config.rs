@@ -11,7 +11,7 @@ use serde_json::Value;
 use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument};
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, table_row, Output, OutputArgs, Report, Row};
+use crate::output::{note, table_row, Output, OutputArgs, Report};
 use crate::prompt::confirm;
 
 /// `sail-access config ...`.
@@ -168,12 +168,21 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     }
 }
 
-/// One field that differs.
-#[derive(Debug, Serialize, PartialEq)]
-struct Change {
-    field: String,
-    tenant: Option<Value>,
-    file: Option<Value>,
+table_row! {
+    /// One field that differs.
+    #[derive(Debug, Serialize, PartialEq)]
+    struct Change {
+        "FIELD" field: String,
+        "TENANT" tenant: Option<Value> => shown,
+        "FILE" file: Option<Value> => shown,
+    }
+}
+
+/// A side of a change as a cell.
+fn shown(value: &Option<Value>) -> String {
+    value
+        .as_ref()
+        .map_or("(absent)".to_owned(), Value::to_string)
 }
 
 fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
@@ -194,15 +203,6 @@ fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
             file: b.get(f).cloned(),
         })
         .collect()
-}
-
-impl Row for Change {
-    const HEADER: &'static [&'static str] = &["FIELD", "TENANT", "FILE"];
-
-    fn cells(&self) -> Vec<String> {
-        let cell = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
-        vec![self.field.clone(), cell(&self.tenant), cell(&self.file)]
-    }
 }
 
 fn show(changes: &[Change], output: Output) -> std::io::Result<()> {

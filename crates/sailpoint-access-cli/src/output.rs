@@ -96,30 +96,50 @@ pub trait Row: Serialize {
     fn cells(&self) -> Vec<String>;
 }
 
-/// Declares a report row whose cells are its fields in order, as text:
-/// `"HEADER" field: Type,` a column.
+/// Declares a report row whose cells are its fields in order: a column is
+/// `"HEADER" field: Type,`, its cell the field as text, or
+/// `"HEADER" field: Type => text,` with `text` a `Fn(&Type) -> String`.
 macro_rules! table_row {
+    (@cell $value:expr) => {
+        $value.to_string()
+    };
+    (@cell $value:expr, $text:expr) => {
+        $crate::output::cell(&$value, $text)
+    };
     (
         $(#[$meta:meta])*
-        struct $name:ident {
-            $($(#[$field_meta:meta])* $header:literal $field:ident: $ty:ty,)*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $header:literal $field_vis:vis $field:ident: $ty:ty $(=> $text:expr)?,
+            )*
         }
     ) => {
         $(#[$meta])*
-        struct $name {
-            $($(#[$field_meta])* $field: $ty,)*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
         }
 
         impl $crate::output::Row for $name {
             const HEADER: &'static [&'static str] = &[$($header),*];
 
             fn cells(&self) -> Vec<String> {
-                vec![$(self.$field.to_string()),*]
+                vec![$($crate::output::table_row!(@cell self.$field $(, $text)?)),*]
             }
         }
     };
 }
 pub(crate) use table_row;
+
+/// The cell of `value` as `text` writes it (see [`table_row!`]).
+pub fn cell<T>(value: &T, text: impl Fn(&T) -> String) -> String {
+    text(value)
+}
+
+/// The cell of an optional value: empty when there is none.
+pub fn or_empty<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
 
 /// A report in every format: `doc` whole for json and yaml, `rows` one a
 /// line for jsonl, `rows` as their cells for table and csv.
@@ -212,6 +232,30 @@ mod tests {
             "{\"id\":\"a,1\",\"n\":1}\n{\"id\":\"b\",\"n\":22}\n"
         );
         assert_eq!(render(Output::Csv), "access_request,n\n\"a,1\",1\nb,22\n");
+    }
+
+    #[test]
+    fn a_column_may_write_its_cell_with_a_function() {
+        table_row! {
+            #[derive(Serialize)]
+            struct Tagged {
+                "ID" id: Option<u32> => or_empty,
+                "TAGS" tags: Vec<&'static str> => |t: &Vec<&str>| t.join("+"),
+            }
+        }
+        let rows = [
+            Tagged {
+                id: Some(7),
+                tags: vec!["a", "b"],
+            },
+            Tagged {
+                id: None,
+                tags: Vec::new(),
+            },
+        ];
+        assert_eq!(Tagged::HEADER, ["ID", "TAGS"]);
+        assert_eq!(rows[0].cells(), ["7", "a+b"]);
+        assert_eq!(rows[1].cells(), ["", ""]);
     }
 
     #[test]

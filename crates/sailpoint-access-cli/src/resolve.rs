@@ -16,7 +16,7 @@ use sailpoint_access::{IdentityRef, ItemRef, Resolution, ResolveReport};
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{self, note, OutputArgs};
+use crate::output::{self, note, or_empty, table_row, OutputArgs};
 use crate::plan_file::{self, BadRow, CliRule, PlanFile, PlanFormat};
 
 /// `sail-access resolve`: the ids a plan's names stand for.
@@ -44,43 +44,19 @@ pub struct ResolveArgs {
     pub output: OutputArgs,
 }
 
-/// What one row named and the ids used for it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolvedRow {
-    pub line: u64,
-    pub identity_as_written: String,
-    pub identity_id: Option<String>,
-    pub item_type: String,
-    pub item_as_written: String,
-    pub item_id: Option<String>,
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub candidates: Vec<String>,
-}
-
-impl output::Row for ResolvedRow {
-    const HEADER: &'static [&'static str] = &[
-        "LINE",
-        "IDENTITY",
-        "IDENTITY ID",
-        "TYPE",
-        "ITEM",
-        "ITEM ID",
-        "OUTCOME",
-        "CANDIDATES",
-    ];
-
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.line.to_string(),
-            self.identity_as_written.clone(),
-            self.identity_id.clone().unwrap_or_default(),
-            self.item_type.clone(),
-            self.item_as_written.clone(),
-            self.item_id.clone().unwrap_or_default(),
-            self.outcome.clone(),
-            self.candidates.join("; "),
-        ]
+table_row! {
+    /// What one row named and the ids used for it.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct ResolvedRow {
+        "LINE" pub line: u64,
+        "IDENTITY" pub identity_as_written: String,
+        "IDENTITY ID" pub identity_id: Option<String> => or_empty,
+        "TYPE" pub item_type: String,
+        "ITEM" pub item_as_written: String,
+        "ITEM ID" pub item_id: Option<String> => or_empty,
+        "OUTCOME" pub outcome: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        "CANDIDATES" pub candidates: Vec<String> => |c: &Vec<String>| c.join("; "),
     }
 }
 

@@ -17,7 +17,7 @@ use sailpoint_access::Client;
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{self, note, Output, OutputArgs};
+use crate::output::{self, note, or_empty, table_row, Output, OutputArgs};
 use crate::plan_file::{self, BadRow, PlanFormat};
 use crate::resolve::{self, Resolved, ResolvedRow};
 use crate::table;
@@ -674,37 +674,21 @@ fn refused_by_default(refused: usize, allow_refused: bool) -> bool {
     refused > 0 && !allow_refused
 }
 
-/// One line of a plan in a dry run, for the row formats: the request it
-/// is planned in, or why it is refused.
-#[derive(Debug, Serialize)]
-struct DryRunLine {
-    line: u64,
-    identity: String,
-    item_type: String,
-    item_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
-}
-
-impl output::Row for DryRunLine {
-    const HEADER: &'static [&'static str] = &[
-        "LINE", "IDENTITY", "TYPE", "ITEM", "REQUEST", "RULE", "MESSAGE",
-    ];
-
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.line.to_string(),
-            self.identity.clone(),
-            self.item_type.clone(),
-            self.item_id.clone(),
-            self.request.map(|n| n.to_string()).unwrap_or_default(),
-            self.rule.clone().unwrap_or_default(),
-            self.message.clone().unwrap_or_default(),
-        ]
+table_row! {
+    /// One line of a plan in a dry run, for the row formats: the request it
+    /// is planned in, or why it is refused.
+    #[derive(Debug, Serialize)]
+    struct DryRunLine {
+        "LINE" line: u64,
+        "IDENTITY" identity: String,
+        "TYPE" item_type: String,
+        "ITEM" item_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "REQUEST" request: Option<usize> => or_empty,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "RULE" rule: Option<String> => or_empty,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "MESSAGE" message: Option<String> => or_empty,
     }
 }
 
