@@ -370,8 +370,15 @@ pub fn metadata(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
+/// Reads the plan at `path` (stdin for `-`) in `format`, or in the format
+/// its extension names.
+pub(crate) fn load(path: &Path, format: Option<PlanFormat>) -> Result<PlanFile, CliError> {
+    let format = format_of(path, format)?;
+    read(open(path)?, format).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
 /// The format of the plan at `plan`: `format`, or from the extension.
-pub(crate) fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
+fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
     if let Some(f) = format {
         return Ok(f);
     }
@@ -390,7 +397,7 @@ pub(crate) fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanF
 }
 
 /// The plan file, or stdin for `-`.
-pub(crate) fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
+fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
     if path == Path::new("-") {
         return Ok(Box::new(std::io::stdin()));
     }

@@ -178,9 +178,7 @@ struct ResolveDoc<'a> {
 
 /// `sail-access resolve`: what every row of a plan names, as ids.
 pub async fn exec(client: &Client, args: ResolveArgs) -> CliResult {
-    let format = plan_file::format_of(&args.plan, args.format)?;
-    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
-        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    let mut file = plan_file::load(&args.plan, args.format)?;
     let parse_errors = file.bad.len();
     let resolved = resolve_plan(client, &mut file, args.public_lookups).await?;
     let mut rows: Vec<ResolvedRow> = resolved.rows.values().cloned().collect();

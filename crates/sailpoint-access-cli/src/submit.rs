@@ -278,10 +278,6 @@ struct DryRun {
     skipped: Vec<DryRunRefused>,
 }
 
-fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
-    plan_file::format_of(&args.plan, args.format)
-}
-
 /// The journal, counting outcomes on the progress bar.
 struct Progress<J> {
     inner: J,
@@ -323,9 +319,7 @@ fn progress_bar(len: usize) -> ProgressBar {
 }
 
 pub async fn exec(client: &Client, args: SubmitArgs) -> CliResult {
-    let format = format_of(&args)?;
-    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
-        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+    let mut file = plan_file::load(&args.plan, args.format)?;
     // Rows that name people or items get their ids first (or are refused).
     let names = resolve::resolve_plan(client, &mut file, args.public_lookups).await?;
     for r in names.rows.values().filter(|r| r.outcome == "resolved") {
