@@ -13,7 +13,7 @@ use sailpoint_access::{access_request_ids_of_journal, ApprovalReport, ApprovalRe
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, table_row, OutputArgs, Report};
+use crate::output::{self, note, table_row, OutputArgs, Report};
 use crate::prompt::confirm;
 use crate::selection::Selection;
 
@@ -346,7 +346,12 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
     let report = if args.dry_run {
         build(true, None).await?
     } else {
-        let bar = decision_bar(verb);
+        // The approvals decided so far.
+        let template = format!(
+            "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
+            verb.word()
+        );
+        let bar = output::progress_bar(None, &template);
         let shown = bar.clone();
         let progress = move |sent: usize, total: usize| {
             shown.set_length(total as u64);
@@ -357,26 +362,6 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
         report?
     };
     print(args.output, &report)
-}
-
-/// A bar on stderr of the approvals decided so far (hidden without a
-/// terminal or with -q).
-fn decision_bar(verb: Verb) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    let target = if std::io::stderr().is_terminal() && !crate::output::is_quiet() {
-        indicatif::ProgressDrawTarget::stderr()
-    } else {
-        indicatif::ProgressDrawTarget::hidden()
-    };
-    let bar = indicatif::ProgressBar::with_draw_target(None, target);
-    let template = format!(
-        "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
-        verb.word()
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 table_row! {

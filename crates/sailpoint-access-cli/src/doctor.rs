@@ -66,17 +66,16 @@ enum Severity {
     Error,
 }
 
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Severity {
+    fn label(&self) -> String {
+        match self {
             Severity::Ok => "ok",
             Severity::Warning => "warning",
             Severity::Error => "error",
-        })
+        }
+        .to_owned()
     }
-}
 
-impl Severity {
     fn exit_code(self) -> u8 {
         match self {
             Severity::Ok => error::OK,
@@ -91,7 +90,7 @@ table_row! {
     #[derive(Debug, Serialize)]
     struct Check {
         "CHECK" check: String,
-        "RESULT" severity: Severity,
+        "RESULT" severity: Severity => Severity::label,
         "DETAIL" detail: String,
     }
 }

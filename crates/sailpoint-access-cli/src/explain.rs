@@ -53,7 +53,7 @@ pub async fn explain_stuck(
 }
 
 table_row! {
-    #[derive(Debug, Serialize)]
+    #[derive(Debug, Default, Serialize)]
     struct ExplainRow {
         "ACCESS REQUEST" access_request_id: String,
         "ITEM" item: String,
@@ -89,13 +89,8 @@ async fn explain_ids(client: &Client, ids: Vec<String>, output: OutputArgs) -> C
         if e.items.is_empty() {
             rows.push(ExplainRow {
                 access_request_id: e.access_request_id.clone(),
-                item: String::new(),
-                state: String::new(),
-                phase: String::new(),
-                waiting_on: String::new(),
-                cancelable: false,
-                errors: String::new(),
                 next: e.next.describe(),
+                ..ExplainRow::default()
             });
         }
         for i in &e.items {

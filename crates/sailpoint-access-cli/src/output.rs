@@ -70,6 +70,22 @@ macro_rules! note {
 }
 pub(crate) use note;
 
+/// A progress bar on stderr in the style of `template`, hidden without a
+/// terminal or with -q.
+pub fn progress_bar(len: Option<u64>, template: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() && !is_quiet() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(len, target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// A CSV error as an i/o error of the same kind, so that a closed stdout
 /// is still seen as one.
 pub fn csv_io(e: csv::Error) -> std::io::Error {

@@ -2,12 +2,12 @@
 //! submit (journal, resume, dedupe, pacing), report every row.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use sailpoint_access::bulk::{
     plan, BulkRow, DoneBy, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult,
     RowOutcome,
@@ -125,7 +125,7 @@ pub struct SubmitArgs {
 }
 
 /// One row of the final report, with its line in the plan file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct ReportRow {
     line: u64,
     identity: String,
@@ -253,12 +253,7 @@ impl ReportRow {
             outcome: outcome.as_str(),
             rule,
             detail: Some(r.message.clone()),
-            request: None,
-            access_request_ids: Vec::new(),
-            final_state: None,
-            done_by: None,
-            identity_as_written: None,
-            item_as_written: None,
+            ..Self::default()
         }
     }
 }
@@ -303,17 +298,10 @@ impl<J: Journal> Journal for Progress<J> {
 }
 
 fn progress_bar(len: usize) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() && !output::is_quiet() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
-    if let Ok(style) = ProgressStyle::with_template(
+    let bar = output::progress_bar(
+        Some(len as u64),
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} requests {msg}",
-    ) {
-        bar.set_style(style);
-    }
+    );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
@@ -451,8 +439,7 @@ pub async fn exec(client: &Client, args: SubmitArgs) -> CliResult {
                 },
                 final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
                 done_by: r.done_by.map(|by| by.as_str()),
-                identity_as_written: None,
-                item_as_written: None,
+                ..ReportRow::default()
             }
         })
         .collect();
