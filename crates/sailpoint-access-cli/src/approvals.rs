@@ -1,5 +1,5 @@
-//! `sail-access approvals list|approve|reject|forward|summary` and
-//! `sail-access explain`: the approvals of given requests (by id, or every
+//! `sail-access approvals list|approve|reject|forward|summary`: the
+//! approvals of given requests (by id, or every
 //! request a submit run's journal accepted), decided in bulk where allowed,
 //! confirmed as for cancel, and reported per approval after a re-read.
 
@@ -13,7 +13,7 @@ use sailpoint_access::{access_request_ids_of_journal, ApprovalReport, ApprovalRe
 use serde::Serialize;
 
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, OutputArgs, Report};
+use crate::output::{self, note, table_row, OutputArgs, Report};
 use crate::prompt::confirm;
 use crate::selection::Selection;
 
@@ -54,7 +54,7 @@ impl Which {
     /// the journal and the report, each once.
     async fn request_ids(&self, client: &Client) -> Result<Vec<String>, CliError> {
         let mut ids = if self.selection.filters_beyond_ids() {
-            request_ids_of(self.selection.query(client)).await?
+            self.selection.request_ids(client).await?
         } else {
             self.selection.access_request_id.clone()
         };
@@ -171,6 +171,14 @@ pub struct SummaryArgs {
 
 /// `sail-access approvals ...`.
 #[derive(Debug, Subcommand)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access approvals list --from-journal plan.journal.jsonl\n",
+    "  sail-access approvals approve --from-journal plan.journal.jsonl --comment ok --dry-run\n",
+    "  sail-access approvals reject --access-request-id 2c91...req --comment \"not now\" --yes\n",
+    "  sail-access approvals forward --approval-id 2c91...ap --to 2c91...id --comment \"on leave\"\n",
+    "Decisions ask for confirmation on a terminal unless --yes; without a terminal, --yes is required."
+))]
 pub enum ApprovalsCommand {
     /// List pending (or completed) approvals, of given requests or all.
     List(ListArgs),
@@ -184,62 +192,7 @@ pub enum ApprovalsCommand {
     Summary(SummaryArgs),
 }
 
-/// `sail-access explain ID...`'s arguments.
-#[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// Access request ids.
-    #[arg(value_name = "ID", required_unless_present = "stuck")]
-    pub ids: Vec<String>,
-    /// Instead of ids: every request still executing that was created
-    /// before --older-than.
-    #[arg(long, requires = "older_than", conflicts_with = "ids")]
-    pub stuck: bool,
-    /// With --stuck: how old a request must be (30m, 24h, 7d, 2w, a date or
-    /// RFC 3339).
-    #[arg(long, value_name = "TIME", value_parser = crate::time_arg::parse)]
-    pub older_than: Option<sailpoint_access::Timestamp>,
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-/// The access requests a status query selects, each once, in list order.
-async fn request_ids_of(query: sailpoint_access::StatusQuery) -> Result<Vec<String>, CliError> {
-    let statuses = query.collect(usize::MAX).await?;
-    let mut seen = std::collections::HashSet::new();
-    Ok(statuses
-        .into_iter()
-        .filter_map(|s| s.access_request_id)
-        .filter(|id| seen.insert(id.clone()))
-        .collect())
-}
-
-/// What the requests `selection` picks that are still executing and were
-/// created before `before` wait on (`explain --stuck`, `status --stuck`).
-pub async fn explain_stuck(
-    client: &Client,
-    selection: &Selection,
-    before: sailpoint_access::Timestamp,
-    output: OutputArgs,
-) -> CliResult {
-    let mut stuck = selection.clone();
-    stuck.pending = true;
-    stuck.created_before = Some(stuck.created_before.map_or(before, |t| t.min(before)));
-    let ids = request_ids_of(stuck.query(client)).await?;
-    if ids.is_empty() {
-        note!("no request still executing is that old");
-        Report {
-            doc: &Vec::<sailpoint_access::Explanation>::new(),
-            rows: &Vec::<ExplainRow>::new(),
-            header: &[],
-            cells: &|_: &ExplainRow| Vec::new(),
-        }
-        .print(output.format())?;
-        return Ok(error::OK);
-    }
-    explain_ids(client, ids, output).await
-}
-
-pub async fn run(client: &Client, command: ApprovalsCommand) -> CliResult {
+pub async fn exec(client: &Client, command: ApprovalsCommand) -> CliResult {
     match command {
         ApprovalsCommand::List(args) => list(client, args).await,
         ApprovalsCommand::Approve(args) => decide(client, args, None, Verb::Approve).await,
@@ -268,14 +221,16 @@ impl Verb {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ListRow {
-    approval_id: String,
-    access_request_id: String,
-    owner: String,
-    requested_for: String,
-    item: String,
-    state: String,
+table_row! {
+    #[derive(Debug, Serialize)]
+    struct ListRow {
+        "APPROVAL" approval_id: String,
+        "ACCESS REQUEST" access_request_id: String,
+        "OWNER" owner: String,
+        "REQUESTED FOR" requested_for: String,
+        "ITEM" item: String,
+        "STATE" state: String,
+    }
 }
 
 async fn list(client: &Client, args: ListArgs) -> CliResult {
@@ -342,24 +297,6 @@ async fn list(client: &Client, args: ListArgs) -> CliResult {
     Report {
         doc: &rows,
         rows: &rows,
-        header: &[
-            "APPROVAL",
-            "ACCESS REQUEST",
-            "OWNER",
-            "REQUESTED FOR",
-            "ITEM",
-            "STATE",
-        ],
-        cells: &|r: &ListRow| {
-            vec![
-                r.approval_id.clone(),
-                r.access_request_id.clone(),
-                r.owner.clone(),
-                r.requested_for.clone(),
-                r.item.clone(),
-                r.state.clone(),
-            ]
-        },
     }
     .print(args.output.format())?;
     note!("{} approval(s)", rows.len());
@@ -409,7 +346,12 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
     let report = if args.dry_run {
         build(true, None).await?
     } else {
-        let bar = decision_bar(verb);
+        // The approvals decided so far.
+        let template = format!(
+            "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
+            verb.word()
+        );
+        let bar = output::progress_bar(None, &template);
         let shown = bar.clone();
         let progress = move |sent: usize, total: usize| {
             shown.set_length(total as u64);
@@ -422,32 +364,14 @@ async fn decide(client: &Client, args: DecideArgs, to: Option<String>, verb: Ver
     print(args.output, &report)
 }
 
-/// A bar on stderr of the approvals decided so far (hidden without a
-/// terminal or with -q).
-fn decision_bar(verb: Verb) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    let target = if std::io::stderr().is_terminal() && !crate::output::is_quiet() {
-        indicatif::ProgressDrawTarget::stderr()
-    } else {
-        indicatif::ProgressDrawTarget::hidden()
-    };
-    let bar = indicatif::ProgressBar::with_draw_target(None, target);
-    let template = format!(
-        "{{spinner}} {{bar:30}} {{pos}}/{{len}} approvals to {}",
-        verb.word()
-    );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style);
+table_row! {
+    #[derive(Debug, Serialize)]
+    struct OutcomeRow {
+        "APPROVAL" approval_id: String,
+        "ACCESS REQUEST" access_request_id: String,
+        "OUTCOME" outcome: &'static str,
+        "DETAIL" detail: String,
     }
-    bar
-}
-
-#[derive(Debug, Serialize)]
-struct OutcomeRow {
-    approval_id: String,
-    access_request_id: String,
-    outcome: &'static str,
-    detail: String,
 }
 
 fn print(output: OutputArgs, report: &ApprovalReport) -> CliResult {
@@ -464,15 +388,6 @@ fn print(output: OutputArgs, report: &ApprovalReport) -> CliResult {
     Report {
         doc: report,
         rows: &rows,
-        header: &["APPROVAL", "ACCESS REQUEST", "OUTCOME", "DETAIL"],
-        cells: &|r: &OutcomeRow| {
-            vec![
-                r.approval_id.clone(),
-                r.access_request_id.clone(),
-                r.outcome.to_owned(),
-                r.detail.clone(),
-            ]
-        },
     }
     .print(output.format())?;
     let total = report.outcomes.len();
@@ -506,11 +421,13 @@ async fn summary(client: &Client, args: SummaryArgs) -> CliResult {
         query = query.owner(owner);
     }
     let counts = query.send().await?;
-    #[derive(Serialize)]
-    struct Row {
-        pending: i32,
-        approved: i32,
-        rejected: i32,
+    table_row! {
+        #[derive(Serialize)]
+        struct Row {
+            "PENDING" pending: i32,
+            "APPROVED" approved: i32,
+            "REJECTED" rejected: i32,
+        }
     }
     let row = Row {
         pending: counts.pending.unwrap_or(0),
@@ -521,114 +438,7 @@ async fn summary(client: &Client, args: SummaryArgs) -> CliResult {
     Report {
         doc: &rows[0],
         rows: &rows,
-        header: &["PENDING", "APPROVED", "REJECTED"],
-        cells: &|r: &Row| {
-            vec![
-                r.pending.to_string(),
-                r.approved.to_string(),
-                r.rejected.to_string(),
-            ]
-        },
     }
     .print(args.output.format())?;
-    Ok(error::OK)
-}
-
-#[derive(Debug, Serialize)]
-struct ExplainRow {
-    access_request_id: String,
-    item: String,
-    state: String,
-    phase: String,
-    waiting_on: String,
-    cancelable: bool,
-    errors: String,
-    next: String,
-}
-
-pub async fn explain(client: &Client, args: ExplainArgs) -> CliResult {
-    match (args.stuck, args.older_than) {
-        (true, Some(before)) => {
-            explain_stuck(client, &Selection::default(), before, args.output).await
-        }
-        _ => explain_ids(client, args.ids, args.output).await,
-    }
-}
-
-/// What each of these access requests waits on, and what would move it.
-async fn explain_ids(client: &Client, ids: Vec<String>, output: OutputArgs) -> CliResult {
-    let explained = client.explain(ids).send().await?;
-    let mut rows = Vec::new();
-    for e in &explained {
-        if e.items.is_empty() {
-            rows.push(ExplainRow {
-                access_request_id: e.access_request_id.clone(),
-                item: String::new(),
-                state: String::new(),
-                phase: String::new(),
-                waiting_on: String::new(),
-                cancelable: false,
-                errors: String::new(),
-                next: e.next.describe(),
-            });
-        }
-        for i in &e.items {
-            rows.push(ExplainRow {
-                access_request_id: e.access_request_id.clone(),
-                item: i.name.clone().unwrap_or_default(),
-                state: i.state.clone().unwrap_or_default(),
-                phase: i
-                    .phases
-                    .last()
-                    .map(|(name, state)| format!("{name} {state}"))
-                    .unwrap_or_default(),
-                waiting_on: i
-                    .waiting_on
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "{} ({})",
-                            w.owner_name
-                                .as_deref()
-                                .or(w.owner_id.as_deref())
-                                .unwrap_or("?"),
-                            w.approval_id
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                cancelable: i.cancelable,
-                errors: i.errors.join("; "),
-                next: i.next.describe(),
-            });
-        }
-    }
-    Report {
-        doc: &explained,
-        rows: &rows,
-        header: &[
-            "ACCESS REQUEST",
-            "ITEM",
-            "STATE",
-            "PHASE",
-            "WAITING ON",
-            "CANCELABLE",
-            "ERRORS",
-            "NEXT",
-        ],
-        cells: &|r: &ExplainRow| {
-            vec![
-                r.access_request_id.clone(),
-                r.item.clone(),
-                r.state.clone(),
-                r.phase.clone(),
-                r.waiting_on.clone(),
-                r.cancelable.to_string(),
-                r.errors.clone(),
-                r.next.clone(),
-            ]
-        },
-    }
-    .print(output.format())?;
     Ok(error::OK)
 }

@@ -4,15 +4,112 @@
 use std::future::Future;
 use std::time::Duration;
 
+use clap::{Args, ValueEnum};
 use sailpoint_access::types::{CloseCompletionStatus, CloseExecutionStatus};
 use sailpoint_access::{ChangeKind, ChangeOutcome, ChangeReport, Client};
 
 use serde::Serialize;
 
-use crate::cli::{CancelArgs, ChangeArgs, CloseArgs, CompletionStatus, ExecutionStatus};
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, Output, Report};
+use crate::output::{note, table_row, Output, OutputArgs, Report};
 use crate::prompt::confirm;
+use crate::selection::Selection;
+
+/// What `cancel` and `close` share.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// An access request id (repeatable).
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+
+    #[command(flatten)]
+    pub selection: Selection,
+
+    /// List what would be changed; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Seconds to wait before re-reading the statuses, for a tenant that
+    /// applies changes asynchronously.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub settle: u64,
+
+    /// With filters: also change a request whose other open items the
+    /// filters did not select (the service changes whole requests); by
+    /// default such a request is left alone and reported outside_selection.
+    #[arg(long)]
+    pub widen_scope: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `sail-access cancel`.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access cancel --id 2c91...req1 --id 2c91...req2 --comment \"project ended\"\n",
+    "  sail-access cancel --requested-by me --created-before 2w \\\n",
+    "      --comment stale --dry-run\n",
+    "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is required."
+))]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
+
+    /// Why (required by the service).
+    #[arg(long)]
+    pub comment: String,
+}
+
+/// A close's execution status.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExecutionStatus {
+    /// Terminated
+    Terminated,
+    /// Completed
+    Completed,
+}
+
+/// A close's completion status.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompletionStatus {
+    /// Success
+    Success,
+    /// Incomplete
+    Incomplete,
+    /// Failure
+    Failure,
+}
+
+/// `sail-access close`.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access close --id 2c91...req1 --completion-status failure --message \"source gone\"\n",
+    "  sail-access close --requested-for 2c91...a --dry-run\n",
+    "Asks for confirmation on a terminal unless --yes; without a terminal, --yes is required."
+))]
+pub struct CloseArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
+
+    /// The execution status recorded.
+    #[arg(long, value_enum)]
+    pub execution_status: Option<ExecutionStatus>,
+
+    /// The completion status recorded.
+    #[arg(long, value_enum)]
+    pub completion_status: Option<CompletionStatus>,
+
+    /// A message recorded with the close.
+    #[arg(long)]
+    pub message: Option<String>,
+}
 
 fn check_selection(args: &ChangeArgs, verb: &str) -> Result<(), CliError> {
     match (args.ids.is_empty(), args.selection.is_empty()) {
@@ -52,14 +149,16 @@ where
     print(args.output.format(), &report)
 }
 
-/// One request of a report, for the row formats.
-#[derive(Debug, Serialize)]
-struct OutcomeRow {
-    access_request_id: String,
-    outcome: &'static str,
-    /// The item states of a request left unchanged, why a change failed or
-    /// was not made, or (dry run) whom and what it would touch.
-    detail: String,
+table_row! {
+    /// One request of a report, for the row formats.
+    #[derive(Debug, Serialize)]
+    struct OutcomeRow {
+        "ACCESS REQUEST" access_request_id: String,
+        "OUTCOME" outcome: &'static str,
+        /// The item states of a request left unchanged, why a change failed
+        /// or was not made, or (dry run) whom and what it would touch.
+        "DETAIL" detail: String,
+    }
 }
 
 fn print(output: Output, report: &ChangeReport) -> CliResult {
@@ -97,14 +196,6 @@ fn print(output: Output, report: &ChangeReport) -> CliResult {
     Report {
         doc: report,
         rows: &rows,
-        header: &["ACCESS REQUEST", "OUTCOME", "DETAIL"],
-        cells: &|r: &OutcomeRow| {
-            vec![
-                r.access_request_id.clone(),
-                r.outcome.to_owned(),
-                r.detail.clone(),
-            ]
-        },
     }
     .print(output)?;
     let done = report.changed().count();

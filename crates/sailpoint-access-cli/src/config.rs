@@ -2,17 +2,80 @@
 //! as JSON or YAML, compared field by field, applied read-modify-write.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::Subcommand;
 use serde::Serialize;
 use serde_json::Value;
 
 use sailpoint_access::{merge_patch, AccessRequestConfigs, Client, ConfigDocument};
 
-use crate::cli::ConfigCommand;
 use crate::error::{self, CliError, CliResult};
-use crate::output::{note, Output, Report};
+use crate::output::{note, table_row, Output, OutputArgs, Report};
 use crate::prompt::confirm;
+
+/// `sail-access config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration (or write it to --file).
+    #[command(
+        after_help = "Examples:\n  sail-access config get -o yaml\n  sail-access config get --file tenant.json\n  sail-access config get --v2"
+    )]
+    Get {
+        /// Output format (default: from --file's extension, else json);
+        /// table and csv show one field a row, jsonl one field a line.
+        #[arg(short, long, value_enum)]
+        output: Option<Output>,
+        /// Same as --output json.
+        #[arg(long, conflicts_with = "output")]
+        json: bool,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The v2 configuration (versioned family).
+        #[arg(long)]
+        v2: bool,
+    },
+    /// Compare a file with the tenant, field by field.
+    #[command(after_help = concat!(
+        "Examples:\n  sail-access config diff tenant.yaml\n",
+        "  sail-access config diff tenant.yaml --exit-code || echo \"the tenant drifted\"\n",
+        "Exit code: 0, or with --exit-code 1 when a field differs and 0 when none does."
+    ))]
+    Diff {
+        /// A JSON or YAML document: every field it names is compared.
+        file: PathBuf,
+        /// The v2 configuration.
+        #[arg(long)]
+        v2: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Exit 1 when a field differs, 0 when none does (a drift check).
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Apply a file to the tenant (read, merge, write), showing the diff first.
+    #[command(after_help = concat!(
+        "Example:\n  sail-access config get --file tenant.json && $EDITOR tenant.json\n",
+        "  sail-access config apply tenant.json --dry-run\n  sail-access config apply tenant.json --yes\n",
+        "Fields the file does not name keep their values; unknown keys in the file are refused."
+    ))]
+    Apply {
+        /// A JSON or YAML document, loaded strictly (unknown keys are refused).
+        file: PathBuf,
+        /// The v2 configuration.
+        #[arg(long)]
+        v2: bool,
+        /// Show the diff; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for confirmation.
+        #[arg(short, long)]
+        yes: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
 
 /// The format `config get --file` writes by the file's extension.
 fn format_of(path: &Path) -> Output {
@@ -30,11 +93,13 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// One field of a document, for the row formats of `config get`.
-#[derive(Debug, Serialize)]
-struct Field {
-    field: String,
-    value: Value,
+table_row! {
+    /// One field of a document, for the row formats of `config get`.
+    #[derive(Debug, Serialize)]
+    struct Field {
+        "FIELD" field: String,
+        "VALUE" value: Value,
+    }
 }
 
 /// The document in `format`: whole for json and yaml, one field (as
@@ -49,8 +114,6 @@ fn render(value: &Value, format: Output) -> Result<Vec<u8>, CliError> {
     let report = Report {
         doc: value,
         rows: &fields,
-        header: &["FIELD", "VALUE"],
-        cells: &|f: &Field| vec![f.field.clone(), f.value.to_string()],
     };
     let mut out = Vec::new();
     report
@@ -105,12 +168,21 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     }
 }
 
-/// One field that differs.
-#[derive(Debug, Serialize, PartialEq)]
-struct Change {
-    field: String,
-    tenant: Option<Value>,
-    file: Option<Value>,
+table_row! {
+    /// One field that differs.
+    #[derive(Debug, Serialize, PartialEq)]
+    struct Change {
+        "FIELD" field: String,
+        "TENANT" tenant: Option<Value> => shown,
+        "FILE" file: Option<Value> => shown,
+    }
+}
+
+/// A side of a change as a cell.
+fn shown(value: &Option<Value>) -> String {
+    value
+        .as_ref()
+        .map_or("(absent)".to_owned(), Value::to_string)
 }
 
 fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
@@ -134,19 +206,37 @@ fn diff(tenant: &Value, wanted: &Value) -> Vec<Change> {
 }
 
 fn show(changes: &[Change], output: Output) -> std::io::Result<()> {
-    let cell = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), Value::to_string);
     Report {
         doc: &changes,
         rows: changes,
-        header: &["FIELD", "TENANT", "FILE"],
-        cells: &|c: &Change| vec![c.field.clone(), cell(&c.tenant), cell(&c.file)],
     }
     .print(output)
 }
 
 async fn current<D: ConfigDocument>(handle: &AccessRequestConfigs<D>) -> Result<Value, CliError> {
-    serde_json::to_value(handle.get().await?)
+    encode(handle.get().await?)
+}
+
+fn encode(document: impl Serialize) -> Result<Value, CliError> {
+    serde_json::to_value(document)
         .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))
+}
+
+/// Reads `file` and the tenant's document and shows the fields the file
+/// would change: (the file's document, the tenant's with it laid over, the
+/// changes).
+async fn compare<D: ConfigDocument>(
+    handle: &AccessRequestConfigs<D>,
+    file: &Path,
+    output: Output,
+) -> Result<(Value, Value, Vec<Change>), CliError> {
+    let wanted = load::<D>(file)?;
+    let tenant = current(handle).await?;
+    let mut merged = tenant.clone();
+    merge_patch(&mut merged, &wanted);
+    let changes = diff(&tenant, &merged);
+    show(&changes, output)?;
+    Ok((wanted, merged, changes))
 }
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
@@ -154,7 +244,7 @@ fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CliError> {
         .map_err(|e| CliError::usage(format!("the merged configuration is not valid: {e}")))
 }
 
-pub async fn run(client: &Client, command: ConfigCommand) -> CliResult {
+pub async fn exec(client: &Client, command: ConfigCommand) -> CliResult {
     let v2 = match &command {
         ConfigCommand::Get { v2, .. }
         | ConfigCommand::Diff { v2, .. }
@@ -200,12 +290,7 @@ async fn run_on<D: ConfigDocument>(
             exit_code,
             ..
         } => {
-            let wanted = load::<D>(&file)?;
-            let tenant = current(&handle).await?;
-            let mut merged = tenant.clone();
-            merge_patch(&mut merged, &wanted);
-            let changes = diff(&tenant, &merged);
-            show(&changes, output.format())?;
+            let (_, _, changes) = compare(&handle, &file, output.format()).await?;
             note!("{} field(s) differ", changes.len());
             Ok(if exit_code && !changes.is_empty() {
                 error::FAILURE
@@ -220,12 +305,7 @@ async fn run_on<D: ConfigDocument>(
             output,
             ..
         } => {
-            let wanted = load::<D>(&file)?;
-            let tenant = current(&handle).await?;
-            let mut merged = tenant.clone();
-            merge_patch(&mut merged, &wanted);
-            let changes = diff(&tenant, &merged);
-            show(&changes, output.format())?;
+            let (wanted, merged, changes) = compare(&handle, &file, output.format()).await?;
             if changes.is_empty() {
                 note!("no field differs: nothing to apply");
                 return Ok(error::OK);
@@ -246,8 +326,7 @@ async fn run_on<D: ConfigDocument>(
             // properties this SDK does not know) keep their values.
             decode::<D>(merged.clone())?;
             let stored = handle.merge(wanted.clone()).await?;
-            let stored = serde_json::to_value(stored)
-                .map_err(|e| CliError::failure(format!("cannot encode the configuration: {e}")))?;
+            let stored = encode(stored)?;
             let mut expected = stored.clone();
             merge_patch(&mut expected, &wanted);
             let left = diff(&stored, &expected);

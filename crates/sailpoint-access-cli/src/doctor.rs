@@ -6,14 +6,40 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use serde::Serialize;
 
 use sailpoint_access::{Client, ClientBuilder, Family};
 
-use crate::cli::DoctorArgs;
 use crate::error::{self, CliError, CliResult};
-use crate::output::{Output, Report};
-use crate::ClientFlags;
+use crate::output::{table_row, Output, OutputArgs, Report};
+
+/// The end of `sail-access doctor --help`.
+const DOCTOR_HELP: &str = "\
+Checks, in order: where each setting came from (secrets are shown only as
+`set`, with their source), a token (its lifetime and the rights it carries,
+read from the token's claims without verifying them; never the token), each
+API family's status list with limit=0, the rate limit (configured, and the
+share the pacer uses after 429s), and the deprecations the service announced.
+
+Exit codes of doctor:
+  0  every check passed
+  1  an error: no token, or the configured family does not answer
+  2  the settings cannot be resolved (nothing was sent)
+  3  warnings only: another family does not answer, or deprecations were announced
+
+Examples:
+  sail-access doctor
+  sail-access --env prod doctor --json > doctor.json   # for a support ticket";
+
+/// `sail-access doctor`.
+#[derive(Debug, Args)]
+#[command(after_help = DOCTOR_HELP)]
+pub struct DoctorArgs {
+    /// Table for people, json for a support ticket (no secret in either).
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 /// The claims of a token that say who it is and what it may do; the others
 /// (signature material, ids of the session) are not shown.
@@ -41,12 +67,13 @@ enum Severity {
 }
 
 impl Severity {
-    fn as_str(self) -> &'static str {
+    fn label(&self) -> String {
         match self {
             Severity::Ok => "ok",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }
+        .to_owned()
     }
 
     fn exit_code(self) -> u8 {
@@ -58,12 +85,14 @@ impl Severity {
     }
 }
 
-/// One row of the report.
-#[derive(Debug, Serialize)]
-struct Check {
-    check: String,
-    severity: Severity,
-    detail: String,
+table_row! {
+    /// One row of the report.
+    #[derive(Debug, Serialize)]
+    struct Check {
+        "CHECK" check: String,
+        "RESULT" severity: Severity => Severity::label,
+        "DETAIL" detail: String,
+    }
 }
 
 /// What the token endpoint and the token said.
@@ -128,7 +157,13 @@ impl Doctor {
     }
 }
 
-pub async fn run(flags: &ClientFlags, args: DoctorArgs) -> CliResult {
+/// Checks the settings that `builder` was resolved from (or why it could
+/// not be), `given` naming the settings flags of the command line.
+pub async fn exec(
+    builder: Result<ClientBuilder, CliError>,
+    given: &[(&'static str, &'static str)],
+    args: DoctorArgs,
+) -> CliResult {
     let mut doctor = Doctor {
         version: env!("CARGO_PKG_VERSION"),
         severity: Severity::Ok,
@@ -140,7 +175,7 @@ pub async fn run(flags: &ClientFlags, args: DoctorArgs) -> CliResult {
         checks: Vec::new(),
     };
     let format = args.output.format();
-    let builder = match crate::client_builder(flags) {
+    let builder = match builder {
         Ok(builder) => builder,
         Err(e) => {
             // Nothing can be sent: the report says why, exit 2 as any
@@ -155,7 +190,7 @@ pub async fn run(flags: &ClientFlags, args: DoctorArgs) -> CliResult {
         .attempt_timeout(Duration::from_secs(15))
         .total_timeout(Duration::from_secs(30));
     let client = builder.clone().build()?;
-    settings(&mut doctor, flags, &builder, &client);
+    settings(&mut doctor, given, &builder, &client);
     token(&mut doctor, &client).await;
     families(&mut doctor, &builder, &client).await;
     rate_limit(&mut doctor, &client);
@@ -164,9 +199,14 @@ pub async fn run(flags: &ClientFlags, args: DoctorArgs) -> CliResult {
     Ok(doctor.severity.exit_code())
 }
 
-fn settings(doctor: &mut Doctor, flags: &ClientFlags, builder: &ClientBuilder, client: &Client) {
+fn settings(
+    doctor: &mut Doctor,
+    given: &[(&'static str, &'static str)],
+    builder: &ClientBuilder,
+    client: &Client,
+) {
     let mut sources = builder.setting_sources().cloned().unwrap_or_default();
-    for (flag, setting) in flags.given() {
+    for &(flag, setting) in given {
         let source = format!("the {flag} flag");
         match setting {
             "base_url" => sources.base_url = source,
@@ -384,14 +424,6 @@ fn print(doctor: &Doctor, format: Output, redact: &dyn Fn(&str) -> String) -> Re
     let report = Report {
         doc: doctor,
         rows: &doctor.checks,
-        header: &["CHECK", "RESULT", "DETAIL"],
-        cells: &|c: &Check| {
-            vec![
-                c.check.clone(),
-                c.severity.as_str().to_owned(),
-                c.detail.clone(),
-            ]
-        },
     };
     let mut text = Vec::new();
     report.write(&mut text, format)?;

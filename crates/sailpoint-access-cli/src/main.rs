@@ -9,6 +9,7 @@ mod config;
 mod credentials;
 mod doctor;
 mod error;
+mod explain;
 mod output;
 mod plan_file;
 mod prompt;
@@ -25,15 +26,15 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use sailpoint_access::{settings, Client, ClientBuilder, Family};
+use sailpoint_access::{settings, Client, ClientBuilder};
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, GlobalArgs};
 use error::{CliError, CliResult};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
-    output::set_quiet(cli.quiet);
+    init_tracing(cli.global.verbose);
+    output::set_quiet(cli.global.quiet);
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -75,117 +76,58 @@ fn run(cli: Cli) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the runtime: {e}")))?;
-    let flags = ClientFlags {
-        base_url: cli.base_url.clone(),
-        client_id: cli.client_id.clone(),
-        api_family: cli.api_family,
-        rate_limit: cli.rate_limit.clone(),
-        rate_budget: cli.rate_budget.clone(),
-        environment: cli.environment.clone(),
-        verbose: cli.verbose,
-    };
-    runtime.block_on(async move {
+    let global = cli.global;
+    let client = || client(&global);
+    runtime.block_on(async {
         match cli.command {
-            Command::Sandbox(args) => sandbox::run(args, cli.client_id).await,
-            Command::Submit(args) => {
-                let client = client(&flags)?;
-                submit::run(&client, args).await
-            }
-            Command::Resolve(args) => {
-                let client = client(&flags)?;
-                resolve::run(&client, args).await
-            }
-            Command::Status(args) => {
-                let client = client(&flags)?;
-                status::run(&client, args).await
-            }
-            Command::Cancel(args) => {
-                let client = client(&flags)?;
-                change::cancel(&client, args).await
-            }
-            Command::Close(args) => {
-                let client = client(&flags)?;
-                change::close(&client, args).await
-            }
-            Command::Config(command) => {
-                let client = client(&flags)?;
-                config::run(&client, command).await
-            }
-            Command::Approvals(command) => {
-                let client = client(&flags)?;
-                approvals::run(&client, command).await
-            }
-            Command::Explain(args) => {
-                let client = client(&flags)?;
-                approvals::explain(&client, args).await
-            }
+            Command::Sandbox(args) => sandbox::exec(args, global.client_id.clone()).await,
+            Command::Submit(args) => submit::exec(&client()?, args).await,
+            Command::Resolve(args) => resolve::exec(&client()?, args).await,
+            Command::Status(args) => status::exec(&client()?, args).await,
+            Command::Cancel(args) => change::cancel(&client()?, args).await,
+            Command::Close(args) => change::close(&client()?, args).await,
+            Command::Config(command) => config::exec(&client()?, command).await,
+            Command::Approvals(command) => approvals::exec(&client()?, command).await,
+            Command::Explain(args) => explain::exec(&client()?, args).await,
             Command::Completions { .. } => Ok(error::OK),
-            Command::Doctor(args) => doctor::run(&flags, args).await,
+            Command::Doctor(args) => {
+                doctor::exec(client_builder(&global), &global.given(), args).await
+            }
         }
     })
 }
 
-/// The client: flags over the SAIL_* variables over config.json, resolved
-/// by the library itself (the flags are laid over the variables).
-/// The settings flags, apart from the command they came with.
-struct ClientFlags {
-    base_url: Option<String>,
-    client_id: Option<String>,
-    api_family: Option<Family>,
-    rate_limit: Option<String>,
-    rate_budget: Option<String>,
-    environment: Option<String>,
-    verbose: u8,
-}
-
-impl ClientFlags {
-    /// The flags given, as (flag, the setting it sets), for the doctor.
-    fn given(&self) -> Vec<(&'static str, &'static str)> {
-        [
-            (self.base_url.is_some(), "--base-url", "base_url"),
-            (self.client_id.is_some(), "--client-id", "credentials"),
-            (self.api_family.is_some(), "--api-family", "family"),
-            (self.rate_limit.is_some(), "--rate-limit", "rate_limit"),
-        ]
-        .into_iter()
-        .filter(|(given, ..)| *given)
-        .map(|(_, flag, setting)| (flag, setting))
-        .collect()
-    }
-}
-
-fn client(cli: &ClientFlags) -> Result<Client, CliError> {
-    Ok(client_builder(cli)?.build()?)
+/// The client of every command but the sandbox and the doctor.
+fn client(global: &GlobalArgs) -> Result<Client, CliError> {
+    Ok(client_builder(global)?.build()?)
 }
 
 /// The builder of every command: flags laid over the variables, then the
 /// library's resolution (see its settings module), with this build's
 /// credential store. `-v` prints the order and where each setting came from.
-fn client_builder(cli: &ClientFlags) -> Result<ClientBuilder, CliError> {
+fn client_builder(global: &GlobalArgs) -> Result<ClientBuilder, CliError> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
-    if let Some(url) = &cli.base_url {
-        env.insert(settings::ENV_BASE_URL.to_owned(), url.clone());
-    }
-    if let Some(id) = &cli.client_id {
-        env.insert(settings::ENV_CLIENT_ID.to_owned(), id.clone());
-    }
-    if let Some(family) = cli.api_family {
-        env.insert(settings::ENV_API_FAMILY.to_owned(), family.to_string());
-    }
-    if let Some(name) = &cli.environment {
-        env.insert(settings::ENV_ENVIRONMENT.to_owned(), name.clone());
-    }
-    if let Some(limit) = &cli.rate_limit {
-        env.insert(settings::ENV_RATE_LIMIT.to_owned(), limit.clone());
-    }
-    if let Some(budget) = &cli.rate_budget {
-        env.insert(settings::ENV_RATE_BUDGET.to_owned(), budget.clone());
-    }
+    let flags = [
+        (settings::ENV_BASE_URL, global.base_url.clone()),
+        (settings::ENV_CLIENT_ID, global.client_id.clone()),
+        (
+            settings::ENV_API_FAMILY,
+            global.api_family.map(|f| f.to_string()),
+        ),
+        (settings::ENV_ENVIRONMENT, global.environment.clone()),
+        (settings::ENV_RATE_LIMIT, global.rate_limit.clone()),
+        (settings::ENV_RATE_BUDGET, global.rate_budget.clone()),
+    ];
+    env.extend(
+        flags
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), value?))),
+    );
     let dir = std::env::current_dir()
         .map_err(|e| CliError::failure(format!("no working directory: {e}")))?;
     let store = credentials::store();
     let builder = ClientBuilder::from_env_map_with_store(&env, &dir, store.as_deref())?;
-    if cli.verbose > 0 && !output::is_quiet() {
+    if global.verbose > 0 && !output::is_quiet() {
         eprintln!(
             "sail-access: settings resolution order:\n{}",
             settings::RESOLUTION_ORDER.trim_end()

@@ -70,6 +70,22 @@ macro_rules! note {
 }
 pub(crate) use note;
 
+/// A progress bar on stderr in the style of `template`, hidden without a
+/// terminal or with -q.
+pub fn progress_bar(len: Option<u64>, template: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() && !is_quiet() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(len, target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// A CSV error as an i/o error of the same kind, so that a closed stdout
 /// is still seen as one.
 pub fn csv_io(e: csv::Error) -> std::io::Error {
@@ -86,23 +102,75 @@ pub fn yaml(value: &impl Serialize) -> std::io::Result<String> {
     serde_norway::to_string(value).map_err(std::io::Error::other)
 }
 
+/// A row of a report: its cells under the table's header.
+pub trait Row: Serialize {
+    /// The table's header; the csv's is the same, lower-cased, with `_`
+    /// for spaces.
+    const HEADER: &'static [&'static str];
+
+    /// The row's cells, one a column of [`HEADER`](Self::HEADER).
+    fn cells(&self) -> Vec<String>;
+}
+
+/// Declares a report row whose cells are its fields in order: a column is
+/// `"HEADER" field: Type,`, its cell the field as text, or
+/// `"HEADER" field: Type => text,` with `text` a `Fn(&Type) -> String`.
+macro_rules! table_row {
+    (@cell $value:expr) => {
+        $value.to_string()
+    };
+    (@cell $value:expr, $text:expr) => {
+        $crate::output::cell(&$value, $text)
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $header:literal $field_vis:vis $field:ident: $ty:ty $(=> $text:expr)?,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+        }
+
+        impl $crate::output::Row for $name {
+            const HEADER: &'static [&'static str] = &[$($header),*];
+
+            fn cells(&self) -> Vec<String> {
+                vec![$($crate::output::table_row!(@cell self.$field $(, $text)?)),*]
+            }
+        }
+    };
+}
+pub(crate) use table_row;
+
+/// The cell of `value` as `text` writes it (see [`table_row!`]).
+pub fn cell<T>(value: &T, text: impl Fn(&T) -> String) -> String {
+    text(value)
+}
+
+/// The cell of an optional value: empty when there is none.
+pub fn or_empty<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
 /// A report in every format: `doc` whole for json and yaml, `rows` one a
-/// line for jsonl, `rows` as `cells` under `header` for table and csv (the
-/// csv header is the table's, lower-cased, with `_` for spaces).
+/// line for jsonl, `rows` as their cells for table and csv.
 pub struct Report<'a, D, R> {
     pub doc: &'a D,
     pub rows: &'a [R],
-    pub header: &'a [&'a str],
-    pub cells: &'a dyn Fn(&R) -> Vec<String>,
 }
 
-impl<D: Serialize, R: Serialize> Report<'_, D, R> {
+impl<D: Serialize, R: Row> Report<'_, D, R> {
     /// Writes the report in `format`.
     pub fn write(&self, out: &mut impl Write, format: Output) -> std::io::Result<()> {
         match format {
             Output::Table => {
-                let rows: Vec<Vec<String>> = self.rows.iter().map(self.cells).collect();
-                table::write(out, self.header, &rows)
+                let rows: Vec<Vec<String>> = self.rows.iter().map(R::cells).collect();
+                table::write(out, R::HEADER, &rows)
             }
             Output::Json => {
                 serde_json::to_writer_pretty(&mut *out, self.doc).map_err(std::io::Error::from)?;
@@ -118,9 +186,9 @@ impl<D: Serialize, R: Serialize> Report<'_, D, R> {
             }
             Output::Csv => {
                 let mut w = csv::Writer::from_writer(&mut *out);
-                w.write_record(csv_header(self.header)).map_err(csv_io)?;
+                w.write_record(csv_header(R::HEADER)).map_err(csv_io)?;
                 for row in self.rows {
-                    w.write_record((self.cells)(row)).map_err(csv_io)?;
+                    w.write_record(row.cells()).map_err(csv_io)?;
                 }
                 w.flush()
             }
@@ -147,20 +215,20 @@ fn csv_header(header: &[&str]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Row {
-        id: &'static str,
-        n: u32,
+    table_row! {
+        #[derive(Serialize)]
+        struct TestRow {
+            "ACCESS REQUEST" id: &'static str,
+            "N" n: u32,
+        }
     }
 
     fn render(format: Output) -> String {
-        let rows = [Row { id: "a,1", n: 1 }, Row { id: "b", n: 22 }];
+        let rows = [TestRow { id: "a,1", n: 1 }, TestRow { id: "b", n: 22 }];
         let doc = serde_json::json!({"rows": 2});
         let report = Report {
             doc: &doc,
             rows: &rows,
-            header: &["ACCESS REQUEST", "N"],
-            cells: &|r: &Row| vec![r.id.to_owned(), r.n.to_string()],
         };
         let mut out = Vec::new();
         report.write(&mut out, format).unwrap();
@@ -180,6 +248,30 @@ mod tests {
             "{\"id\":\"a,1\",\"n\":1}\n{\"id\":\"b\",\"n\":22}\n"
         );
         assert_eq!(render(Output::Csv), "access_request,n\n\"a,1\",1\nb,22\n");
+    }
+
+    #[test]
+    fn a_column_may_write_its_cell_with_a_function() {
+        table_row! {
+            #[derive(Serialize)]
+            struct Tagged {
+                "ID" id: Option<u32> => or_empty,
+                "TAGS" tags: Vec<&'static str> => |t: &Vec<&str>| t.join("+"),
+            }
+        }
+        let rows = [
+            Tagged {
+                id: Some(7),
+                tags: vec!["a", "b"],
+            },
+            Tagged {
+                id: None,
+                tags: Vec::new(),
+            },
+        ];
+        assert_eq!(Tagged::HEADER, ["ID", "TAGS"]);
+        assert_eq!(rows[0].cells(), ["7", "a+b"]);
+        assert_eq!(rows[1].cells(), ["", ""]);
     }
 
     #[test]

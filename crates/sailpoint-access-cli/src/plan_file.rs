@@ -7,12 +7,21 @@ use std::fs::File;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
+use clap::ValueEnum;
 use sailpoint_access::bulk::BulkRow;
 use sailpoint_access::types::AccessItemType;
 use sailpoint_access::{IdentityRef, ItemRef, Rule, Timestamp};
 
-use crate::cli::PlanFormat;
 use crate::error::CliError;
+
+/// Plan file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Comma-separated values with a header.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
+}
 
 /// Why the command line refused a row of a plan file before the library
 /// saw it. The codes are stable: reports and scripts match on them.
@@ -69,6 +78,20 @@ pub struct BadRow {
     pub item_type: String,
     /// The item id as written.
     pub item_id: String,
+}
+
+impl BadRow {
+    /// A row of which nothing could be read.
+    fn unreadable(line: u64, message: String) -> Self {
+        Self {
+            line,
+            rule: CliRule::Parse,
+            message,
+            identity: String::new(),
+            item_type: String::new(),
+            item_id: String::new(),
+        }
+    }
 }
 
 /// What a row names by alias, email or name rather than by id: resolved
@@ -154,14 +177,8 @@ fn read_csv(input: impl Read) -> Result<PlanFile, String> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                out.bad.push(BadRow {
-                    line,
-                    rule: CliRule::Parse,
-                    message: format!("not a CSV row: {e}"),
-                    identity: String::new(),
-                    item_type: String::new(),
-                    item_id: String::new(),
-                });
+                out.bad
+                    .push(BadRow::unreadable(line, format!("not a CSV row: {e}")));
                 continue;
             }
         };
@@ -282,14 +299,8 @@ fn read_jsonl(input: impl Read) -> Result<PlanFile, String> {
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {
-                out.bad.push(BadRow {
-                    line: line_no,
-                    rule: CliRule::Parse,
-                    message: format!("not JSON: {e}"),
-                    identity: String::new(),
-                    item_type: String::new(),
-                    item_id: String::new(),
-                });
+                out.bad
+                    .push(BadRow::unreadable(line_no, format!("not JSON: {e}")));
                 continue;
             }
         };
@@ -430,8 +441,15 @@ pub fn metadata(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
+/// Reads the plan at `path` (stdin for `-`) in `format`, or in the format
+/// its extension names.
+pub(crate) fn load(path: &Path, format: Option<PlanFormat>) -> Result<PlanFile, CliError> {
+    let format = format_of(path, format)?;
+    read(open(path)?, format).map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
 /// The format of the plan at `plan`: `format`, or from the extension.
-pub(crate) fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
+fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanFormat, CliError> {
     if let Some(f) = format {
         return Ok(f);
     }
@@ -450,7 +468,7 @@ pub(crate) fn format_of(plan: &Path, format: Option<PlanFormat>) -> Result<PlanF
 }
 
 /// The plan file, or stdin for `-`.
-pub(crate) fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
+fn open(path: &Path) -> Result<Box<dyn Read>, CliError> {
     if path == Path::new("-") {
         return Ok(Box::new(std::io::stdin()));
     }

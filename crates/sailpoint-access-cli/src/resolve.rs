@@ -6,28 +6,74 @@
 //! for it. `sail-access resolve` prints what each row resolves to.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
+use clap::Args;
+
+use sailpoint_access::bulk::BulkRow;
 use sailpoint_access::{Client, Item};
 use sailpoint_access::{IdentityRef, ItemRef, Resolution, ResolveReport};
 use serde::Serialize;
 
-use crate::cli::ResolveArgs;
 use crate::error::{self, CliError, CliResult};
-use crate::output::{self, note};
-use crate::plan_file::{self, BadRow, CliRule, PlanFile};
+use crate::output::{self, note, or_empty, table_row, OutputArgs};
+use crate::plan_file::{self, BadRow, CliRule, PlanFile, PlanFormat};
 
-/// What one row named and the ids used for it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ResolvedRow {
-    pub line: u64,
-    pub identity_as_written: String,
-    pub identity_id: Option<String>,
-    pub item_type: String,
-    pub item_as_written: String,
-    pub item_id: Option<String>,
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub candidates: Vec<String>,
+/// `sail-access resolve`: the ids a plan's names stand for.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access resolve plan-by-name.csv\n",
+    "  sail-access resolve plan-by-name.csv --output csv > resolved.csv\n",
+    "Exit code 3 when a name is unknown, ambiguous or not requestable."
+))]
+pub struct ResolveArgs {
+    /// The plan file (.csv or .jsonl; `-` for stdin with --format), with
+    /// alias/email and name/source columns.
+    pub plan: PathBuf,
+
+    /// The plan's format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PlanFormat>,
+
+    /// Use the look-ups any user may call instead of the administrators' lists.
+    #[arg(long)]
+    pub public_lookups: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+table_row! {
+    /// What one row named and the ids used for it.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct ResolvedRow {
+        "LINE" pub line: u64,
+        "IDENTITY" pub identity_as_written: String,
+        "IDENTITY ID" pub identity_id: Option<String> => or_empty,
+        "TYPE" pub item_type: String,
+        "ITEM" pub item_as_written: String,
+        "ITEM ID" pub item_id: Option<String> => or_empty,
+        "OUTCOME" pub outcome: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        "CANDIDATES" pub candidates: Vec<String> => |c: &Vec<String>| c.join("; "),
+    }
+}
+
+impl ResolvedRow {
+    /// A row as the file wrote it, each name standing for itself.
+    fn as_written(line: u64, row: &BulkRow, outcome: &str) -> Self {
+        Self {
+            line,
+            identity_as_written: row.identity.clone(),
+            identity_id: Some(row.identity.clone()),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_as_written: row.item.id().to_owned(),
+            item_id: Some(row.item.id().to_owned()),
+            outcome: outcome.to_owned(),
+            candidates: Vec::new(),
+        }
+    }
 }
 
 /// The rows of a plan after resolving, and what it cost.
@@ -79,16 +125,7 @@ pub async fn resolve_plan(
             file.rows.push((line, row));
             continue;
         };
-        let mut resolved = ResolvedRow {
-            line,
-            identity_as_written: row.identity.clone(),
-            identity_id: Some(row.identity.clone()),
-            item_type: row.item.item_type().as_str().to_owned(),
-            item_as_written: row.item.id().to_owned(),
-            item_id: Some(row.item.id().to_owned()),
-            outcome: "resolved".to_owned(),
-            candidates: Vec::new(),
-        };
+        let mut resolved = ResolvedRow::as_written(line, &row, "resolved");
         let mut refused = None;
         if let Some(r) = &names.identity {
             let resolution = people[r];
@@ -140,26 +177,15 @@ struct ResolveDoc<'a> {
 }
 
 /// `sail-access resolve`: what every row of a plan names, as ids.
-pub async fn run(client: &Client, args: ResolveArgs) -> CliResult {
-    let format = plan_file::format_of(&args.plan, args.format)?;
-    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
-        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+pub async fn exec(client: &Client, args: ResolveArgs) -> CliResult {
+    let mut file = plan_file::load(&args.plan, args.format)?;
     let parse_errors = file.bad.len();
     let resolved = resolve_plan(client, &mut file, args.public_lookups).await?;
     let mut rows: Vec<ResolvedRow> = resolved.rows.values().cloned().collect();
     // Rows given by id are listed as they are.
     for (line, row) in &file.rows {
         if !resolved.rows.contains_key(line) {
-            rows.push(ResolvedRow {
-                line: *line,
-                identity_as_written: row.identity.clone(),
-                identity_id: Some(row.identity.clone()),
-                item_type: row.item.item_type().as_str().to_owned(),
-                item_as_written: row.item.id().to_owned(),
-                item_id: Some(row.item.id().to_owned()),
-                outcome: "given".to_owned(),
-                candidates: Vec::new(),
-            });
+            rows.push(ResolvedRow::as_written(*line, row, "given"));
         }
     }
     rows.sort_by_key(|r| r.line);
@@ -178,28 +204,6 @@ pub async fn run(client: &Client, args: ResolveArgs) -> CliResult {
     let report = output::Report {
         doc: &doc,
         rows: &rows,
-        header: &[
-            "LINE",
-            "IDENTITY",
-            "IDENTITY ID",
-            "TYPE",
-            "ITEM",
-            "ITEM ID",
-            "OUTCOME",
-            "CANDIDATES",
-        ],
-        cells: &|r: &ResolvedRow| {
-            vec![
-                r.line.to_string(),
-                r.identity_as_written.clone(),
-                r.identity_id.clone().unwrap_or_default(),
-                r.item_type.clone(),
-                r.item_as_written.clone(),
-                r.item_id.clone().unwrap_or_default(),
-                r.outcome.clone(),
-                r.candidates.join("; "),
-            ]
-        },
     };
     report.print(args.output.format())?;
     let refused = rows.iter().any(|r| r.outcome.starts_with("resolve."));

@@ -7,9 +7,17 @@ use sailpoint_access_sandbox::{SandboxArgs, DEFAULT_PORT};
 use crate::error::{self, CliError, CliResult};
 use crate::output::note;
 
+/// The end of `sail-access sandbox --help`.
+pub const EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  sail-access sandbox --port 8787 --seed-statuses 100\n",
+    "  sail-access sandbox --port 0 > sandbox.env &  sleep 1; . ./sandbox.env\n",
+    "Prints `export SAIL_...=...` lines on stdout for another terminal."
+);
+
 /// Serves until Ctrl-C. `client_id` is the global `--client-id`, given
 /// before the subcommand; one given after it wins.
-pub async fn run(mut args: SandboxArgs, client_id: Option<String>) -> CliResult {
+pub async fn exec(mut args: SandboxArgs, client_id: Option<String>) -> CliResult {
     if args.client_id.is_none() {
         args.client_id = client_id;
     }

@@ -6,6 +6,8 @@ use clap::Args;
 use sailpoint_access::types::RequestStateFilter;
 use sailpoint_access::{Client, Filter, StatusQuery, Timestamp};
 
+use crate::error::CliError;
+
 /// The filters shared by `status`, `cancel` and `close`.
 #[derive(Debug, Args, Default, Clone)]
 pub struct Selection {
@@ -101,5 +103,17 @@ impl Selection {
             q = q.filter(filters.fold(first, Filter::and));
         }
         q
+    }
+
+    /// The access requests this selection's status query finds, each once,
+    /// in list order.
+    pub async fn request_ids(&self, client: &Client) -> Result<Vec<String>, CliError> {
+        let statuses = self.query(client).collect(usize::MAX).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(statuses
+            .into_iter()
+            .filter_map(|s| s.access_request_id)
+            .filter(|id| seen.insert(id.clone()))
+            .collect())
     }
 }

@@ -37,7 +37,15 @@ impl std::str::FromStr for SortKey {
     }
 }
 
+/// `sail-access status`.
 #[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access status --requested-for 2c91...a --pending\n",
+    "  sail-access status --created-after 7d --sort -created --output csv\n",
+    "  sail-access status --created-after 2026-06-01 --created-before 2026-06-01T12:00:00Z --json\n",
+    "  sail-access status --watch 2c91...req1 2c91...req2 --timeout 900"
+))]
 pub struct StatusArgs {
     #[command(flatten)]
     pub selection: Selection,
@@ -243,9 +251,9 @@ impl Write for Stdout {
     }
 }
 
-pub async fn run(client: &Client, args: StatusArgs) -> CliResult {
+pub async fn exec(client: &Client, args: StatusArgs) -> CliResult {
     if let (true, Some(before)) = (args.stuck, args.older_than) {
-        return crate::approvals::explain_stuck(client, &args.selection, before, args.output).await;
+        return crate::explain::explain_stuck(client, &args.selection, before, args.output).await;
     }
     if !args.watch.is_empty() {
         note!(

@@ -2,10 +2,12 @@
 //! submit (journal, resume, dedupe, pacing), report every row.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use clap::{Args, ValueEnum};
+use indicatif::ProgressBar;
 use sailpoint_access::bulk::{
     plan, BulkRow, DoneBy, Journal, JournalEntry, JsonlJournal, PlanLimits, RequestResult,
     RowOutcome,
@@ -14,15 +16,116 @@ use sailpoint_access::types::AccessRequestType;
 use sailpoint_access::Client;
 use serde::Serialize;
 
-use crate::cli::{PlanFormat, RequestKind, SubmitArgs};
 use crate::error::{self, CliError, CliResult};
-use crate::output::{self, note, Output};
-use crate::plan_file::{self, BadRow};
+use crate::output::{self, note, or_empty, table_row, Output, OutputArgs};
+use crate::plan_file::{self, BadRow, PlanFormat};
 use crate::resolve::{self, Resolved, ResolvedRow};
 use crate::table;
 
+/// The request type of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestKind {
+    /// GRANT_ACCESS
+    Grant,
+    /// REVOKE_ACCESS
+    Revoke,
+    /// MODIFY_ACCESS
+    Modify,
+}
+
+/// `sail-access submit`.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  sail-access submit plan.csv --dry-run\n",
+    "  sail-access submit plan.csv --journal plan.journal.jsonl --wait 600\n",
+    "  sail-access submit plan.csv --journal plan.journal.jsonl --resume   # after a crash\n",
+    "  sail-access submit leavers.jsonl --type revoke --output json\n",
+    "  sail-access submit plan.csv --allow-refused   # exit 0 although rows are refused\n\n",
+    "CSV columns (header required): identity,type,id,comment,start,end,metadata\n",
+    "  by name: alias or email instead of identity; name (+ source for entitlements) instead of id\n",
+    "  type: role | access_profile | entitlement (or ROLE, ACCESS_PROFILE, ENTITLEMENT)\n",
+    "  start, end: RFC 3339 date-times; metadata: k=v;k2=v2\n",
+    "JSON lines: one object a line with identity, item_type, item_id, and optional\n",
+    "  comment, start_date, remove_date, metadata (an object).\n",
+    "A row that does not parse is refused with its line number; the rest proceeds,\n",
+    "and the run exits 3 (partial), also with --dry-run, unless --allow-refused."
+))]
+pub struct SubmitArgs {
+    /// The plan file (.csv or .jsonl; `-` for stdin with --format).
+    pub plan: PathBuf,
+
+    /// The plan's format (default: from the extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PlanFormat>,
+
+    /// The request type of every request.
+    #[arg(long = "type", value_enum, default_value = "grant")]
+    pub kind: RequestKind,
+
+    /// Print the planned requests and the refused rows; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Exit 0 even when rows of the plan are refused (by default a refused
+    /// row makes the run partial, exit code 3, as it was not done).
+    #[arg(long)]
+    pub allow_refused: bool,
+
+    /// Record intents and outcomes here, so that a re-run with --resume sends
+    /// nothing twice.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Continue the run recorded in --journal (required when it is not empty).
+    #[arg(long, requires = "journal")]
+    pub resume: bool,
+
+    /// After submitting, wait for every submitted row to end (default 600 s).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600")]
+    pub wait: Option<u64>,
+
+    /// How long a request whose answer was lost is looked for before it is
+    /// reported unknown.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub reconcile_grace: u64,
+
+    /// Send again a request whose answer was lost after one look at the
+    /// statuses, without waiting the grace period for evidence (may
+    /// duplicate on a tenant that lists new requests late). Without it, such
+    /// a request is sent again once its key stayed unlisted for the grace.
+    #[arg(long)]
+    pub resend_unknown: bool,
+
+    /// Also send rows already pending for their identity.
+    #[arg(long)]
+    pub no_skip_pending: bool,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Identities per request without entitlements (the vendor documents no limit).
+    #[arg(long, value_name = "N")]
+    pub max_identities: Option<usize>,
+
+    /// Resolve names with the look-ups any user may call (public identities,
+    /// requestable objects) instead of the administrators' lists.
+    #[arg(long)]
+    pub public_lookups: bool,
+
+    /// Before planning, ask per identity what it already holds or awaits
+    /// (requestable objects ASSIGNED/PENDING, entitlements held) and skip
+    /// those rows, saying why.
+    #[arg(long)]
+    pub preflight: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// One row of the final report, with its line in the plan file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct ReportRow {
     line: u64,
     identity: String,
@@ -79,6 +182,82 @@ struct DryRunRefused {
     item_id: String,
 }
 
+impl DryRunRefused {
+    /// A row of the plan that the library refused or the pre-flight skipped.
+    fn of_row(line: u64, rule: &str, message: &str, row: &BulkRow) -> Self {
+        Self {
+            line,
+            rule: rule.to_owned(),
+            message: message.to_owned(),
+            identity: row.identity.clone(),
+            item_type: row.item.item_type().as_str().to_owned(),
+            item_id: row.item.id().to_owned(),
+        }
+    }
+
+    /// A row of the file that the command line refused.
+    fn of_bad_row(b: &BadRow) -> Self {
+        Self {
+            line: b.line,
+            rule: b.rule.code().to_owned(),
+            message: b.message.clone(),
+            identity: b.identity.clone(),
+            item_type: b.item_type.clone(),
+            item_id: b.item_id.clone(),
+        }
+    }
+}
+
+impl output::Row for ReportRow {
+    const HEADER: &'static [&'static str] = &[
+        "LINE",
+        "IDENTITY",
+        "TYPE",
+        "ITEM",
+        "OUTCOME",
+        "ACCESS REQUEST",
+        "STATE",
+        "DETAIL",
+        "BY",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.line.to_string(),
+            self.identity.clone(),
+            self.item_type.clone(),
+            self.item_id.clone(),
+            self.outcome.to_owned(),
+            self.access_request_ids.join(","),
+            self.final_state.clone().unwrap_or_default(),
+            match (&self.rule, &self.detail) {
+                (Some(rule), Some(d)) => format!("{rule}: {d}"),
+                (None, Some(d)) => d.clone(),
+                (Some(rule), None) => rule.clone(),
+                (None, None) => String::new(),
+            },
+            self.done_by.unwrap_or_default().to_owned(),
+        ]
+    }
+}
+
+impl ReportRow {
+    /// A row that never reached the plan: refused, or skipped by the
+    /// pre-flight; `r.message` becomes its detail.
+    fn unplanned(r: &DryRunRefused, outcome: RowOutcome, rule: Option<String>) -> Self {
+        Self {
+            line: r.line,
+            identity: r.identity.clone(),
+            item_type: r.item_type.clone(),
+            item_id: r.item_id.clone(),
+            outcome: outcome.as_str(),
+            rule,
+            detail: Some(r.message.clone()),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct DryRun {
     dry_run: bool,
@@ -92,10 +271,6 @@ struct DryRun {
     /// Rows the pre-flight found held or pending (`--preflight`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped: Vec<DryRunRefused>,
-}
-
-fn format_of(args: &SubmitArgs) -> Result<PlanFormat, CliError> {
-    plan_file::format_of(&args.plan, args.format)
 }
 
 /// The journal, counting outcomes on the progress bar.
@@ -123,25 +298,16 @@ impl<J: Journal> Journal for Progress<J> {
 }
 
 fn progress_bar(len: usize) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() && !output::is_quiet() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
-    if let Ok(style) = ProgressStyle::with_template(
+    let bar = output::progress_bar(
+        Some(len as u64),
         "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} requests {msg}",
-    ) {
-        bar.set_style(style);
-    }
+    );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
 
-pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
-    let format = format_of(&args)?;
-    let mut file = plan_file::read(plan_file::open(&args.plan)?, format)
-        .map_err(|e| CliError::usage(format!("{}: {e}", args.plan.display())))?;
+pub async fn exec(client: &Client, args: SubmitArgs) -> CliResult {
+    let mut file = plan_file::load(&args.plan, args.format)?;
     // Rows that name people or items get their ids first (or are refused).
     let names = resolve::resolve_plan(client, &mut file, args.public_lookups).await?;
     for r in names.rows.values().filter(|r| r.outcome == "resolved") {
@@ -273,41 +439,19 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
                 },
                 final_state: r.final_state.as_ref().map(|s| s.as_str().to_owned()),
                 done_by: r.done_by.map(|by| by.as_str()),
-                identity_as_written: None,
-                item_as_written: None,
+                ..ReportRow::default()
             }
         })
         .collect();
-    out_rows.extend(file.bad.iter().map(|b| ReportRow {
-        line: b.line,
-        identity: b.identity.clone(),
-        item_type: b.item_type.clone(),
-        item_id: b.item_id.clone(),
-        outcome: RowOutcome::Refused.as_str(),
-        rule: Some(b.rule.code().to_owned()),
-        detail: Some(b.message.clone()),
-        request: None,
-        access_request_ids: Vec::new(),
-        final_state: None,
-        done_by: None,
-        identity_as_written: None,
-        item_as_written: None,
+    out_rows.extend(file.bad.iter().map(|b| {
+        let refused = DryRunRefused::of_bad_row(b);
+        ReportRow::unplanned(&refused, RowOutcome::Refused, Some(refused.rule.clone()))
     }));
-    out_rows.extend(skipped.iter().map(|s| ReportRow {
-        line: s.line,
-        identity: s.identity.clone(),
-        item_type: s.item_type.clone(),
-        item_id: s.item_id.clone(),
-        outcome: RowOutcome::Skipped.as_str(),
-        rule: None,
-        detail: Some(s.message.clone()),
-        request: None,
-        access_request_ids: Vec::new(),
-        final_state: None,
-        done_by: None,
-        identity_as_written: None,
-        item_as_written: None,
-    }));
+    out_rows.extend(
+        skipped
+            .iter()
+            .map(|s| ReportRow::unplanned(s, RowOutcome::Skipped, None)),
+    );
     for row in &mut out_rows {
         if let Some(named) = names.rows.get(&row.line) {
             row.identity_as_written = Some(named.identity_as_written.clone());
@@ -342,35 +486,6 @@ pub async fn run(client: &Client, args: SubmitArgs) -> CliResult {
     output::Report {
         doc: &full,
         rows: &full.rows,
-        header: &[
-            "LINE",
-            "IDENTITY",
-            "TYPE",
-            "ITEM",
-            "OUTCOME",
-            "ACCESS REQUEST",
-            "STATE",
-            "DETAIL",
-            "BY",
-        ],
-        cells: &|r: &ReportRow| {
-            vec![
-                r.line.to_string(),
-                r.identity.clone(),
-                r.item_type.clone(),
-                r.item_id.clone(),
-                r.outcome.to_owned(),
-                r.access_request_ids.join(","),
-                r.final_state.clone().unwrap_or_default(),
-                match (&r.rule, &r.detail) {
-                    (Some(rule), Some(d)) => format!("{rule}: {d}"),
-                    (None, Some(d)) => d.clone(),
-                    (Some(rule), None) => rule.clone(),
-                    (None, None) => String::new(),
-                },
-                r.done_by.unwrap_or_default().to_owned(),
-            ]
-        },
     }
     .print(args.output.format())?;
     note!(
@@ -419,25 +534,8 @@ fn dry_run(
     let mut refused: Vec<DryRunRefused> = plan
         .refused
         .iter()
-        .map(|r| {
-            let row = &plan.rows[r.row];
-            DryRunRefused {
-                line: lines[r.row],
-                rule: r.rule.code().to_owned(),
-                message: r.message.clone(),
-                identity: row.identity.clone(),
-                item_type: row.item.item_type().as_str().to_owned(),
-                item_id: row.item.id().to_owned(),
-            }
-        })
-        .chain(bad.iter().map(|b| DryRunRefused {
-            line: b.line,
-            rule: b.rule.code().to_owned(),
-            message: b.message.clone(),
-            identity: b.identity.clone(),
-            item_type: b.item_type.clone(),
-            item_id: b.item_id.clone(),
-        }))
+        .map(|r| DryRunRefused::of_row(lines[r.row], r.rule.code(), &r.message, &plan.rows[r.row]))
+        .chain(bad.iter().map(DryRunRefused::of_bad_row))
         .collect();
     refused.sort_by_key(|r| r.line);
     let doc = DryRun {
@@ -494,20 +592,6 @@ fn dry_run(
         output::Report {
             doc: &doc,
             rows: &rows,
-            header: &[
-                "LINE", "IDENTITY", "TYPE", "ITEM", "REQUEST", "RULE", "MESSAGE",
-            ],
-            cells: &|r: &DryRunLine| {
-                vec![
-                    r.line.to_string(),
-                    r.identity.clone(),
-                    r.item_type.clone(),
-                    r.item_id.clone(),
-                    r.request.map(|n| n.to_string()).unwrap_or_default(),
-                    r.rule.clone().unwrap_or_default(),
-                    r.message.clone().unwrap_or_default(),
-                ]
-            },
         }
         .print(format)?;
     }
@@ -553,14 +637,12 @@ async fn preflight(
             return true;
         };
         note!("line {line}: skipped (pre-flight): {evidence}");
-        skipped.push(DryRunRefused {
-            line: *line,
-            rule: "preflight".to_owned(),
-            message: evidence.to_string(),
-            identity: row.identity.clone(),
-            item_type: row.item.item_type().as_str().to_owned(),
-            item_id: row.item.id().to_owned(),
-        });
+        skipped.push(DryRunRefused::of_row(
+            *line,
+            "preflight",
+            &evidence.to_string(),
+            row,
+        ));
         false
     });
     Ok(skipped)
@@ -573,20 +655,22 @@ fn refused_by_default(refused: usize, allow_refused: bool) -> bool {
     refused > 0 && !allow_refused
 }
 
-/// One line of a plan in a dry run, for the row formats: the request it
-/// is planned in, or why it is refused.
-#[derive(Debug, Serialize)]
-struct DryRunLine {
-    line: u64,
-    identity: String,
-    item_type: String,
-    item_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+table_row! {
+    /// One line of a plan in a dry run, for the row formats: the request it
+    /// is planned in, or why it is refused.
+    #[derive(Debug, Serialize)]
+    struct DryRunLine {
+        "LINE" line: u64,
+        "IDENTITY" identity: String,
+        "TYPE" item_type: String,
+        "ITEM" item_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "REQUEST" request: Option<usize> => or_empty,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "RULE" rule: Option<String> => or_empty,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        "MESSAGE" message: Option<String> => or_empty,
+    }
 }
 
 /// A dry run as tables: the planned requests, then the refused rows.

@@ -1,48 +1,31 @@
 //! `approvals` and `explain`: a submit run's approvals approved from its
 //! journal, confirmation, dry run, per-approval report, exit codes.
 
-use crate::harness::Tenant;
+use crate::harness::{Run, Tenant};
 
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+/// `sail-access approvals approve --comment ok` with `args`.
+fn approve(t: &Tenant, args: &[&str]) -> Run {
+    t.run(&[&["approvals", "approve", "--comment", "ok"][..], args].concat())
+}
 
 #[test]
 fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
     let t = Tenant::start("approvals");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n"),
-    );
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
     let journal = journal.to_str().unwrap();
-    t.run(&["submit", plan.to_str().unwrap(), "--journal", journal])
-        .expect(0);
+    t.run(&["submit", &plan, "--journal", journal]).expect(0);
 
     let listed = t.run(&["approvals", "list", "--from-journal", journal, "--json"]);
     listed.expect(0);
     assert_eq!(listed.json().as_array().unwrap().len(), 3);
 
     // Without a terminal, a decision needs --yes; nothing is sent.
-    let refused = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--comment",
-        "ok",
-    ]);
+    let refused = approve(&t, &["--from-journal", journal]);
     refused.expect(2);
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    refused.expect_stderr("--yes");
 
-    let dry = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--comment",
-        "ok",
-        "--dry-run",
-        "--json",
-    ]);
+    let dry = approve(&t, &["--from-journal", journal, "--dry-run", "--json"]);
     dry.expect(0);
     let outcomes = dry.json()["outcomes"].as_array().unwrap().clone();
     assert_eq!(outcomes.len(), 3);
@@ -50,18 +33,17 @@ fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
         .iter()
         .all(|o| o["result"]["result"] == "would_decide"));
 
-    let done = t.run(&[
-        "approvals",
-        "approve",
-        "--from-journal",
-        journal,
-        "--approval-id",
-        "no-such-approval",
-        "--comment",
-        "ok",
-        "--yes",
-        "--json",
-    ]);
+    let done = approve(
+        &t,
+        &[
+            "--from-journal",
+            journal,
+            "--approval-id",
+            "no-such-approval",
+            "--yes",
+            "--json",
+        ],
+    );
     // One unknown id: partial.
     done.expect(3);
     let report = done.json();
@@ -84,15 +66,10 @@ fn approvals_of_a_run_are_approved_from_its_journal_and_reported_each() {
 #[test]
 fn explain_names_the_approver_a_request_waits_on() {
     let t = Tenant::start("explain");
-    let plan = t.write("plan.csv", &format!("{HEADER}a,role,r1,,,,\n"));
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
-    t.run(&[
-        "submit",
-        plan.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-    ])
-    .expect(0);
+    t.run(&["submit", &plan, "--journal", journal.to_str().unwrap()])
+        .expect(0);
     let request = t.handle.statuses()[0].access_request_id.clone().unwrap();
     let explained = t.run(&["explain", &request, "unknown-request", "--json"]);
     explained.expect(0);
@@ -108,11 +85,8 @@ fn explain_names_the_approver_a_request_waits_on() {
 #[test]
 fn explain_stuck_finds_the_executing_requests_older_than_given() {
     let t = Tenant::start("stuck");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
     let all = t.run(&["explain", "--stuck", "--older-than", "2099-01-01", "--json"]);
     all.expect(0);
     let doc = all.json();
@@ -144,11 +118,8 @@ fn request_of(t: &Tenant, who: &str) -> String {
 #[test]
 fn status_stuck_explains_the_old_executing_requests_the_filters_select() {
     let t = Tenant::start("status-stuck");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
     let only_a = t.run(&[
         "status",
         "--stuck",
@@ -183,11 +154,8 @@ fn status_stuck_explains_the_old_executing_requests_the_filters_select() {
 #[test]
 fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     let t = Tenant::start("approvals-filters");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n"),
-    );
-    let submitted = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r1,,,,\nc,role,r1,,,,\n");
+    let submitted = t.run(&["submit", &plan, "--output", "json"]);
     submitted.expect(0);
     let report = t.write("report.json", &submitted.stdout);
 
@@ -201,17 +169,10 @@ fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     nobody.expect(0);
     assert_eq!(nobody.json().as_array().unwrap().len(), 0);
 
-    let approved = t.run(&[
-        "approvals",
-        "approve",
-        "--pending",
-        "--requested-for",
-        "a",
-        "--comment",
-        "ok",
-        "--yes",
-        "--json",
-    ]);
+    let approved = approve(
+        &t,
+        &["--pending", "--requested-for", "a", "--yes", "--json"],
+    );
     approved.expect(0);
     let outcomes = approved.json()["outcomes"].as_array().unwrap().clone();
     assert_eq!(outcomes.len(), 1);
@@ -242,7 +203,7 @@ fn approvals_are_chosen_by_the_status_filters_and_by_a_submit_report() {
     expected.sort();
     assert_eq!(waiting, expected);
 
-    let bad = t.run(&["approvals", "list", "--from-report", plan.to_str().unwrap()]);
+    let bad = t.run(&["approvals", "list", "--from-report", &plan]);
     bad.expect(2);
-    assert!(bad.stderr.contains("--from-report"), "{}", bad.stderr);
+    bad.expect_stderr("--from-report");
 }

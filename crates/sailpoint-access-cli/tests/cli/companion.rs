@@ -63,23 +63,9 @@ fn a_pat_environment_takes_its_credentials_from_the_keyring() {
     cmd.env(TEST_KEYRING, &store).env("SAIL_ENV", "acme-sbx");
     let out = run(cmd);
     out.expect(0);
-    assert!(
-        out.stderr.contains("settings resolution order"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("credentials from test keyring (environment \"acme-sbx\")"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("base URL from chosen environment \"acme-sbx\""),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr("settings resolution order");
+    out.expect_stderr("credentials from test keyring (environment \"acme-sbx\")");
+    out.expect_stderr("base URL from chosen environment \"acme-sbx\"");
     assert!(!out.stderr.contains(&t.handle.client_secret()));
 
     // Without --env: the file's active environment.
@@ -133,9 +119,9 @@ fn keyring_failures_name_the_environment_and_the_entries() {
     cmd.env(TEST_KEYRING, &store);
     let out = run(cmd);
     out.expect(2);
-    assert!(out.stderr.contains("no credentials"), "{}", out.stderr);
-    assert!(out.stderr.contains(ID_SERVICE), "{}", out.stderr);
-    assert!(out.stderr.contains("\"acme-sbx\""), "{}", out.stderr);
+    out.expect_stderr("no credentials");
+    out.expect_stderr(ID_SERVICE);
+    out.expect_stderr("\"acme-sbx\"");
     assert!(!out.stderr.contains(&t.handle.client_secret()));
 }
 
@@ -174,13 +160,8 @@ fn doctor_passes_against_the_sandbox() {
     let out = run(cmd);
     out.expect(0);
     assert!(out.stdout.starts_with("CHECK"), "{}", out.stdout);
-    assert!(
-        out.stdout
-            .contains("set (test keyring (environment \"acme-sbx\"))"),
-        "{}",
-        out.stdout
-    );
-    assert!(out.stdout.contains("family v3"), "{}", out.stdout);
+    out.expect_stdout("set (test keyring (environment \"acme-sbx\"))");
+    out.expect_stdout("family v3");
     assert!(!out.stdout.contains(&t.handle.client_secret()));
 }
 

@@ -46,36 +46,20 @@ fn apply_round_trip_shows_the_diff_first_and_keeps_other_fields() {
     // As a drift check: exit 1 when a field differs.
     let drift = t.run(&["config", "diff", file.to_str().unwrap(), "--exit-code"]);
     drift.expect(1);
-    assert!(
-        drift.stdout.contains("autoApprovalEnabled"),
-        "{}",
-        drift.stdout
-    );
+    drift.expect_stdout("autoApprovalEnabled");
     assert!(!drift.stderr.contains("error"), "{}", drift.stderr);
     let dry = t.run(&["config", "apply", file.to_str().unwrap(), "--dry-run"]);
     dry.expect(0);
-    assert!(dry.stdout.contains("autoApprovalEnabled"), "{}", dry.stdout);
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
+    dry.expect_stdout("autoApprovalEnabled");
+    t.expect_not_received(&[Operation::SetAccessRequestConfig]);
     // Without a terminal, --yes is needed.
     t.run(&["config", "apply", file.to_str().unwrap()])
         .expect(2);
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
+    t.expect_not_received(&[Operation::SetAccessRequestConfig]);
 
     let apply = t.run(&["config", "apply", file.to_str().unwrap(), "--yes"]);
     apply.expect(0);
-    assert!(
-        apply.stdout.contains("autoApprovalEnabled"),
-        "{}",
-        apply.stdout
-    );
+    apply.expect_stdout("autoApprovalEnabled");
     let mut expected = before;
     expected["autoApprovalEnabled"] = serde_json::json!(true);
     assert_eq!(t.handle.config_json(), expected);
@@ -89,7 +73,7 @@ fn apply_round_trip_shows_the_diff_first_and_keeps_other_fields() {
 
     let none = t.run(&["config", "diff", patch.to_str().unwrap()]);
     none.expect(0);
-    assert!(none.stderr.contains("0 field(s) differ"), "{}", none.stderr);
+    none.expect_stderr("0 field(s) differ");
     t.run(&["config", "diff", patch.to_str().unwrap(), "--exit-code"])
         .expect(0);
 }
@@ -103,36 +87,17 @@ fn files_are_loaded_strictly() {
     );
     let run = t.run(&["config", "apply", file.to_str().unwrap(), "--yes"]);
     run.expect(2);
-    assert!(
-        run.stderr
-            .contains("entitlementRequestConfig.allowEntitlementRequests"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("document.known_fields"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr("entitlementRequestConfig.allowEntitlementRequests");
+    run.expect_stderr("document.known_fields");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     let v2 = t.write("typo-v2.yaml", "machineIdentityAccesRequestEnabled: true\n");
     let run = t.run(&["config", "diff", "--v2", v2.to_str().unwrap()]);
     run.expect(2);
-    assert!(
-        run.stderr.contains("machineIdentityAccesRequestEnabled"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::SetAccessRequestConfig),
-        0
-    );
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::GetAccessRequestConfigV2),
-        0
-    );
+    run.expect_stderr("machineIdentityAccesRequestEnabled");
+    t.expect_not_received(&[
+        Operation::SetAccessRequestConfig,
+        Operation::GetAccessRequestConfigV2,
+    ]);
 }
 
 #[test]

@@ -7,9 +7,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sailpoint_access_sandbox::{Sandbox, SandboxBuilder, SandboxHandle};
+use sailpoint_access_sandbox::{Operation, Sandbox, SandboxBuilder, SandboxHandle};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sail-access");
+/// The header of a CSV plan that gives ids.
+pub const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
 /// The longest any one child may run.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
@@ -76,6 +78,21 @@ impl Tenant {
         run(self.command(args))
     }
 
+    /// Writes a CSV plan of `rows` under [`HEADER`] as `name`; its path.
+    pub fn plan(&self, name: &str, rows: &str) -> String {
+        let path = self.write(name, &format!("{HEADER}{rows}"));
+        path.to_str().expect("a UTF-8 path").to_owned()
+    }
+
+    /// Asserts that the tenant received no request of these operations.
+    #[track_caller]
+    pub fn expect_not_received(&self, operations: &[Operation]) {
+        for &operation in operations {
+            let received = self.handle.requests_received(operation);
+            assert_eq!(received, 0, "{operation:?} received");
+        }
+    }
+
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.join(name);
         std::fs::write(&path, text).expect("write");
@@ -127,6 +144,46 @@ impl Run {
         })
     }
 
+    /// Asserts that stderr holds `needle`.
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        expect_in("stderr", &self.stderr, needle);
+        self
+    }
+
+    /// Asserts that stdout holds `needle`.
+    #[track_caller]
+    pub fn expect_stdout(&self, needle: &str) -> &Self {
+        expect_in("stdout", &self.stdout, needle);
+        self
+    }
+
+    /// Stdout as JSON lines.
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// Asserts, of a submit run's JSON report, that each (line, rule) was
+    /// refused by that rule, in the report and in a note on stderr.
+    #[track_caller]
+    pub fn expect_refused(&self, refused: &[(u64, &str)]) -> &Self {
+        let report = self.json();
+        let rows = report["rows"].as_array().expect("a rows array");
+        for &(line, rule) in refused {
+            let row = rows
+                .iter()
+                .find(|r| r["line"] == line)
+                .unwrap_or_else(|| panic!("no row for line {line}: {report}"));
+            assert_eq!(row["outcome"], "refused", "line {line}");
+            assert_eq!(row["rule"], rule, "line {line}: {report}");
+            self.expect_stderr(&format!("line {line}: refused ({rule})"));
+        }
+        self
+    }
+
     #[track_caller]
     pub fn expect(&self, code: i32) -> &Self {
         assert_eq!(
@@ -140,12 +197,24 @@ impl Run {
     }
 }
 
+#[track_caller]
+fn expect_in(stream: &str, text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} in {stream}: {text}");
+}
+
 fn output(o: Output) -> Run {
     Run {
         code: o.status.code(),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
+}
+
+/// The binary with `args` in the test's own environment, its output read.
+pub fn run_bin(args: &[&str]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    run(cmd)
 }
 
 /// Runs `cmd` to its end, killing it (and failing) after [`LIMIT`].

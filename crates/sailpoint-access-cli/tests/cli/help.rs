@@ -1,35 +1,26 @@
 //! `--help` of every command, and shell completions.
 
-use std::process::{Command, Stdio};
-
-use crate::harness::{run, BIN};
+use crate::harness::{run_bin, Run};
 
 #[test]
 fn completions_for_every_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let mut cmd = Command::new(BIN);
-        cmd.args(["completions", shell])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = run(cmd);
+        let out = run_bin(&["completions", shell]);
         out.expect(0);
         assert!(out.stdout.contains("sail-access"), "{shell}");
         assert!(out.stdout.contains("submit"), "{shell}");
     }
-    let mut cmd = Command::new(BIN);
-    cmd.args(["completions", "tcsh"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    run(cmd).expect(2);
+    run_bin(&["completions", "tcsh"]).expect(2);
+}
+
+/// `sail-access SUB... --help`.
+fn help_of(sub: &[&str]) -> Run {
+    run_bin(&[sub, &["--help"]].concat())
 }
 
 #[test]
 fn help_documents_exit_codes_and_an_example_per_command() {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--help")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let top = run(cmd);
+    let top = help_of(&[]);
     top.expect(0);
     for needle in [
         "Exit codes",
@@ -55,12 +46,7 @@ fn help_documents_exit_codes_and_an_example_per_command() {
         &["completions"],
         &["resolve"],
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.args(sub)
-            .arg("--help")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = run(cmd);
+        let out = help_of(sub);
         out.expect(0);
         assert!(out.stdout.contains("Example"), "{sub:?}: {}", out.stdout);
     }
@@ -70,12 +56,7 @@ fn help_documents_exit_codes_and_an_example_per_command() {
         (&["status"], "--created-after 7d"),
         (&["status"], "yaml"),
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.args(sub)
-            .arg("--help")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = run(cmd);
+        let out = help_of(sub);
         assert!(
             out.stdout.contains(needle),
             "{sub:?} {needle}: {}",

@@ -55,20 +55,11 @@ fn a_plan_by_names_runs_end_to_end_and_refuses_unknown_and_ambiguous_rows_by_lin
         .id
         .clone();
     assert_eq!(by_line(3)["item_id"], gh_admin);
-    for (line, rule) in [
+    run.expect_refused(&[
         (5, "resolve.ambiguous"),
         (6, "resolve.not_found"),
         (7, "resolve.not_requestable"),
-    ] {
-        assert_eq!(by_line(line)["outcome"], "refused", "line {line}");
-        assert_eq!(by_line(line)["rule"], rule, "line {line}: {report}");
-        assert!(
-            run.stderr
-                .contains(&format!("line {line}: refused ({rule})")),
-            "{}",
-            run.stderr
-        );
-    }
+    ]);
     // The ambiguous row names its candidates.
     let detail = by_line(5)["detail"].as_str().unwrap();
     for source in ["GitHub", "Active Directory", "Salesforce"] {
@@ -104,15 +95,8 @@ fn dry_run_shows_what_each_name_resolved_to_and_sends_nothing() {
     assert_eq!(resolved[0]["outcome"], "resolved");
     assert_eq!(resolved[3]["outcome"], "resolve.ambiguous");
     assert_eq!(resolved[3]["candidates"].as_array().unwrap().len(), 3);
-    assert!(
-        run.stderr.contains("line 2: ada.lovelace@example.com -> "),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
+    run.expect_stderr("line 2: ada.lovelace@example.com -> ");
+    t.expect_not_received(&[Operation::CreateAccessRequest]);
     assert!(t.counts().is_empty());
 }
 
@@ -135,7 +119,7 @@ fn resolve_answers_names_as_csv_and_today_s_plans_need_no_look_up() {
         )),
         "{second}"
     );
-    assert!(run.stdout.contains("resolve.not_found"), "{}", run.stdout);
+    run.expect_stdout("resolve.not_found");
     // A plan with ids only is read as before: no look-up at all.
     let by_id = t.write(
         "by-id.csv",
@@ -177,12 +161,7 @@ fn preflight_skips_rows_already_held_or_pending_and_says_why() {
         .as_str()
         .unwrap()
         .contains("entitlements"));
-    assert!(
-        run.stderr
-            .contains("pre-flight: 2 identit(ies) in 3 look-up call(s)"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr("pre-flight: 2 identit(ies) in 3 look-up call(s)");
     assert_eq!(t.counts().len(), 1, "only Finance for Ada was sent");
 }
 

@@ -43,8 +43,6 @@ fn a_closed_stdout_ends_status_quietly_with_exit_0() {
     }
 }
 
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
-
 /// The display column where `needle` starts in `line` (ASCII lines).
 fn column(line: &str, needle: &str) -> usize {
     line.find(needle)
@@ -83,7 +81,7 @@ fn a_status_table_sizes_its_columns_to_a_long_name() {
             out.stdout
         );
     }
-    assert!(out.stdout.contains(long), "{}", out.stdout);
+    out.expect_stdout(long);
 }
 
 #[test]
@@ -101,13 +99,10 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
     // --json and another --output is a usage error.
     let both = t.run(&["status", "--json", "-o", "csv"]);
     both.expect(2);
-    assert!(both.stderr.contains("--json"), "{}", both.stderr);
+    both.expect_stderr("--json");
 
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
+    let plan = &plan;
     let dry = t.run(&["submit", plan, "--dry-run", "--allow-refused", "-o", "csv"]);
     dry.expect(0);
     let dry_lines: Vec<&str> = dry.stdout.lines().collect();
@@ -123,11 +118,7 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
     );
     let sent = t.run(&["submit", plan, "--allow-refused", "-o", "jsonl"]);
     sent.expect(0);
-    let rows: Vec<serde_json::Value> = sent
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = sent.jsonl();
     assert_eq!(rows.len(), 2, "{}", sent.stdout);
     assert_eq!(rows[0]["outcome"], "submitted");
     assert_eq!(rows[1]["outcome"], "refused");
@@ -136,29 +127,23 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
         .unwrap()
         .to_owned();
 
-    let cancel = t.run(&[
-        "cancel",
-        "--id",
-        &request,
-        "--comment",
-        "c",
-        "--yes",
-        "-o",
-        "yaml",
-    ]);
+    let cancel_as = |format| {
+        t.run(&[
+            "cancel",
+            "--id",
+            &request,
+            "--comment",
+            "c",
+            "--yes",
+            "-o",
+            format,
+        ])
+    };
+    let cancel = cancel_as("yaml");
     cancel.expect(0);
     let report: serde_json::Value = serde_norway::from_str(&cancel.stdout).unwrap();
     assert_eq!(report["kind"], "cancel", "{}", cancel.stdout);
-    let again = t.run(&[
-        "cancel",
-        "--id",
-        &request,
-        "--comment",
-        "c",
-        "--yes",
-        "-o",
-        "csv",
-    ]);
+    let again = cancel_as("csv");
     assert!(
         again.stdout.starts_with("access_request,outcome,detail\n"),
         "{}",
@@ -193,18 +178,15 @@ fn every_command_prints_every_format_and_json_is_a_shorthand() {
 fn quiet_keeps_stderr_to_errors() {
     let t = Tenant::start_with("quiet", |b| b.seed_statuses(5));
     let loud = t.run(&["status"]);
-    assert!(loud.stderr.contains("status(es)"), "{}", loud.stderr);
+    loud.expect_stderr("status(es)");
     let quiet = t.run(&["status", "-q"]);
     quiet.expect(0);
     assert_eq!(quiet.stdout, loud.stdout);
     assert_eq!(quiet.stderr, "");
 
     // A partial run says nothing but its exit code and its report.
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let partial = t.run(&["-q", "submit", plan.to_str().unwrap(), "--json"]);
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
+    let partial = t.run(&["-q", "submit", &plan, "--json"]);
     partial.expect(3);
     assert_eq!(partial.stderr, "");
     assert_eq!(partial.json()["totals"]["refused"], 1);
@@ -224,9 +206,9 @@ fn quiet_keeps_stderr_to_errors() {
 #[test]
 fn a_stdout_closed_from_the_start_ends_every_command_quietly() {
     let t = Tenant::start_with("closed-from-start", |b| b.seed_statuses(5));
-    let plan = t.write("plan.csv", &format!("{HEADER}alice,role,r-eng,,,,\n"));
+    let plan = t.plan("plan.csv", "alice,role,r-eng,,,,\n");
     let want = t.write("want.json", r#"{"autoApprovalEnabled": true}"#);
-    let (plan, want) = (plan.to_str().unwrap(), want.to_str().unwrap());
+    let (plan, want) = (&plan, want.to_str().unwrap());
     for args in [
         &["status"][..],
         &["status", "-o", "yaml"],

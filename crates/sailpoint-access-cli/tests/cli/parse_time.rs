@@ -1,9 +1,7 @@
 //! Values refused by the command line itself, before any request: dates,
 //! sort keys and sandbox knobs, each error naming the value and the flag.
 
-use std::process::{Command, Stdio};
-
-use crate::harness::{run, Tenant, BIN};
+use crate::harness::{run, run_bin, Tenant};
 
 #[test]
 fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
@@ -48,11 +46,7 @@ fn a_bad_date_or_sort_key_is_refused_at_parse_time_naming_it() {
         );
     }
     // Refused before any request reached the tenant.
-    assert_eq!(
-        t.handle
-            .requests_received(sailpoint_access_sandbox::Operation::ListAccessRequestStatus),
-        0
-    );
+    t.expect_not_received(&[sailpoint_access_sandbox::Operation::ListAccessRequestStatus]);
     // A good key in either direction passes, under a custom rate limit.
     let ok = t.run(&[
         "--rate-limit",
@@ -75,12 +69,7 @@ fn bad_sandbox_values_are_refused_naming_them() {
         (&["--stall-ms", "10"], "--stall"),
         (&["--auto-fail-ratio", "0.5"], "--auto-approve-ms"),
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("sandbox")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = run(cmd);
+        let out = run_bin(&[&["sandbox"][..], args].concat());
         out.expect(2);
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
     }
@@ -104,11 +93,7 @@ fn created_after_takes_a_span_before_now_and_a_date() {
     let out = t.run(&["status", "--created-after", "7d", "-o", "jsonl"]);
     let after = chrono::Utc::now();
     out.expect(0);
-    let printed: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let printed = out.jsonl();
     // The child read the clock between `before` and `after`.
     let (least, most) = (
         created_since(&t, after - week),
@@ -156,7 +141,7 @@ fn env_chooses_a_sailpoint_cli_environment() {
     cmd.env_remove("SAIL_BASE_URL").env("HOME", &home);
     let out = run(cmd);
     out.expect(2);
-    assert!(out.stderr.contains("\"staging\""), "{}", out.stderr);
+    out.expect_stderr("\"staging\"");
     assert!(
         out.stderr.contains("prod, sandbox") || out.stderr.contains("sandbox, prod"),
         "{}",

@@ -2,20 +2,23 @@
 //! sandbox's own command line.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{run, BIN};
+use crate::harness::{run, run_bin, BIN};
 
-/// Starts `sail-access sandbox` with `args` and reads its three export lines.
+/// Starts `sail-access sandbox --port 0` with `args` in a fresh directory
+/// named after `name`, and reads its three export lines.
 fn start_sandbox(
-    dir: &std::path::Path,
+    name: &str,
     args: &[&str],
-) -> (std::process::Child, Vec<(String, String)>) {
+) -> (PathBuf, std::process::Child, Vec<(String, String)>) {
+    let dir = crate::harness::temp_dir(name);
     let mut child = Command::new(BIN)
-        .arg("sandbox")
+        .args(["sandbox", "--port", "0"])
         .args(args)
-        .current_dir(dir)
+        .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,28 +45,32 @@ fn start_sandbox(
             vars.push((k.to_owned(), v.to_owned()));
         }
     }
-    (child, vars)
+    (dir, child, vars)
 }
 
-#[test]
-fn sandbox_prints_its_variables_and_serves_until_interrupted() {
-    let dir = crate::harness::temp_dir("sandbox");
-    let (mut child, vars) = start_sandbox(&dir, &["--port", "0", "--seed-statuses", "12"]);
-    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(
-        names,
-        ["SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET"]
-    );
+/// `sail-access status -o jsonl` with the variables a sandbox printed.
+fn status_from(dir: &std::path::Path, vars: &[(String, String)]) -> crate::harness::Run {
     let mut status = Command::new(BIN);
     status
         .args(["status", "-o", "jsonl"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .env_remove("SAIL_ACCESS_TOKEN")
         .envs(vars.iter().cloned())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let listed = run(status);
+    run(status)
+}
+
+#[test]
+fn sandbox_prints_its_variables_and_serves_until_interrupted() {
+    let (dir, mut child, vars) = start_sandbox("sandbox", &["--seed-statuses", "12"]);
+    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET"]
+    );
+    let listed = status_from(&dir, &vars);
     listed.expect(0);
     assert_eq!(listed.stdout.lines().count(), 12);
     // Ctrl-C stops it cleanly.
@@ -88,12 +95,9 @@ fn sandbox_prints_its_variables_and_serves_until_interrupted() {
 
 #[test]
 fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
-    let dir = crate::harness::temp_dir("sandbox-faults");
-    let (mut child, vars) = start_sandbox(
-        &dir,
+    let (dir, mut child, vars) = start_sandbox(
+        "sandbox-faults",
         &[
-            "--port",
-            "0",
             "--server-errors",
             "1",
             "--server-error-status",
@@ -103,18 +107,9 @@ fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
         ],
     );
     assert_eq!(vars.len(), 3);
-    let mut status = Command::new(BIN);
-    status
-        .args(["status", "-o", "jsonl"])
-        .current_dir(&dir)
-        .env_remove("SAIL_ACCESS_TOKEN")
-        .envs(vars.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let failed = run(status);
+    let failed = status_from(&dir, &vars);
     failed.expect(1);
-    assert!(failed.stderr.contains("503"), "{}", failed.stderr);
+    failed.expect_stderr("503");
     let _ = child.kill();
     let _ = child.wait();
     for bad in [
@@ -122,22 +117,13 @@ fn sandbox_fault_flags_take_effect_and_bad_values_are_usage_errors() {
         &["--server-error-status", "404"][..],
         &["--rate-window-ms", "10"][..],
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("sandbox")
-            .args(bad)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        run(cmd).expect(2);
+        run_bin(&[&["sandbox"][..], bad].concat()).expect(2);
     }
 }
 
 #[test]
 fn sandbox_help_lists_every_flag_of_the_shared_command_line() {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["sandbox", "--help"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let help = run(cmd);
+    let help = run_bin(&["sandbox", "--help"]);
     help.expect(0);
     let flags = crate::harness::sandbox_flags();
     assert!(flags.len() >= 20, "{flags:?}");
@@ -148,12 +134,9 @@ fn sandbox_help_lists_every_flag_of_the_shared_command_line() {
 
 #[test]
 fn sandbox_takes_the_credentials_and_lifecycle_flags() {
-    let dir = crate::harness::temp_dir("sandbox-credentials");
-    let (mut child, vars) = start_sandbox(
-        &dir,
+    let (_, mut child, vars) = start_sandbox(
+        "sandbox-credentials",
         &[
-            "--port",
-            "0",
             "--client-id",
             "cli-id",
             "--client-secret",

@@ -213,15 +213,7 @@ fn an_unreachable_secret_service_is_named() {
     );
     let out = run(cmd);
     out.expect(2);
-    assert!(
-        out.stderr.contains("no keyring service available"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("\"acme-sbx\""), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("environments.pat.clientsecret"),
-        "{}",
-        out.stderr
-    );
+    out.expect_stderr("no keyring service available");
+    out.expect_stderr("\"acme-sbx\"");
+    out.expect_stderr("environments.pat.clientsecret");
 }

@@ -2,9 +2,7 @@
 
 use sailpoint_access_sandbox::Operation;
 
-use crate::harness::Tenant;
-
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+use crate::harness::{Tenant, HEADER};
 
 /// Submits one role for each identity; returns the access request ids.
 fn submit(t: &Tenant, identities: &[&str]) -> Vec<String> {
@@ -87,10 +85,10 @@ fn status_streams_every_format() {
 
     let bad = t.run(&["status", "--created-after", "yesterday"]);
     bad.expect(2);
-    assert!(bad.stderr.contains("yesterday"), "{}", bad.stderr);
+    bad.expect_stderr("yesterday");
     let limit = t.run(&["status", "--page-size", "999"]);
     limit.expect(2);
-    assert!(limit.stderr.contains("statuses.limit"), "{}", limit.stderr);
+    limit.expect_stderr("statuses.limit");
 }
 
 #[test]
@@ -142,13 +140,13 @@ fn watch_follows_requests_until_they_end() {
 fn cancel_by_id_and_by_filter_reports_what_changed() {
     let t = Tenant::start("cancel");
     let ids = submit(&t, &["cy"]);
-    let plan = t.write("more.csv", &format!("{HEADER}dee,role,r-x,,,,\n"));
-    t.run(&["submit", plan.to_str().unwrap()]).expect(0);
+    let plan = t.plan("more.csv", "dee,role,r-x,,,,\n");
+    t.run(&["submit", &plan]).expect(0);
 
     // No terminal and no --yes: refused, nothing sent.
     let refused = t.run(&["cancel", "--id", &ids[0], "--comment", "done"]);
     refused.expect(2);
-    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    refused.expect_stderr("--yes");
     // Nothing selected: a usage error.
     t.run(&["cancel", "--comment", "done", "--yes"]).expect(2);
     // A dry run selects and sends nothing.
@@ -166,15 +164,10 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
     let outcomes = dry.json()["outcomes"].as_object().unwrap().clone();
     assert_eq!(outcomes.len(), 1);
     assert!(outcomes.values().all(|o| o["outcome"] == "selected"));
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::BulkCancelAccessRequests),
-        0
-    );
-    assert_eq!(
-        t.handle.requests_received(Operation::CancelAccessRequest),
-        0
-    );
+    t.expect_not_received(&[
+        Operation::BulkCancelAccessRequests,
+        Operation::CancelAccessRequest,
+    ]);
 
     let run = t.run(&[
         "cancel",
@@ -203,11 +196,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     by_filter.expect(0);
-    assert!(
-        by_filter.stdout.contains("cancelled"),
-        "{}",
-        by_filter.stdout
-    );
+    by_filter.expect_stdout("cancelled");
     let states: Vec<String> = t
         .handle
         .statuses()
@@ -231,7 +220,7 @@ fn cancel_by_id_and_by_filter_reports_what_changed() {
         "--yes",
     ]);
     again.expect(3);
-    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    again.expect_stdout("unchanged");
 }
 
 #[test]
@@ -240,11 +229,8 @@ fn close_by_id_reports_and_dry_run_sends_nothing() {
     let ids = submit(&t, &["flo"]);
     let dry = t.run(&["close", "--id", &ids[0], "--dry-run"]);
     dry.expect(0);
-    assert!(dry.stdout.contains("selected"), "{}", dry.stdout);
-    assert_eq!(
-        t.handle.requests_received(Operation::CloseAccessRequests),
-        0
-    );
+    dry.expect_stdout("selected");
+    t.expect_not_received(&[Operation::CloseAccessRequests]);
     let run = t.run(&[
         "close",
         "--id",

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use sailpoint_access_sandbox::{FaultConfig, Latency, Operation, Operations};
 
-use crate::harness::{wait, Tenant};
-
-const HEADER: &str = "identity,type,id,comment,start,end,metadata\n";
+use crate::harness::{wait, Tenant, HEADER};
 
 #[test]
 fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
@@ -29,12 +27,7 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
     let run = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
     // Refused rows were not done: the run is partial.
     run.expect(3);
-    assert!(
-        run.stderr
-            .contains("5 row(s) refused and not done: exit code 3 (--allow-refused accepts them)"),
-        "{}",
-        run.stderr
-    );
+    run.expect_stderr("5 row(s) refused and not done: exit code 3 (--allow-refused accepts them)");
     let report = run.json();
     let rows = report["rows"].as_array().unwrap();
     let by_line = |line: u64| {
@@ -42,22 +35,13 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
             .find(|r| r["line"] == line)
             .unwrap_or_else(|| panic!("no row for line {line}: {report}"))
     };
-    for (line, rule) in [
+    run.expect_refused(&[
         (3, "plan.item_type"),
         (5, "plan.date"),
         (6, "plan.required"),
         (7, "bulk.duplicate_row"),
         (8, "plan.metadata"),
-    ] {
-        assert_eq!(by_line(line)["outcome"], "refused", "line {line}");
-        assert_eq!(by_line(line)["rule"], rule, "line {line}");
-        assert!(
-            run.stderr
-                .contains(&format!("line {line}: refused ({rule})")),
-            "{}",
-            run.stderr
-        );
-    }
+    ]);
     for line in [2, 4, 9] {
         assert_eq!(by_line(line)["outcome"], "submitted", "line {line}");
     }
@@ -79,25 +63,19 @@ fn csv_bad_rows_are_refused_by_line_and_rule_and_the_rest_is_submitted() {
 #[test]
 fn dry_run_prints_the_plan_and_sends_nothing() {
     let t = Tenant::start("dry-run");
-    let plan = t.write(
+    let plan = t.plan(
         "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r1,,,,\nc,entitlement,e1,,,,\nd,bogus,x,,,,\n"),
+        "a,role,r1,,,,\nb,role,r1,,,,\nc,entitlement,e1,,,,\nd,bogus,x,,,,\n",
     );
-    let table = t.run(&["submit", plan.to_str().unwrap(), "--dry-run"]);
+    let table = t.run(&["submit", &plan, "--dry-run"]);
     // A refused row fails the check a dry run is, unless allowed.
     table.expect(3);
-    assert!(
-        table
-            .stderr
-            .contains("1 row(s) would be refused: exit code 3"),
-        "{}",
-        table.stderr
-    );
-    assert!(table.stdout.contains("REQUEST"), "{}", table.stdout);
-    assert!(table.stdout.contains("plan.item_type"), "{}", table.stdout);
+    table.expect_stderr("1 row(s) would be refused: exit code 3");
+    table.expect_stdout("REQUEST");
+    table.expect_stdout("plan.item_type");
     let json = t.run(&[
         "submit",
-        plan.to_str().unwrap(),
+        &plan,
         "--dry-run",
         "-o",
         "json",
@@ -109,15 +87,10 @@ fn dry_run_prints_the_plan_and_sends_nothing() {
     assert_eq!(doc["requests"].as_array().unwrap().len(), 2);
     assert_eq!(doc["refused"][0]["line"], 5);
     assert_eq!(doc["refused"][0]["rule"], "plan.item_type");
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
-    assert_eq!(
-        t.handle
-            .requests_received(Operation::ListAccessRequestStatus),
-        0
-    );
+    t.expect_not_received(&[
+        Operation::CreateAccessRequest,
+        Operation::ListAccessRequestStatus,
+    ]);
     assert_eq!(t.handle.access_requests_accepted(), 0);
 }
 
@@ -164,22 +137,14 @@ fn jsonl_plans_revoke_and_wait() {
 #[test]
 fn an_existing_journal_needs_resume_and_resume_sends_nothing_twice() {
     let t = Tenant::start("journal");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}a,role,r1,,,,\nb,role,r2,,,,\n"),
-    );
+    let plan = t.plan("plan.csv", "a,role,r1,,,,\nb,role,r2,,,,\n");
     let journal = t.dir.join("run.journal.jsonl");
-    let args = [
-        "submit",
-        plan.to_str().unwrap(),
-        "--journal",
-        journal.to_str().unwrap(),
-    ];
+    let args = ["submit", &plan, "--journal", journal.to_str().unwrap()];
     t.run(&args).expect(0);
     assert_eq!(t.handle.access_requests_accepted(), 1);
     let again = t.run(&args);
     again.expect(2);
-    assert!(again.stderr.contains("--resume"), "{}", again.stderr);
+    again.expect_stderr("--resume");
     let mut resumed: Vec<&str> = args.to_vec();
     resumed.push("--resume");
     t.run(&resumed).expect(0);
@@ -227,14 +192,10 @@ fn a_resume_of_a_changed_list_says_which_run_did_each_row() {
     assert_eq!(removed.len(), 1, "{report}");
     assert_eq!(removed[0]["identity"], "b");
     assert_eq!(removed[0]["outcome"], "submitted");
-    assert!(
-        resumed.stderr.contains("left the plan"),
-        "{}",
-        resumed.stderr
-    );
+    resumed.expect_stderr("left the plan");
     let table = run(&changed, &["--resume"]);
     table.expect(0);
-    assert!(table.stdout.contains("BY"), "{}", table.stdout);
+    table.expect_stdout("BY");
     assert_eq!(
         table.stdout.matches("earlier_run").count(),
         2,
@@ -343,9 +304,9 @@ fn rows_the_service_refuses_end_failed_and_exit_3() {
     );
     let run = t.run(&["submit", plan.to_str().unwrap()]);
     run.expect(3);
-    assert!(run.stdout.contains("failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("submitted"), "{}", run.stdout);
-    assert!(run.stderr.contains("1 failed"), "{}", run.stderr);
+    run.expect_stdout("failed");
+    run.expect_stdout("submitted");
+    run.expect_stderr("1 failed");
 }
 
 #[test]
@@ -357,26 +318,19 @@ fn usage_errors_exit_2() {
     let unknown = t.write("plan.txt", "x");
     let run = t.run(&["submit", unknown.to_str().unwrap()]);
     run.expect(2);
-    assert!(run.stderr.contains("--format"), "{}", run.stderr);
+    run.expect_stderr("--format");
     let missing = t.run(&["submit", "nowhere.csv"]);
     missing.expect(2);
     assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
     let header = t.write("bad.csv", "who,what\nx,y\n");
     t.run(&["submit", header.to_str().unwrap()]).expect(2);
-    assert_eq!(
-        t.handle.requests_received(Operation::CreateAccessRequest),
-        0
-    );
+    t.expect_not_received(&[Operation::CreateAccessRequest]);
 }
 
 #[test]
 fn refused_rows_make_the_run_partial_unless_allowed() {
     let t = Tenant::start("allow-refused");
-    let plan = t.write(
-        "plan.csv",
-        &format!("{HEADER}alice,role,r-eng,,,,\nbob,group,g-1,,,,\n"),
-    );
-    let plan = plan.to_str().unwrap();
+    let plan = &t.plan("plan.csv", "alice,role,r-eng,,,,\nbob,group,g-1,,,,\n");
     let allowed = t.run(&["submit", plan, "--allow-refused", "-o", "json"]);
     allowed.expect(0);
     assert_eq!(allowed.json()["totals"]["refused"], 1);
@@ -392,7 +346,7 @@ fn refused_rows_make_the_run_partial_unless_allowed() {
     assert_eq!(strict.json()["totals"]["refused"], 1);
     assert_eq!(t.handle.access_requests_accepted(), 1);
     // Without a refused row, exit 0 without the flag.
-    let clean = t.write("clean.csv", &format!("{HEADER}carol,role,r-eng,,,,\n"));
-    t.run(&["submit", clean.to_str().unwrap()]).expect(0);
+    let clean = t.plan("clean.csv", "carol,role,r-eng,,,,\n");
+    t.run(&["submit", &clean]).expect(0);
     assert_eq!(t.handle.access_requests_accepted(), 2);
 }
