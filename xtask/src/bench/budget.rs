@@ -96,11 +96,23 @@ fn render(run: &Run) -> Result<String, String> {
             v("rate_ratio_second_half")?
         ));
     }
+    let v = |what: &str| value(run, &format!("half.vendor_scale.{what}"));
+    md.push_str(&format!(
+        "| in-process, latency {:.0} ms | 1 | {:.1} | {:.1} | {:.3} |\n",
+        v("latency_ms")?,
+        v("responses_429_per_process")?,
+        v("responses_429_first_half_per_process")?,
+        v("rate_ratio_second_half")?
+    ));
     md.push_str(
         "\nThe first 429 teaches the pacer the real limit (the slots that went through in the \
          window before the throttled one), and it resumes there after the pause. What that \
          costs is the requests already in flight when the quota ran out, about the believed \
-         rate × the round trip: one process alone pays all of them, sharers split them.\n",
+         rate × the round trip: one process alone pays all of them, sharers split them. The \
+         window here is 1 s for the vendor's 10 s, so at the same latency ten times as many \
+         requests are in flight as on a real tenant; the last row shrinks the latency by the \
+         same factor, which gives one process the in-flight count, and so the 429s, it would \
+         have at the vendor's scale.\n",
     );
     md.push_str(&format!(
         "\nA burst of {:.0} calls queued at once behind the pacer (100 per 1 s) with a {:.0} s \
