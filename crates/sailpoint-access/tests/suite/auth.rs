@@ -1,11 +1,9 @@
 //! Token handling: cached, refreshed before expiry, once on 401, shared under concurrency.
 
-mod common;
-
 use sailpoint_access::ErrorKind;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::{AccessRequestConfig, ErrorResponse};
 

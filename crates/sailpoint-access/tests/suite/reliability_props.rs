@@ -2,8 +2,6 @@
 //! accepted, or refused before sending with the rule named; any string value
 //! survives filter quoting and the sandbox's filter parser.
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{Duration, Utc};
@@ -36,7 +34,7 @@ fn setup() -> (Runtime, SandboxHandle, Client) {
         .build()
         .unwrap();
     let sandbox = rt.block_on(Sandbox::builder().start()).unwrap();
-    let client = common::sandbox_client(&sandbox, RetryPolicy::disabled());
+    let client = crate::common::sandbox_client(&sandbox, RetryPolicy::disabled());
     (rt, sandbox, client)
 }
 

@@ -4,11 +4,9 @@
 //! as approved. Against the sandbox (the approval engine) and, for the
 //! service's refusal of bulk approve, a mock.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use sailpoint_access::bulk::{plan, BulkRow, JsonlJournal, PlanLimits, RowOutcome};

@@ -1,15 +1,13 @@
 //! The figures of BENCHMARKS.md for names instead of ids (ignored by
-//! default; `cargo test -p sailpoint-access --release --test lookups_bench
-//! -- --ignored --nocapture`): resolving a plan of 10,000 rows (2,000
+//! default; `cargo test -p sailpoint-access --release --test suite
+//! lookups_bench -- --ignored --nocapture`): resolving a plan of 10,000 rows (2,000
 //! people by email, 300 distinct item names of which 40 entitlement names
 //! exist on three sources each) against a sandbox directory of 100,000
 //! identities and 20,000 items.
 
-mod common;
-
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use sailpoint_access::types::AccessItemType;
 use sailpoint_access::{IdentityRef, ItemRef};
 use sailpoint_access_sandbox::{Directory, Sandbox};

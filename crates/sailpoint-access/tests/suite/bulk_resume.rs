@@ -6,8 +6,6 @@
 //! without `resend_unknown`: an intent whose key stayed absent from the
 //! listing for the grace period is sent again on that evidence.
 
-mod common;
-
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -135,7 +133,7 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
         command
             .args([
                 "--exact",
-                "child_process",
+                "bulk_resume::child_process",
                 "--nocapture",
                 "--test-threads",
                 "1",

@@ -1,8 +1,6 @@
 //! Walking the status list at the edges: 0, 1, 249, 250, 251, 500 items.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures::{StreamExt, TryStreamExt};
 use httpmock::{Mock, MockServer};
 use sailpoint_access::types::{ErrorMessageDto, ErrorResponse, RequestedItemStatus};

@@ -1,8 +1,6 @@
 //! The exact wire format of every operation: path, query names, JSON bodies, headers.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use httpmock::MockServer;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestConfig, AccessRequestItem, AccessRequestResponse,

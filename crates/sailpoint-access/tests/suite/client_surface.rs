@@ -1,9 +1,7 @@
 //! The shape of the client for callers: owned, `Send` and `Unpin` handles,
 //! futures and streams, and a raw client that authenticates on its own.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sailpoint_access::ErrorKind;
 use sailpoint_access_sandbox::{Operation, Sandbox};
 

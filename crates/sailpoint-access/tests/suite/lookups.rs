@@ -2,9 +2,7 @@
 //! validation before sending, and the resolver against the sandbox's
 //! directory: names to ids, refusals with candidates, requests counted.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use httpmock::MockServer;
 use sailpoint_access::types::{
     AccessItemType, AccessRequestType, Entitlement, PublicIdentity, RequestableObject,

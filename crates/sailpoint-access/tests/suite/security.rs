@@ -3,13 +3,11 @@
 //! tokens sent and requested only where configured, and a sandbox that
 //! refuses missing tokens and never echoes secrets.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use httpmock::{Method::POST, MockServer};
 use sailpoint_access::types::{AccessRequestConfig, ErrorResponse};
 use sailpoint_access::{Client, Error, ErrorKind, RetryPolicy};

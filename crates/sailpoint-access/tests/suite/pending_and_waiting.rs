@@ -1,10 +1,8 @@
 //! submit_unless_pending and wait_until_done.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use httpmock::MockServer;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType,

@@ -1,9 +1,7 @@
 //! The configuration documents: read-modify-write keeps what this SDK does
 //! not know, files are read strictly, partial documents merge.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sailpoint_access::types::AccessRequestConfig;
 use sailpoint_access::RetryPolicy;
 use sailpoint_access_sandbox::{Operation, Sandbox};

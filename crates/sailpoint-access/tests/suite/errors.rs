@@ -1,11 +1,9 @@
 //! Status codes mapped to error kinds, retries, timeouts and decode errors.
 
-mod common;
-
 use std::error::Error as _;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use httpmock::MockServer;
 use sailpoint_access::types::{
     AccessRequestConfig, ErrorMessageDto, ErrorResponse, RequestedItemState,

@@ -2,12 +2,10 @@
 //! operations only the versioned family has, deprecation signals, and the
 //! two families over one sandbox state.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use httpmock::Method::{GET, POST, PUT};
 use httpmock::MockServer;
 use sailpoint_access::types::{

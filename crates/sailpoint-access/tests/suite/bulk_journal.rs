@@ -4,13 +4,11 @@
 //! unanswered intent is journaled, so the next resume does not wait again;
 //! the listing's lag is measured and sizes the grace.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use sailpoint_access::bulk::{
     plan, BulkReport, BulkRow, DoneBy, Journal, JournalEntry, JsonlJournal, PlanLimits,
     RequestResult, RowOutcome,

@@ -2,13 +2,11 @@
 //! against the sandbox, pending rows skipped with one walk, and pacing at
 //! the tenant's rate with no 429.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use sailpoint_access::bulk::{plan, BulkRow, MemoryJournal, PlanLimits, RowOutcome};

@@ -2,9 +2,7 @@
 //! paths, query names, bodies (only the documented fields), and the
 //! experimental header on exactly the two operations that need it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
 use sailpoint_access::types::AccessRequest;

@@ -2,12 +2,10 @@
 //! on loopback. Every operation, the request lifecycle, the validations both
 //! sides perform, and each fault knob of the sandbox.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{quick_retry, sandbox_client};
+use crate::common::{quick_retry, sandbox_client};
 use futures::TryStreamExt;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedItemState,

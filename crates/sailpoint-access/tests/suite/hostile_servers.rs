@@ -9,13 +9,11 @@
 //!   parse or a decode error with the status, a JSON path and a short
 //!   excerpt.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::hostile::{self, chunked_head, json, json_head, Reply};
-use common::*;
+use crate::common::hostile::{self, chunked_head, json, json_head, Reply};
+use crate::common::*;
 use httpmock::Method::{self, GET, POST};
 use httpmock::MockServer;
 use sailpoint_access::types::{AccessRequestConfig, RequestedItemState};

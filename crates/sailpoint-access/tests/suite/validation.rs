@@ -1,9 +1,7 @@
 //! Every validation rule: one accepted and one rejected case, and nothing sent when rejected.
 
-mod common;
-
 use chrono::{Duration, Utc};
-use common::*;
+use crate::common::*;
 use httpmock::{Mock, MockServer};
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestType, RequestedForDtoRef,

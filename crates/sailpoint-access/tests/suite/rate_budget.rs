@@ -6,8 +6,6 @@
 //! `CI` or `SAIL_TEST_REQUIRE_REDIS` is set (`.ci/run` sets the latter),
 //! where they fail.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

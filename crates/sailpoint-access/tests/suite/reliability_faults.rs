@@ -5,12 +5,10 @@
 //! Each test prints a `FIGURES` line (see RELIABILITY.md); run with
 //! `-- --nocapture` to read them.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{quick_retry, sandbox_client, Capture};
+use crate::common::{quick_retry, sandbox_client, Capture};
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use sailpoint_access::types::AccessRequestConfig;
@@ -108,7 +106,7 @@ fn httpmock_client(server: &MockServer, attempts: u32) -> Client {
     Client::builder()
         .rate_limit(None)
         .base_url(server.base_url())
-        .access_token(common::TOKEN)
+        .access_token(crate::common::TOKEN)
         .retry(
             RetryPolicy::standard()
                 .with_max_attempts(attempts)
