@@ -68,6 +68,9 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// What a generated list call answers.
+pub(crate) type RawResult<T> = std::result::Result<ResponseValue<Vec<T>>, RawError<ErrorResponse>>;
+
 /// What one look-up operation lists, and how it is called. Implemented by
 /// the marker types of this module only.
 pub trait LookupKind: sealed::Sealed + Send + Sync + 'static {
@@ -85,10 +88,7 @@ pub trait LookupKind: sealed::Sealed + Send + Sync + 'static {
     fn call<'a>(
         raw: &'a raw::Client,
         params: &'a Params,
-    ) -> impl Future<
-        Output = std::result::Result<ResponseValue<Vec<Self::Item>>, RawError<ErrorResponse>>,
-    > + Send
-           + 'a;
+    ) -> impl Future<Output = RawResult<Self::Item>> + Send + 'a;
 
     #[doc(hidden)]
     #[allow(private_interfaces)]
@@ -439,3 +439,72 @@ macro_rules! paged_call {
     }};
 }
 pub(crate) use paged_call;
+
+/// Declares the marker of a paged look-up: what it lists, through which
+/// generated builder, the operation (its page maximum comes from the
+/// limits table), its sortable fields, and its own query parameters:
+/// `text` are strings passed on as set, each with a setter of that name on
+/// [`Lookup`]; `passed` are strings passed on whose setters are written by
+/// hand; `flag` calls the builder when a parameter was set to one value.
+macro_rules! lookup_kind {
+    (
+        $(#[$doc:meta])*
+        $marker:ident: $item:ty = $method:ident, $op:ident, $limit:ident, sorts [$($sort:literal),*]
+        $(, text [$($(#[$tdoc:meta])* $twire:literal => $tparam:ident),*])?
+        $(, passed [$($pwire:literal => $pparam:ident),*])?
+        $(, flag [$($fwire:literal == $fvalue:literal => $fparam:ident($farg:expr)),*])?
+        $(, check $check:path)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $marker;
+
+        impl $crate::ops::lookups::sealed::Sealed for $marker {}
+
+        impl $crate::ops::lookups::LookupKind for $marker {
+            type Item = $item;
+            const OPERATION: &'static sailpoint_access_api::Operation =
+                &sailpoint_access_api::operations::$op;
+            const MAX_LIMIT: u32 = sailpoint_access_api::limits::$limit as u32;
+            const SORTABLE: &'static [&'static str] = &[$($sort),*];
+
+            #[allow(private_interfaces)]
+            async fn call(
+                raw: &sailpoint_access_api::Client,
+                params: &$crate::ops::lookups::Params,
+            ) -> $crate::ops::lookups::RawResult<$item> {
+                #[allow(unused_mut)]
+                let mut call = $crate::ops::lookups::paged_call!(raw.$method(), params);
+                $($(if let Some(value) = params.extra($twire) {
+                    call = call.$tparam(value);
+                })*)?
+                $($(if let Some(value) = params.extra($pwire) {
+                    call = call.$pparam(value);
+                })*)?
+                $($(if params.extra($fwire) == Some($fvalue) {
+                    call = call.$fparam($farg);
+                })*)?
+                call.send().await
+            }
+
+            $(
+            #[allow(private_interfaces)]
+            fn check(
+                params: &$crate::ops::lookups::Params,
+            ) -> std::result::Result<(), $crate::error::ValidationError> {
+                $check(params)
+            }
+            )?
+        }
+
+        impl $crate::ops::lookups::Lookup<$marker> {
+            $($(
+            $(#[$tdoc])*
+            pub fn $tparam(self, value: impl Into<String>) -> Self {
+                self.set($twire, value)
+            }
+            )*)?
+        }
+    };
+}
+pub(crate) use lookup_kind;
