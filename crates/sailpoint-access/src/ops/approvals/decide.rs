@@ -12,6 +12,25 @@ use crate::error::{Result, ValidationError};
 /// Most characters of a forward's new owner id and of its comment.
 pub const MAX_FORWARD_TEXT: usize = limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH;
 
+/// Sends a decision's body to the generated builder `$method` for the
+/// builder's approval and answers `Ok(())` once the service queued it.
+macro_rules! post_decision {
+    ($builder:ident, $op:ident, $method:ident, $body:expr) => {{
+        let raw = $builder.engine.raw();
+        let (id, body) = ($builder.approval_id, $body);
+        $builder
+            .engine
+            .execute(&operations::$op, || {
+                raw.$method()
+                    .approval_id(id.as_str())
+                    .body(body.clone())
+                    .send()
+            })
+            .await?;
+        Ok(())
+    }};
+}
+
 /// Approves one approval (`POST .../{approvalId}/approve`); from
 /// `Approvals::approve`.
 #[derive(Clone, Debug)]
@@ -40,20 +59,10 @@ impl Approve {
     /// Validates (`approval.id`) and sends.
     pub async fn send(self) -> Result<()> {
         check_id(&self.approval_id, Rule::ApprovalId)?;
-        let raw = self.engine.raw();
         let body = ApprovalComment {
             comment: self.comment,
         };
-        let id = self.approval_id;
-        self.engine
-            .execute(&operations::APPROVE_APPROVAL, || {
-                raw.approve_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        Ok(())
+        post_decision!(self, APPROVE_APPROVAL, approve_approval, body)
     }
 }
 
@@ -86,20 +95,10 @@ impl Reject {
             )
             .into());
         }
-        let raw = self.engine.raw();
         let body = ApprovalComment {
             comment: Some(self.comment),
         };
-        let id = self.approval_id;
-        self.engine
-            .execute(&operations::REJECT_APPROVAL, || {
-                raw.reject_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        Ok(())
+        post_decision!(self, REJECT_APPROVAL, reject_approval, body)
     }
 }
 
@@ -128,6 +127,15 @@ fn check_text(text: &str, rule: Rule) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A checked forward text as the generated body's constrained string.
+fn forward_text<T>(text: String) -> Result<T, ValidationError>
+where
+    T: TryFrom<String, Error = sailpoint_access_api::types::error::ConversionError>,
+{
+    T::try_from(text)
+        .map_err(|e| ValidationError::with_message(Rule::RequestEncode, "forward", e.to_string()))
+}
+
 impl Forward {
     pub(crate) fn new(
         engine: Engine,
@@ -149,25 +157,10 @@ impl Forward {
         check_id(&self.approval_id, Rule::ApprovalId)?;
         check_text(&self.new_owner_id, Rule::ApprovalForwardOwner)?;
         check_text(&self.comment, Rule::ApprovalForwardComment)?;
-        let encode = |e: String| ValidationError::with_message(Rule::RequestEncode, "forward", e);
         let body = ForwardApproval {
-            new_owner_id: self.new_owner_id.try_into().map_err(
-                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
-            )?,
-            comment: self.comment.try_into().map_err(
-                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
-            )?,
+            new_owner_id: forward_text(self.new_owner_id)?,
+            comment: forward_text(self.comment)?,
         };
-        let raw = self.engine.raw();
-        let id = self.approval_id;
-        self.engine
-            .execute(&operations::FORWARD_APPROVAL, || {
-                raw.forward_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        Ok(())
+        post_decision!(self, FORWARD_APPROVAL, forward_approval, body)
     }
 }
