@@ -9,6 +9,18 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::Timestamp;
 
+/// A modifier storing its value in the wire item's optional field of the
+/// same name.
+macro_rules! wire_setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, $name: $ty) -> Self {
+            self.0.$name = Some($name.into());
+            self
+        }
+    };
+}
+
 /// The constructors and modifiers both item types share: the two wire types
 /// name these fields alike, so one definition serves both.
 macro_rules! common_modifiers {
@@ -28,31 +40,27 @@ macro_rules! common_modifiers {
             Self::new(AccessItemType::Entitlement, id)
         }
 
-        /// The justification (required by the service for revocations).
-        pub fn comment(mut self, comment: impl Into<String>) -> Self {
-            self.0.comment = Some(comment.into());
-            self
-        }
+        wire_setter!(
+            /// The justification (required by the service for revocations).
+            comment: impl Into<String>
+        );
 
-        /// When the access ends (sunset); must be in the future.
-        pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-            self.0.remove_date = Some(at.into());
-            self
-        }
+        wire_setter!(
+            /// When the access ends (sunset); must be in the future.
+            remove_date: impl Into<Timestamp>
+        );
 
-        /// When the access starts (sunrise); in the future, not for revocations.
-        pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-            self.0.start_date = Some(at.into());
-            self
-        }
+        wire_setter!(
+            /// When the access starts (sunrise); in the future, not for revocations.
+            start_date: impl Into<Timestamp>
+        );
 
-        /// The completed form instance for this line (versioned family
-        /// only; a GRANT of access configured with a form needs it). It
-        /// cannot be blank: the service answers 400 to an empty one.
-        pub fn form_instance_id(mut self, id: impl Into<String>) -> Self {
-            self.0.form_instance_id = Some(id.into());
-            self
-        }
+        wire_setter!(
+            /// The completed form instance for this line (versioned family
+            /// only; a GRANT of access configured with a form needs it). It
+            /// cannot be blank: the service answers 400 to an empty one.
+            form_instance_id: impl Into<String>
+        );
 
         /// A caller-defined pair stored on the item.
         pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -97,17 +105,15 @@ impl Item {
 
     common_modifiers!();
 
-    /// For revoking an entitlement: the account, by its native identity.
-    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
-        self.0.native_identity = Some(native_identity.into());
-        self
-    }
+    wire_setter!(
+        /// For revoking an entitlement: the account, by its native identity.
+        native_identity: impl Into<String>
+    );
 
-    /// For revoking a role: which assignment.
-    pub fn assignment_id(mut self, assignment_id: impl Into<String>) -> Self {
-        self.0.assignment_id = Some(assignment_id.into());
-        self
-    }
+    wire_setter!(
+        /// For revoking a role: which assignment.
+        assignment_id: impl Into<String>
+    );
 
     /// The item's id.
     pub fn id(&self) -> &str {
@@ -181,11 +187,10 @@ impl PerIdentity {
         self.identity_type(IdentityType::Machine)
     }
 
-    /// Sets `identityType` (HUMAN when absent).
-    pub fn identity_type(mut self, kind: IdentityType) -> Self {
-        self.0.identity_type = Some(kind);
-        self
-    }
+    wire_setter!(
+        /// Sets `identityType` (HUMAN when absent).
+        identity_type: IdentityType
+    );
 
     /// Adds an item for this identity.
     pub fn item(mut self, item: PerIdentityItem) -> Self {
@@ -275,17 +280,15 @@ impl PerIdentityItem {
         }])
     }
 
-    /// `accountSelection` as given, for selections on several sources.
-    pub fn account_selection(mut self, sources: Vec<SourceItemRef>) -> Self {
-        self.0.account_selection = Some(sources);
-        self
-    }
+    wire_setter!(
+        /// `accountSelection` as given, for selections on several sources.
+        account_selection: Vec<SourceItemRef>
+    );
 
-    /// For a machine REVOKE: the account to revoke from, by its native
-    /// identity (the service may resolve it when the machine has one
-    /// account on the entitlement's source).
-    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
-        self.0.native_identity = Some(native_identity.into());
-        self
-    }
+    wire_setter!(
+        /// For a machine REVOKE: the account to revoke from, by its native
+        /// identity (the service may resolve it when the machine has one
+        /// account on the entitlement's source).
+        native_identity: impl Into<String>
+    );
 }
