@@ -22,9 +22,25 @@ macro_rules! wire_setter {
 }
 
 /// The constructors and modifiers both item types share: the two wire types
-/// name these fields alike, so one definition serves both.
+/// name these fields alike, so one definition serves both; `$own` is the
+/// one optional field only the type's wire form has.
 macro_rules! common_modifiers {
-    () => {
+    ($wire:ident, $own:ident) => {
+        /// An item of any type.
+        pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
+            Self($wire {
+                id: id.into(),
+                type_: kind,
+                $own: None,
+                client_metadata: HashMap::new(),
+                comment: None,
+                form_instance_id: None,
+                native_identity: None,
+                remove_date: None,
+                start_date: None,
+            })
+        }
+
         /// A role.
         pub fn role(id: impl Into<String>) -> Self {
             Self::new(AccessItemType::Role, id)
@@ -88,22 +104,7 @@ macro_rules! common_modifiers {
 pub struct Item(AccessRequestItem);
 
 impl Item {
-    /// An item of any type.
-    pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
-        Item(AccessRequestItem {
-            id: id.into(),
-            type_: kind,
-            assignment_id: None,
-            client_metadata: HashMap::new(),
-            comment: None,
-            form_instance_id: None,
-            native_identity: None,
-            remove_date: None,
-            start_date: None,
-        })
-    }
-
-    common_modifiers!();
+    common_modifiers!(AccessRequestItem, assignment_id);
 
     wire_setter!(
         /// For revoking an entitlement: the account, by its native identity.
@@ -235,22 +236,7 @@ impl From<RequestedForDtoRef> for PerIdentity {
 pub struct PerIdentityItem(RequestedItemDtoRef);
 
 impl PerIdentityItem {
-    /// An item of any type.
-    pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
-        PerIdentityItem(RequestedItemDtoRef {
-            id: id.into(),
-            type_: kind,
-            account_selection: None,
-            client_metadata: HashMap::new(),
-            comment: None,
-            form_instance_id: None,
-            native_identity: None,
-            remove_date: None,
-            start_date: None,
-        })
-    }
-
-    common_modifiers!();
+    common_modifiers!(RequestedItemDtoRef, account_selection);
 
     /// The account the access goes to: one source and, on it, the account
     /// with this native identity (`accountSelection`). A machine GRANT or

@@ -270,6 +270,16 @@ fn check_identity<'a>(
     check(seen.insert(id), repeated, id)
 }
 
+/// 1 to `max` items (`per` says of what), else `rule` is broken.
+fn check_count(n: usize, max: usize, rule: Rule, per: &str) -> Result<(), ValidationError> {
+    check_limit(
+        (1..=max).contains(&n),
+        rule,
+        n,
+        format!("between 1 and {max} items{per} are required"),
+    )
+}
+
 /// The view of a wire item: both item types name these fields alike.
 macro_rules! item_view {
     ($item:ident, $accounts:expr) => {
@@ -300,12 +310,11 @@ fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
             Rule::RequestedForUnique,
         )?;
     }
-    let n = body.requested_items.len();
-    check_limit(
-        (1..=MAX_ITEMS).contains(&n),
+    check_count(
+        body.requested_items.len(),
+        MAX_ITEMS,
         Rule::RequestedItemsCount,
-        n,
-        format!("between 1 and {MAX_ITEMS} items are required"),
+        "",
     )?;
     let items = body
         .requested_items
@@ -325,12 +334,11 @@ fn per_identity_lists(entries: &[RequestedForDtoRef]) -> Result<Lists<'_>, Valid
             Rule::PerIdentityIdentityId,
             Rule::PerIdentityUniqueIdentity,
         )?;
-        let n = entry.requested_items.len();
-        check_limit(
-            (1..=MAX_ITEMS_PER_IDENTITY).contains(&n),
+        check_count(
+            entry.requested_items.len(),
+            MAX_ITEMS_PER_IDENTITY,
             Rule::PerIdentityItemsCount,
-            n,
-            format!("between 1 and {MAX_ITEMS_PER_IDENTITY} items per identity are required"),
+            " per identity",
         )?;
     }
     let lists = entries
