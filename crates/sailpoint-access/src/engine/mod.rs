@@ -16,6 +16,7 @@ pub(crate) mod credential_store;
 mod execute;
 pub(crate) mod pace;
 pub(crate) mod retry;
+pub(crate) mod setters;
 pub(crate) mod settings;
 pub(crate) mod tls;
 

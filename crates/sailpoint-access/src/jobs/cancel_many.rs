@@ -12,6 +12,7 @@ use sailpoint_access_api::types::{
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{ErrorKind, Result};
 use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
@@ -372,16 +373,11 @@ impl CloseMany {
 
     job_setters!();
 
-    /// How the requests ended (the service's default: `Terminated`).
-    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
-        self.close.execution = Some(status);
-        self
-    }
-
-    /// Whether they succeeded (the service's default: `Failure`).
-    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
-        self.close.completion = Some(status);
-        self
+    setters! {
+        /// How the requests ended (the service's default: `Terminated`).
+        execution_status(CloseExecutionStatus) => close.execution = Some;
+        /// Whether they succeeded (the service's default: `Failure`).
+        completion_status(CloseCompletionStatus) => close.completion = Some;
     }
 
     /// Why they were closed.

@@ -28,6 +28,7 @@ use std::fmt;
 use sailpoint_access_api::types::AccessItemType;
 use sailpoint_access_api::Rule;
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
 use crate::ops::lookups::filter::quote;
@@ -408,17 +409,12 @@ impl Resolver {
         }
     }
 
-    /// Use the look-ups any user may call (public identities, requestable
-    /// objects, entitlements) instead of the administrators' lists.
-    pub fn public(mut self, public: bool) -> Self {
-        self.public = public;
-        self
-    }
-
-    /// Start from answers already known.
-    pub fn with_cache(mut self, cache: ResolveCache) -> Self {
-        self.cache = cache;
-        self
+    setters! {
+        /// Use the look-ups any user may call (public identities, requestable
+        /// objects, entitlements) instead of the administrators' lists.
+        public(bool) => public;
+        /// Start from answers already known.
+        with_cache(ResolveCache) => cache;
     }
 
     /// The answers so far, to keep for a later run.

@@ -17,6 +17,7 @@ use sailpoint_access_api::Rule;
 use serde::Serialize;
 
 use super::{in_filter, IDS_PER_FILTER};
+use crate::engine::setters::setters;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::approvals::{Approvals, MAX_BULK_APPROVE_IDS};
 
@@ -201,10 +202,9 @@ impl ApproveMany {
         self
     }
 
-    /// Reads and reports, sends no decision.
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
+    setters! {
+        /// Reads and reports, sends no decision.
+        dry_run(bool) => dry_run;
     }
 
     /// How often to re-read approvals still pending after their decision

@@ -17,6 +17,7 @@ use super::fingerprint;
 use super::journal::{Journal, JournalEntry, JournaledRow, MemoryJournal, RequestResult};
 use super::ledger::{journaled_rows, Ledger, Settled};
 use super::plan::{Plan, PlanLimits, PlannedRequest};
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::jobs::pending::PendingIndex;
@@ -307,41 +308,28 @@ impl BulkSubmit {
         self
     }
 
-    /// Leave out rows already pending for their identity (default true),
-    /// found with one walk of the executing requests.
-    pub fn skip_pending(mut self, skip: bool) -> Self {
-        self.skip_pending = skip;
-        self
-    }
-
-    /// The least grace before a request whose answer was lost is taken as
-    /// never received (default 10 s: the service lists new requests
-    /// asynchronously). The grace is the larger of this floor and 3 times
-    /// the longest listing lag the journal has seen (each run measures it:
-    /// the time from an accepted answer to its key being listed). A request
-    /// whose intent is older than the grace and whose key is still not
-    /// listed was not received, and is sent again; so the grace must exceed
-    /// the service's listing delay, the one assumption the exactly-once
-    /// guarantee rests on.
-    pub fn reconcile_grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// Send again a request whose answer was lost without waiting for the
-    /// evidence (its key absent from the listing for the grace period): one
-    /// look at the listing, then resend. Off by default: it may duplicate on
-    /// a tenant that lists new requests late.
-    pub fn resend_unknown(mut self, resend: bool) -> Self {
-        self.resend_unknown = resend;
-        self
-    }
-
-    /// After submitting, wait up to `deadline` for every submitted row to be
-    /// terminal (batched status queries), and report final states.
-    pub fn wait(mut self, deadline: Duration) -> Self {
-        self.wait = Some(deadline);
-        self
+    setters! {
+        /// Leave out rows already pending for their identity (default true),
+        /// found with one walk of the executing requests.
+        skip_pending(bool) => skip_pending;
+        /// The least grace before a request whose answer was lost is taken as
+        /// never received (default 10 s: the service lists new requests
+        /// asynchronously). The grace is the larger of this floor and 3 times
+        /// the longest listing lag the journal has seen (each run measures it:
+        /// the time from an accepted answer to its key being listed). A request
+        /// whose intent is older than the grace and whose key is still not
+        /// listed was not received, and is sent again; so the grace must exceed
+        /// the service's listing delay, the one assumption the exactly-once
+        /// guarantee rests on.
+        reconcile_grace(Duration) => grace;
+        /// Send again a request whose answer was lost without waiting for the
+        /// evidence (its key absent from the listing for the grace period): one
+        /// look at the listing, then resend. Off by default: it may duplicate on
+        /// a tenant that lists new requests late.
+        resend_unknown(bool) => resend_unknown;
+        /// After submitting, wait up to this long for every submitted row to be
+        /// terminal (batched status queries), and report final states.
+        wait(Duration) => wait = Some;
     }
 
     /// Runs the plan; see the module docs for the guarantees.

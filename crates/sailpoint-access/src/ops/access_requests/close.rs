@@ -6,6 +6,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{limits, operations, Rule};
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
 
@@ -69,16 +70,11 @@ impl Close {
         }
     }
 
-    /// How the requests ended (the service's default: `Terminated`).
-    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
-        self.body.execution_status = Some(status);
-        self
-    }
-
-    /// Whether they succeeded (the service's default: `Failure`).
-    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
-        self.body.completion_status = Some(status);
-        self
+    setters! {
+        /// How the requests ended (the service's default: `Terminated`).
+        execution_status(CloseExecutionStatus) => body.execution_status = Some;
+        /// Whether they succeeded (the service's default: `Failure`).
+        completion_status(CloseCompletionStatus) => body.completion_status = Some;
     }
 
     /// Why they were closed.

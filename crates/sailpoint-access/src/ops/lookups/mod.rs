@@ -25,6 +25,7 @@ use sailpoint_access_api::types::ErrorResponse;
 use sailpoint_access_api::{Operation, Rule};
 use serde::de::DeserializeOwned;
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
 use crate::ops::statuses::is_past_end;
@@ -237,28 +238,15 @@ impl<K: LookupKind> Lookup<K> {
         }
     }
 
-    /// Page size, 0 to the operation's maximum (the default).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Index of the first result (default 0).
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// Ask for `X-Total-Count` ([`LookupPage::total`]).
-    pub fn count(mut self, count: bool) -> Self {
-        self.params.count = count;
-        self
-    }
-
-    /// The `filters` expression.
-    pub fn filter(mut self, filter: LookupFilter) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// Page size, 0 to the operation's maximum (the default).
+        limit(u32) => limit;
+        /// Index of the first result (default 0).
+        offset(u32) => offset;
+        /// Ask for `X-Total-Count` ([`LookupPage::total`]).
+        count(bool) => params.count;
+        /// The `filters` expression.
+        filter(LookupFilter) => filter = Some;
     }
 
     /// Adds an ascending sort key.

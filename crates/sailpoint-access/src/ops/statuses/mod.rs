@@ -11,6 +11,7 @@ use std::future::Future;
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
 use sailpoint_access_api::{dispatch, limits, Rule, Timestamp};
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::filter::Filter;
@@ -187,10 +188,9 @@ impl StatusQuery {
         self
     }
 
-    /// A filter expression; combine several with [`Filter::and`].
-    pub fn filter(mut self, filter: Filter) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// A filter expression; combine several with [`Filter::and`].
+        filter(Filter) => filter = Some;
     }
 
     /// Adds an ascending sort key; keys apply in the order added.
@@ -205,42 +205,25 @@ impl StatusQuery {
         self
     }
 
-    /// Only requests in this overall state (tenants since 2026). The vendor
-    /// documents one value, `EXECUTING`: the requests not yet finished. This
-    /// crate has one definition of pending, and it is this one: an item
-    /// whose state is not terminal (`EXECUTING`, or
-    /// `PROVISIONING_VERIFICATION_PENDING`, past its approvals with its
-    /// provisioning awaiting verification; see
-    /// `RequestedItemState::is_terminal`), which the waiter, the pending
-    /// index, `sail-access status --pending` and the sandbox all share.
-    pub fn request_state(mut self, state: RequestStateFilter) -> Self {
-        self.request_state = Some(state);
-        self
-    }
-
-    /// Page size, 0 to [`MAX_PAGE_SIZE`] (the default); always sent.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Index of the first result (default 0).
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// Ask for the total number of matches (`X-Total-Count`), exposed as [`Page::total`].
-    pub fn count(mut self, count: bool) -> Self {
-        self.count = count;
-        self
-    }
-
-    /// While a page is consumed, fetch up to `pages` further pages
-    /// concurrently; pages are still yielded in order. Default 0.
-    pub fn prefetch(mut self, pages: usize) -> Self {
-        self.prefetch = pages;
-        self
+    setters! {
+        /// Only requests in this overall state (tenants since 2026). The vendor
+        /// documents one value, `EXECUTING`: the requests not yet finished. This
+        /// crate has one definition of pending, and it is this one: an item
+        /// whose state is not terminal (`EXECUTING`, or
+        /// `PROVISIONING_VERIFICATION_PENDING`, past its approvals with its
+        /// provisioning awaiting verification; see
+        /// `RequestedItemState::is_terminal`), which the waiter, the pending
+        /// index, `sail-access status --pending` and the sandbox all share.
+        request_state(RequestStateFilter) => request_state = Some;
+        /// Page size, 0 to [`MAX_PAGE_SIZE`] (the default); always sent.
+        limit(u32) => limit;
+        /// Index of the first result (default 0).
+        offset(u32) => offset;
+        /// Ask for the total number of matches (`X-Total-Count`), exposed as [`Page::total`].
+        count(bool) => count;
+        /// While a page is consumed, fetch up to this many further pages
+        /// concurrently; pages are still yielded in order. Default 0.
+        prefetch(usize) => prefetch;
     }
 
     /// The `sorters` parameter, e.g. `created,-modified`.
