@@ -378,12 +378,8 @@ impl CloseMany {
         execution_status(CloseExecutionStatus) => close.execution = Some;
         /// Whether they succeeded (the service's default: `Failure`).
         completion_status(CloseCompletionStatus) => close.completion = Some;
-    }
-
-    /// Why they were closed.
-    pub fn message(mut self, text: impl Into<String>) -> Self {
-        self.close.message = Some(text.into());
-        self
+        /// Why they were closed.
+        message(impl Into<String>) => close.message = Some;
     }
 
     /// Selects, closes in chunks (each validated first), and reports.

@@ -195,14 +195,10 @@ impl ApproveMany {
         self
     }
 
-    /// Reads the lists as this owner (`me`: required of callers who are
-    /// not org administrators, who see only their own approvals).
-    pub fn owner(mut self, identity_id: impl Into<String>) -> Self {
-        self.owner = Some(identity_id.into());
-        self
-    }
-
     setters! {
+        /// Reads the lists as this owner (`me`: required of callers who are
+        /// not org administrators, who see only their own approvals).
+        owner(impl Into<String>) => owner = Some;
         /// Reads and reports, sends no decision.
         dry_run(bool) => dry_run;
     }

@@ -289,10 +289,9 @@ impl BulkSubmit {
         }
     }
 
-    /// The run id (default: taken from the journal, or a new one).
-    pub fn run_id(mut self, id: impl Into<String>) -> Self {
-        self.run_id = Some(id.into());
-        self
+    setters! {
+        /// The run id (default: taken from the journal, or a new one).
+        run_id(impl Into<String>) => run_id = Some;
     }
 
     /// Where intents and outcomes are recorded (default: in memory, so no

@@ -75,12 +75,8 @@ impl Close {
         execution_status(CloseExecutionStatus) => body.execution_status = Some;
         /// Whether they succeeded (the service's default: `Failure`).
         completion_status(CloseCompletionStatus) => body.completion_status = Some;
-    }
-
-    /// Why they were closed.
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.body.message = Some(message.into());
-        self
+        /// Why they were closed.
+        message(impl Into<String>) => body.message = Some;
     }
 
     /// Validates (`close.ids_count`: 1 to [`MAX_CLOSE_IDS`] non-blank ids)

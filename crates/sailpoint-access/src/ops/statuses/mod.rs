@@ -164,31 +164,15 @@ impl StatusQuery {
         }
     }
 
-    /// Only requests made for this identity id (`me` for the caller).
-    pub fn requested_for(mut self, identity_id: impl Into<String>) -> Self {
-        self.requested_for = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests made by this identity id (`me` for the caller).
-    pub fn requested_by(mut self, identity_id: impl Into<String>) -> Self {
-        self.requested_by = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests this identity made or is the target of; excludes the two above.
-    pub fn regarding_identity(mut self, identity_id: impl Into<String>) -> Self {
-        self.regarding_identity = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests whose work item this identity owns.
-    pub fn assigned_to(mut self, identity_id: impl Into<String>) -> Self {
-        self.assigned_to = Some(identity_id.into());
-        self
-    }
-
     setters! {
+        /// Only requests made for this identity id (`me` for the caller).
+        requested_for(impl Into<String>) => requested_for = Some;
+        /// Only requests made by this identity id (`me` for the caller).
+        requested_by(impl Into<String>) => requested_by = Some;
+        /// Only requests this identity made or is the target of; excludes the two above.
+        regarding_identity(impl Into<String>) => regarding_identity = Some;
+        /// Only requests whose work item this identity owns.
+        assigned_to(impl Into<String>) => assigned_to = Some;
         /// A filter expression; combine several with [`Filter::and`].
         filter(Filter) => filter = Some;
     }
