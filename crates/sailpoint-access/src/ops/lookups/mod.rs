@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
-use crate::ops::statuses::is_past_end;
+use crate::ops::statuses::{is_past_end, total_count};
 
 pub use access_profiles::AccessProfiles;
 pub use entitlements::Entitlements;
@@ -351,11 +351,7 @@ impl<K: LookupKind> Lookup<K> {
             .engine
             .execute_limited(K::OPERATION, cap, || K::call(raw, &params))
             .await?;
-        let total = value
-            .headers()
-            .get("x-total-count")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let total = total_count(value.headers());
         Ok(LookupPage {
             items: value.into_inner(),
             offset,

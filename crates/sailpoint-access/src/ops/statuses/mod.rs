@@ -16,7 +16,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::filter::Filter;
 
-pub(crate) use pages::is_past_end;
+pub(crate) use pages::{is_past_end, total_count};
 pub use pages::{Page, PaginationStream};
 
 /// Ids per `accessRequestId in (...)` query: keeps the query string short.
@@ -439,11 +439,7 @@ impl StatusQuery {
                 },
             )
             .await?;
-        let total = value
-            .headers()
-            .get("x-total-count")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let total = total_count(value.headers());
         let items: Vec<RequestedItemStatus> = value.into_inner();
         Ok(Page {
             items,
