@@ -399,6 +399,23 @@ struct Found {
     requestable: bool,
 }
 
+impl Found {
+    /// An object a look-up listed; `None` when it came without an id.
+    fn of(
+        id: Option<String>,
+        name: Option<String>,
+        keys: [Option<String>; 2],
+        requestable: bool,
+    ) -> Option<Self> {
+        Some(Self {
+            id: id?,
+            name: name.unwrap_or_default(),
+            keys,
+            requestable,
+        })
+    }
+}
+
 impl Resolver {
     pub(crate) fn new(engine: Engine) -> Self {
         Self {
@@ -495,14 +512,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.public_identities().filter(f),
                     filters,
-                    |p| {
-                        Some(Found {
-                            id: p.id?,
-                            name: p.name.unwrap_or_default(),
-                            keys: [p.alias, p.email],
-                            requestable: true,
-                        })
-                    },
+                    |p| Found::of(p.id, p.name, [p.alias, p.email], true),
                 )
                 .await?
             } else {
@@ -510,14 +520,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.identities().include_uncorrelated().filter(f),
                     filters,
-                    |p| {
-                        Some(Found {
-                            id: p.id?,
-                            name: p.name.unwrap_or_default(),
-                            keys: [p.alias, p.email_address],
-                            requestable: true,
-                        })
-                    },
+                    |p| Found::of(p.id, p.name, [p.alias, p.email_address], true),
                 )
                 .await?
             };
@@ -649,14 +652,7 @@ impl Resolver {
                 .run(
                     |f| lookups.requestable_objects().types(&[wire]).filter(f),
                     in_terms("name", names),
-                    |o| {
-                        Some(Found {
-                            id: o.id?,
-                            name: o.name.unwrap_or_default(),
-                            keys: [None, None],
-                            requestable: true,
-                        })
-                    },
+                    |o| Found::of(o.id, o.name, [None, None], true),
                 )
                 .await;
         }
@@ -665,14 +661,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.roles().filter(f),
                     eq_terms(),
-                    |r| {
-                        Some(Found {
-                            id: r.id?,
-                            name: r.name.unwrap_or_default(),
-                            keys: [None, None],
-                            requestable: r.requestable != Some(false),
-                        })
-                    },
+                    |r| Found::of(r.id, r.name, [None, None], r.requestable != Some(false)),
                 )
                 .await
             }
@@ -680,14 +669,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.access_profiles().filter(f),
                     eq_terms(),
-                    |a| {
-                        Some(Found {
-                            id: a.id?,
-                            name: a.name.unwrap_or_default(),
-                            keys: source(a.source),
-                            requestable: a.requestable != Some(false),
-                        })
-                    },
+                    |a| Found::of(a.id, a.name, source(a.source), a.requestable != Some(false)),
                 )
                 .await
             }
@@ -695,14 +677,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.entitlements().filter(f),
                     in_terms("name", names),
-                    |e| {
-                        Some(Found {
-                            id: e.id?,
-                            name: e.name.unwrap_or_default(),
-                            keys: source(e.source),
-                            requestable: e.requestable != Some(false),
-                        })
-                    },
+                    |e| Found::of(e.id, e.name, source(e.source), e.requestable != Some(false)),
                 )
                 .await
             }
