@@ -4,11 +4,12 @@
 use sailpoint_access_api::types::{
     CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
 };
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
 use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
+use crate::ops::send_body;
 
 /// Most ids one close may carry.
 pub const MAX_CLOSE_IDS: usize = limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
@@ -87,13 +88,12 @@ impl Close {
             MAX_CLOSE_IDS,
             Rule::CloseIdsCount,
         )?;
-        let raw = self.engine.raw();
-        let body = self.body;
-        self.engine
-            .execute(&operations::CLOSE_ACCESS_REQUESTS, || {
-                raw.close_access_requests().body(body.clone()).send()
-            })
-            .await?;
+        send_body!(
+            self.engine,
+            CLOSE_ACCESS_REQUESTS,
+            self.body,
+            close_access_requests
+        )?;
         Ok(())
     }
 }

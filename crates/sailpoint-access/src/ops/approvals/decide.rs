@@ -3,33 +3,15 @@
 //! Each answers 202 once the decision is queued.
 
 use sailpoint_access_api::types::{ApprovalComment, ForwardApproval};
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
 use super::check_id;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
+use crate::ops::send_body;
 
 /// Most characters of a forward's new owner id and of its comment.
 pub const MAX_FORWARD_TEXT: usize = limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH;
-
-/// Sends a decision's body to the generated builder `$method` for the
-/// builder's approval and answers `Ok(())` once the service queued it.
-macro_rules! post_decision {
-    ($builder:ident, $op:ident, $method:ident, $body:expr) => {{
-        let raw = $builder.engine.raw();
-        let (id, body) = ($builder.approval_id, $body);
-        $builder
-            .engine
-            .execute(&operations::$op, || {
-                raw.$method()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
-        Ok(())
-    }};
-}
 
 /// Approves one approval (`POST .../{approvalId}/approve`); from
 /// `Approvals::approve`.
@@ -62,7 +44,14 @@ impl Approve {
         let body = ApprovalComment {
             comment: self.comment,
         };
-        post_decision!(self, APPROVE_APPROVAL, approve_approval, body)
+        let id = self.approval_id;
+        send_body!(
+            self.engine,
+            APPROVE_APPROVAL,
+            body,
+            approve_approval.approval_id(id.as_str())
+        )?;
+        Ok(())
     }
 }
 
@@ -88,17 +77,18 @@ impl Reject {
     /// Validates (`approval.id`, `approval.reject_comment`) and sends.
     pub async fn send(self) -> Result<()> {
         check_id(&self.approval_id, Rule::ApprovalId)?;
-        if self.comment.trim().is_empty() {
-            return Err(ValidationError::new(
-                Rule::ApprovalRejectComment,
-                format!("{:?}", self.comment),
-            )
-            .into());
-        }
+        check_id(&self.comment, Rule::ApprovalRejectComment)?;
         let body = ApprovalComment {
             comment: Some(self.comment),
         };
-        post_decision!(self, REJECT_APPROVAL, reject_approval, body)
+        let id = self.approval_id;
+        send_body!(
+            self.engine,
+            REJECT_APPROVAL,
+            body,
+            reject_approval.approval_id(id.as_str())
+        )?;
+        Ok(())
     }
 }
 
@@ -161,6 +151,13 @@ impl Forward {
             new_owner_id: forward_text(self.new_owner_id)?,
             comment: forward_text(self.comment)?,
         };
-        post_decision!(self, FORWARD_APPROVAL, forward_approval, body)
+        let id = self.approval_id;
+        send_body!(
+            self.engine,
+            FORWARD_APPROVAL,
+            body,
+            forward_approval.approval_id(id.as_str())
+        )?;
+        Ok(())
     }
 }

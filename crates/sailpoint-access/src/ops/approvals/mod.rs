@@ -144,12 +144,7 @@ impl Approvals {
 }
 
 /// A non-blank id, else `rule` is broken.
-pub(crate) fn check_id(id: &str, rule: Rule) -> Result<(), ValidationError> {
-    if id.trim().is_empty() {
-        return Err(ValidationError::new(rule, format!("{id:?}")));
-    }
-    Ok(())
-}
+pub(crate) use crate::ops::check_not_blank as check_id;
 
 /// The paging and filter parameters the approval lists share.
 #[derive(Clone, Debug, Default)]
