@@ -1,5 +1,6 @@
 //! Plain fluent setters, written once: most builder options only store
-//! their argument and hand the builder back.
+//! their argument and hand the builder back, and most optional parameters
+//! are passed on to a generated builder only when set.
 
 /// Setters that store their argument (converted with `Into`, so that a
 /// setter may take `impl Into<String>`) in a field and return the builder:
@@ -22,3 +23,17 @@ macro_rules! setters {
     };
 }
 pub(crate) use setters;
+
+/// Passes each optional value that is set to the builder method named after
+/// it: `pass_set!(call; owner => owner_id, filters => filters)`. The value is
+/// cloned, as a builder takes it by value.
+macro_rules! pass_set {
+    ($builder:ident; $($value:expr => $method:ident),+ $(,)?) => {
+        $(
+            if let Some(v) = &$value {
+                $builder = $builder.$method(v.clone());
+            }
+        )+
+    };
+}
+pub(crate) use pass_set;

@@ -12,7 +12,7 @@ use sailpoint_access_api::types::{
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-use crate::engine::setters::setters;
+use crate::engine::setters::{pass_set, setters};
 use crate::engine::Engine;
 use crate::error::{ErrorKind, Result};
 use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
@@ -431,15 +431,11 @@ impl Job {
                 }
                 Change::Close(settings) => {
                     let mut close = handle.close(chunk.iter().cloned());
-                    if let Some(e) = &settings.execution {
-                        close = close.execution_status(e.clone());
-                    }
-                    if let Some(c) = &settings.completion {
-                        close = close.completion_status(c.clone());
-                    }
-                    if let Some(m) = &settings.message {
-                        close = close.message(m.clone());
-                    }
+                    pass_set!(close;
+                        settings.execution => execution_status,
+                        settings.completion => completion_status,
+                        settings.message => message,
+                    );
                     close.send().await
                 }
             };

@@ -413,12 +413,7 @@ macro_rules! paged_call {
         if p.count {
             call = call.count(true);
         }
-        if let Some(f) = &p.filters {
-            call = call.filters(f.as_str());
-        }
-        if let Some(s) = &p.sorters {
-            call = call.sorters(s.as_str());
-        }
+        $crate::engine::setters::pass_set!(call; p.filters => filters, p.sorters => sorters);
         call
     }};
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
 use sailpoint_access_api::{dispatch, limits, Rule, Timestamp};
 
-use crate::engine::setters::setters;
+use crate::engine::setters::{pass_set, setters};
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::filter::Filter;
@@ -411,27 +411,15 @@ impl StatusQuery {
                     let mut call = dispatch::ListAccessRequestStatus::new(raw, family)
                         .limit(wire_limit)
                         .offset(wire_offset);
-                    if let Some(v) = &self.requested_for {
-                        call = call.requested_for(v.as_str());
-                    }
-                    if let Some(v) = &self.requested_by {
-                        call = call.requested_by(v.as_str());
-                    }
-                    if let Some(v) = &self.regarding_identity {
-                        call = call.regarding_identity(v.as_str());
-                    }
-                    if let Some(v) = &self.assigned_to {
-                        call = call.assigned_to(v.as_str());
-                    }
-                    if let Some(f) = &self.filter {
-                        call = call.filters(f.as_str());
-                    }
-                    if let Some(s) = &sorters {
-                        call = call.sorters(s.as_str());
-                    }
-                    if let Some(state) = &self.request_state {
-                        call = call.request_state(state.clone());
-                    }
+                    pass_set!(call;
+                        self.requested_for => requested_for,
+                        self.requested_by => requested_by,
+                        self.regarding_identity => regarding_identity,
+                        self.assigned_to => assigned_to,
+                        self.filter.as_ref().map(Filter::as_str) => filters,
+                        sorters => sorters,
+                        self.request_state => request_state,
+                    );
                     if self.count {
                         call = call.count(true);
                     }
