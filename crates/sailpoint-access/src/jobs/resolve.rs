@@ -24,6 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::Hash;
 
 use sailpoint_access_api::types::AccessItemType;
 use sailpoint_access_api::Rule;
@@ -399,6 +400,14 @@ struct Found {
     requestable: bool,
 }
 
+/// The distinct references the cache does not answer yet, sorted.
+fn not_cached<'a, R: Ord + Hash>(refs: &'a [R], cache: &HashMap<R, Resolution>) -> Vec<&'a R> {
+    let mut wanted: Vec<&R> = refs.iter().filter(|r| !cache.contains_key(*r)).collect();
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
 impl Found {
     /// An object a look-up listed; `None` when it came without an id.
     fn of(
@@ -472,12 +481,7 @@ impl Resolver {
 
     /// Resolves identities, in order; each distinct reference is asked once.
     pub async fn identities(&mut self, refs: &[IdentityRef]) -> Result<Vec<Resolution>> {
-        let mut wanted: Vec<&IdentityRef> = refs
-            .iter()
-            .filter(|r| !self.cache.identities.contains_key(*r))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        let wanted = not_cached(refs, &self.cache.identities);
         if let Some(blank) = wanted.iter().find(|r| r.value().trim().is_empty()) {
             return Err(ValidationError::new(Rule::LookupBlank, blank).into());
         }
@@ -556,12 +560,7 @@ impl Resolver {
 
     /// Resolves access items, in order; each distinct reference is asked once.
     pub async fn items(&mut self, refs: &[ItemRef]) -> Result<Vec<Resolution>> {
-        let mut wanted: Vec<&ItemRef> = refs
-            .iter()
-            .filter(|r| !self.cache.items.contains_key(*r))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        let wanted = not_cached(refs, &self.cache.items);
         for r in &wanted {
             let blank = match r {
                 ItemRef::Id(_, id) => id.trim().is_empty(),
