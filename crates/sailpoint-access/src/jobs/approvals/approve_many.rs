@@ -17,7 +17,7 @@ use sailpoint_access_api::Rule;
 use serde::Serialize;
 
 use super::{in_filter, IDS_PER_FILTER};
-use crate::engine::setters::setters;
+use crate::engine::setters::{pass_set, setters};
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::approvals::{Approvals, MAX_BULK_APPROVE_IDS};
 
@@ -142,6 +142,18 @@ pub struct ApproveMany {
     verify_attempts: u32,
     verify_interval: Duration,
     progress: Option<Progress>,
+}
+
+/// The whole approval list `$list` (`pending` or `completed`) matching
+/// `$filter`, read as the job's owner, 250 per call; counts the calls.
+macro_rules! read_list {
+    ($job:expr, $list:ident, $filter:expr, $report:expr) => {{
+        let mut query = $job.approvals.$list().filters($filter).limit(250);
+        pass_set!(query; $job.owner => owner);
+        let found = query.send_all().await?;
+        $report.read_calls += 1 + found.len() / 250;
+        found
+    }};
 }
 
 impl ApproveMany {
@@ -474,13 +486,7 @@ impl ApproveMany {
         filter: &str,
         report: &mut ApprovalReport,
     ) -> Result<Vec<PendingApproval>> {
-        let mut query = self.approvals.pending().filters(filter).limit(250);
-        if let Some(owner) = &self.owner {
-            query = query.owner(owner.as_str());
-        }
-        let found = query.send_all().await?;
-        report.read_calls += 1 + found.len() / 250;
-        Ok(found)
+        Ok(read_list!(self, pending, filter, report))
     }
 
     async fn pending_by_id(
@@ -490,11 +496,8 @@ impl ApproveMany {
     ) -> Result<HashMap<String, PendingApproval>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(IDS_PER_FILTER) {
-            for approval in self.read_pending(&in_filter("id", chunk), report).await? {
-                if let Some(id) = approval.id.clone() {
-                    out.insert(id, approval);
-                }
-            }
+            let found = self.read_pending(&in_filter("id", chunk), report).await?;
+            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
         }
         Ok(out)
     }
@@ -506,21 +509,8 @@ impl ApproveMany {
     ) -> Result<HashMap<String, CompletedApproval>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(IDS_PER_FILTER) {
-            let mut query = self
-                .approvals
-                .completed()
-                .filters(in_filter("id", chunk))
-                .limit(250);
-            if let Some(owner) = &self.owner {
-                query = query.owner(owner.as_str());
-            }
-            let found = query.send_all().await?;
-            report.read_calls += 1 + found.len() / 250;
-            for approval in found {
-                if let Some(id) = approval.id.clone() {
-                    out.insert(id, approval);
-                }
-            }
+            let found = read_list!(self, completed, in_filter("id", chunk), report);
+            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
         }
         Ok(out)
     }
