@@ -156,6 +156,18 @@ macro_rules! read_list {
     }};
 }
 
+/// The approvals of list `$list` with these ids, by id (50 ids per filter).
+macro_rules! by_id {
+    ($job:expr, $list:ident, $ids:expr, $report:expr) => {{
+        let mut out = HashMap::new();
+        for chunk in $ids.chunks(IDS_PER_FILTER) {
+            let found = read_list!($job, $list, in_filter("id", chunk), $report);
+            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
+        }
+        out
+    }};
+}
+
 impl ApproveMany {
     pub(crate) fn new(approvals: Approvals, decision: Decision, comment: String) -> Self {
         Self {
@@ -294,7 +306,7 @@ impl ApproveMany {
             .filter(|id| !before.contains_key(*id))
             .cloned()
             .collect();
-        before.extend(self.pending_by_id(&unread, &mut report).await?);
+        before.extend(by_id!(self, pending, unread, report));
         for (id, approval) in &before {
             if let Some(request) = &approval.access_request_id {
                 request_of.insert(id.clone(), request.clone());
@@ -316,7 +328,7 @@ impl ApproveMany {
                 if attempt > 0 {
                     tokio::time::sleep(self.verify_interval).await;
                 }
-                after = self.pending_by_id(&to_send, &mut report).await?;
+                after = by_id!(self, pending, to_send, report);
                 let unsettled = after
                     .iter()
                     .any(|(id, approval)| !errors.contains_key(id) && !self.forward_took(approval));
@@ -332,7 +344,7 @@ impl ApproveMany {
             .filter(|id| !before.contains_key(*id) || (!self.dry_run && !after.contains_key(*id)))
             .cloned()
             .collect();
-        let completed = self.completed_by_id(&gone, &mut report).await?;
+        let completed = by_id!(self, completed, gone, report);
         for id in targets {
             let result = self.classify(&id, &before, &after, &completed, &errors);
             report.outcomes.push(ApprovalOutcome {
@@ -487,32 +499,6 @@ impl ApproveMany {
         report: &mut ApprovalReport,
     ) -> Result<Vec<PendingApproval>> {
         Ok(read_list!(self, pending, filter, report))
-    }
-
-    async fn pending_by_id(
-        &self,
-        ids: &[String],
-        report: &mut ApprovalReport,
-    ) -> Result<HashMap<String, PendingApproval>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_FILTER) {
-            let found = self.read_pending(&in_filter("id", chunk), report).await?;
-            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
-        }
-        Ok(out)
-    }
-
-    async fn completed_by_id(
-        &self,
-        ids: &[String],
-        report: &mut ApprovalReport,
-    ) -> Result<HashMap<String, CompletedApproval>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_FILTER) {
-            let found = read_list!(self, completed, in_filter("id", chunk), report);
-            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
-        }
-        Ok(out)
     }
 }
 
