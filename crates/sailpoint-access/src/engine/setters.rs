@@ -24,6 +24,25 @@ macro_rules! setters {
 }
 pub(crate) use setters;
 
+/// Setters that add strings to a list field: `name => field;` takes any
+/// iterable of `Into<String>` values.
+macro_rules! list_setters {
+    ($($(#[$doc:meta])* $name:ident => $($field:ident).+;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name<I, S>(mut self, values: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                self.$($field).+.extend(values.into_iter().map(Into::into));
+                self
+            }
+        )*
+    };
+}
+pub(crate) use list_setters;
+
 /// Passes each optional value that is set to the builder method named after
 /// it: `pass_set!(call; owner => owner_id, filters => filters)`. The value is
 /// cloned, as a builder takes it by value.

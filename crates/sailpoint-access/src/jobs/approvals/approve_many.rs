@@ -17,7 +17,7 @@ use sailpoint_access_api::Rule;
 use serde::Serialize;
 
 use super::{in_filter, IDS_PER_FILTER};
-use crate::engine::setters::{pass_set, setters};
+use crate::engine::setters::{list_setters, pass_set, setters};
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::approvals::{Approvals, MAX_BULK_APPROVE_IDS};
 
@@ -197,26 +197,12 @@ impl ApproveMany {
         }
     }
 
-    /// Adds approvals by id.
-    pub fn approval_ids<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.approval_ids.extend(ids.into_iter().map(Into::into));
-        self
-    }
-
-    /// Adds the pending approvals of these access requests (found through
-    /// the pending list, 50 requests per call).
-    pub fn access_request_ids<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access_request_ids
-            .extend(ids.into_iter().map(Into::into));
-        self
+    list_setters! {
+        /// Adds approvals by id.
+        approval_ids => approval_ids;
+        /// Adds the pending approvals of these access requests (found through
+        /// the pending list, 50 requests per call).
+        access_request_ids => access_request_ids;
     }
 
     setters! {
