@@ -130,39 +130,36 @@ pub struct Lookups {
     engine: Engine,
 }
 
+/// The look-ups that start with no parameter: `name: Kind;` each.
+macro_rules! lookup_starts {
+    ($($(#[$doc:meta])* $name:ident: $kind:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self) -> Lookup<$kind> {
+                Lookup::new(self.engine.clone())
+            }
+        )*
+    };
+}
+
 impl Lookups {
     pub(crate) fn new(engine: Engine) -> Self {
         Self { engine }
     }
 
-    /// Roles and access profiles that can be requested (`requestable-objects/v1`).
-    pub fn requestable_objects(&self) -> Lookup<RequestableObjects> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Identities, administrators' view (`identities/v1`).
-    pub fn identities(&self) -> Lookup<Identities> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Identities, anyone's view (`public-identities/v1`).
-    pub fn public_identities(&self) -> Lookup<PublicIdentities> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Entitlements (`entitlements/v1`).
-    pub fn entitlements(&self) -> Lookup<Entitlements> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Roles, in pages of at most 50 (`roles/v1`).
-    pub fn roles(&self) -> Lookup<Roles> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Access profiles (`access-profiles/v1`).
-    pub fn access_profiles(&self) -> Lookup<AccessProfiles> {
-        Lookup::new(self.engine.clone())
+    lookup_starts! {
+        /// Roles and access profiles that can be requested (`requestable-objects/v1`).
+        requestable_objects: RequestableObjects;
+        /// Identities, administrators' view (`identities/v1`).
+        identities: Identities;
+        /// Identities, anyone's view (`public-identities/v1`).
+        public_identities: PublicIdentities;
+        /// Entitlements (`entitlements/v1`).
+        entitlements: Entitlements;
+        /// Roles, in pages of at most 50 (`roles/v1`).
+        roles: Roles;
+        /// Access profiles (`access-profiles/v1`).
+        access_profiles: AccessProfiles;
     }
 
     /// The entitlements one identity holds, directly or through roles and
