@@ -293,26 +293,97 @@ fn read_jsonl(input: impl Read) -> Result<PlanFile, String> {
                 continue;
             }
         };
-        let text_of = |k: &str| {
-            value
-                .get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
+        let mut value = value;
+        let names = match jsonl_names(&mut value) {
+            Ok(names) => names,
+            Err(message) => {
+                out.bad.push(BadRow {
+                    line: line_no,
+                    rule: CliRule::Required,
+                    message,
+                    identity: text_of(&value, "identity"),
+                    item_type: text_of(&value, "item_type"),
+                    item_id: text_of(&value, "item_id"),
+                });
+                continue;
+            }
         };
         match serde_json::from_value::<BulkRow>(value.clone()) {
-            Ok(row) => out.rows.push((line_no, row)),
+            Ok(row) => {
+                if let Some(names) = names {
+                    out.names.insert(line_no, names);
+                }
+                out.rows.push((line_no, row));
+            }
             Err(e) => out.bad.push(BadRow {
                 line: line_no,
                 rule: CliRule::Parse,
                 message: format!("not a plan row: {e}"),
-                identity: text_of("identity"),
-                item_type: text_of("item_type"),
-                item_id: text_of("item_id"),
+                identity: text_of(&value, "identity"),
+                item_type: text_of(&value, "item_type"),
+                item_id: text_of(&value, "item_id"),
             }),
         }
     }
     Ok(out)
+}
+
+fn text_of(value: &serde_json::Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A JSON line may name its identity by `alias` or `email` instead of
+/// `identity`, and its item by `name` (with `source` for an entitlement)
+/// instead of `item_id`, as the CSV columns do. The name stands in the
+/// id's field until the resolver replaces it; the keys it came in are
+/// taken out, so the row reads as any other.
+fn jsonl_names(value: &mut serde_json::Value) -> Result<Option<RowNames>, String> {
+    let Some(object) = value.as_object_mut() else {
+        return Ok(None);
+    };
+    let mut take = |key: &str| match object.get(key) {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+            let s = s.trim().to_owned();
+            object.remove(key);
+            Some(s)
+        }
+        _ => None,
+    };
+    let (alias, email, name, source) = (take("alias"), take("email"), take("name"), take("source"));
+    let has = |key: &str| object.get(key).is_some_and(|v| !v.is_null());
+    let who =
+        usize::from(has("identity")) + usize::from(alias.is_some()) + usize::from(email.is_some());
+    let what = usize::from(has("item_id")) + usize::from(name.is_some());
+    if who > 1 || what > 1 {
+        return Err("give one of identity, alias or email, and one of item_id or name".to_owned());
+    }
+    let identity = match (alias, email) {
+        (Some(alias), _) => Some(IdentityRef::Alias(alias)),
+        (_, Some(email)) => Some(IdentityRef::Email(email)),
+        _ => None,
+    };
+    if let Some(IdentityRef::Alias(text) | IdentityRef::Email(text)) = &identity {
+        object.insert("identity".to_owned(), text.clone().into());
+    }
+    let item = match name {
+        Some(name) => {
+            let kind = item_type(
+                object
+                    .get("item_type")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default(),
+            )?;
+            object.insert("item_id".to_owned(), name.clone().into());
+            object.insert("item_type".to_owned(), kind.as_str().into());
+            Some(ItemRef::Name { kind, name, source })
+        }
+        None => None,
+    };
+    Ok((identity.is_some() || item.is_some()).then_some(RowNames { identity, item }))
 }
 
 /// `role`, `access_profile`, `entitlement`, in any case, with `-` or `_`.
@@ -424,6 +495,49 @@ mod tests {
         let plan = read(text.as_bytes(), PlanFormat::Jsonl).unwrap();
         assert_eq!(plan.rows.len(), 1);
         assert_eq!(plan.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [3, 4]);
+    }
+
+    #[test]
+    fn jsonl_rows_may_name_the_identity_and_the_item() {
+        let text = concat!(
+            r#"{"email":"ada@example.com","item_type":"entitlement","name":"Admin","source":"GitHub"}"#,
+            "\n",
+            r#"{"alias":"alan.turing","item_type":"role","item_id":"r1"}"#,
+            "\n",
+            r#"{"identity":"i1","alias":"a","item_type":"ROLE","item_id":"r"}"#,
+            "\n",
+            r#"{"identity":"i2","item_type":"ROLE","item_id":"r2"}"#,
+            "\n",
+        );
+        let plan = read(text.as_bytes(), PlanFormat::Jsonl).unwrap();
+        assert_eq!(plan.rows.len(), 3);
+        assert_eq!(plan.rows[0].1.identity, "ada@example.com");
+        assert_eq!(plan.rows[0].1.item.id(), "Admin");
+        assert_eq!(
+            plan.rows[0].1.item.item_type(),
+            &AccessItemType::Entitlement
+        );
+        assert_eq!(
+            plan.names[&1],
+            RowNames {
+                identity: Some(IdentityRef::Email("ada@example.com".to_owned())),
+                item: Some(ItemRef::Name {
+                    kind: AccessItemType::Entitlement,
+                    name: "Admin".to_owned(),
+                    source: Some("GitHub".to_owned()),
+                }),
+            }
+        );
+        assert_eq!(
+            plan.names[&2],
+            RowNames {
+                identity: Some(IdentityRef::Alias("alan.turing".to_owned())),
+                item: None,
+            }
+        );
+        assert!(!plan.names.contains_key(&4));
+        assert_eq!(plan.bad.len(), 1);
+        assert_eq!((plan.bad[0].line, plan.bad[0].rule), (3, CliRule::Required));
     }
 
     #[test]

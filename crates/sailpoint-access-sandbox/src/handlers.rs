@@ -237,9 +237,14 @@ fn submit(shared: &Shared, headers: &HeaderMap, body: Body, family: Family) -> R
             for &item in &fresh {
                 let activity_id = store.ids.hex_id();
                 let approval_id = store.ids.hex_id();
-                let mut steps =
-                    crate::steps::plan(&store, &validated.request_type, &item.kind, identity_id)
-                        .into_iter();
+                let mut steps = crate::steps::plan(
+                    &store,
+                    &validated.request_type,
+                    &item.kind,
+                    &item.id,
+                    identity_id,
+                )
+                .into_iter();
                 let first = steps
                     .next()
                     .map(|step| crate::state::step_status(step, approval_id.clone(), now));

@@ -10,14 +10,18 @@
 //! `sourceOwner`, `manager`, `workgroup:<id>`, comma-separated).
 //!
 //! The sandbox's choices where it must choose:
-//! - roles and access profiles carry their approval schemes on the object,
-//!   which the sandbox does not model, and revocations have their own
-//!   settings; those items keep the single MANAGER step owned by the sandbox
-//!   approver, as does a configuration that names no scheme (the sandbox has
+//! - roles and access profiles carry their approval schemes on the object:
+//!   the directory records them (`Directory::item_approval_schemes`, with
+//!   ROLE_OWNER / ACCESS_PROFILE_OWNER going to the item's recorded owner);
+//!   an item without recorded schemes, a revocation (which has its own
+//!   settings) and a configuration that names no scheme keep the single
+//!   MANAGER step owned by the sandbox approver (the sandbox has
 //!   `autoApprovalEnabled` for requests that need no approval);
-//! - an owner the directory does not know (item and source owners, which it
-//!   does not record, or a requester without a manager) is the sandbox
-//!   approver, so every step has an owner who can decide it.
+//! - an entitlement's owner and its source's owner are the ones the
+//!   directory records (`Directory::item_owner`, `Directory::source_owner`);
+//!   an owner it does not record (the demo and generated directories record
+//!   none, or a requester without a manager) is the sandbox approver, so
+//!   every step has an owner who can decide it.
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequestType, ApprovalScheme, IdentityReference, IdentityReferenceType,
@@ -32,14 +36,17 @@ pub(crate) fn plan(
     store: &Store,
     request_type: &AccessRequestType,
     kind: &AccessItemType,
+    item_id: &str,
     requested_for: &str,
 ) -> Vec<PlannedStep> {
-    let derived = if *kind == AccessItemType::Entitlement
-        && *request_type == AccessRequestType::GrantAccess
-    {
-        configured_schemes(store)
-    } else {
-        Vec::new()
+    let derived = match (kind, request_type) {
+        (AccessItemType::Entitlement, AccessRequestType::GrantAccess) => configured_schemes(store),
+        (_, AccessRequestType::GrantAccess) => store
+            .directory
+            .approval_schemes_of(item_id)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default(),
+        _ => Vec::new(),
     };
     if derived.is_empty() {
         return vec![PlannedStep {
@@ -50,7 +57,13 @@ pub(crate) fn plan(
     derived
         .into_iter()
         .map(|(scheme, approver_id)| {
-            let owner = owner_of(store, &scheme, approver_id.as_deref(), requested_for);
+            let owner = owner_of(
+                store,
+                &scheme,
+                approver_id.as_deref(),
+                item_id,
+                requested_for,
+            );
             PlannedStep { scheme, owner }
         })
         .collect()
@@ -110,9 +123,17 @@ fn owner_of(
     store: &Store,
     scheme: &ApprovalScheme,
     approver_id: Option<&str>,
+    item_id: &str,
     requested_for: &str,
 ) -> IdentityReference {
+    let recorded = |who: Option<&crate::directory::DirectoryIdentity>| {
+        who.map_or_else(sandbox_approver, |o| identity(&o.id, &o.name))
+    };
     match scheme {
+        ApprovalScheme::EntitlementOwner
+        | ApprovalScheme::RoleOwner
+        | ApprovalScheme::AccessProfileOwner => recorded(store.directory.item_owner_of(item_id)),
+        ApprovalScheme::SourceOwner => recorded(store.directory.source_owner_of(item_id)),
         ApprovalScheme::Manager => store
             .directory
             .identity(requested_for)

@@ -36,11 +36,11 @@ pub use engine::USER_AGENT;
 pub use error::{
     ApiError, DecodeError, Error, ErrorKind, Result, TimeoutPhase, TransportKind, ValidationError,
 };
+pub use jobs::bulk::preflight::{Evidence, Preflight, PreflightReport};
 pub use jobs::cancel_many::{
     CancelMany, ChangeKind, ChangeOutcome, ChangeReport, CloseMany, TouchedItem,
 };
 pub use jobs::pending::Submission;
-pub use jobs::preflight::{Evidence, Preflight, PreflightReport};
 pub use jobs::resolve::{
     looks_like_id, Candidate, IdentityRef, ItemRef, Resolution, ResolveCache, ResolveReport,
     Resolver,

@@ -7,7 +7,8 @@ mod common;
 use common::*;
 use httpmock::MockServer;
 use sailpoint_access::types::{
-    AccessItemType, Entitlement, PublicIdentity, RequestableObject, RequestableObjectStatus, Role,
+    AccessItemType, AccessRequestType, Entitlement, PublicIdentity, RequestableObject,
+    RequestableObjectStatus, Role,
 };
 use sailpoint_access::{
     held_entitlement, IdentityRef, Item, ItemRef, LookupFilter, RequestableType, Resolution, Rule,
@@ -604,6 +605,85 @@ async fn preflight_tells_held_and_pending_rows_in_one_or_two_calls_per_identity(
         sandbox.requests_received(Operation::ListIdentityEntitlements),
         1
     );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bulk_run_with_preflight_skips_held_and_pending_rows_saying_why() {
+    use sailpoint_access::bulk::{plan, BulkRow, PlanLimits, RowOutcome};
+    let sandbox = demo_sandbox().await;
+    let demo = Directory::demo();
+    let client = sandbox_client(&sandbox, quick_retry(2));
+    let id = |alias: &str| demo.identity_by_alias(alias).unwrap().id.clone();
+    let item = |kind: &AccessItemType, name: &str| demo.items_named(kind, name)[0].id.clone();
+    let (ada, alan) = (id("ada.lovelace"), id("alan.turing"));
+    let (role, ent) = (AccessItemType::Role, AccessItemType::Entitlement);
+    let engineering = item(&role, "Engineering");
+    let finance = item(&role, "Finance");
+    let read = demo
+        .items_named(&ent, "Read")
+        .into_iter()
+        .find(|i| i.source == "GitHub")
+        .unwrap()
+        .id
+        .clone();
+    let pending = client
+        .access_requests()
+        .grant()
+        .for_identity(ada.clone())
+        .item(Item::role(finance.clone()))
+        .send()
+        .await
+        .unwrap();
+    let rows = vec![
+        BulkRow::new(&ada, role.clone(), &engineering),
+        BulkRow::new(&ada, role.clone(), &finance),
+        BulkRow::new(&alan, ent.clone(), &read),
+        BulkRow::new(&alan, role.clone(), &finance),
+    ];
+    let accepted_before = sandbox.access_requests_accepted();
+    let report = client
+        .bulk_submit(plan(
+            AccessRequestType::GrantAccess,
+            rows,
+            PlanLimits::default(),
+        ))
+        .preflight(true)
+        .send()
+        .await
+        .unwrap();
+    let outcome = |who: &str, what: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.identity == who && r.item_id == what)
+            .unwrap()
+    };
+    let assigned = outcome(&ada, &engineering);
+    assert_eq!(assigned.outcome, RowOutcome::Skipped);
+    assert!(
+        assigned.detail.as_deref().unwrap().contains("ASSIGNED"),
+        "{assigned:?}"
+    );
+    let awaited = outcome(&ada, &finance);
+    assert_eq!(awaited.outcome, RowOutcome::Skipped);
+    assert!(
+        awaited.detail.as_deref().unwrap().contains("PENDING"),
+        "{awaited:?}"
+    );
+    let held = outcome(&alan, &read);
+    assert_eq!(held.outcome, RowOutcome::Skipped);
+    assert!(
+        held.detail.as_deref().unwrap().contains("entitlements"),
+        "{held:?}"
+    );
+    assert_eq!(outcome(&alan, &finance).outcome, RowOutcome::Submitted);
+    assert_eq!(report.count(RowOutcome::Skipped), 3);
+    // One requestable-objects call per identity, one entitlements call for
+    // the identity with an entitlement row.
+    assert_eq!(report.preflight_calls, 3);
+    assert_eq!(sandbox.access_requests_accepted(), accepted_before + 1);
+    assert_eq!(pending.new_requests.len(), 1);
     sandbox.shutdown().await;
 }
 

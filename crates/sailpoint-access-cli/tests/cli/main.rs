@@ -7,6 +7,7 @@ mod harness;
 mod approvals;
 mod companion;
 mod config;
+mod crash_loop;
 mod help;
 mod names;
 mod output;

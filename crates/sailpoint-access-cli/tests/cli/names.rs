@@ -185,3 +185,32 @@ fn preflight_skips_rows_already_held_or_pending_and_says_why() {
     );
     assert_eq!(t.counts().len(), 1, "only Finance for Ada was sent");
 }
+
+#[test]
+fn a_json_lines_plan_may_name_people_and_items_too() {
+    let t = Tenant::start_with("names-jsonl", |b| b.directory(Directory::demo()));
+    let plan = t.write(
+        "by-name.jsonl",
+        concat!(
+            r#"{"email":"ada.lovelace@example.com","item_type":"role","name":"Finance"}"#,
+            "\n",
+            r#"{"alias":"alan.turing","item_type":"entitlement","name":"Admin","source":"GitHub"}"#,
+            "\n",
+            r#"{"alias":"chris.smith","item_type":"entitlement","name":"Admin"}"#,
+            "\n",
+        ),
+    );
+    let run = t.run(&["submit", plan.to_str().unwrap(), "--output", "json"]);
+    run.expect(3);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    let by_line = |line: u64| rows.iter().find(|r| r["line"] == line).unwrap();
+    assert_eq!(by_line(1)["outcome"], "submitted", "{report}");
+    assert_eq!(by_line(1)["identity"], id_of("ada.lovelace"));
+    assert_eq!(by_line(1)["item_as_written"], "Finance");
+    assert_eq!(by_line(2)["outcome"], "submitted", "{report}");
+    assert_eq!(by_line(2)["identity"], id_of("alan.turing"));
+    assert_eq!(by_line(3)["outcome"], "refused");
+    assert_eq!(by_line(3)["rule"], "resolve.ambiguous", "{report}");
+    assert_eq!(t.counts().len(), 2, "{:?}", t.counts());
+}

@@ -13,7 +13,7 @@ pub(crate) mod expr;
 use std::collections::{HashMap, HashSet};
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestType, RequestedItemState, RequestedItemStatus,
+    AccessItemType, AccessRequestType, ApprovalScheme, RequestedItemState, RequestedItemStatus,
 };
 
 /// One identity of the directory.
@@ -62,6 +62,11 @@ pub struct Directory {
     sources: Vec<(String, String)>,
     /// Identity id -> (kind, item id) held directly.
     held: HashMap<String, Vec<(AccessItemType, String)>>,
+    /// Item id or source name -> its owner's alias (approval steps).
+    owners: HashMap<String, String>,
+    /// Role or access profile id -> the approval schemes it carries, in
+    /// order, each with the approver it names (a governance group's id).
+    schemes: HashMap<String, Vec<(ApprovalScheme, Option<String>)>>,
     by_identity_id: HashMap<String, u32>,
     by_item_id: HashMap<String, u32>,
     /// Lower-cased alias, email and name -> identities (the look-up keys).
@@ -139,6 +144,59 @@ impl Directory {
                 .push((kind, item_id.to_owned()));
         }
         self
+    }
+
+    /// Makes the identity with alias `owner` the owner of the item with id
+    /// `item_id`: an ENTITLEMENT_OWNER step of a grant of it is theirs.
+    pub fn item_owner(mut self, item_id: &str, owner: &str) -> Self {
+        self.owners.insert(item_id.to_owned(), owner.to_owned());
+        self
+    }
+
+    /// Makes the identity with alias `owner` the owner of the source named
+    /// `source`: a SOURCE_OWNER step of a grant of its items is theirs.
+    pub fn source_owner(mut self, source: &str, owner: &str) -> Self {
+        self.owners.insert(source.to_owned(), owner.to_owned());
+        self
+    }
+
+    /// Gives the role or access profile with id `item_id` the approval
+    /// schemes a grant of it goes through, in order (as the object's
+    /// `accessRequestConfig.approvalSchemes` does on a tenant), each with
+    /// the approver it names (a governance group's id) or none. Without
+    /// them a grant of it has the single MANAGER step of the stand-in.
+    pub fn item_approval_schemes<'a>(
+        mut self,
+        item_id: &str,
+        schemes: impl IntoIterator<Item = (ApprovalScheme, Option<&'a str>)>,
+    ) -> Self {
+        self.schemes.insert(
+            item_id.to_owned(),
+            schemes
+                .into_iter()
+                .map(|(scheme, approver)| (scheme, approver.map(str::to_owned)))
+                .collect(),
+        );
+        self
+    }
+
+    /// The approval schemes recorded for the item with id `item_id`.
+    pub(crate) fn approval_schemes_of(
+        &self,
+        item_id: &str,
+    ) -> Option<&[(ApprovalScheme, Option<String>)]> {
+        self.schemes.get(item_id).map(Vec::as_slice)
+    }
+
+    /// The owner the directory records for the item with id `item_id`.
+    pub(crate) fn item_owner_of(&self, item_id: &str) -> Option<&DirectoryIdentity> {
+        self.identity_by_alias(self.owners.get(item_id)?)
+    }
+
+    /// The owner of the source of the item with id `item_id`.
+    pub(crate) fn source_owner_of(&self, item_id: &str) -> Option<&DirectoryIdentity> {
+        let source = &self.catalogue_item(item_id)?.source;
+        self.identity_by_alias(self.owners.get(source)?)
     }
 
     /// A small named tenant: people with aliases and emails (two named
@@ -304,6 +362,8 @@ impl Directory {
         for (who, held) in other.held {
             self.held.entry(who).or_default().extend(held);
         }
+        self.owners.extend(other.owners);
+        self.schemes.extend(other.schemes);
         self
     }
 

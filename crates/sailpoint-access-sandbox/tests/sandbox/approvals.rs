@@ -474,3 +474,165 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
     assert_eq!(i2.approval_details.len(), 1);
     assert_eq!(pending(&setup, "?owner-id=gg-1").await.len(), 1);
 }
+
+#[tokio::test]
+async fn owner_steps_go_to_the_owners_the_directory_records() {
+    use sailpoint_access_api::types::{EntitlementApprovalScheme, EntitlementApproverType};
+    use sailpoint_access_sandbox::Directory;
+    let demo = Directory::demo();
+    let entitlement = |name: &str, source: &str| {
+        demo.items_named(&AccessItemType::Entitlement, name)
+            .into_iter()
+            .find(|i| i.source == source)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let id_of = |alias: &str| demo.identity_by_alias(alias).unwrap().id.clone();
+    let (read, ad_admin) = (
+        entitlement("Read", "GitHub"),
+        entitlement("Admin", "Active Directory"),
+    );
+    let (grace, katherine, ada) = (
+        id_of("grace.hopper"),
+        id_of("katherine.johnson"),
+        id_of("ada.lovelace"),
+    );
+    let directory = demo
+        .clone()
+        .item_owner(&read, "grace.hopper")
+        .source_owner("GitHub", "katherine.johnson");
+    let mut v2 = sailpoint_access_sandbox::default_config_v2();
+    let step = |kind| EntitlementApprovalScheme {
+        approver_type: Some(kind),
+        ..EntitlementApprovalScheme::default()
+    };
+    v2.entitlement_request_config
+        .as_mut()
+        .unwrap()
+        .access_request_config
+        .as_mut()
+        .unwrap()
+        .approval_schemes = Some(vec![
+        step(EntitlementApproverType::EntitlementOwner),
+        step(EntitlementApproverType::SourceOwner),
+    ]);
+    let setup = setup(Sandbox::builder().directory(directory).config_v2(v2)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &[ada.as_str()],
+            vec![
+                item(AccessItemType::Entitlement, &read),
+                item(AccessItemType::Entitlement, &ad_admin),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    // The recorded entitlement owner decides the first step of "Read"; the
+    // Active Directory entitlement has no recorded owner: the stand-in.
+    let of_grace = pending(&setup, &format!("?owner-id={grace}")).await;
+    assert_eq!(of_grace.len(), 1, "{of_grace:?}");
+    let stand_in = pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
+    assert_eq!(stand_in.len(), 1, "{stand_in:?}");
+    assert!(pending(&setup, &format!("?owner-id={katherine}"))
+        .await
+        .is_empty());
+    let first = of_grace[0].id.clone().unwrap();
+    let approved = setup
+        .post(&format!("{BASE}/{first}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 202);
+    // The next step belongs to the owner of the item's source.
+    let of_katherine = pending(&setup, &format!("?owner-id={katherine}")).await;
+    assert_eq!(of_katherine.len(), 1, "{of_katherine:?}");
+    assert_ne!(of_katherine[0].id.as_deref(), Some(first.as_str()));
+    let status = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.id.as_deref() == Some(read.as_str()))
+        .unwrap();
+    let schemes: Vec<_> = status
+        .approval_details
+        .iter()
+        .map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        schemes,
+        [
+            Some("ENTITLEMENT_OWNER".to_owned()),
+            Some("SOURCE_OWNER".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_role_goes_through_the_schemes_it_carries() {
+    use sailpoint_access_api::types::ApprovalScheme;
+    use sailpoint_access_sandbox::Directory;
+    let demo = Directory::demo();
+    let finance = demo.items_named(&AccessItemType::Role, "Finance")[0]
+        .id
+        .clone();
+    let engineering = demo.items_named(&AccessItemType::Role, "Engineering")[0]
+        .id
+        .clone();
+    let grace = demo.identity_by_alias("grace.hopper").unwrap().id.clone();
+    let alan = demo.identity_by_alias("alan.turing").unwrap().id.clone();
+    let directory = demo
+        .clone()
+        .item_owner(&finance, "grace.hopper")
+        .item_approval_schemes(
+            &finance,
+            [
+                (ApprovalScheme::RoleOwner, None),
+                (ApprovalScheme::GovernanceGroup, Some("gg-9")),
+            ],
+        );
+    let setup = setup(Sandbox::builder().directory(directory)).await;
+    setup
+        .client
+        .create_access_request()
+        .body(grant(
+            &[alan.as_str()],
+            vec![
+                item(AccessItemType::Role, &finance),
+                item(AccessItemType::Role, &engineering),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    // Finance: its owner first; Engineering carries no schemes: the stand-in.
+    let of_grace = pending(&setup, &format!("?owner-id={grace}")).await;
+    assert_eq!(of_grace.len(), 1, "{of_grace:?}");
+    let stand_in = pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
+    assert_eq!(stand_in.len(), 1, "{stand_in:?}");
+    let first = of_grace[0].id.clone().unwrap();
+    let approved = setup
+        .post(&format!("{BASE}/{first}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 202);
+    // Then the governance group the role names.
+    assert_eq!(pending(&setup, "?owner-id=gg-9").await.len(), 1);
+    let status = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.id.as_deref() == Some(finance.as_str()))
+        .unwrap();
+    assert_eq!(status.state, Some(RequestedItemState::Executing));
+    let schemes: Vec<_> = status
+        .approval_details
+        .iter()
+        .filter_map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
+        .collect();
+    assert_eq!(schemes, ["ROLE_OWNER", "GOVERNANCE_GROUP"]);
+}

@@ -6,6 +6,5 @@ pub mod bulk;
 pub(crate) mod cancel_many;
 pub(crate) mod pending;
 mod poll;
-pub(crate) mod preflight;
 pub(crate) mod resolve;
 pub(crate) mod wait;

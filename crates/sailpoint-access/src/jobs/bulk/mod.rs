@@ -20,7 +20,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The guarantees: every row ends as submitted, skipped (pending already),
+//! The guarantees: every row ends as submitted, skipped (pending already,
+//! or held already when [`BulkSubmit::preflight`] asks the look-ups first),
 //! refused (with its rule), failed (refused by the service) or unknown (sent,
 //! answer lost, not found afterwards); never silently dropped. Each request
 //! carries its idempotency key (`RUN/NUMBER`) in `clientMetadata`
@@ -44,6 +45,7 @@ mod fingerprint;
 mod journal;
 mod ledger;
 mod plan;
+pub(crate) mod preflight;
 mod run;
 
 pub use journal::{

@@ -17,6 +17,7 @@ use super::fingerprint;
 use super::journal::{Journal, JournalEntry, JournaledRow, MemoryJournal, RequestResult};
 use super::ledger::{journaled_rows, Ledger, Settled};
 use super::plan::{Plan, PlanLimits, PlannedRequest};
+use super::preflight::{Evidence, Preflight};
 use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -36,7 +37,8 @@ pub const KEY_METADATA: &str = "sailpointAccessKey";
 pub enum RowOutcome {
     /// Its request was accepted.
     Submitted,
-    /// Already pending for the identity: not sent.
+    /// Already pending for the identity, or (with the pre-flight) already
+    /// held by it: not sent.
     Skipped,
     /// Breaks a rule: never sent.
     Refused,
@@ -182,6 +184,8 @@ pub struct BulkReport {
     pub requests_sent: usize,
     /// Status list calls made to find pending items.
     pub dedupe_calls: usize,
+    /// Look-up calls the pre-flight made (see [`BulkSubmit::preflight`]).
+    pub preflight_calls: usize,
     /// Status list calls made to reconcile requests whose answer was lost.
     pub reconcile_calls: usize,
     /// Status list calls made while waiting.
@@ -259,6 +263,7 @@ pub struct BulkSubmit {
     journal: Box<dyn Journal>,
     concurrency: usize,
     skip_pending: bool,
+    preflight: bool,
     grace: Duration,
     resend_unknown: bool,
     wait: Option<Duration>,
@@ -283,6 +288,7 @@ impl BulkSubmit {
             journal: Box::new(MemoryJournal::default()),
             concurrency: 4,
             skip_pending: true,
+            preflight: false,
             grace: Duration::from_secs(10),
             resend_unknown: false,
             wait: None,
@@ -311,6 +317,15 @@ impl BulkSubmit {
         /// Leave out rows already pending for their identity (default true),
         /// found with one walk of the executing requests.
         skip_pending(bool) => skip_pending;
+        /// Before sending, ask per identity what it already holds or awaits
+        /// and leave those rows out, each reported `skipped` with the evidence
+        /// (default false). One look-up of the identity's requestable objects
+        /// (ASSIGNED or PENDING roles and access profiles), and for identities
+        /// with entitlement rows one of the entitlements it holds: the calls
+        /// follow the plan's identities, not the tenant's requests, and are
+        /// counted in [`BulkReport::preflight_calls`]. The caller needs the
+        /// rights of those look-ups (see [`Preflight`](crate::Preflight)).
+        preflight(bool) => preflight;
         /// The least grace before a request whose answer was lost is taken as
         /// never received (default 10 s: the service lists new requests
         /// asynchronously). The grace is the larger of this floor and 3 times
@@ -340,6 +355,7 @@ impl BulkSubmit {
             journal,
             concurrency,
             skip_pending,
+            preflight,
             grace,
             resend_unknown,
             wait,
@@ -364,7 +380,13 @@ impl BulkSubmit {
             row_fingerprints,
         };
         let mut skipped = HashMap::new();
-        let phases = run.phases(&mut skipped, concurrency, skip_pending, resend_unknown);
+        let settings = Phases {
+            concurrency,
+            skip_pending,
+            preflight,
+            resend_unknown,
+        };
+        let phases = run.phases(&mut skipped, settings);
         let stopped = phases.await.err();
         let mut report = run.report(&skipped);
         let stopped = match (stopped, wait) {
@@ -389,6 +411,21 @@ const LAG_MULTIPLE: u32 = 3;
 /// How many times a resume looks for earlier keys before it leaves the
 /// undecided ones unknown (each look waits out the grace of the youngest).
 const MAX_LOOKS: usize = 4;
+
+/// What the phases of a run are asked to do.
+struct Phases {
+    concurrency: usize,
+    skip_pending: bool,
+    preflight: bool,
+    resend_unknown: bool,
+}
+
+/// A row left out before sending: why, and the request it awaits in (when
+/// known).
+struct SkippedRow {
+    detail: String,
+    access_request_id: Option<String>,
+}
 
 /// A run under way: the phases of `BulkSubmit::send` read it and add to it.
 struct Run {
@@ -445,11 +482,15 @@ impl Run {
     /// Every phase up to the report; an error stops the run where it is.
     async fn phases(
         &mut self,
-        skipped: &mut HashMap<usize, String>,
-        concurrency: usize,
-        skip_pending: bool,
-        resend_unknown: bool,
+        skipped: &mut HashMap<usize, SkippedRow>,
+        settings: Phases,
     ) -> Result<()> {
+        let Phases {
+            concurrency,
+            skip_pending,
+            preflight,
+            resend_unknown,
+        } = settings;
         let entries = lock(&self.journal).entries().map_err(journal_error)?;
         self.bind_tenant(&entries)?;
         self.run_id = run_id_of(self.run_id_given.take(), &entries)?;
@@ -457,8 +498,11 @@ impl Run {
         self.ledger = Ledger::read(&entries, &self.run_id, &self.plan);
         self.reconcile_earlier(resend_unknown).await?;
         let mut to_send = self.triage();
+        if preflight {
+            skipped.extend(self.preflight(&mut to_send).await?);
+        }
         if skip_pending {
-            *skipped = self.skip_pending(&mut to_send).await?;
+            skipped.extend(self.skip_pending(&mut to_send).await?);
         }
         self.submit(to_send, concurrency).await
     }
@@ -636,10 +680,9 @@ impl Run {
     async fn skip_pending(
         &mut self,
         to_send: &mut Vec<PlannedRequest>,
-    ) -> Result<HashMap<usize, String>> {
-        let mut skipped = HashMap::new();
+    ) -> Result<HashMap<usize, SkippedRow>> {
         if to_send.is_empty() {
-            return Ok(skipped);
+            return Ok(HashMap::new());
         }
         let rows = &self.plan.rows;
         let identities: HashSet<&str> = to_send
@@ -649,7 +692,7 @@ impl Run {
         let pending =
             PendingIndex::load(&self.engine, &self.plan.request_type, &identities).await?;
         self.report.dedupe_calls += pending.calls;
-        let mut matched: HashMap<usize, String> = HashMap::new();
+        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
         for request in to_send.iter() {
             for &i in &request.rows {
                 let row = &self.plan.rows[i];
@@ -657,23 +700,85 @@ impl Run {
                     .find(&row.identity, row.item.item_type(), row.item.id())
                     .first()
                 {
-                    matched.insert(i, status.access_request_id.clone().unwrap_or_default());
+                    let id = status.access_request_id.clone().unwrap_or_default();
+                    matched.insert(
+                        i,
+                        SkippedRow {
+                            detail: format!("already pending in access request {id}"),
+                            access_request_id: Some(id),
+                        },
+                    );
                 }
             }
         }
+        Ok(self.take_out(to_send, matched))
+    }
+
+    /// Leaves out of `to_send` the rows the identity already holds or awaits
+    /// by the pre-flight's evidence; returns them with that evidence.
+    async fn preflight(
+        &mut self,
+        to_send: &mut Vec<PlannedRequest>,
+    ) -> Result<HashMap<usize, SkippedRow>> {
+        if to_send.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = &self.plan.rows;
+        let found = Preflight::new(self.engine.clone())
+            .run(to_send.iter().flat_map(|r| {
+                r.rows.iter().map(|&i| {
+                    let row = &rows[i];
+                    (row.identity.as_str(), row.item.item_type(), row.item.id())
+                })
+            }))
+            .await?;
+        self.report.preflight_calls += found.calls;
+        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
+        for request in to_send.iter() {
+            for &i in &request.rows {
+                let row = &rows[i];
+                if let Some(evidence) = found.evidence(&row.identity, row.item.id()) {
+                    let access_request_id = match evidence {
+                        Evidence::Pending(id) => id.clone(),
+                        _ => None,
+                    };
+                    matched.insert(
+                        i,
+                        SkippedRow {
+                            detail: format!("pre-flight: {evidence}"),
+                            access_request_id,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(self.take_out(to_send, matched))
+    }
+
+    /// Takes the `matched` rows out of the requests of `to_send` (a request
+    /// left without rows is dropped; one that loses some is planned again
+    /// from the rest) and returns those actually taken out.
+    fn take_out(
+        &self,
+        to_send: &mut Vec<PlannedRequest>,
+        mut matched: HashMap<usize, SkippedRow>,
+    ) -> HashMap<usize, SkippedRow> {
+        let mut skipped = HashMap::new();
         if matched.is_empty() {
-            return Ok(skipped);
+            return skipped;
         }
         let candidates: HashSet<usize> = matched.keys().copied().collect();
         for request in to_send.iter_mut() {
-            let (trimmed, removed) = without_pending(&self.plan, request, &candidates);
+            let (trimmed, removed) = without_rows(&self.plan, request, &candidates);
             for i in removed {
-                skipped.insert(i, matched[&i].clone());
+                if let Some(why) = matched.remove(&i) {
+                    skipped.insert(i, why);
+                }
             }
             *request = trimmed;
         }
         to_send.retain(|r| !r.rows.is_empty());
-        Ok(skipped)
+        skipped
     }
 
     /// Sends the requests, `concurrency` at a time, each intent (with its
@@ -803,7 +908,7 @@ impl Run {
 
     /// The report, one line per row of the plan, and the journaled rows
     /// that left it.
-    fn report(&mut self, skipped: &HashMap<usize, String>) -> BulkReport {
+    fn report(&mut self, skipped: &HashMap<usize, SkippedRow>) -> BulkReport {
         let mut report = std::mem::take(&mut self.report);
         let mut carrier: HashMap<usize, usize> = HashMap::new();
         for request in &self.plan.requests {
@@ -838,10 +943,10 @@ impl Run {
             if let Some(why) = refused.get(&i) {
                 line.outcome = RowOutcome::Refused;
                 line.detail = Some(why.clone());
-            } else if let Some(id) = skipped.get(&i) {
+            } else if let Some(why) = skipped.get(&i) {
                 line.outcome = RowOutcome::Skipped;
-                line.access_request_ids = vec![id.clone()];
-                line.detail = Some(format!("already pending in access request {id}"));
+                line.access_request_ids = why.access_request_id.iter().cloned().collect();
+                line.detail = Some(why.detail.clone());
             } else if let Some((settled, earlier)) = self.rows.get(&i) {
                 line.outcome = settled.result.outcome();
                 if matches!(line.outcome, RowOutcome::Submitted | RowOutcome::Failed) {
@@ -1155,7 +1260,7 @@ fn keyed(mut request: PlannedRequest, key: &str) -> PlannedRequest {
 /// some rows becomes a per-identity request; a flat REVOKE or MODIFY loses an
 /// item only when it is pending for every identity of the request, so no
 /// row is ever dropped without being reported.
-fn without_pending(
+fn without_rows(
     plan: &Plan,
     request: &PlannedRequest,
     pending: &HashSet<usize>,

@@ -14,9 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sailpoint_access_api::types::{AccessItemType, RequestableObjectStatus, RequestableObjectType};
 
+use super::plan::BulkRow;
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::jobs::bulk::BulkRow;
 use crate::ops::lookups::identity_entitlements::held_entitlement;
 use crate::ops::lookups::Lookups;
 
