@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::fingerprint;
 use super::journal::{Journal, JournalEntry, JournaledRow, MemoryJournal, RequestResult};
 use super::ledger::{journaled_rows, Ledger, Settled};
-use super::plan::{Plan, PlanLimits, PlannedRequest};
+use super::plan::{BulkRow, Plan, PlanLimits, PlannedRequest};
 use super::preflight::{Evidence, Preflight};
 use crate::engine::setters::setters;
 use crate::engine::Engine;
@@ -692,26 +692,16 @@ impl Run {
         let pending =
             PendingIndex::load(&self.engine, &self.plan.request_type, &identities).await?;
         self.report.dedupe_calls += pending.calls;
-        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
-        for request in to_send.iter() {
-            for &i in &request.rows {
-                let row = &self.plan.rows[i];
-                if let Some(status) = pending
-                    .find(&row.identity, row.item.item_type(), row.item.id())
-                    .first()
-                {
-                    let id = status.access_request_id.clone().unwrap_or_default();
-                    matched.insert(
-                        i,
-                        SkippedRow {
-                            detail: format!("already pending in access request {id}"),
-                            access_request_id: Some(id),
-                        },
-                    );
-                }
-            }
-        }
-        Ok(self.take_out(to_send, matched))
+        Ok(self.take_out(to_send, |row| {
+            let status = pending
+                .find(&row.identity, row.item.item_type(), row.item.id())
+                .first()?;
+            let id = status.access_request_id.clone().unwrap_or_default();
+            Some(SkippedRow {
+                detail: format!("already pending in access request {id}"),
+                access_request_id: Some(id),
+            })
+        }))
     }
 
     /// Leaves out of `to_send` the rows the identity already holds or awaits
@@ -733,36 +723,33 @@ impl Run {
             }))
             .await?;
         self.report.preflight_calls += found.calls;
-        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
-        for request in to_send.iter() {
-            for &i in &request.rows {
-                let row = &rows[i];
-                if let Some(evidence) = found.evidence(&row.identity, row.item.id()) {
-                    let access_request_id = match evidence {
-                        Evidence::Pending(id) => id.clone(),
-                        _ => None,
-                    };
-                    matched.insert(
-                        i,
-                        SkippedRow {
-                            detail: format!("pre-flight: {evidence}"),
-                            access_request_id,
-                        },
-                    );
-                }
-            }
-        }
-        Ok(self.take_out(to_send, matched))
+        Ok(self.take_out(to_send, |row| {
+            let evidence = found.evidence(&row.identity, row.item.id())?;
+            let access_request_id = match evidence {
+                Evidence::Pending(id) => id.clone(),
+                _ => None,
+            };
+            Some(SkippedRow {
+                detail: format!("pre-flight: {evidence}"),
+                access_request_id,
+            })
+        }))
     }
 
-    /// Takes the `matched` rows out of the requests of `to_send` (a request
-    /// left without rows is dropped; one that loses some is planned again
-    /// from the rest) and returns those actually taken out.
+    /// Takes the rows `skip` gives a reason for out of the requests of
+    /// `to_send` (a request left without rows is dropped; one that loses
+    /// some is planned again from the rest) and returns those actually
+    /// taken out.
     fn take_out(
         &self,
         to_send: &mut Vec<PlannedRequest>,
-        mut matched: HashMap<usize, SkippedRow>,
+        skip: impl Fn(&BulkRow) -> Option<SkippedRow>,
     ) -> HashMap<usize, SkippedRow> {
+        let mut matched: HashMap<usize, SkippedRow> = to_send
+            .iter()
+            .flat_map(|request| request.rows.iter().copied())
+            .filter_map(|i| Some((i, skip(&self.plan.rows[i])?)))
+            .collect();
         let mut skipped = HashMap::new();
         if matched.is_empty() {
             return skipped;
