@@ -473,8 +473,9 @@ impl fmt::Display for Scrubbed {
 
 impl std::error::Error for Scrubbed {}
 
-/// The cause and its sources, joined with `: `.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+/// The cause and its sources, joined with `: ` (a source whose text the
+/// message already holds is left out).
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut next = error.source();
     while let Some(s) = next {

@@ -10,7 +10,9 @@ use sailpoint_access_api::{Operation, ResponseMeta, Rule};
 use serde::de::DeserializeOwned;
 
 use crate::engine::retry;
-use crate::error::{excerpt, DecodeError, Error, TimeoutPhase, TransportKind, ValidationError};
+use crate::error::{
+    chain, excerpt, DecodeError, Error, TimeoutPhase, TransportKind, ValidationError,
+};
 
 /// One failed attempt, classified.
 pub(crate) struct Failure {
@@ -172,16 +174,7 @@ pub(crate) fn reqwest_error(e: reqwest::Error, connect: Duration) -> Error {
         return Error::timeout(TimeoutPhase::Connect, connect).with_source(e);
     }
     let kind = transport_kind(&e);
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
+    let message = chain(&e);
     let before_send = e.is_connect();
     Error::transport(kind, excerpt(&message, 300))
         .with_before_send(before_send)

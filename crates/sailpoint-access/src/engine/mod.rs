@@ -7,7 +7,9 @@
 //! - `execute`: the attempt loop;
 //! - `classify`: from what the generated client returned to [`Error`];
 //! - `settings`: environment variables, `config.json`, base URL checks;
-//! - `credential_store`: the keyring holding a SailPoint CLI environment's credentials.
+//! - `credential_store`: the keyring holding a SailPoint CLI environment's credentials;
+//! - `setters`: the macros that write the plain builder setters of every
+//!   layer above (an option stored, an optional parameter passed on).
 
 pub(crate) mod auth;
 pub(crate) mod budget;
@@ -16,6 +18,7 @@ pub(crate) mod credential_store;
 mod execute;
 pub(crate) mod pace;
 pub(crate) mod retry;
+pub(crate) mod setters;
 pub(crate) mod settings;
 pub(crate) mod tls;
 

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
+use crate::engine::setters::setters;
+
 /// The retry policy of a client.
 ///
 /// What is retried: 429 (after the server's `Retry-After`), and 502, 503,
@@ -93,11 +95,10 @@ impl RetryPolicy {
         self
     }
 
-    /// No retry is started once this much time has passed since the call began,
-    /// nor one whose wait would end later than that.
-    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
-        self.max_elapsed = elapsed;
-        self
+    setters! {
+        /// No retry is started once this much time has passed since the call began,
+        /// nor one whose wait would end later than that.
+        with_max_elapsed(Duration) => max_elapsed;
     }
 
     /// The first backoff and the cap of the doubling.
@@ -107,24 +108,15 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest `Retry-After` slept before retrying (default 30 s).
-    pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
-        self.max_retry_after = cap;
-        self
-    }
-
-    /// Waits out a `Retry-After` longer than the cap instead of failing fast
-    /// (still bounded by `max_elapsed`).
-    pub fn wait_out_long_retry_after(mut self, wait: bool) -> Self {
-        self.wait_long_retry_after = wait;
-        self
-    }
-
-    /// The size of the shared retry budget, in tokens (a retry costs 5, 10
-    /// after a timeout). Default 500.
-    pub fn with_retry_budget(mut self, tokens: u32) -> Self {
-        self.budget = Some(tokens);
-        self
+    setters! {
+        /// The longest `Retry-After` slept before retrying (default 30 s).
+        with_max_retry_after(Duration) => max_retry_after;
+        /// Waits out a `Retry-After` longer than the cap instead of failing fast
+        /// (still bounded by `max_elapsed`).
+        wait_out_long_retry_after(bool) => wait_long_retry_after;
+        /// The size of the shared retry budget, in tokens (a retry costs 5, 10
+        /// after a timeout). Default 500.
+        with_retry_budget(u32) => budget = Some;
     }
 
     /// No retry budget: every call may use all its attempts.

@@ -12,6 +12,7 @@ use sailpoint_access_api::types::{
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
+use crate::engine::setters::{pass_set, setters};
 use crate::engine::Engine;
 use crate::error::{ErrorKind, Result};
 use crate::ops::access_requests::{AccessRequests, MAX_BULK_CANCEL_IDS, MAX_CLOSE_IDS};
@@ -372,22 +373,13 @@ impl CloseMany {
 
     job_setters!();
 
-    /// How the requests ended (the service's default: `Terminated`).
-    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
-        self.close.execution = Some(status);
-        self
-    }
-
-    /// Whether they succeeded (the service's default: `Failure`).
-    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
-        self.close.completion = Some(status);
-        self
-    }
-
-    /// Why they were closed.
-    pub fn message(mut self, text: impl Into<String>) -> Self {
-        self.close.message = Some(text.into());
-        self
+    setters! {
+        /// How the requests ended (the service's default: `Terminated`).
+        execution_status(CloseExecutionStatus) => close.execution = Some;
+        /// Whether they succeeded (the service's default: `Failure`).
+        completion_status(CloseCompletionStatus) => close.completion = Some;
+        /// Why they were closed.
+        message(impl Into<String>) => close.message = Some;
     }
 
     /// Selects, closes in chunks (each validated first), and reports.
@@ -439,15 +431,11 @@ impl Job {
                 }
                 Change::Close(settings) => {
                     let mut close = handle.close(chunk.iter().cloned());
-                    if let Some(e) = &settings.execution {
-                        close = close.execution_status(e.clone());
-                    }
-                    if let Some(c) = &settings.completion {
-                        close = close.completion_status(c.clone());
-                    }
-                    if let Some(m) = &settings.message {
-                        close = close.message(m.clone());
-                    }
+                    pass_set!(close;
+                        settings.execution => execution_status,
+                        settings.completion => completion_status,
+                        settings.message => message,
+                    );
                     close.send().await
                 }
             };

@@ -24,10 +24,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::Hash;
 
 use sailpoint_access_api::types::AccessItemType;
 use sailpoint_access_api::Rule;
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
 use crate::ops::lookups::filter::quote;
@@ -398,6 +400,31 @@ struct Found {
     requestable: bool,
 }
 
+/// The distinct references the cache does not answer yet, sorted.
+fn not_cached<'a, R: Ord + Hash>(refs: &'a [R], cache: &HashMap<R, Resolution>) -> Vec<&'a R> {
+    let mut wanted: Vec<&R> = refs.iter().filter(|r| !cache.contains_key(*r)).collect();
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
+impl Found {
+    /// An object a look-up listed; `None` when it came without an id.
+    fn of(
+        id: Option<String>,
+        name: Option<String>,
+        keys: [Option<String>; 2],
+        requestable: bool,
+    ) -> Option<Self> {
+        Some(Self {
+            id: id?,
+            name: name.unwrap_or_default(),
+            keys,
+            requestable,
+        })
+    }
+}
+
 impl Resolver {
     pub(crate) fn new(engine: Engine) -> Self {
         Self {
@@ -408,17 +435,12 @@ impl Resolver {
         }
     }
 
-    /// Use the look-ups any user may call (public identities, requestable
-    /// objects, entitlements) instead of the administrators' lists.
-    pub fn public(mut self, public: bool) -> Self {
-        self.public = public;
-        self
-    }
-
-    /// Start from answers already known.
-    pub fn with_cache(mut self, cache: ResolveCache) -> Self {
-        self.cache = cache;
-        self
+    setters! {
+        /// Use the look-ups any user may call (public identities, requestable
+        /// objects, entitlements) instead of the administrators' lists.
+        public(bool) => public;
+        /// Start from answers already known.
+        with_cache(ResolveCache) => cache;
     }
 
     /// The answers so far, to keep for a later run.
@@ -459,12 +481,7 @@ impl Resolver {
 
     /// Resolves identities, in order; each distinct reference is asked once.
     pub async fn identities(&mut self, refs: &[IdentityRef]) -> Result<Vec<Resolution>> {
-        let mut wanted: Vec<&IdentityRef> = refs
-            .iter()
-            .filter(|r| !self.cache.identities.contains_key(*r))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        let wanted = not_cached(refs, &self.cache.identities);
         if let Some(blank) = wanted.iter().find(|r| r.value().trim().is_empty()) {
             return Err(ValidationError::new(Rule::LookupBlank, blank).into());
         }
@@ -499,14 +516,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.public_identities().filter(f),
                     filters,
-                    |p| {
-                        Some(Found {
-                            id: p.id?,
-                            name: p.name.unwrap_or_default(),
-                            keys: [p.alias, p.email],
-                            requestable: true,
-                        })
-                    },
+                    |p| Found::of(p.id, p.name, [p.alias, p.email], true),
                 )
                 .await?
             } else {
@@ -514,14 +524,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.identities().include_uncorrelated().filter(f),
                     filters,
-                    |p| {
-                        Some(Found {
-                            id: p.id?,
-                            name: p.name.unwrap_or_default(),
-                            keys: [p.alias, p.email_address],
-                            requestable: true,
-                        })
-                    },
+                    |p| Found::of(p.id, p.name, [p.alias, p.email_address], true),
                 )
                 .await?
             };
@@ -557,12 +560,7 @@ impl Resolver {
 
     /// Resolves access items, in order; each distinct reference is asked once.
     pub async fn items(&mut self, refs: &[ItemRef]) -> Result<Vec<Resolution>> {
-        let mut wanted: Vec<&ItemRef> = refs
-            .iter()
-            .filter(|r| !self.cache.items.contains_key(*r))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        let wanted = not_cached(refs, &self.cache.items);
         for r in &wanted {
             let blank = match r {
                 ItemRef::Id(_, id) => id.trim().is_empty(),
@@ -653,14 +651,7 @@ impl Resolver {
                 .run(
                     |f| lookups.requestable_objects().types(&[wire]).filter(f),
                     in_terms("name", names),
-                    |o| {
-                        Some(Found {
-                            id: o.id?,
-                            name: o.name.unwrap_or_default(),
-                            keys: [None, None],
-                            requestable: true,
-                        })
-                    },
+                    |o| Found::of(o.id, o.name, [None, None], true),
                 )
                 .await;
         }
@@ -669,14 +660,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.roles().filter(f),
                     eq_terms(),
-                    |r| {
-                        Some(Found {
-                            id: r.id?,
-                            name: r.name.unwrap_or_default(),
-                            keys: [None, None],
-                            requestable: r.requestable != Some(false),
-                        })
-                    },
+                    |r| Found::of(r.id, r.name, [None, None], r.requestable != Some(false)),
                 )
                 .await
             }
@@ -684,14 +668,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.access_profiles().filter(f),
                     eq_terms(),
-                    |a| {
-                        Some(Found {
-                            id: a.id?,
-                            name: a.name.unwrap_or_default(),
-                            keys: source(a.source),
-                            requestable: a.requestable != Some(false),
-                        })
-                    },
+                    |a| Found::of(a.id, a.name, source(a.source), a.requestable != Some(false)),
                 )
                 .await
             }
@@ -699,14 +676,7 @@ impl Resolver {
                 self.run(
                     |f| lookups.entitlements().filter(f),
                     in_terms("name", names),
-                    |e| {
-                        Some(Found {
-                            id: e.id?,
-                            name: e.name.unwrap_or_default(),
-                            keys: source(e.source),
-                            requestable: e.requestable != Some(false),
-                        })
-                    },
+                    |e| Found::of(e.id, e.name, source(e.source), e.requestable != Some(false)),
                 )
                 .await
             }

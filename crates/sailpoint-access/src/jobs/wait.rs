@@ -7,6 +7,7 @@ use sailpoint_access_api::types::{AccessRequestResponse, RequestedItemStatus};
 use sailpoint_access_api::Rule;
 
 use super::poll::Poller;
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::StatusQuery;
@@ -58,10 +59,9 @@ impl WaitUntilDone {
         Self::new(engine, ids)
     }
 
-    /// Gives up after this long (default 5 minutes).
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
+    setters! {
+        /// Gives up after this long (default 5 minutes).
+        deadline(Duration) => deadline;
     }
 
     /// The first poll interval and its cap (default 2 s doubling to 30 s).

@@ -5,13 +5,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::{
-    backend_error, now_ms, wait_of, BudgetFuture, BudgetKey, BudgetSlot, RateBudget, SharedPace,
-    BACKEND_TIMEOUT,
+    backend_error, now_ms, slot_budget, wait_of, BudgetKey, BudgetSlot, SharedPace, SlotAnswer,
+    SlotOp, BACKEND_TIMEOUT,
 };
-use crate::engine::pace::RateLimit;
 use crate::error::Result;
 
 /// A rate budget in a directory shared by the processes of one host.
@@ -90,59 +88,36 @@ fn read_modify_write<T>(
     Ok(value)
 }
 
-impl RateBudget for FileBudget {
-    fn take<'a>(&'a self, key: &'a BudgetKey, limit: RateLimit) -> BudgetFuture<'a, Duration> {
-        Box::pin(async move { Ok(self.take_slot(key, limit).await?.wait) })
-    }
-
-    fn throttled<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-        pause: Duration,
-    ) -> BudgetFuture<'a, ()> {
-        self.throttled_slot(key, limit, pause, None)
-    }
-
-    fn take_slot<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-    ) -> BudgetFuture<'a, BudgetSlot> {
-        Box::pin(async move {
-            let (at, now) = self
-                .update(key, move |s, now| (s.take_slot(now, limit), now))
-                .await?;
-            Ok(BudgetSlot {
-                wait: wait_of(at - now),
-                at: Some(at),
-            })
+impl FileBudget {
+    /// Runs `op` on the key's state in the file.
+    async fn answer(&self, key: &BudgetKey, op: SlotOp) -> Result<SlotAnswer> {
+        self.update(key, move |s, now| match op {
+            SlotOp::Take(limit) => {
+                let at = s.take_slot(now, limit);
+                SlotAnswer::slot(BudgetSlot {
+                    wait: wait_of(at - now),
+                    at: Some(at),
+                })
+            }
+            SlotOp::Check(slot) => SlotAnswer::voided(s.voids(slot)),
+            SlotOp::Throttle(limit, pause, slot) => {
+                s.throttle(now, pause.as_secs_f64() * 1000.0, limit, slot);
+                SlotAnswer::default()
+            }
         })
-    }
-
-    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
-        Box::pin(async move { self.update(key, move |s, _| s.voids(slot)).await })
-    }
-
-    fn throttled_slot<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-        pause: Duration,
-        slot: Option<f64>,
-    ) -> BudgetFuture<'a, ()> {
-        let pause_ms = pause.as_secs_f64() * 1000.0;
-        Box::pin(async move {
-            self.update(key, move |s, now| s.throttle(now, pause_ms, limit, slot))
-                .await
-        })
+        .await
     }
 }
+
+slot_budget!(FileBudget);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::budget::RateBudget;
+    use crate::engine::pace::RateLimit;
     use sailpoint_access_api::Family;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn sharers_of_one_directory_take_distinct_slots() {

@@ -178,6 +178,109 @@ pub trait RateBudget: Send + Sync + fmt::Debug {
     }
 }
 
+/// One request to the shared state of a key, as the backends of this
+/// crate run it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SlotOp {
+    /// Take the next slot under the limit.
+    Take(RateLimit),
+    /// Whether a pause begun after this slot (ms) was taken covers it.
+    Check(f64),
+    /// A 429: pause every sharer this long and slow down, learning from
+    /// the slots before the throttled one when it is known.
+    Throttle(RateLimit, Duration, Option<f64>),
+}
+
+/// What a backend answers to a [`SlotOp`]: the slot taken (`Take`) or
+/// whether the slot is void (`Check`); nothing for `Throttle`.
+#[derive(Debug, Default)]
+pub(crate) struct SlotAnswer {
+    slot: Option<BudgetSlot>,
+    voided: bool,
+}
+
+impl SlotAnswer {
+    pub(crate) fn slot(slot: BudgetSlot) -> Self {
+        Self {
+            slot: Some(slot),
+            voided: false,
+        }
+    }
+
+    pub(crate) fn voided(voided: bool) -> Self {
+        Self { slot: None, voided }
+    }
+}
+
+/// Implements [`RateBudget`] for a backend that names its slots and runs
+/// each [`SlotOp`] with its `async fn answer(&self, &BudgetKey, SlotOp)`.
+macro_rules! slot_budget {
+    ($backend:ty) => {
+        // A scope of its own for the names the impl uses.
+        const _: () = {
+            use std::time::Duration;
+
+            use $crate::engine::budget::{BudgetFuture, BudgetKey, BudgetSlot, RateBudget, SlotOp};
+            use $crate::engine::pace::RateLimit;
+
+            impl RateBudget for $backend {
+                fn take<'a>(
+                    &'a self,
+                    key: &'a BudgetKey,
+                    limit: RateLimit,
+                ) -> BudgetFuture<'a, Duration> {
+                    Box::pin(async move { Ok(self.take_slot(key, limit).await?.wait) })
+                }
+
+                fn throttled<'a>(
+                    &'a self,
+                    key: &'a BudgetKey,
+                    limit: RateLimit,
+                    pause: Duration,
+                ) -> BudgetFuture<'a, ()> {
+                    self.throttled_slot(key, limit, pause, None)
+                }
+
+                fn take_slot<'a>(
+                    &'a self,
+                    key: &'a BudgetKey,
+                    limit: RateLimit,
+                ) -> BudgetFuture<'a, BudgetSlot> {
+                    Box::pin(async move {
+                        let op = SlotOp::Take(limit);
+                        // A take always answers its slot.
+                        Ok(self.answer(key, op).await?.slot.unwrap_or(BudgetSlot {
+                            wait: Duration::ZERO,
+                            at: None,
+                        }))
+                    })
+                }
+
+                fn slot_voided<'a>(
+                    &'a self,
+                    key: &'a BudgetKey,
+                    slot: f64,
+                ) -> BudgetFuture<'a, bool> {
+                    let op = SlotOp::Check(slot);
+                    Box::pin(async move { Ok(self.answer(key, op).await?.voided) })
+                }
+
+                fn throttled_slot<'a>(
+                    &'a self,
+                    key: &'a BudgetKey,
+                    limit: RateLimit,
+                    pause: Duration,
+                    slot: Option<f64>,
+                ) -> BudgetFuture<'a, ()> {
+                    let op = SlotOp::Throttle(limit, pause, slot);
+                    Box::pin(async move { self.answer(key, op).await.map(drop) })
+                }
+            }
+        };
+    };
+}
+use slot_budget;
+
 /// Where a client's rate budget is kept.
 ///
 /// Parsed from `SAIL_RATE_BUDGET` and `--rate-budget`: `in-process`,

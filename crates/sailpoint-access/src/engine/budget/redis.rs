@@ -9,7 +9,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
 use super::{
-    backend_error, redacted_url, wait_of, BudgetFuture, BudgetKey, BudgetSlot, RateBudget,
+    backend_error, redacted_url, slot_budget, wait_of, BudgetKey, BudgetSlot, SlotAnswer, SlotOp,
     BACKEND_TIMEOUT,
 };
 use crate::engine::pace::{
@@ -221,56 +221,32 @@ fn describe(e: &redis::RedisError) -> &'static str {
     }
 }
 
-impl RateBudget for RedisBudget {
-    fn take<'a>(&'a self, key: &'a BudgetKey, limit: RateLimit) -> BudgetFuture<'a, Duration> {
-        Box::pin(async move { Ok(self.take_slot(key, limit).await?.wait) })
-    }
-
-    fn throttled<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-        pause: Duration,
-    ) -> BudgetFuture<'a, ()> {
-        self.throttled_slot(key, limit, pause, None)
-    }
-
-    fn take_slot<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-    ) -> BudgetFuture<'a, BudgetSlot> {
-        Box::pin(async move {
-            let (wait, at) = self.run(key, "take", limit, Duration::ZERO, None).await?;
-            Ok(BudgetSlot {
-                wait: wait_of(wait as f64 / 1000.0),
-                // The server's microseconds, as the script logged them.
-                at: Some(at as f64 / 1000.0),
-            })
-        })
-    }
-
-    fn slot_voided<'a>(&'a self, key: &'a BudgetKey, slot: f64) -> BudgetFuture<'a, bool> {
-        Box::pin(async move {
-            // The limit plays no part in a check.
-            let limit = RateLimit::new(1, Duration::from_secs(1));
-            let (voided, _) = self
-                .run(key, "check", limit, Duration::ZERO, Some(slot))
-                .await?;
-            Ok(voided != 0)
-        })
-    }
-
-    fn throttled_slot<'a>(
-        &'a self,
-        key: &'a BudgetKey,
-        limit: RateLimit,
-        pause: Duration,
-        slot: Option<f64>,
-    ) -> BudgetFuture<'a, ()> {
-        Box::pin(async move {
-            self.run(key, "throttle", limit, pause, slot).await?;
-            Ok(())
+impl RedisBudget {
+    /// Runs `op` on the key's state by the script.
+    async fn answer(&self, key: &BudgetKey, op: SlotOp) -> Result<SlotAnswer> {
+        Ok(match op {
+            SlotOp::Take(limit) => {
+                let (wait, at) = self.run(key, "take", limit, Duration::ZERO, None).await?;
+                SlotAnswer::slot(BudgetSlot {
+                    wait: wait_of(wait as f64 / 1000.0),
+                    // The server's microseconds, as the script logged them.
+                    at: Some(at as f64 / 1000.0),
+                })
+            }
+            SlotOp::Check(slot) => {
+                // The limit plays no part in a check.
+                let limit = RateLimit::new(1, Duration::from_secs(1));
+                let (voided, _) = self
+                    .run(key, "check", limit, Duration::ZERO, Some(slot))
+                    .await?;
+                SlotAnswer::voided(voided != 0)
+            }
+            SlotOp::Throttle(limit, pause, slot) => {
+                self.run(key, "throttle", limit, pause, slot).await?;
+                SlotAnswer::default()
+            }
         })
     }
 }
+
+slot_budget!(RedisBudget);

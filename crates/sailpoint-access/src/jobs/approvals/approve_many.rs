@@ -17,6 +17,7 @@ use sailpoint_access_api::Rule;
 use serde::Serialize;
 
 use super::{in_filter, IDS_PER_FILTER};
+use crate::engine::setters::{list_setters, pass_set, setters};
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::approvals::{Approvals, MAX_BULK_APPROVE_IDS};
 
@@ -143,6 +144,30 @@ pub struct ApproveMany {
     progress: Option<Progress>,
 }
 
+/// The whole approval list `$list` (`pending` or `completed`) matching
+/// `$filter`, read as the job's owner, 250 per call; counts the calls.
+macro_rules! read_list {
+    ($job:expr, $list:ident, $filter:expr, $report:expr) => {{
+        let mut query = $job.approvals.$list().filters($filter).limit(250);
+        pass_set!(query; $job.owner => owner);
+        let found = query.send_all().await?;
+        $report.read_calls += 1 + found.len() / 250;
+        found
+    }};
+}
+
+/// The approvals of list `$list` with these ids, by id (50 ids per filter).
+macro_rules! by_id {
+    ($job:expr, $list:ident, $ids:expr, $report:expr) => {{
+        let mut out = HashMap::new();
+        for chunk in $ids.chunks(IDS_PER_FILTER) {
+            let found = read_list!($job, $list, in_filter("id", chunk), $report);
+            out.extend(found.into_iter().filter_map(|a| Some((a.id.clone()?, a))));
+        }
+        out
+    }};
+}
+
 impl ApproveMany {
     pub(crate) fn new(approvals: Approvals, decision: Decision, comment: String) -> Self {
         Self {
@@ -172,39 +197,20 @@ impl ApproveMany {
         }
     }
 
-    /// Adds approvals by id.
-    pub fn approval_ids<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.approval_ids.extend(ids.into_iter().map(Into::into));
-        self
+    list_setters! {
+        /// Adds approvals by id.
+        approval_ids => approval_ids;
+        /// Adds the pending approvals of these access requests (found through
+        /// the pending list, 50 requests per call).
+        access_request_ids => access_request_ids;
     }
 
-    /// Adds the pending approvals of these access requests (found through
-    /// the pending list, 50 requests per call).
-    pub fn access_request_ids<I, S>(mut self, ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.access_request_ids
-            .extend(ids.into_iter().map(Into::into));
-        self
-    }
-
-    /// Reads the lists as this owner (`me`: required of callers who are
-    /// not org administrators, who see only their own approvals).
-    pub fn owner(mut self, identity_id: impl Into<String>) -> Self {
-        self.owner = Some(identity_id.into());
-        self
-    }
-
-    /// Reads and reports, sends no decision.
-    pub fn dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
+    setters! {
+        /// Reads the lists as this owner (`me`: required of callers who are
+        /// not org administrators, who see only their own approvals).
+        owner(impl Into<String>) => owner = Some;
+        /// Reads and reports, sends no decision.
+        dry_run(bool) => dry_run;
     }
 
     /// How often to re-read approvals still pending after their decision
@@ -286,7 +292,7 @@ impl ApproveMany {
             .filter(|id| !before.contains_key(*id))
             .cloned()
             .collect();
-        before.extend(self.pending_by_id(&unread, &mut report).await?);
+        before.extend(by_id!(self, pending, unread, report));
         for (id, approval) in &before {
             if let Some(request) = &approval.access_request_id {
                 request_of.insert(id.clone(), request.clone());
@@ -308,7 +314,7 @@ impl ApproveMany {
                 if attempt > 0 {
                     tokio::time::sleep(self.verify_interval).await;
                 }
-                after = self.pending_by_id(&to_send, &mut report).await?;
+                after = by_id!(self, pending, to_send, report);
                 let unsettled = after
                     .iter()
                     .any(|(id, approval)| !errors.contains_key(id) && !self.forward_took(approval));
@@ -324,7 +330,7 @@ impl ApproveMany {
             .filter(|id| !before.contains_key(*id) || (!self.dry_run && !after.contains_key(*id)))
             .cloned()
             .collect();
-        let completed = self.completed_by_id(&gone, &mut report).await?;
+        let completed = by_id!(self, completed, gone, report);
         for id in targets {
             let result = self.classify(&id, &before, &after, &completed, &errors);
             report.outcomes.push(ApprovalOutcome {
@@ -478,55 +484,7 @@ impl ApproveMany {
         filter: &str,
         report: &mut ApprovalReport,
     ) -> Result<Vec<PendingApproval>> {
-        let mut query = self.approvals.pending().filters(filter).limit(250);
-        if let Some(owner) = &self.owner {
-            query = query.owner(owner.as_str());
-        }
-        let found = query.send_all().await?;
-        report.read_calls += 1 + found.len() / 250;
-        Ok(found)
-    }
-
-    async fn pending_by_id(
-        &self,
-        ids: &[String],
-        report: &mut ApprovalReport,
-    ) -> Result<HashMap<String, PendingApproval>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_FILTER) {
-            for approval in self.read_pending(&in_filter("id", chunk), report).await? {
-                if let Some(id) = approval.id.clone() {
-                    out.insert(id, approval);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    async fn completed_by_id(
-        &self,
-        ids: &[String],
-        report: &mut ApprovalReport,
-    ) -> Result<HashMap<String, CompletedApproval>> {
-        let mut out = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_FILTER) {
-            let mut query = self
-                .approvals
-                .completed()
-                .filters(in_filter("id", chunk))
-                .limit(250);
-            if let Some(owner) = &self.owner {
-                query = query.owner(owner.as_str());
-            }
-            let found = query.send_all().await?;
-            report.read_calls += 1 + found.len() / 250;
-            for approval in found {
-                if let Some(id) = approval.id.clone() {
-                    out.insert(id, approval);
-                }
-            }
-        }
-        Ok(out)
+        Ok(read_list!(self, pending, filter, report))
     }
 }
 

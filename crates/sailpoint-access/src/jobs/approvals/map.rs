@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use sailpoint_access_api::types::PendingApproval;
 
 use super::{in_filter, IDS_PER_FILTER};
+use crate::engine::setters::pass_set;
 use crate::error::Result;
 use crate::jobs::bulk::{Journal, JournalEntry, RequestResult};
 use crate::ops::approvals::Approvals;
@@ -71,9 +72,7 @@ impl ApprovalsOf {
                 .approvals
                 .pending()
                 .filters(in_filter("accessRequestId", chunk));
-            if let Some(owner) = &self.owner {
-                query = query.owner(owner.as_str());
-            }
+            pass_set!(query; self.owner => owner);
             for approval in query.send_all().await? {
                 if let Some(request) = approval.access_request_id.clone() {
                     by_request.entry(request).or_default().push(approval);

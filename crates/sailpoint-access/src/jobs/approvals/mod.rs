@@ -10,15 +10,14 @@ pub use approve_many::{ApprovalOutcome, ApprovalReport, ApprovalResult, ApproveM
 pub use explain::{Explain, Explanation, ItemExplanation, NextAction, WaitingOn};
 pub use map::{access_request_ids_of_journal, ApprovalsOf};
 
+use crate::ops::statuses::filter::quote;
+
 /// Ids per `... in (...)` filter: keeps the query string short, as the
 /// status jobs do.
 pub(crate) const IDS_PER_FILTER: usize = 50;
 
 /// `field in ("a","b")`, with `"` and `\` escaped.
 pub(crate) fn in_filter(field: &str, ids: &[String]) -> String {
-    let quoted: Vec<String> = ids
-        .iter()
-        .map(|id| format!("\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
+    let quoted: Vec<String> = ids.iter().map(|id| quote(id)).collect();
     format!("{field} in ({})", quoted.join(","))
 }

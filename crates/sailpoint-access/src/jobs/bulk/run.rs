@@ -16,8 +16,9 @@ use serde::Serialize;
 use super::fingerprint;
 use super::journal::{Journal, JournalEntry, JournaledRow, MemoryJournal, RequestResult};
 use super::ledger::{journaled_rows, Ledger, Settled};
-use super::plan::{Plan, PlanLimits, PlannedRequest};
+use super::plan::{BulkRow, Plan, PlanLimits, PlannedRequest};
 use super::preflight::{Evidence, Preflight};
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::jobs::pending::PendingIndex;
@@ -294,10 +295,9 @@ impl BulkSubmit {
         }
     }
 
-    /// The run id (default: taken from the journal, or a new one).
-    pub fn run_id(mut self, id: impl Into<String>) -> Self {
-        self.run_id = Some(id.into());
-        self
+    setters! {
+        /// The run id (default: taken from the journal, or a new one).
+        run_id(impl Into<String>) => run_id = Some;
     }
 
     /// Where intents and outcomes are recorded (default: in memory, so no
@@ -313,54 +313,37 @@ impl BulkSubmit {
         self
     }
 
-    /// Leave out rows already pending for their identity (default true),
-    /// found with one walk of the executing requests.
-    pub fn skip_pending(mut self, skip: bool) -> Self {
-        self.skip_pending = skip;
-        self
-    }
-
-    /// Before sending, ask per identity what it already holds or awaits
-    /// and leave those rows out, each reported `skipped` with the evidence
-    /// (default false). One look-up of the identity's requestable objects
-    /// (ASSIGNED or PENDING roles and access profiles), and for identities
-    /// with entitlement rows one of the entitlements it holds: the calls
-    /// follow the plan's identities, not the tenant's requests, and are
-    /// counted in [`BulkReport::preflight_calls`]. The caller needs the
-    /// rights of those look-ups (see [`Preflight`](crate::Preflight)).
-    pub fn preflight(mut self, preflight: bool) -> Self {
-        self.preflight = preflight;
-        self
-    }
-
-    /// The least grace before a request whose answer was lost is taken as
-    /// never received (default 10 s: the service lists new requests
-    /// asynchronously). The grace is the larger of this floor and 3 times
-    /// the longest listing lag the journal has seen (each run measures it:
-    /// the time from an accepted answer to its key being listed). A request
-    /// whose intent is older than the grace and whose key is still not
-    /// listed was not received, and is sent again; so the grace must exceed
-    /// the service's listing delay, the one assumption the exactly-once
-    /// guarantee rests on.
-    pub fn reconcile_grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// Send again a request whose answer was lost without waiting for the
-    /// evidence (its key absent from the listing for the grace period): one
-    /// look at the listing, then resend. Off by default: it may duplicate on
-    /// a tenant that lists new requests late.
-    pub fn resend_unknown(mut self, resend: bool) -> Self {
-        self.resend_unknown = resend;
-        self
-    }
-
-    /// After submitting, wait up to `deadline` for every submitted row to be
-    /// terminal (batched status queries), and report final states.
-    pub fn wait(mut self, deadline: Duration) -> Self {
-        self.wait = Some(deadline);
-        self
+    setters! {
+        /// Leave out rows already pending for their identity (default true),
+        /// found with one walk of the executing requests.
+        skip_pending(bool) => skip_pending;
+        /// Before sending, ask per identity what it already holds or awaits
+        /// and leave those rows out, each reported `skipped` with the evidence
+        /// (default false). One look-up of the identity's requestable objects
+        /// (ASSIGNED or PENDING roles and access profiles), and for identities
+        /// with entitlement rows one of the entitlements it holds: the calls
+        /// follow the plan's identities, not the tenant's requests, and are
+        /// counted in [`BulkReport::preflight_calls`]. The caller needs the
+        /// rights of those look-ups (see [`Preflight`](crate::Preflight)).
+        preflight(bool) => preflight;
+        /// The least grace before a request whose answer was lost is taken as
+        /// never received (default 10 s: the service lists new requests
+        /// asynchronously). The grace is the larger of this floor and 3 times
+        /// the longest listing lag the journal has seen (each run measures it:
+        /// the time from an accepted answer to its key being listed). A request
+        /// whose intent is older than the grace and whose key is still not
+        /// listed was not received, and is sent again; so the grace must exceed
+        /// the service's listing delay, the one assumption the exactly-once
+        /// guarantee rests on.
+        reconcile_grace(Duration) => grace;
+        /// Send again a request whose answer was lost without waiting for the
+        /// evidence (its key absent from the listing for the grace period): one
+        /// look at the listing, then resend. Off by default: it may duplicate on
+        /// a tenant that lists new requests late.
+        resend_unknown(bool) => resend_unknown;
+        /// After submitting, wait up to this long for every submitted row to be
+        /// terminal (batched status queries), and report final states.
+        wait(Duration) => wait = Some;
     }
 
     /// Runs the plan; see the module docs for the guarantees.
@@ -709,26 +692,16 @@ impl Run {
         let pending =
             PendingIndex::load(&self.engine, &self.plan.request_type, &identities).await?;
         self.report.dedupe_calls += pending.calls;
-        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
-        for request in to_send.iter() {
-            for &i in &request.rows {
-                let row = &self.plan.rows[i];
-                if let Some(status) = pending
-                    .find(&row.identity, row.item.item_type(), row.item.id())
-                    .first()
-                {
-                    let id = status.access_request_id.clone().unwrap_or_default();
-                    matched.insert(
-                        i,
-                        SkippedRow {
-                            detail: format!("already pending in access request {id}"),
-                            access_request_id: Some(id),
-                        },
-                    );
-                }
-            }
-        }
-        Ok(self.take_out(to_send, matched))
+        Ok(self.take_out(to_send, |row| {
+            let status = pending
+                .find(&row.identity, row.item.item_type(), row.item.id())
+                .first()?;
+            let id = status.access_request_id.clone().unwrap_or_default();
+            Some(SkippedRow {
+                detail: format!("already pending in access request {id}"),
+                access_request_id: Some(id),
+            })
+        }))
     }
 
     /// Leaves out of `to_send` the rows the identity already holds or awaits
@@ -750,36 +723,33 @@ impl Run {
             }))
             .await?;
         self.report.preflight_calls += found.calls;
-        let mut matched: HashMap<usize, SkippedRow> = HashMap::new();
-        for request in to_send.iter() {
-            for &i in &request.rows {
-                let row = &rows[i];
-                if let Some(evidence) = found.evidence(&row.identity, row.item.id()) {
-                    let access_request_id = match evidence {
-                        Evidence::Pending(id) => id.clone(),
-                        _ => None,
-                    };
-                    matched.insert(
-                        i,
-                        SkippedRow {
-                            detail: format!("pre-flight: {evidence}"),
-                            access_request_id,
-                        },
-                    );
-                }
-            }
-        }
-        Ok(self.take_out(to_send, matched))
+        Ok(self.take_out(to_send, |row| {
+            let evidence = found.evidence(&row.identity, row.item.id())?;
+            let access_request_id = match evidence {
+                Evidence::Pending(id) => id.clone(),
+                _ => None,
+            };
+            Some(SkippedRow {
+                detail: format!("pre-flight: {evidence}"),
+                access_request_id,
+            })
+        }))
     }
 
-    /// Takes the `matched` rows out of the requests of `to_send` (a request
-    /// left without rows is dropped; one that loses some is planned again
-    /// from the rest) and returns those actually taken out.
+    /// Takes the rows `skip` gives a reason for out of the requests of
+    /// `to_send` (a request left without rows is dropped; one that loses
+    /// some is planned again from the rest) and returns those actually
+    /// taken out.
     fn take_out(
         &self,
         to_send: &mut Vec<PlannedRequest>,
-        mut matched: HashMap<usize, SkippedRow>,
+        skip: impl Fn(&BulkRow) -> Option<SkippedRow>,
     ) -> HashMap<usize, SkippedRow> {
+        let mut matched: HashMap<usize, SkippedRow> = to_send
+            .iter()
+            .flat_map(|request| request.rows.iter().copied())
+            .filter_map(|i| Some((i, skip(&self.plan.rows[i])?)))
+            .collect();
         let mut skipped = HashMap::new();
         if matched.is_empty() {
             return skipped;

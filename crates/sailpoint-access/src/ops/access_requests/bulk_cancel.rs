@@ -2,11 +2,12 @@
 //! family and always uses it.
 
 use sailpoint_access_api::types::BulkCancelAccessRequests;
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
 use super::close::check_ids;
 use crate::engine::Engine;
-use crate::error::{Result, ValidationError};
+use crate::error::Result;
+use crate::ops::{check_not_blank, send_body};
 
 /// Most ids one bulk cancel may carry.
 pub const MAX_BULK_CANCEL_IDS: usize =
@@ -41,20 +42,13 @@ impl BulkCancel {
             MAX_BULK_CANCEL_IDS,
             Rule::BulkCancelIdsCount,
         )?;
-        if self.body.comment.trim().is_empty() {
-            return Err(ValidationError::new(
-                Rule::BulkCancelComment,
-                format!("{:?}", self.body.comment),
-            )
-            .into());
-        }
-        let raw = self.engine.raw();
-        let body = self.body;
-        self.engine
-            .execute(&operations::BULK_CANCEL_ACCESS_REQUESTS, || {
-                raw.bulk_cancel_access_requests().body(body.clone()).send()
-            })
-            .await?;
+        check_not_blank(&self.body.comment, Rule::BulkCancelComment)?;
+        send_body!(
+            self.engine,
+            BULK_CANCEL_ACCESS_REQUESTS,
+            self.body,
+            bulk_cancel_access_requests
+        )?;
         Ok(())
     }
 }

@@ -4,10 +4,12 @@
 use sailpoint_access_api::types::{
     CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
 };
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
+use crate::ops::send_body;
 
 /// Most ids one close may carry.
 pub const MAX_CLOSE_IDS: usize = limits::CLOSE_ACCESS_REQUESTS_ACCESS_REQUEST_IDS_MAX_ITEMS;
@@ -69,22 +71,13 @@ impl Close {
         }
     }
 
-    /// How the requests ended (the service's default: `Terminated`).
-    pub fn execution_status(mut self, status: CloseExecutionStatus) -> Self {
-        self.body.execution_status = Some(status);
-        self
-    }
-
-    /// Whether they succeeded (the service's default: `Failure`).
-    pub fn completion_status(mut self, status: CloseCompletionStatus) -> Self {
-        self.body.completion_status = Some(status);
-        self
-    }
-
-    /// Why they were closed.
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.body.message = Some(message.into());
-        self
+    setters! {
+        /// How the requests ended (the service's default: `Terminated`).
+        execution_status(CloseExecutionStatus) => body.execution_status = Some;
+        /// Whether they succeeded (the service's default: `Failure`).
+        completion_status(CloseCompletionStatus) => body.completion_status = Some;
+        /// Why they were closed.
+        message(impl Into<String>) => body.message = Some;
     }
 
     /// Validates (`close.ids_count`: 1 to [`MAX_CLOSE_IDS`] non-blank ids)
@@ -95,13 +88,12 @@ impl Close {
             MAX_CLOSE_IDS,
             Rule::CloseIdsCount,
         )?;
-        let raw = self.engine.raw();
-        let body = self.body;
-        self.engine
-            .execute(&operations::CLOSE_ACCESS_REQUESTS, || {
-                raw.close_access_requests().body(body.clone()).send()
-            })
-            .await?;
+        send_body!(
+            self.engine,
+            CLOSE_ACCESS_REQUESTS,
+            self.body,
+            close_access_requests
+        )?;
         Ok(())
     }
 }

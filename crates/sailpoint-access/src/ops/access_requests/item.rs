@@ -9,10 +9,38 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::Timestamp;
 
+/// A modifier storing its value in the wire item's optional field of the
+/// same name.
+macro_rules! wire_setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, $name: $ty) -> Self {
+            self.0.$name = Some($name.into());
+            self
+        }
+    };
+}
+
 /// The constructors and modifiers both item types share: the two wire types
-/// name these fields alike, so one definition serves both.
+/// name these fields alike, so one definition serves both; `$own` is the
+/// one optional field only the type's wire form has.
 macro_rules! common_modifiers {
-    () => {
+    ($wire:ident, $own:ident) => {
+        /// An item of any type.
+        pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
+            Self($wire {
+                id: id.into(),
+                type_: kind,
+                $own: None,
+                client_metadata: HashMap::new(),
+                comment: None,
+                form_instance_id: None,
+                native_identity: None,
+                remove_date: None,
+                start_date: None,
+            })
+        }
+
         /// A role.
         pub fn role(id: impl Into<String>) -> Self {
             Self::new(AccessItemType::Role, id)
@@ -28,31 +56,27 @@ macro_rules! common_modifiers {
             Self::new(AccessItemType::Entitlement, id)
         }
 
-        /// The justification (required by the service for revocations).
-        pub fn comment(mut self, comment: impl Into<String>) -> Self {
-            self.0.comment = Some(comment.into());
-            self
-        }
+        wire_setter!(
+            /// The justification (required by the service for revocations).
+            comment: impl Into<String>
+        );
 
-        /// When the access ends (sunset); must be in the future.
-        pub fn remove_date(mut self, at: impl Into<Timestamp>) -> Self {
-            self.0.remove_date = Some(at.into());
-            self
-        }
+        wire_setter!(
+            /// When the access ends (sunset); must be in the future.
+            remove_date: impl Into<Timestamp>
+        );
 
-        /// When the access starts (sunrise); in the future, not for revocations.
-        pub fn start_date(mut self, at: impl Into<Timestamp>) -> Self {
-            self.0.start_date = Some(at.into());
-            self
-        }
+        wire_setter!(
+            /// When the access starts (sunrise); in the future, not for revocations.
+            start_date: impl Into<Timestamp>
+        );
 
-        /// The completed form instance for this line (versioned family
-        /// only; a GRANT of access configured with a form needs it). It
-        /// cannot be blank: the service answers 400 to an empty one.
-        pub fn form_instance_id(mut self, id: impl Into<String>) -> Self {
-            self.0.form_instance_id = Some(id.into());
-            self
-        }
+        wire_setter!(
+            /// The completed form instance for this line (versioned family
+            /// only; a GRANT of access configured with a form needs it). It
+            /// cannot be blank: the service answers 400 to an empty one.
+            form_instance_id: impl Into<String>
+        );
 
         /// A caller-defined pair stored on the item.
         pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -80,34 +104,17 @@ macro_rules! common_modifiers {
 pub struct Item(AccessRequestItem);
 
 impl Item {
-    /// An item of any type.
-    pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
-        Item(AccessRequestItem {
-            id: id.into(),
-            type_: kind,
-            assignment_id: None,
-            client_metadata: HashMap::new(),
-            comment: None,
-            form_instance_id: None,
-            native_identity: None,
-            remove_date: None,
-            start_date: None,
-        })
-    }
+    common_modifiers!(AccessRequestItem, assignment_id);
 
-    common_modifiers!();
+    wire_setter!(
+        /// For revoking an entitlement: the account, by its native identity.
+        native_identity: impl Into<String>
+    );
 
-    /// For revoking an entitlement: the account, by its native identity.
-    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
-        self.0.native_identity = Some(native_identity.into());
-        self
-    }
-
-    /// For revoking a role: which assignment.
-    pub fn assignment_id(mut self, assignment_id: impl Into<String>) -> Self {
-        self.0.assignment_id = Some(assignment_id.into());
-        self
-    }
+    wire_setter!(
+        /// For revoking a role: which assignment.
+        assignment_id: impl Into<String>
+    );
 
     /// The item's id.
     pub fn id(&self) -> &str {
@@ -181,11 +188,10 @@ impl PerIdentity {
         self.identity_type(IdentityType::Machine)
     }
 
-    /// Sets `identityType` (HUMAN when absent).
-    pub fn identity_type(mut self, kind: IdentityType) -> Self {
-        self.0.identity_type = Some(kind);
-        self
-    }
+    wire_setter!(
+        /// Sets `identityType` (HUMAN when absent).
+        identity_type: IdentityType
+    );
 
     /// Adds an item for this identity.
     pub fn item(mut self, item: PerIdentityItem) -> Self {
@@ -230,22 +236,7 @@ impl From<RequestedForDtoRef> for PerIdentity {
 pub struct PerIdentityItem(RequestedItemDtoRef);
 
 impl PerIdentityItem {
-    /// An item of any type.
-    pub fn new(kind: AccessItemType, id: impl Into<String>) -> Self {
-        PerIdentityItem(RequestedItemDtoRef {
-            id: id.into(),
-            type_: kind,
-            account_selection: None,
-            client_metadata: HashMap::new(),
-            comment: None,
-            form_instance_id: None,
-            native_identity: None,
-            remove_date: None,
-            start_date: None,
-        })
-    }
-
-    common_modifiers!();
+    common_modifiers!(RequestedItemDtoRef, account_selection);
 
     /// The account the access goes to: one source and, on it, the account
     /// with this native identity (`accountSelection`). A machine GRANT or
@@ -275,17 +266,15 @@ impl PerIdentityItem {
         }])
     }
 
-    /// `accountSelection` as given, for selections on several sources.
-    pub fn account_selection(mut self, sources: Vec<SourceItemRef>) -> Self {
-        self.0.account_selection = Some(sources);
-        self
-    }
+    wire_setter!(
+        /// `accountSelection` as given, for selections on several sources.
+        account_selection: Vec<SourceItemRef>
+    );
 
-    /// For a machine REVOKE: the account to revoke from, by its native
-    /// identity (the service may resolve it when the machine has one
-    /// account on the entitlement's source).
-    pub fn native_identity(mut self, native_identity: impl Into<String>) -> Self {
-        self.0.native_identity = Some(native_identity.into());
-        self
-    }
+    wire_setter!(
+        /// For a machine REVOKE: the account to revoke from, by its native
+        /// identity (the service may resolve it when the machine has one
+        /// account on the entitlement's source).
+        native_identity: impl Into<String>
+    );
 }

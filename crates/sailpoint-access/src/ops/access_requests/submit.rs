@@ -5,6 +5,7 @@ use sailpoint_access_api::{dispatch, Timestamp};
 
 use super::item::{Item, PerIdentity};
 use super::validate::validate_access_request;
+use crate::engine::setters::list_setters;
 use crate::engine::Engine;
 use crate::error::Result;
 
@@ -42,16 +43,9 @@ impl SubmitRequest {
         self
     }
 
-    /// Adds identities the items are requested for.
-    pub fn for_identities<I, S>(mut self, identity_ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.body
-            .requested_for
-            .extend(identity_ids.into_iter().map(Into::into));
-        self
+    list_setters! {
+        /// Adds identities the items are requested for.
+        for_identities => body.requested_for;
     }
 
     /// Adds an item, with its comment, dates and metadata.

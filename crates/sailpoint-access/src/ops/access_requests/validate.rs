@@ -259,6 +259,42 @@ fn machine_items<'a>(
 
 type Lists<'a> = (usize, Vec<Vec<ItemView<'a>>>);
 
+/// An identity id is not blank (`blank`) and not named before (`repeated`).
+fn check_identity<'a>(
+    seen: &mut HashSet<&'a str>,
+    id: &'a str,
+    blank: Rule,
+    repeated: Rule,
+) -> Result<(), ValidationError> {
+    check(!id.trim().is_empty(), blank, format!("{id:?}"))?;
+    check(seen.insert(id), repeated, id)
+}
+
+/// 1 to `max` items (`per` says of what), else `rule` is broken.
+fn check_count(n: usize, max: usize, rule: Rule, per: &str) -> Result<(), ValidationError> {
+    check_limit(
+        (1..=max).contains(&n),
+        rule,
+        n,
+        format!("between 1 and {max} items{per} are required"),
+    )
+}
+
+/// The view of a wire item: both item types name these fields alike.
+macro_rules! item_view {
+    ($item:ident, $accounts:expr) => {
+        ItemView {
+            id: &$item.id,
+            entitlement: $item.type_ == AccessItemType::Entitlement,
+            comment: $item.comment.as_deref(),
+            start: $item.start_date.as_ref(),
+            remove: $item.remove_date.as_ref(),
+            form_instance_id: $item.form_instance_id.as_deref(),
+            accounts: $accounts,
+        }
+    };
+}
+
 fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
     check(
         !body.requested_for.is_empty(),
@@ -267,32 +303,23 @@ fn flat_lists(body: &AccessRequest) -> Result<Lists<'_>, ValidationError> {
     )?;
     let mut seen = HashSet::new();
     for id in &body.requested_for {
-        check(
-            !id.trim().is_empty(),
+        check_identity(
+            &mut seen,
+            id,
             Rule::RequestedForId,
-            format!("{id:?}"),
+            Rule::RequestedForUnique,
         )?;
-        check(seen.insert(id.as_str()), Rule::RequestedForUnique, id)?;
     }
-    let n = body.requested_items.len();
-    check_limit(
-        (1..=MAX_ITEMS).contains(&n),
+    check_count(
+        body.requested_items.len(),
+        MAX_ITEMS,
         Rule::RequestedItemsCount,
-        n,
-        format!("between 1 and {MAX_ITEMS} items are required"),
+        "",
     )?;
     let items = body
         .requested_items
         .iter()
-        .map(|i| ItemView {
-            id: &i.id,
-            entitlement: i.type_ == AccessItemType::Entitlement,
-            comment: i.comment.as_deref(),
-            start: i.start_date.as_ref(),
-            remove: i.remove_date.as_ref(),
-            form_instance_id: i.form_instance_id.as_deref(),
-            accounts: None,
-        })
+        .map(|i| item_view!(i, None))
         .collect();
     Ok((body.requested_for.len(), vec![items]))
 }
@@ -301,23 +328,17 @@ fn per_identity_lists(entries: &[RequestedForDtoRef]) -> Result<Lists<'_>, Valid
     check(!entries.is_empty(), Rule::RequestedForNonEmpty, "[]")?;
     let mut seen = HashSet::new();
     for entry in entries {
-        let id = &entry.identity_id;
-        check(
-            !id.trim().is_empty(),
+        check_identity(
+            &mut seen,
+            &entry.identity_id,
             Rule::PerIdentityIdentityId,
-            format!("{id:?}"),
-        )?;
-        check(
-            seen.insert(id.as_str()),
             Rule::PerIdentityUniqueIdentity,
-            id,
         )?;
-        let n = entry.requested_items.len();
-        check_limit(
-            (1..=MAX_ITEMS_PER_IDENTITY).contains(&n),
+        check_count(
+            entry.requested_items.len(),
+            MAX_ITEMS_PER_IDENTITY,
             Rule::PerIdentityItemsCount,
-            n,
-            format!("between 1 and {MAX_ITEMS_PER_IDENTITY} items per identity are required"),
+            " per identity",
         )?;
     }
     let lists = entries
@@ -326,15 +347,7 @@ fn per_identity_lists(entries: &[RequestedForDtoRef]) -> Result<Lists<'_>, Valid
             entry
                 .requested_items
                 .iter()
-                .map(|i| ItemView {
-                    id: &i.id,
-                    entitlement: i.type_ == AccessItemType::Entitlement,
-                    comment: i.comment.as_deref(),
-                    start: i.start_date.as_ref(),
-                    remove: i.remove_date.as_ref(),
-                    form_instance_id: i.form_instance_id.as_deref(),
-                    accounts: i.account_selection.as_deref(),
-                })
+                .map(|i| item_view!(i, i.account_selection.as_deref()))
                 .collect()
         })
         .collect();

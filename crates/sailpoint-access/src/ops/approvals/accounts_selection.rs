@@ -2,12 +2,12 @@
 //! experimental: the generated client sends `X-SailPoint-Experimental: true`
 //! on every call (the spec's `x-fixed-headers`).
 
-use sailpoint_access_api::operations;
 use sailpoint_access_api::types::{AccessRequest, AccountsSelection};
 
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::ops::access_requests::validate_access_request;
+use crate::ops::send_body;
 
 /// Which accounts the items of a request could go to, per identity; from
 /// `Approvals::accounts_selection`. Nothing is submitted.
@@ -30,14 +30,12 @@ impl AccountsSelectionQuery {
             &self.request,
             sailpoint_access_api::Timestamp::now(),
         )?;
-        let raw = self.engine.raw();
-        let body = self.request;
-        let value = self
-            .engine
-            .execute(&operations::LOAD_ACCOUNTS_SELECTION, || {
-                raw.load_accounts_selection().body(body.clone()).send()
-            })
-            .await?;
+        let value = send_body!(
+            self.engine,
+            LOAD_ACCOUNTS_SELECTION,
+            self.request,
+            load_accounts_selection
+        )?;
         Ok(value.into_inner())
     }
 }

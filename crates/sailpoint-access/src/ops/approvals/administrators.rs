@@ -5,6 +5,7 @@
 use sailpoint_access_api::operations;
 use sailpoint_access_api::types::AdministratorsItemStatus;
 
+use crate::engine::setters::pass_set;
 use crate::engine::Engine;
 use crate::error::Result;
 
@@ -61,15 +62,7 @@ impl AdministratorsStatuses {
                 &operations::LIST_ADMINISTRATORS_ACCESS_REQUEST_STATUS,
                 || {
                     let mut call = raw.list_administrators_access_request_status();
-                    if let Some(v) = &filters {
-                        call = call.filters(v.as_str());
-                    }
-                    if let Some(v) = limit {
-                        call = call.limit(v);
-                    }
-                    if let Some(v) = offset {
-                        call = call.offset(v);
-                    }
+                    pass_set!(call; filters => filters, limit => limit, offset => offset);
                     call.send()
                 },
             )

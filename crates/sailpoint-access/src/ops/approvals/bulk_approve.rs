@@ -2,10 +2,11 @@
 //! (`POST /access-request-approvals/v1/bulk-approve`).
 
 use sailpoint_access_api::types::BulkApproveApprovals;
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
+use crate::ops::{check_not_blank, send_body};
 
 /// Most approval ids one bulk approve may carry (the vendor's prose limit,
 /// the `maxItems` of our spec).
@@ -47,20 +48,13 @@ impl BulkApprove {
         if let Some(blank) = ids.iter().find(|id| id.trim().is_empty()) {
             return Err(ValidationError::new(Rule::ApprovalId, format!("{blank:?}")).into());
         }
-        if self.body.comment.trim().is_empty() {
-            return Err(ValidationError::new(
-                Rule::BulkApproveComment,
-                format!("{:?}", self.body.comment),
-            )
-            .into());
-        }
-        let raw = self.engine.raw();
-        let body = self.body;
-        self.engine
-            .execute(&operations::BULK_APPROVE_APPROVALS, || {
-                raw.bulk_approve_approvals().body(body.clone()).send()
-            })
-            .await?;
+        check_not_blank(&self.body.comment, Rule::BulkApproveComment)?;
+        send_body!(
+            self.engine,
+            BULK_APPROVE_APPROVALS,
+            self.body,
+            bulk_approve_approvals
+        )?;
         Ok(())
     }
 }

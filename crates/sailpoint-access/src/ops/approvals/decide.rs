@@ -3,11 +3,12 @@
 //! Each answers 202 once the decision is queued.
 
 use sailpoint_access_api::types::{ApprovalComment, ForwardApproval};
-use sailpoint_access_api::{limits, operations, Rule};
+use sailpoint_access_api::{limits, Rule};
 
 use super::check_id;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
+use crate::ops::send_body;
 
 /// Most characters of a forward's new owner id and of its comment.
 pub const MAX_FORWARD_TEXT: usize = limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH;
@@ -40,19 +41,16 @@ impl Approve {
     /// Validates (`approval.id`) and sends.
     pub async fn send(self) -> Result<()> {
         check_id(&self.approval_id, Rule::ApprovalId)?;
-        let raw = self.engine.raw();
         let body = ApprovalComment {
             comment: self.comment,
         };
         let id = self.approval_id;
-        self.engine
-            .execute(&operations::APPROVE_APPROVAL, || {
-                raw.approve_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
+        send_body!(
+            self.engine,
+            APPROVE_APPROVAL,
+            body,
+            approve_approval.approval_id(id.as_str())
+        )?;
         Ok(())
     }
 }
@@ -79,26 +77,17 @@ impl Reject {
     /// Validates (`approval.id`, `approval.reject_comment`) and sends.
     pub async fn send(self) -> Result<()> {
         check_id(&self.approval_id, Rule::ApprovalId)?;
-        if self.comment.trim().is_empty() {
-            return Err(ValidationError::new(
-                Rule::ApprovalRejectComment,
-                format!("{:?}", self.comment),
-            )
-            .into());
-        }
-        let raw = self.engine.raw();
+        check_id(&self.comment, Rule::ApprovalRejectComment)?;
         let body = ApprovalComment {
             comment: Some(self.comment),
         };
         let id = self.approval_id;
-        self.engine
-            .execute(&operations::REJECT_APPROVAL, || {
-                raw.reject_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
+        send_body!(
+            self.engine,
+            REJECT_APPROVAL,
+            body,
+            reject_approval.approval_id(id.as_str())
+        )?;
         Ok(())
     }
 }
@@ -128,6 +117,15 @@ fn check_text(text: &str, rule: Rule) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// A checked forward text as the generated body's constrained string.
+fn forward_text<T>(text: String) -> Result<T, ValidationError>
+where
+    T: TryFrom<String, Error = sailpoint_access_api::types::error::ConversionError>,
+{
+    T::try_from(text)
+        .map_err(|e| ValidationError::with_message(Rule::RequestEncode, "forward", e.to_string()))
+}
+
 impl Forward {
     pub(crate) fn new(
         engine: Engine,
@@ -149,25 +147,17 @@ impl Forward {
         check_id(&self.approval_id, Rule::ApprovalId)?;
         check_text(&self.new_owner_id, Rule::ApprovalForwardOwner)?;
         check_text(&self.comment, Rule::ApprovalForwardComment)?;
-        let encode = |e: String| ValidationError::with_message(Rule::RequestEncode, "forward", e);
         let body = ForwardApproval {
-            new_owner_id: self.new_owner_id.try_into().map_err(
-                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
-            )?,
-            comment: self.comment.try_into().map_err(
-                |e: sailpoint_access_api::types::error::ConversionError| encode(e.to_string()),
-            )?,
+            new_owner_id: forward_text(self.new_owner_id)?,
+            comment: forward_text(self.comment)?,
         };
-        let raw = self.engine.raw();
         let id = self.approval_id;
-        self.engine
-            .execute(&operations::FORWARD_APPROVAL, || {
-                raw.forward_approval()
-                    .approval_id(id.as_str())
-                    .body(body.clone())
-                    .send()
-            })
-            .await?;
+        send_body!(
+            self.engine,
+            FORWARD_APPROVAL,
+            body,
+            forward_approval.approval_id(id.as_str())
+        )?;
         Ok(())
     }
 }

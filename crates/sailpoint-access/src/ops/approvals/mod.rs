@@ -144,12 +144,7 @@ impl Approvals {
 }
 
 /// A non-blank id, else `rule` is broken.
-pub(crate) fn check_id(id: &str, rule: Rule) -> Result<(), ValidationError> {
-    if id.trim().is_empty() {
-        return Err(ValidationError::new(rule, format!("{id:?}")));
-    }
-    Ok(())
-}
+pub(crate) use crate::ops::check_not_blank as check_id;
 
 /// The paging and filter parameters the approval lists share.
 #[derive(Clone, Debug, Default)]
@@ -246,21 +241,13 @@ macro_rules! approval_list {
                     .engine
                     .execute(&sailpoint_access_api::operations::$op, || {
                         let mut call = raw.$call();
-                        if let Some(v) = &p.owner {
-                            call = call.owner_id(v.as_str());
-                        }
-                        if let Some(v) = &p.filters {
-                            call = call.filters(v.as_str());
-                        }
-                        if let Some(v) = &p.sorters {
-                            call = call.sorters(v.as_str());
-                        }
-                        if let Some(v) = limit {
-                            call = call.limit(v);
-                        }
-                        if let Some(v) = offset {
-                            call = call.offset(v);
-                        }
+                        $crate::engine::setters::pass_set!(call;
+                            p.owner => owner_id,
+                            p.filters => filters,
+                            p.sorters => sorters,
+                            limit => limit,
+                            offset => offset,
+                        );
                         if p.count {
                             call = call.count(true);
                         }

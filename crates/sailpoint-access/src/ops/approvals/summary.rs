@@ -3,6 +3,7 @@
 use sailpoint_access_api::operations;
 use sailpoint_access_api::types::ApprovalSummary;
 
+use crate::engine::setters::pass_set;
 use crate::engine::Engine;
 use crate::error::Result;
 
@@ -45,12 +46,7 @@ impl SummaryQuery {
             .engine
             .execute(&operations::GET_APPROVAL_SUMMARY, || {
                 let mut call = raw.get_approval_summary();
-                if let Some(v) = &owner {
-                    call = call.owner_id(v.as_str());
-                }
-                if let Some(v) = &from {
-                    call = call.from_date(v.as_str());
-                }
+                pass_set!(call; owner => owner_id, from => from_date);
                 call.send()
             })
             .await?;

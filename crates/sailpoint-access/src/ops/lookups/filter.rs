@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+pub(crate) use crate::ops::statuses::filter::quote;
+
 /// A filter expression for a look-up, such as `alias eq "ada"`.
 ///
 /// ```
@@ -28,20 +30,6 @@ pub struct LookupFilter {
     simple: bool,
     /// Whether some `in` lists no value.
     empty_in: bool,
-}
-
-/// Quotes a string value in the filter syntax: `"` and `\` are escaped.
-pub(crate) fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
 }
 
 impl LookupFilter {

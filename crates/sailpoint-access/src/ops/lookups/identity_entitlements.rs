@@ -4,7 +4,7 @@
 use sailpoint_access_api::types::IdentityEntitlement;
 use sailpoint_access_api::{limits, operations, Operation, Rule};
 
-use super::{sealed, LookupKind, Params};
+use super::{sealed, LookupKind, Params, RawResult};
 use crate::error::ValidationError;
 
 /// Marker of one identity's entitlements; see [`Lookup`](super::Lookup).
@@ -23,10 +23,7 @@ impl LookupKind for IdentityEntitlements {
     async fn call(
         raw: &sailpoint_access_api::Client,
         params: &Params,
-    ) -> Result<
-        progenitor_client::ResponseValue<Vec<IdentityEntitlement>>,
-        progenitor_client::Error<sailpoint_access_api::types::ErrorResponse>,
-    > {
+    ) -> RawResult<IdentityEntitlement> {
         let mut call = raw
             .list_identity_entitlements()
             .id(params.path_id.as_str())

@@ -25,9 +25,10 @@ use sailpoint_access_api::types::ErrorResponse;
 use sailpoint_access_api::{Operation, Rule};
 use serde::de::DeserializeOwned;
 
+use crate::engine::setters::setters;
 use crate::engine::Engine;
 use crate::error::{Result, ValidationError};
-use crate::ops::statuses::is_past_end;
+use crate::ops::statuses::{is_past_end, total_count};
 
 pub use access_profiles::AccessProfiles;
 pub use entitlements::Entitlements;
@@ -68,6 +69,9 @@ mod sealed {
     pub trait Sealed {}
 }
 
+/// What a generated list call answers.
+pub(crate) type RawResult<T> = std::result::Result<ResponseValue<Vec<T>>, RawError<ErrorResponse>>;
+
 /// What one look-up operation lists, and how it is called. Implemented by
 /// the marker types of this module only.
 pub trait LookupKind: sealed::Sealed + Send + Sync + 'static {
@@ -85,10 +89,7 @@ pub trait LookupKind: sealed::Sealed + Send + Sync + 'static {
     fn call<'a>(
         raw: &'a raw::Client,
         params: &'a Params,
-    ) -> impl Future<
-        Output = std::result::Result<ResponseValue<Vec<Self::Item>>, RawError<ErrorResponse>>,
-    > + Send
-           + 'a;
+    ) -> impl Future<Output = RawResult<Self::Item>> + Send + 'a;
 
     #[doc(hidden)]
     #[allow(private_interfaces)]
@@ -129,39 +130,36 @@ pub struct Lookups {
     engine: Engine,
 }
 
+/// The look-ups that start with no parameter: `name: Kind;` each.
+macro_rules! lookup_starts {
+    ($($(#[$doc:meta])* $name:ident: $kind:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self) -> Lookup<$kind> {
+                Lookup::new(self.engine.clone())
+            }
+        )*
+    };
+}
+
 impl Lookups {
     pub(crate) fn new(engine: Engine) -> Self {
         Self { engine }
     }
 
-    /// Roles and access profiles that can be requested (`requestable-objects/v1`).
-    pub fn requestable_objects(&self) -> Lookup<RequestableObjects> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Identities, administrators' view (`identities/v1`).
-    pub fn identities(&self) -> Lookup<Identities> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Identities, anyone's view (`public-identities/v1`).
-    pub fn public_identities(&self) -> Lookup<PublicIdentities> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Entitlements (`entitlements/v1`).
-    pub fn entitlements(&self) -> Lookup<Entitlements> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Roles, in pages of at most 50 (`roles/v1`).
-    pub fn roles(&self) -> Lookup<Roles> {
-        Lookup::new(self.engine.clone())
-    }
-
-    /// Access profiles (`access-profiles/v1`).
-    pub fn access_profiles(&self) -> Lookup<AccessProfiles> {
-        Lookup::new(self.engine.clone())
+    lookup_starts! {
+        /// Roles and access profiles that can be requested (`requestable-objects/v1`).
+        requestable_objects: RequestableObjects;
+        /// Identities, administrators' view (`identities/v1`).
+        identities: Identities;
+        /// Identities, anyone's view (`public-identities/v1`).
+        public_identities: PublicIdentities;
+        /// Entitlements (`entitlements/v1`).
+        entitlements: Entitlements;
+        /// Roles, in pages of at most 50 (`roles/v1`).
+        roles: Roles;
+        /// Access profiles (`access-profiles/v1`).
+        access_profiles: AccessProfiles;
     }
 
     /// The entitlements one identity holds, directly or through roles and
@@ -237,28 +235,15 @@ impl<K: LookupKind> Lookup<K> {
         }
     }
 
-    /// Page size, 0 to the operation's maximum (the default).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Index of the first result (default 0).
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// Ask for `X-Total-Count` ([`LookupPage::total`]).
-    pub fn count(mut self, count: bool) -> Self {
-        self.params.count = count;
-        self
-    }
-
-    /// The `filters` expression.
-    pub fn filter(mut self, filter: LookupFilter) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// Page size, 0 to the operation's maximum (the default).
+        limit(u32) => limit;
+        /// Index of the first result (default 0).
+        offset(u32) => offset;
+        /// Ask for `X-Total-Count` ([`LookupPage::total`]).
+        count(bool) => params.count;
+        /// The `filters` expression.
+        filter(LookupFilter) => filter = Some;
     }
 
     /// Adds an ascending sort key.
@@ -363,11 +348,7 @@ impl<K: LookupKind> Lookup<K> {
             .engine
             .execute_limited(K::OPERATION, cap, || K::call(raw, &params))
             .await?;
-        let total = value
-            .headers()
-            .get("x-total-count")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let total = total_count(value.headers());
         Ok(LookupPage {
             items: value.into_inner(),
             offset,
@@ -429,13 +410,77 @@ macro_rules! paged_call {
         if p.count {
             call = call.count(true);
         }
-        if let Some(f) = &p.filters {
-            call = call.filters(f.as_str());
-        }
-        if let Some(s) = &p.sorters {
-            call = call.sorters(s.as_str());
-        }
+        $crate::engine::setters::pass_set!(call; p.filters => filters, p.sorters => sorters);
         call
     }};
 }
 pub(crate) use paged_call;
+
+/// Declares the marker of a paged look-up: what it lists, through which
+/// generated builder, the operation (its page maximum comes from the
+/// limits table), its sortable fields, and its own query parameters:
+/// `text` are strings passed on as set, each with a setter of that name on
+/// [`Lookup`]; `passed` are strings passed on whose setters are written by
+/// hand; `flag` calls the builder when a parameter was set to one value.
+macro_rules! lookup_kind {
+    (
+        $(#[$doc:meta])*
+        $marker:ident: $item:ty = $method:ident, $op:ident, $limit:ident, sorts [$($sort:literal),*]
+        $(, text [$($(#[$tdoc:meta])* $twire:literal => $tparam:ident),*])?
+        $(, passed [$($pwire:literal => $pparam:ident),*])?
+        $(, flag [$($fwire:literal == $fvalue:literal => $fparam:ident($farg:expr)),*])?
+        $(, check $check:path)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $marker;
+
+        impl $crate::ops::lookups::sealed::Sealed for $marker {}
+
+        impl $crate::ops::lookups::LookupKind for $marker {
+            type Item = $item;
+            const OPERATION: &'static sailpoint_access_api::Operation =
+                &sailpoint_access_api::operations::$op;
+            const MAX_LIMIT: u32 = sailpoint_access_api::limits::$limit as u32;
+            const SORTABLE: &'static [&'static str] = &[$($sort),*];
+
+            #[allow(private_interfaces)]
+            async fn call(
+                raw: &sailpoint_access_api::Client,
+                params: &$crate::ops::lookups::Params,
+            ) -> $crate::ops::lookups::RawResult<$item> {
+                #[allow(unused_mut)]
+                let mut call = $crate::ops::lookups::paged_call!(raw.$method(), params);
+                $($(if let Some(value) = params.extra($twire) {
+                    call = call.$tparam(value);
+                })*)?
+                $($(if let Some(value) = params.extra($pwire) {
+                    call = call.$pparam(value);
+                })*)?
+                $($(if params.extra($fwire) == Some($fvalue) {
+                    call = call.$fparam($farg);
+                })*)?
+                call.send().await
+            }
+
+            $(
+            #[allow(private_interfaces)]
+            fn check(
+                params: &$crate::ops::lookups::Params,
+            ) -> std::result::Result<(), $crate::error::ValidationError> {
+                $check(params)
+            }
+            )?
+        }
+
+        impl $crate::ops::lookups::Lookup<$marker> {
+            $($(
+            $(#[$tdoc])*
+            pub fn $tparam(self, value: impl Into<String>) -> Self {
+                self.set($twire, value)
+            }
+            )*)?
+        }
+    };
+}
+pub(crate) use lookup_kind;

@@ -131,7 +131,7 @@ impl fmt::Display for Filter {
 }
 
 /// A string literal of the filter syntax: double quotes, with `\` and `"` escaped.
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {
@@ -144,33 +144,25 @@ fn quote(value: &str) -> String {
     out
 }
 
+/// One comparison of a text field, the value quoted.
+macro_rules! text_op {
+    ($name:literal, $op:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $op(self, value: impl AsRef<str>) -> Filter {
+            Filter::leaf($name, stringify!($op), &quote(value.as_ref()))
+        }
+    };
+}
+
 macro_rules! text_ops {
     ($ty:ident, $name:literal) => {
         impl $ty {
-            /// Equal to `value`.
-            pub fn eq(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "eq", &quote(value.as_ref()))
-            }
-            /// Not equal to `value`.
-            pub fn ne(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "ne", &quote(value.as_ref()))
-            }
-            /// Greater than `value`.
-            pub fn gt(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "gt", &quote(value.as_ref()))
-            }
-            /// Greater than or equal to `value`.
-            pub fn ge(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "ge", &quote(value.as_ref()))
-            }
-            /// Less than `value`.
-            pub fn lt(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "lt", &quote(value.as_ref()))
-            }
-            /// Less than or equal to `value`.
-            pub fn le(self, value: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "le", &quote(value.as_ref()))
-            }
+            text_op!($name, eq, "Equal to `value`.");
+            text_op!($name, ne, "Not equal to `value`.");
+            text_op!($name, gt, "Greater than `value`.");
+            text_op!($name, ge, "Greater than or equal to `value`.");
+            text_op!($name, lt, "Less than `value`.");
+            text_op!($name, le, "Less than or equal to `value`.");
             /// Equal to one of `values` (at least one).
             pub fn in_<I, S>(self, values: I) -> Filter
             where
@@ -179,10 +171,7 @@ macro_rules! text_ops {
             {
                 Filter::list($name, values)
             }
-            /// Starts with `prefix`.
-            pub fn sw(self, prefix: impl AsRef<str>) -> Filter {
-                Filter::leaf($name, "sw", &quote(prefix.as_ref()))
-            }
+            text_op!($name, sw, "Starts with `value`.");
         }
     };
 }

@@ -11,11 +11,12 @@ use std::future::Future;
 use sailpoint_access_api::types::{RequestStateFilter, RequestedItemState, RequestedItemStatus};
 use sailpoint_access_api::{dispatch, limits, Rule, Timestamp};
 
+use crate::engine::setters::{pass_set, setters};
 use crate::engine::Engine;
 use crate::error::{Error, Result, ValidationError};
 use crate::ops::statuses::filter::Filter;
 
-pub(crate) use pages::is_past_end;
+pub(crate) use pages::{is_past_end, total_count};
 pub use pages::{Page, PaginationStream};
 
 /// Ids per `accessRequestId in (...)` query: keeps the query string short.
@@ -163,34 +164,17 @@ impl StatusQuery {
         }
     }
 
-    /// Only requests made for this identity id (`me` for the caller).
-    pub fn requested_for(mut self, identity_id: impl Into<String>) -> Self {
-        self.requested_for = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests made by this identity id (`me` for the caller).
-    pub fn requested_by(mut self, identity_id: impl Into<String>) -> Self {
-        self.requested_by = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests this identity made or is the target of; excludes the two above.
-    pub fn regarding_identity(mut self, identity_id: impl Into<String>) -> Self {
-        self.regarding_identity = Some(identity_id.into());
-        self
-    }
-
-    /// Only requests whose work item this identity owns.
-    pub fn assigned_to(mut self, identity_id: impl Into<String>) -> Self {
-        self.assigned_to = Some(identity_id.into());
-        self
-    }
-
-    /// A filter expression; combine several with [`Filter::and`].
-    pub fn filter(mut self, filter: Filter) -> Self {
-        self.filter = Some(filter);
-        self
+    setters! {
+        /// Only requests made for this identity id (`me` for the caller).
+        requested_for(impl Into<String>) => requested_for = Some;
+        /// Only requests made by this identity id (`me` for the caller).
+        requested_by(impl Into<String>) => requested_by = Some;
+        /// Only requests this identity made or is the target of; excludes the two above.
+        regarding_identity(impl Into<String>) => regarding_identity = Some;
+        /// Only requests whose work item this identity owns.
+        assigned_to(impl Into<String>) => assigned_to = Some;
+        /// A filter expression; combine several with [`Filter::and`].
+        filter(Filter) => filter = Some;
     }
 
     /// Adds an ascending sort key; keys apply in the order added.
@@ -205,42 +189,25 @@ impl StatusQuery {
         self
     }
 
-    /// Only requests in this overall state (tenants since 2026). The vendor
-    /// documents one value, `EXECUTING`: the requests not yet finished. This
-    /// crate has one definition of pending, and it is this one: an item
-    /// whose state is not terminal (`EXECUTING`, or
-    /// `PROVISIONING_VERIFICATION_PENDING`, past its approvals with its
-    /// provisioning awaiting verification; see
-    /// `RequestedItemState::is_terminal`), which the waiter, the pending
-    /// index, `sail-access status --pending` and the sandbox all share.
-    pub fn request_state(mut self, state: RequestStateFilter) -> Self {
-        self.request_state = Some(state);
-        self
-    }
-
-    /// Page size, 0 to [`MAX_PAGE_SIZE`] (the default); always sent.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = limit;
-        self
-    }
-
-    /// Index of the first result (default 0).
-    pub fn offset(mut self, offset: u32) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// Ask for the total number of matches (`X-Total-Count`), exposed as [`Page::total`].
-    pub fn count(mut self, count: bool) -> Self {
-        self.count = count;
-        self
-    }
-
-    /// While a page is consumed, fetch up to `pages` further pages
-    /// concurrently; pages are still yielded in order. Default 0.
-    pub fn prefetch(mut self, pages: usize) -> Self {
-        self.prefetch = pages;
-        self
+    setters! {
+        /// Only requests in this overall state (tenants since 2026). The vendor
+        /// documents one value, `EXECUTING`: the requests not yet finished. This
+        /// crate has one definition of pending, and it is this one: an item
+        /// whose state is not terminal (`EXECUTING`, or
+        /// `PROVISIONING_VERIFICATION_PENDING`, past its approvals with its
+        /// provisioning awaiting verification; see
+        /// `RequestedItemState::is_terminal`), which the waiter, the pending
+        /// index, `sail-access status --pending` and the sandbox all share.
+        request_state(RequestStateFilter) => request_state = Some;
+        /// Page size, 0 to [`MAX_PAGE_SIZE`] (the default); always sent.
+        limit(u32) => limit;
+        /// Index of the first result (default 0).
+        offset(u32) => offset;
+        /// Ask for the total number of matches (`X-Total-Count`), exposed as [`Page::total`].
+        count(bool) => count;
+        /// While a page is consumed, fetch up to this many further pages
+        /// concurrently; pages are still yielded in order. Default 0.
+        prefetch(usize) => prefetch;
     }
 
     /// The `sorters` parameter, e.g. `created,-modified`.
@@ -444,27 +411,15 @@ impl StatusQuery {
                     let mut call = dispatch::ListAccessRequestStatus::new(raw, family)
                         .limit(wire_limit)
                         .offset(wire_offset);
-                    if let Some(v) = &self.requested_for {
-                        call = call.requested_for(v.as_str());
-                    }
-                    if let Some(v) = &self.requested_by {
-                        call = call.requested_by(v.as_str());
-                    }
-                    if let Some(v) = &self.regarding_identity {
-                        call = call.regarding_identity(v.as_str());
-                    }
-                    if let Some(v) = &self.assigned_to {
-                        call = call.assigned_to(v.as_str());
-                    }
-                    if let Some(f) = &self.filter {
-                        call = call.filters(f.as_str());
-                    }
-                    if let Some(s) = &sorters {
-                        call = call.sorters(s.as_str());
-                    }
-                    if let Some(state) = &self.request_state {
-                        call = call.request_state(state.clone());
-                    }
+                    pass_set!(call;
+                        self.requested_for => requested_for,
+                        self.requested_by => requested_by,
+                        self.regarding_identity => regarding_identity,
+                        self.assigned_to => assigned_to,
+                        self.filter.as_ref().map(Filter::as_str) => filters,
+                        sorters => sorters,
+                        self.request_state => request_state,
+                    );
                     if self.count {
                         call = call.count(true);
                     }
@@ -472,11 +427,7 @@ impl StatusQuery {
                 },
             )
             .await?;
-        let total = value
-            .headers()
-            .get("x-total-count")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let total = total_count(value.headers());
         let items: Vec<RequestedItemStatus> = value.into_inner();
         Ok(Page {
             items,

@@ -102,6 +102,14 @@ impl<T> std::fmt::Debug for PaginationStream<T> {
     }
 }
 
+/// `X-Total-Count`, when the service sent it as a number.
+pub(crate) fn total_count(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
 /// Whether `error` is the service's way of saying "past the last page".
 pub(crate) fn is_past_end(error: &Error) -> bool {
     error.kind() == ErrorKind::ClientError
