@@ -6,7 +6,7 @@ use sailpoint_access_api::types::{
     RequestedForIdentities, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::Rule;
-use sailpoint_access_sandbox::{Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
+use sailpoint_access_sandbox::{Directory, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
 use crate::common::{api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, Setup};
 
@@ -442,4 +442,43 @@ async fn bad_query_parameters_are_400() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(rule_of(&error), Some(Rule::StatusesLimit));
+}
+
+/// The look-ups read their comma lists strictly: a value outside the list
+/// is a 400 naming the value, the parameter and what it takes.
+#[tokio::test]
+async fn requestable_objects_name_a_bad_type_or_status() {
+    let s = setup(Sandbox::builder().directory(Directory::demo())).await;
+    let cases = [
+        (
+            "types=ROLE,GROUP",
+            "Invalid value 'GROUP' for types: expected ROLE or ACCESS_PROFILE.",
+        ),
+        (
+            "identity-id=me&statuses=AVAILABLE,%20GONE",
+            "Invalid value 'GONE' for statuses: expected AVAILABLE, ASSIGNED or PENDING.",
+        ),
+        (
+            "statuses=GONE",
+            "statuses can only be given with identity-id.",
+        ),
+    ];
+    for (query, expected) in cases {
+        let response = s
+            .get(&format!("/requestable-objects/v1?{query}"))
+            .send()
+            .await
+            .unwrap();
+        let text = raw_error(response, 400).await;
+        assert!(text.contains(expected), "{query}: {text}");
+    }
+    let ok = s
+        .get("/requestable-objects/v1?types=%20ACCESS_PROFILE&identity-id=me&statuses=AVAILABLE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let listed: Vec<serde_json::Value> = ok.json().await.unwrap();
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|o| o["type"] == "ACCESS_PROFILE"));
 }
