@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use sailpoint_access_api::types::{
     AccessRequest, AccessRequestApprover, AccessRequestType, AccountsSelection, ApprovalComment,
@@ -32,7 +32,7 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::{limits, operations, Family, Rule};
 
 use crate::auth::Caller;
-use crate::error::{json_response, ApiError};
+use crate::error::{json_response, with_total, ApiError};
 use crate::handlers::{list_as, read_json, respond, Body};
 use crate::shared::Shared;
 use crate::state::{identity, Decision, DecisionError};
@@ -307,17 +307,21 @@ fn requested_for(status: &RequestedItemStatus) -> Option<&IdentityReference> {
     }
 }
 
-/// Every approval step of every item whose state `wanted` admits.
+/// Every approval step whose state `wanted` admits on its item.
 fn steps<'a>(
     records: &'a [RequestedItemStatus],
-    wanted: fn(&ManualWorkItemState) -> bool,
+    wanted: fn(&RequestedItemStatus, &ManualWorkItemState) -> bool,
 ) -> impl Iterator<Item = Seen<'a>> + 'a {
     records.iter().flat_map(move |status| {
         status
             .approval_details
             .iter()
             .filter(move |step| {
-                step.approval_id.is_some() && step.status.as_ref().is_some_and(wanted)
+                step.approval_id.is_some()
+                    && step
+                        .status
+                        .as_ref()
+                        .is_some_and(|state| wanted(status, state))
             })
             .map(move |step| Seen { status, step })
     })
@@ -380,11 +384,13 @@ fn completed_view(seen: &Seen<'_>) -> CompletedApproval {
     }
 }
 
-fn is_pending(state: &ManualWorkItemState) -> bool {
-    *state == ManualWorkItemState::Pending
+/// A step awaiting its decision; one of an item no longer open (cancelled,
+/// closed) is no one's to decide.
+fn is_pending(status: &RequestedItemStatus, state: &ManualWorkItemState) -> bool {
+    crate::state::is_open(status) && *state == ManualWorkItemState::Pending
 }
 
-fn is_completed(state: &ManualWorkItemState) -> bool {
+fn is_completed(_: &RequestedItemStatus, state: &ManualWorkItemState) -> bool {
     matches!(
         state,
         ManualWorkItemState::Approved | ManualWorkItemState::Rejected
@@ -392,7 +398,8 @@ fn is_completed(state: &ManualWorkItemState) -> bool {
 }
 
 /// One page of `items`, with `X-Total-Count` when asked.
-fn page<T: serde::Serialize>(mut items: Vec<T>, query: &ApprovalQuery) -> Response {
+fn page<T: serde::Serialize>(items: impl Iterator<Item = T>, query: &ApprovalQuery) -> Response {
+    let mut items: Vec<T> = items.collect();
     let total = items.len();
     if query.newest_first {
         items.reverse();
@@ -402,13 +409,27 @@ fn page<T: serde::Serialize>(mut items: Vec<T>, query: &ApprovalQuery) -> Respon
         .skip(query.offset)
         .take(query.limit)
         .collect();
-    let mut response = json_response(StatusCode::OK, &shown);
-    if query.count {
-        response
-            .headers_mut()
-            .insert("X-Total-Count", HeaderValue::from(total));
-    }
-    response
+    with_total(
+        json_response(StatusCode::OK, &shown),
+        query.count.then_some(total),
+    )
+}
+
+/// An owner's list: the query, the owner the caller may read, then a page
+/// of the `wanted` steps the query admits, each shown as `view` makes it.
+fn owner_list<T: serde::Serialize>(
+    (shared, uri, headers): (&Shared, &Uri, &HeaderMap),
+    op: &sailpoint_access_api::Operation,
+    wanted: fn(&RequestedItemStatus, &ManualWorkItemState) -> bool,
+    view: fn(&Seen<'_>) -> T,
+) -> Response {
+    respond((|| {
+        let mut query = parse_query(uri.query(), op)?;
+        query.owner = owner_for(caller(shared, headers), query.owner)?;
+        let store = shared.store();
+        let admitted = steps(store.all(), wanted).filter(|seen| seen.admitted(&query));
+        Ok(page(admitted.map(|seen| view(&seen)), &query))
+    })())
 }
 
 pub(crate) async fn list_pending(
@@ -416,16 +437,8 @@ pub(crate) async fn list_pending(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        let mut query = parse_query(uri.query(), &operations::LIST_PENDING_APPROVALS)?;
-        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
-        let store = shared.store();
-        let items: Vec<PendingApproval> = steps(store.all(), is_pending)
-            .filter(|seen| crate::state::is_open(seen.status) && seen.admitted(&query))
-            .map(|seen| pending_view(&seen))
-            .collect();
-        Ok(page(items, &query))
-    })())
+    let op = &operations::LIST_PENDING_APPROVALS;
+    owner_list((&shared, &uri, &headers), op, is_pending, pending_view)
 }
 
 pub(crate) async fn list_completed(
@@ -433,16 +446,8 @@ pub(crate) async fn list_completed(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        let mut query = parse_query(uri.query(), &operations::LIST_COMPLETED_APPROVALS)?;
-        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
-        let store = shared.store();
-        let items: Vec<CompletedApproval> = steps(store.all(), is_completed)
-            .filter(|seen| seen.admitted(&query))
-            .map(|seen| completed_view(&seen))
-            .collect();
-        Ok(page(items, &query))
-    })())
+    let op = &operations::LIST_COMPLETED_APPROVALS;
+    owner_list((&shared, &uri, &headers), op, is_completed, completed_view)
 }
 
 /// Applies one decision, answering as the service does.
@@ -621,7 +626,7 @@ pub(crate) async fn summary(
         )?;
         let store = shared.store();
         let (mut pending, mut approved, mut rejected) = (0, 0, 0);
-        for seen in steps(store.all(), |_| true) {
+        for seen in steps(store.all(), |_, _| true) {
             let owned = owner
                 .as_deref()
                 .is_none_or(|o| seen.owner().and_then(|r| r.id.as_deref()) == Some(o));
@@ -669,11 +674,8 @@ pub(crate) async fn approvers(
                 "No access request has the id '{request_id}'."
             )));
         }
-        let items: Vec<AccessRequestApprover> = steps(store.all(), is_pending)
-            .filter(|seen| {
-                crate::state::is_open(seen.status)
-                    && seen.status.access_request_id.as_deref() == Some(request_id.as_str())
-            })
+        let approvers = steps(store.all(), is_pending)
+            .filter(|seen| seen.status.access_request_id.as_deref() == Some(request_id.as_str()))
             .map(|seen| {
                 let owner = seen.owner();
                 AccessRequestApprover {
@@ -683,9 +685,8 @@ pub(crate) async fn approvers(
                     approval_id: seen.step.approval_id.clone(),
                     type_: Some("IDENTITY".to_owned()),
                 }
-            })
-            .collect();
-        Ok(page(items, &query))
+            });
+        Ok(page(approvers, &query))
     })())
 }
 

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use sailpoint_access_api::types::{
     AccessItemType, AccessProfile, AccessRequestType, DtoType, Entitlement, Identity,
     IdentityEntitlement, IdentityReference, IdentityReferenceType, LifecycleState, PublicIdentity,
@@ -22,7 +22,8 @@ use serde::Serialize;
 
 use crate::directory::expr::{Expression, Value};
 use crate::directory::{CatalogueItem, Directory, DirectoryIdentity};
-use crate::error::{json_response, ApiError};
+use crate::error::{json_response, with_total, ApiError};
+use crate::handlers::respond;
 use crate::shared::Shared;
 use crate::state::Store;
 use crate::tenant::CALLER_IDENTITY_ID;
@@ -131,18 +132,11 @@ impl Query {
                 break;
             }
         }
-        let mut response = json_response(StatusCode::OK, &items);
-        if self.count {
-            response
-                .headers_mut()
-                .insert("X-Total-Count", HeaderValue::from(total));
-        }
-        response
+        with_total(
+            json_response(StatusCode::OK, &items),
+            self.count.then_some(total),
+        )
     }
-}
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 fn identity_field<'a>(i: &'a DirectoryIdentity, field: &str) -> Option<Value<'a>> {
