@@ -335,53 +335,49 @@ fn requested_object(status: &RequestedItemStatus) -> RequestedObjectReference {
     }
 }
 
+/// One step as an approval of type `$wire`: the fields pending and completed
+/// approvals share, then the type's own.
+macro_rules! approval_view {
+    ($wire:ident, $seen:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let seen: &Seen<'_> = $seen;
+        let s = seen.status;
+        $wire {
+            id: seen.step.approval_id.clone(),
+            name: s.name.clone(),
+            created: s.created,
+            modified: seen.step.modified,
+            request_created: s.created,
+            request_type: s.request_type.clone(),
+            identity_type: s.identity_type.clone(),
+            requester: s.requester.clone(),
+            requested_for: requested_for(s).cloned(),
+            owner: seen.owner().cloned(),
+            requested_object: Some(requested_object(s)),
+            requester_comment: s.requester_comment.clone(),
+            client_metadata: s.client_metadata.clone(),
+            $($field: $value,)*
+            ..$wire::default()
+        }
+    }};
+}
+
 fn pending_view(seen: &Seen<'_>) -> PendingApproval {
-    let s = seen.status;
-    PendingApproval {
-        id: seen.step.approval_id.clone(),
-        access_request_id: s.access_request_id.clone(),
-        name: s.name.clone(),
-        created: s.created,
-        modified: seen.step.modified,
-        request_created: s.created,
-        request_type: s.request_type.clone(),
-        identity_type: s.identity_type.clone(),
-        requester: s.requester.clone(),
-        requested_for: requested_for(s).cloned(),
-        owner: seen.owner().cloned(),
-        requested_object: Some(requested_object(s)),
-        requester_comment: s.requester_comment.clone(),
-        remove_date: s.remove_date,
-        start_date: s.start_date,
-        client_metadata: s.client_metadata.clone(),
-        ..PendingApproval::default()
-    }
+    approval_view!(PendingApproval, seen, {
+        access_request_id: seen.status.access_request_id.clone(),
+        remove_date: seen.status.remove_date,
+        start_date: seen.status.start_date,
+    })
 }
 
 fn completed_view(seen: &Seen<'_>) -> CompletedApproval {
-    let s = seen.status;
     let state = match seen.step.status {
         Some(ManualWorkItemState::Rejected) => CompletedApprovalState::Rejected,
         _ => CompletedApprovalState::Approved,
     };
-    CompletedApproval {
-        id: seen.step.approval_id.clone(),
-        name: s.name.clone(),
-        created: s.created,
-        modified: seen.step.modified,
-        request_created: s.created,
-        request_type: s.request_type.clone(),
-        identity_type: s.identity_type.clone(),
-        requester: s.requester.clone(),
-        requested_for: requested_for(s).cloned(),
+    approval_view!(CompletedApproval, seen, {
         reviewed_by: seen.owner().cloned(),
-        owner: seen.owner().cloned(),
-        requested_object: Some(requested_object(s)),
-        requester_comment: s.requester_comment.clone(),
         state: Some(state),
-        client_metadata: s.client_metadata.clone(),
-        ..CompletedApproval::default()
-    }
+    })
 }
 
 /// A step awaiting its decision; one of an item no longer open (cancelled,
