@@ -469,14 +469,24 @@ fn decide(
     }
 }
 
+/// The frame of approve, reject and forward: the approval's id from the
+/// path, then the decision `read` makes of the body, applied.
+fn decide_on(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    read: impl FnOnce() -> Result<Decision, ApiError>,
+) -> Response {
+    respond(path_segment(uri, 2).and_then(|id| decide(shared, headers, &id, &read()?)))
+}
+
 pub(crate) async fn approve(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         // The comment is optional, and so is the body.
         let empty = body
             .as_ref()
@@ -484,8 +494,8 @@ pub(crate) async fn approve(
         if !empty {
             let _: ApprovalComment = read_json(&headers, body)?;
         }
-        decide(&shared, &headers, &id, &Decision::Approve)
-    })())
+        Ok(Decision::Approve)
+    })
 }
 
 pub(crate) async fn reject(
@@ -494,8 +504,7 @@ pub(crate) async fn reject(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         let comment: ApprovalComment = read_json(&headers, body)?;
         if comment
             .comment
@@ -507,13 +516,23 @@ pub(crate) async fn reject(
                 "A comment is required to reject an approval.",
             ));
         }
-        decide(&shared, &headers, &id, &Decision::Reject)
-    })())
+        Ok(Decision::Reject)
+    })
 }
 
-/// Whether `text` has 1 to 255 characters (the forward's documented bounds).
-fn within_forward_bounds(text: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&text.chars().count())
+/// A forward's `field` must have `min` to `max` characters (its documented
+/// bounds), not all blank; else a 400 naming `rule`.
+fn check_forward_text(
+    (field, text): (&str, &str),
+    (min, max): (usize, usize),
+    rule: Rule,
+) -> Result<(), ApiError> {
+    if (min..=max).contains(&text.chars().count()) && !text.trim().is_empty() {
+        Ok(())
+    } else {
+        let why = format!("{field} must have {min} to {max} characters.");
+        Err(ApiError::rule(rule, why))
+    }
 }
 
 pub(crate) async fn forward(
@@ -522,39 +541,31 @@ pub(crate) async fn forward(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         let forward: ForwardApproval = read_json(&headers, body)?;
-        if !within_forward_bounds(
-            &forward.new_owner_id,
-            limits::FORWARD_APPROVAL_NEW_OWNER_ID_MIN_LENGTH,
-            limits::FORWARD_APPROVAL_NEW_OWNER_ID_MAX_LENGTH,
-        ) || forward.new_owner_id.trim().is_empty()
-        {
-            return Err(ApiError::rule(
-                Rule::ApprovalForwardOwner,
-                "newOwnerId must have 1 to 255 characters.",
-            ));
-        }
-        if !within_forward_bounds(
-            &forward.comment,
-            limits::FORWARD_APPROVAL_COMMENT_MIN_LENGTH,
-            limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH,
-        ) || forward.comment.trim().is_empty()
-        {
-            return Err(ApiError::rule(
-                Rule::ApprovalForwardComment,
-                "comment must have 1 to 255 characters.",
-            ));
-        }
+        check_forward_text(
+            ("newOwnerId", &forward.new_owner_id),
+            (
+                limits::FORWARD_APPROVAL_NEW_OWNER_ID_MIN_LENGTH,
+                limits::FORWARD_APPROVAL_NEW_OWNER_ID_MAX_LENGTH,
+            ),
+            Rule::ApprovalForwardOwner,
+        )?;
+        check_forward_text(
+            ("comment", &forward.comment),
+            (
+                limits::FORWARD_APPROVAL_COMMENT_MIN_LENGTH,
+                limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH,
+            ),
+            Rule::ApprovalForwardComment,
+        )?;
         let name = shared
             .store()
             .name_of(&forward.new_owner_id)
             .unwrap_or(&forward.new_owner_id)
             .to_owned();
-        let owner = identity(&forward.new_owner_id, &name);
-        decide(&shared, &headers, &id, &Decision::Forward(owner))
-    })())
+        Ok(Decision::Forward(identity(&forward.new_owner_id, &name)))
+    })
 }
 
 pub(crate) async fn bulk_approve(
