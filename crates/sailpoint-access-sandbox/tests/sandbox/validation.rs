@@ -299,47 +299,20 @@ async fn malformed_bodies_and_content_types() {
             assert!(text.contains("Content-Type"), "{text}");
         }
     }
-    // Empty strings where ids are required.
-    let text = raw_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "", "comment": "c"}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert!(text.contains("accountActivityId"));
-    let (_, rule) = raw_rule_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": " ", "comment": "c"}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert_eq!(rule, Some(Rule::CancelAccountActivityId));
-    let text = raw_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "x", "comment": " "}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert!(text.contains("comment"));
-    let (_, rule) = raw_rule_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "x", "comment": ""}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert_eq!(rule, Some(Rule::CancelComment));
+    // Empty or blank strings where ids and the comment are required.
+    let cases = [
+        ("", "c", "accountActivityId", Rule::CancelAccountActivityId),
+        (" ", "c", "accountActivityId", Rule::CancelAccountActivityId),
+        ("x", " ", "comment", Rule::CancelComment),
+        ("x", "", "comment", Rule::CancelComment),
+    ];
+    for (activity, comment, needle, expected) in cases {
+        let body = serde_json::json!({"accountActivityId": activity, "comment": comment});
+        let response = s.post("/v3/access-requests/cancel").json(&body).send();
+        let (text, rule) = raw_rule_error(response.await.unwrap(), 400).await;
+        assert!(text.contains(needle), "{body}: {text}");
+        assert_eq!(rule, Some(expected), "{body}");
+    }
     assert_eq!(s.sandbox.status_count(), 0);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 }
