@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, ErrorResponse,
+    RequestedItemStatus,
 };
 use sailpoint_access_api::{Client, Context, Rule};
 use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
@@ -116,6 +117,45 @@ pub fn grant(identities: &[&str], items: Vec<AccessRequestItem>) -> AccessReques
         requested_items: items,
         ..AccessRequest::default()
     }
+}
+
+/// Submits a GRANT of the roles `role_ids` for `who` through v3; returns
+/// its access request id.
+pub async fn submit_roles(s: &Setup, who: &str, role_ids: &[impl AsRef<str>]) -> String {
+    let roles = role_ids
+        .iter()
+        .map(|id| item(AccessItemType::Role, id.as_ref()));
+    let request = grant(&[who], roles.collect());
+    let response = s.client.create_access_request().body(request).send();
+    let response = response.await.unwrap().into_inner();
+    response.new_requests[0].access_request_ids[0].clone()
+}
+
+/// The statuses of one access request, through the v3 list.
+pub async fn statuses_of_request(s: &Setup, access_request_id: &str) -> Vec<RequestedItemStatus> {
+    s.client
+        .list_access_request_status()
+        .filters(format!("accessRequestId eq \"{access_request_id}\""))
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// `X-Total-Count` of the v3 list of executing requests.
+pub async fn executing(s: &Setup) -> String {
+    let response = s
+        .client
+        .list_access_request_status()
+        .request_state(sailpoint_access_api::types::RequestStateFilter::Executing)
+        .count(true)
+        .send()
+        .await
+        .unwrap();
+    response.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The status and error body of a failed call through the generated client.

@@ -6,35 +6,15 @@ use std::time::Duration;
 
 use sailpoint_access_api::operations;
 use sailpoint_access_api::types::{
-    AccessItemType, BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests,
-    CloseCompletionStatus, CloseExecutionStatus, IdentityReferenceType, IdentityType,
-    RequestedForIdentities, RequestedItemState,
+    BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests, CloseCompletionStatus,
+    CloseExecutionStatus, IdentityReferenceType, IdentityType, RequestedForIdentities,
+    RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::{Family, Rule};
 use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox};
 use serde_json::{json, Value};
 
-use crate::common::{api_error, grant, item, raw_rule_error, rule_of, setup, Setup};
-
-/// Submits a GRANT through v3 and returns its access request id.
-async fn create_v3(s: &Setup, identity: &str, items: &[&str]) -> String {
-    let request = grant(
-        &[identity],
-        items
-            .iter()
-            .map(|id| item(AccessItemType::Role, id))
-            .collect(),
-    );
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    response.new_requests[0].access_request_ids[0].clone()
-}
+use crate::common::{api_error, raw_rule_error, rule_of, setup, submit_roles, Setup};
 
 /// The status list of `family` as raw JSON.
 async fn raw_list(s: &Setup, family: Family, query: &str) -> Vec<Value> {
@@ -52,7 +32,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     let s = setup(Sandbox::builder()).await;
 
     // v3 create, versioned list and cancel.
-    let v3_request = create_v3(&s, "id-alice", &["role-1"]).await;
+    let v3_request = submit_roles(&s, "id-alice", &["role-1"]).await;
     let listed = s
         .client
         .list_access_request_status_v1()
@@ -168,7 +148,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
 #[tokio::test]
 async fn the_versioned_list_refuses_in_on_access_request_id() {
     let s = setup(Sandbox::builder()).await;
-    let id = create_v3(&s, "id-a", &["r"]).await;
+    let id = submit_roles(&s, "id-a", &["r"]).await;
     let filter = format!("accessRequestId in (\"{id}\")");
     let v3 = s
         .client
@@ -223,6 +203,25 @@ async fn rate_limits_are_counted_per_family() {
     assert_eq!(status, 429, "v3 is still exhausted");
 }
 
+/// Three GRANTs through v3: two roles for `id-a`, one each for `id-b` and
+/// `id-c`; their access request ids.
+async fn three_requests(s: &Setup) -> (String, String, String) {
+    (
+        submit_roles(s, "id-a", &["r1", "r2"]).await,
+        submit_roles(s, "id-b", &["r3"]).await,
+        submit_roles(s, "id-c", &["r4"]).await,
+    )
+}
+
+/// The first status the sandbox holds for `request`.
+fn first_status(s: &Setup, request: &str) -> RequestedItemStatus {
+    s.sandbox
+        .statuses()
+        .into_iter()
+        .find(|st| st.access_request_id.as_deref() == Some(request))
+        .unwrap()
+}
+
 fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("ar-{i}")).collect()
 }
@@ -230,9 +229,7 @@ fn ids(n: usize) -> Vec<String> {
 #[tokio::test]
 async fn close_ends_open_items_and_accepts_unknown_ids() {
     let s = setup(Sandbox::builder()).await;
-    let completed = create_v3(&s, "id-a", &["r1", "r2"]).await;
-    let terminated = create_v3(&s, "id-b", &["r3"]).await;
-    let untouched = create_v3(&s, "id-c", &["r4"]).await;
+    let (completed, terminated, untouched) = three_requests(&s).await;
 
     let accepted = s
         .client
@@ -276,12 +273,7 @@ async fn close_ends_open_items_and_accepts_unknown_ids() {
         state_of(&untouched),
         vec![(Some(RequestedItemState::Executing), true)]
     );
-    let closed = s
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|st| st.access_request_id.as_deref() == Some(terminated.as_str()))
-        .unwrap();
+    let closed = first_status(&s, &terminated);
     let warning = closed.error_messages.unwrap()[0][0].text.clone().unwrap();
     assert!(warning.contains("manually closed"), "{warning}");
 
@@ -346,17 +338,9 @@ async fn close_refuses_empty_and_oversized_id_lists() {
 #[tokio::test]
 async fn bulk_cancel_cancels_the_cancelable_items_and_accepts_unknown_ids() {
     let s = setup(Sandbox::builder()).await;
-    let first = create_v3(&s, "id-a", &["r1", "r2"]).await;
-    let second = create_v3(&s, "id-b", &["r3"]).await;
-    let kept = create_v3(&s, "id-c", &["r4"]).await;
+    let (first, second, kept) = three_requests(&s).await;
     // One item of the first request is past approval: no longer cancelable.
-    let approved = s
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|st| st.access_request_id.as_deref() == Some(first.as_str()))
-        .and_then(|st| st.account_activity_item_id)
-        .unwrap();
+    let approved = first_status(&s, &first).account_activity_item_id.unwrap();
     s.sandbox.approve(&approved).unwrap();
 
     let response = s
