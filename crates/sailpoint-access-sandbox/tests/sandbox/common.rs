@@ -5,11 +5,12 @@ use std::fmt::Debug;
 
 use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, ErrorResponse,
-    RequestedItemStatus,
+    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, CancelAccessRequest,
+    ErrorResponse, RequestedItemStatus,
 };
 use sailpoint_access_api::{Client, Context, Rule};
 use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
+use serde_json::{Map, Value};
 
 pub struct Setup {
     pub sandbox: SandboxHandle,
@@ -31,6 +32,11 @@ impl Setup {
     /// A reqwest POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// A reqwest PUT with the bearer token.
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.put(self.url(path)).bearer_auth(&self.token)
     }
 }
 
@@ -140,6 +146,26 @@ pub async fn statuses_of_request(s: &Setup, access_request_id: &str) -> Vec<Requ
         .await
         .unwrap()
         .into_inner()
+}
+
+/// The cancel of the item `activity_id`, with `comment`.
+pub fn cancel_of(activity_id: &str, comment: &str) -> CancelAccessRequest {
+    CancelAccessRequest {
+        account_activity_id: activity_id.to_owned(),
+        comment: comment.to_owned(),
+    }
+}
+
+/// Cancels the item `activity_id` through v3, which must answer 202; the
+/// answer's body.
+pub async fn cancel_v3(s: &Setup, activity_id: &str, comment: &str) -> Map<String, Value> {
+    let call = s
+        .client
+        .cancel_access_request()
+        .body(cancel_of(activity_id, comment));
+    let response = call.send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    response.into_inner()
 }
 
 /// `X-Total-Count` of the v3 list of executing requests.

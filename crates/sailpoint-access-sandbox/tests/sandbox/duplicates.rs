@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType,
-    CancelAccessRequest, RequestedForIdentities, RequestedItemState,
+    RequestedForIdentities, RequestedItemState,
 };
 use sailpoint_access_sandbox::Sandbox;
 
-use crate::common::{grant, item, setup, Setup};
+use crate::common::{cancel_v3, grant, item, setup, Setup};
 
 async fn create_v3(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
     let response = s
@@ -208,15 +208,7 @@ async fn final_items_and_other_request_types_are_not_duplicates() {
         .find(|st| st.access_request_id.as_deref() == Some(first_id.as_str()))
         .and_then(|st| st.account_activity_item_id)
         .unwrap();
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: activity_id.clone(),
-            comment: "wrong role".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    cancel_v3(&s, &activity_id, "wrong role").await;
     let again = create_v3(&s, grant(&["a"], vec![role("r1")])).await;
     assert!(again.existing_requests.is_empty());
     assert_eq!(again.new_requests.len(), 1);

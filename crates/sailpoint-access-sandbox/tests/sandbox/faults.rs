@@ -3,16 +3,16 @@
 use std::time::{Duration, Instant};
 
 use sailpoint_access_api::progenitor_client::Error;
-use sailpoint_access_api::types::{
-    AccessItemType, CancelAccessRequest, ErrorResponse, RequestedItemState,
-};
+use sailpoint_access_api::types::{AccessItemType, ErrorResponse, RequestedItemState};
 use sailpoint_access_api::{Client, Context};
 use sailpoint_access_sandbox::{
     DropConnections, FaultConfig, Latency, Operation, Operations, RateLimitFault, Sandbox,
     ServerErrors, Stall,
 };
 
-use crate::common::{api_error, detailed_text, fetch_token, grant, item, rule_of, setup};
+use crate::common::{
+    api_error, cancel_of, detailed_text, fetch_token, grant, item, rule_of, setup,
+};
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
@@ -389,10 +389,7 @@ async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused
     let cancel = || {
         s.client
             .cancel_access_request()
-            .body(CancelAccessRequest {
-                account_activity_id: id.clone(),
-                comment: "raised twice".to_owned(),
-            })
+            .body(cancel_of(&id, "raised twice"))
             .send()
     };
 

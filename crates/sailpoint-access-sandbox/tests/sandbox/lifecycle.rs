@@ -2,13 +2,12 @@
 //! and the cancel operation.
 
 use sailpoint_access_api::types::{
-    AccessRequestPhaseState, CancelAccessRequest, ManualWorkItemState, RequestedItemState,
-    RequestedItemStatus,
+    AccessRequestPhaseState, ManualWorkItemState, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_sandbox::{ControlError, Sandbox};
 
 use crate::common::{
-    api_error, detailed_text, executing, setup, statuses_of_request, submit_roles, Setup,
+    api_error, cancel_of, detailed_text, executing, setup, statuses_of_request, submit_roles, Setup,
 };
 
 async fn submit(s: &Setup, items: usize) -> Vec<String> {
@@ -39,10 +38,7 @@ async fn cancel(s: &Setup, activity_id: &str) -> (u16, String) {
     let result = s
         .client
         .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: activity_id.to_owned(),
-            comment: "not needed".to_owned(),
-        })
+        .body(cancel_of(activity_id, "not needed"))
         .send()
         .await;
     match result {

@@ -4,12 +4,11 @@
 use std::time::{Duration, Instant};
 
 use sailpoint_access_api::types::{
-    AccessRequestPhaseState, CancelAccessRequest, ManualWorkItemState, RequestedItemState,
-    RequestedItemStatus,
+    AccessRequestPhaseState, ManualWorkItemState, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_sandbox::{AutoLifecycle, Operation, Sandbox};
 
-use crate::common::{executing, setup, statuses_of_request, submit_roles, Setup};
+use crate::common::{cancel_v3, executing, setup, statuses_of_request, submit_roles, Setup};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -74,17 +73,8 @@ async fn new_statuses_are_listed_only_after_the_visibility_delay() {
         .map(|st| st.account_activity_item_id.unwrap())
         .collect();
     assert_eq!(hidden.len(), 2);
-    let cancel = s
-        .client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: hidden[0].clone(),
-            comment: "not needed".into(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cancel.status(), 202);
+    // A 202, checked by the helper.
+    cancel_v3(&s, &hidden[0], "not needed").await;
     assert!(
         started.elapsed() < Duration::from_millis(1000),
         "too slow to check the delay"
@@ -201,15 +191,7 @@ async fn the_lifecycle_moves_stage_by_stage_as_it_is_changed() {
         .all(|st| st.cancelable && st.state == Some(RequestedItemState::Executing)));
     // A cancelled item is left alone by the lifecycle.
     let cancelled = seen[1].account_activity_item_id.clone().unwrap();
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: cancelled.clone(),
-            comment: "no".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    cancel_v3(&s, &cancelled, "no").await;
 
     // Approval now, provisioning in an hour.
     s.sandbox.set_auto_lifecycle(Some(

@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use sailpoint_access_api::operations;
 use sailpoint_access_api::types::{
-    BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests, CloseCompletionStatus,
-    CloseExecutionStatus, IdentityReferenceType, IdentityType, RequestedForIdentities,
-    RequestedItemState, RequestedItemStatus,
+    BulkCancelAccessRequests, CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
+    IdentityReferenceType, IdentityType, RequestedForIdentities, RequestedItemState,
+    RequestedItemStatus,
 };
 use sailpoint_access_api::{Family, Rule};
 use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox};
 use serde_json::{json, Value};
 
-use crate::common::{api_error, raw_rule_error, rule_of, setup, submit_roles, Setup};
+use crate::common::{
+    api_error, cancel_of, cancel_v3, raw_rule_error, rule_of, setup, submit_roles, Setup,
+};
 
 /// The status list of `family` as raw JSON.
 async fn raw_list(s: &Setup, family: Family, query: &str) -> Vec<Value> {
@@ -66,10 +68,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     let cancelled = s
         .client
         .cancel_access_request_v1()
-        .body(CancelAccessRequest {
-            account_activity_id: activity.clone(),
-            comment: "wrong role".into(),
-        })
+        .body(cancel_of(&activity, "wrong role"))
         .send()
         .await
         .unwrap();
@@ -127,15 +126,8 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
         &v3_listed[0].requested_for,
         Some(RequestedForIdentities::One(r)) if r.type_ == Some(IdentityReferenceType::MachineIdentity)
     ));
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: v3_listed[0].account_activity_item_id.clone().unwrap(),
-            comment: "not needed".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let listed_activity = v3_listed[0].account_activity_item_id.clone().unwrap();
+    cancel_v3(&s, &listed_activity, "not needed").await;
     let after = raw_list(&s, Family::Versioned, "?requested-for=machine-1").await;
     assert_eq!(after[0]["state"], "CANCELLED");
     assert_eq!(
@@ -445,14 +437,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     document["entitlementRequestConfig"]["accessRequestConfig"]["futureLimit"] = json!(7);
     document["entitlementRequestConfig"]["accessRequestConfig"]["maxPermittedAccessDuration"] =
         json!({"value": 2, "timeUnit": "WEEKS", "futureUnitHint": "iso"});
-    let put = s
-        .http
-        .put(s.url(path))
-        .bearer_auth(&s.token)
-        .json(&document)
-        .send()
-        .await
-        .unwrap();
+    let put = s.put(path).json(&document).send().await.unwrap();
     assert_eq!(put.status(), 200);
     let stored: Value = put.json().await.unwrap();
     assert_eq!(stored, document);
@@ -486,14 +471,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
         let mut bad = document.clone();
         bad["entitlementRequestConfig"]["accessRequestConfig"]["maxPermittedAccessDuration"]
             ["value"] = value.clone();
-        let response = s
-            .http
-            .put(s.url(path))
-            .bearer_auth(&s.token)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let response = s.put(path).json(&bad).send().await.unwrap();
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, None);
         assert!(text.contains("Malformed request body"), "{value}: {text}");
@@ -501,14 +479,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     let mut bad = document.clone();
     bad["entitlementRequestConfig"]["accessRequestConfig"]["approvalSchemes"] =
         json!([{"approverType": "GOVERNANCE_GROUP"}]);
-    let response = s
-        .http
-        .put(s.url(path))
-        .bearer_auth(&s.token)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let response = s.put(path).json(&bad).send().await.unwrap();
     let (text, _) = raw_rule_error(response, 400).await;
     assert!(text.contains("approverId"), "{text}");
     assert_eq!(
@@ -564,16 +535,10 @@ async fn deprecation_headers_mark_the_v3_and_v1_configuration_only() {
     for op in operations::ALL {
         let request = match op.method {
             "GET" => s.get(op.path),
-            "PUT" if op.path == operations::SET_ACCESS_REQUEST_CONFIG_V2.path => s
-                .http
-                .put(s.url(op.path))
-                .bearer_auth(&s.token)
-                .json(&config_v2),
-            "PUT" => s
-                .http
-                .put(s.url(op.path))
-                .bearer_auth(&s.token)
-                .json(&config),
+            "PUT" if op.path == operations::SET_ACCESS_REQUEST_CONFIG_V2.path => {
+                s.put(op.path).json(&config_v2)
+            }
+            "PUT" => s.put(op.path).json(&config),
             // The POSTs are answered 400 (no body): the headers do not depend on it.
             _ => s.post(op.path).json(&json!({})),
         };
