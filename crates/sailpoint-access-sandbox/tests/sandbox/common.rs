@@ -2,6 +2,7 @@
 //! generated client and a plain reqwest client on it.
 
 use std::fmt::Debug;
+use std::future::Future;
 
 use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
@@ -125,6 +126,13 @@ pub fn grant(identities: &[&str], items: Vec<AccessRequestItem>) -> AccessReques
     }
 }
 
+/// The body of a call through the generated client that must succeed.
+pub async fn succeeded<T, E: Debug>(
+    call: impl Future<Output = Result<ResponseValue<T>, Error<E>>>,
+) -> T {
+    call.await.unwrap().into_inner()
+}
+
 /// Submits a GRANT of the roles `role_ids` for `who` through v3; returns
 /// its access request id.
 pub async fn submit_roles(s: &Setup, who: &str, role_ids: &[impl AsRef<str>]) -> String {
@@ -139,13 +147,13 @@ pub async fn submit_roles(s: &Setup, who: &str, role_ids: &[impl AsRef<str>]) ->
 
 /// The statuses of one access request, through the v3 list.
 pub async fn statuses_of_request(s: &Setup, access_request_id: &str) -> Vec<RequestedItemStatus> {
-    s.client
-        .list_access_request_status()
-        .filters(format!("accessRequestId eq \"{access_request_id}\""))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
+    succeeded(
+        s.client
+            .list_access_request_status()
+            .filters(format!("accessRequestId eq \"{access_request_id}\""))
+            .send(),
+    )
+    .await
 }
 
 /// The cancel of the item `activity_id`, with `comment`.

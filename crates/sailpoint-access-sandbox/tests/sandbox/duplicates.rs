@@ -9,7 +9,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_sandbox::Sandbox;
 
-use crate::common::{cancel_v3, grant, item, setup, Setup};
+use crate::common::{cancel_v3, grant, item, setup, succeeded, Setup};
 
 async fn create_v3(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
     let response = s
@@ -253,20 +253,8 @@ async fn client_metadata_is_kept_in_every_status_with_item_values_winning() {
 
     let with_item = meta(&[("ticket", "T-9"), ("source", "item"), ("line", "1")]);
     let request_only = meta(&[("ticket", "T-9"), ("source", "request")]);
-    let v3_list = s
-        .client
-        .list_access_request_status()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let v1_list = s
-        .client
-        .list_access_request_status_v1()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_list = succeeded(s.client.list_access_request_status().send()).await;
+    let v1_list = succeeded(s.client.list_access_request_status_v1().send()).await;
     assert_eq!(v3_list.len(), 6);
     assert_eq!(v1_list.len(), 6);
     for status in v3_list.iter().chain(&v1_list) {

@@ -7,7 +7,8 @@ use sailpoint_access_api::types::{
 use sailpoint_access_sandbox::{ControlError, Sandbox};
 
 use crate::common::{
-    api_error, cancel_of, detailed_text, executing, setup, statuses_of_request, submit_roles, Setup,
+    api_error, cancel_of, detailed_text, executing, setup, statuses_of_request, submit_roles,
+    succeeded, Setup,
 };
 
 async fn submit(s: &Setup, items: usize) -> Vec<String> {
@@ -22,14 +23,13 @@ async fn submit(s: &Setup, items: usize) -> Vec<String> {
 }
 
 async fn fetch(s: &Setup, activity_id: &str) -> RequestedItemStatus {
-    let mut page = s
-        .client
-        .list_access_request_status()
-        .filters(format!("accountActivityItemId eq \"{activity_id}\""))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut page = succeeded(
+        s.client
+            .list_access_request_status()
+            .filters(format!("accountActivityItemId eq \"{activity_id}\""))
+            .send(),
+    )
+    .await;
     assert_eq!(page.len(), 1);
     page.remove(0)
 }
@@ -172,13 +172,7 @@ async fn inserted_statuses_are_served_as_given() {
     ]);
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[1], "fixed-id");
-    let page = s
-        .client
-        .list_access_request_status()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let page = succeeded(s.client.list_access_request_status().send()).await;
     assert_eq!(page.len(), 2);
     assert_eq!(
         page[0].state,

@@ -8,7 +8,9 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::Rule;
 use sailpoint_access_sandbox::{Directory, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, Setup};
+use crate::common::{
+    api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, succeeded, Setup,
+};
 
 fn person(id: &str) -> IdentityReference {
     IdentityReference {
@@ -362,14 +364,13 @@ async fn identity_parameters_and_request_state() {
     );
 
     // Through the generated client too.
-    let page = s
-        .client
-        .list_access_request_status()
-        .regarding_identity("id-3")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let page = succeeded(
+        s.client
+            .list_access_request_status()
+            .regarding_identity("id-3")
+            .send(),
+    )
+    .await;
     assert_eq!(page.len(), 3);
 }
 

@@ -8,7 +8,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_sandbox::{Operation, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, cancel_v3, detailed_text, grant, item, setup};
+use crate::common::{api_error, cancel_v3, detailed_text, grant, item, setup, succeeded};
 
 #[tokio::test]
 async fn create_records_one_pending_status_per_identity_and_item() {
@@ -55,14 +55,13 @@ async fn create_records_one_pending_status_per_identity_and_item() {
     );
 
     // The statuses as the list operation returns them.
-    let statuses = s
-        .client
-        .list_access_request_status()
-        .requested_for("id-bob")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let statuses = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("id-bob")
+            .send(),
+    )
+    .await;
     assert_eq!(statuses.len(), 3);
     let all = s.sandbox.statuses();
     assert_eq!(all.len(), 6);
@@ -170,13 +169,7 @@ async fn cancel_marks_the_item_cancelled_with_details() {
 #[tokio::test]
 async fn config_round_trips_and_is_validated() {
     let s = setup(Sandbox::builder()).await;
-    let config = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let config = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(config, s.sandbox.config());
     assert!(config.entitlement_request_config.is_some());
 
@@ -192,22 +185,15 @@ async fn config_round_trips_and_is_validated() {
         }),
         ..config.clone()
     };
-    let stored = s
-        .client
-        .set_access_request_config()
-        .body(updated.clone())
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = succeeded(
+        s.client
+            .set_access_request_config()
+            .body(updated.clone())
+            .send(),
+    )
+    .await;
     assert_eq!(stored, updated);
-    let read = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let read = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(read, updated);
     assert_eq!(s.sandbox.config(), updated);
 
@@ -315,23 +301,10 @@ async fn unknown_config_properties_survive_get_modify_put() {
     assert_eq!(raw["entitlementRequestConfig"]["futureFlag"], true);
 
     // ...and through the typed client: get, modify, put.
-    let mut config = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut config = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(config.extra["futureSetting"], serde_json::json!({"x": 1}));
     config.auto_approval_enabled = true;
-    let stored = s
-        .client
-        .set_access_request_config()
-        .body(config)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = succeeded(s.client.set_access_request_config().body(config).send()).await;
     assert!(stored.auto_approval_enabled);
     let after = s.sandbox.config_json();
     assert_eq!(after["futureSetting"], serde_json::json!({"x": 1}));

@@ -15,7 +15,7 @@ use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox};
 use serde_json::{json, Value};
 
 use crate::common::{
-    api_error, cancel_of, cancel_v3, raw_rule_error, rule_of, setup, submit_roles, Setup,
+    api_error, cancel_of, cancel_v3, raw_rule_error, rule_of, setup, submit_roles, succeeded, Setup,
 };
 
 /// The status list of `family` as raw JSON.
@@ -35,14 +35,13 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
 
     // v3 create, versioned list and cancel.
     let v3_request = submit_roles(&s, "id-alice", &["role-1"]).await;
-    let listed = s
-        .client
-        .list_access_request_status_v1()
-        .requested_for("id-alice")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = succeeded(
+        s.client
+            .list_access_request_status_v1()
+            .requested_for("id-alice")
+            .send(),
+    )
+    .await;
     assert_eq!(listed.len(), 1);
     let status = &listed[0];
     assert_eq!(
@@ -73,14 +72,13 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
         .await
         .unwrap();
     assert_eq!(cancelled.status(), 202);
-    let v3_view = s
-        .client
-        .list_access_request_status()
-        .requested_for("id-alice")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_view = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("id-alice")
+            .send(),
+    )
+    .await;
     assert_eq!(v3_view[0].state, Some(RequestedItemState::Cancelled));
 
     // Versioned create (a machine identity, with a form), v3 list and cancel.
@@ -111,14 +109,13 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     assert_eq!(v1_listed[0]["identityType"], "MACHINE");
     assert_eq!(v1_listed[0]["requestedFor"]["type"], "MACHINE_IDENTITY");
     assert_eq!(v1_listed[0]["form"]["formInstanceId"], "form-9");
-    let v3_listed = s
-        .client
-        .list_access_request_status()
-        .requested_for("machine-1")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_listed = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("machine-1")
+            .send(),
+    )
+    .await;
     assert_eq!(v3_listed.len(), 1);
     assert_eq!(v3_listed[0].identity_type, None, "not part of v3 answers");
     assert_eq!(v3_listed[0].form, None);
@@ -446,22 +443,9 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     assert_eq!(s.sandbox.config_v2_json(), document);
 
     // Through the generated client too: the unknown properties survive its types.
-    let typed = s
-        .client
-        .get_access_request_config_v2()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let typed = succeeded(s.client.get_access_request_config_v2().send()).await;
     assert_eq!(typed.extra["futureSwitch"], json!({"on": true}));
-    let written = s
-        .client
-        .set_access_request_config_v2()
-        .body(typed)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let written = succeeded(s.client.set_access_request_config_v2().body(typed).send()).await;
     assert_eq!(serde_json::to_value(&written).unwrap(), document);
 
     // The v3/v1 document is untouched.
@@ -492,13 +476,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
 #[tokio::test]
 async fn config_v1_and_v3_are_one_document() {
     let s = setup(Sandbox::builder()).await;
-    let mut config = s
-        .client
-        .get_access_request_config_v1()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut config = succeeded(s.client.get_access_request_config_v1().send()).await;
     assert_eq!(config, s.sandbox.config());
     config.auto_approval_enabled = true;
     config
@@ -510,13 +488,7 @@ async fn config_v1_and_v3_are_one_document() {
         .send()
         .await
         .unwrap();
-    let through_v3 = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let through_v3 = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(through_v3, config);
     assert_eq!(s.sandbox.config_json()["fromV1"]["kept"], json!([1, 2]));
 }
