@@ -133,6 +133,16 @@ pub async fn succeeded<T, E: Debug>(
     call.await.unwrap().into_inner()
 }
 
+/// The body of a call through the generated client that must be accepted
+/// (202).
+pub async fn accepted<T, E: Debug>(
+    call: impl Future<Output = Result<ResponseValue<T>, Error<E>>>,
+) -> T {
+    let response = call.await.expect("202");
+    assert_eq!(response.status(), 202);
+    response.into_inner()
+}
+
 /// Submits a GRANT of the roles `role_ids` for `who` through v3; returns
 /// its access request id.
 pub async fn submit_roles(s: &Setup, who: &str, role_ids: &[impl AsRef<str>]) -> String {
@@ -171,9 +181,7 @@ pub async fn cancel_v3(s: &Setup, activity_id: &str, comment: &str) -> Map<Strin
         .client
         .cancel_access_request()
         .body(cancel_of(activity_id, comment));
-    let response = call.send().await.unwrap();
-    assert_eq!(response.status(), 202);
-    response.into_inner()
+    accepted(call.send()).await
 }
 
 /// `X-Total-Count` of the v3 list of executing requests.

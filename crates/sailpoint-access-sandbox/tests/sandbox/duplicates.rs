@@ -9,30 +9,14 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_sandbox::Sandbox;
 
-use crate::common::{cancel_v3, grant, item, setup, succeeded, Setup};
+use crate::common::{accepted, cancel_v3, grant, item, setup, succeeded, Setup};
 
 async fn create_v3(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .expect("202");
-    assert_eq!(response.status(), 202);
-    response.into_inner()
+    accepted(s.client.create_access_request().body(request).send()).await
 }
 
 async fn create_v1(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
-    let response = s
-        .client
-        .create_access_request_v1()
-        .body(request)
-        .send()
-        .await
-        .expect("202");
-    assert_eq!(response.status(), 202);
-    response.into_inner()
+    accepted(s.client.create_access_request_v1().body(request).send()).await
 }
 
 /// `(identity, [item ids], [access request ids])` of each tracking entry.

@@ -8,7 +8,7 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_sandbox::{Operation, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, cancel_v3, detailed_text, grant, item, setup, succeeded};
+use crate::common::{accepted, api_error, cancel_v3, detailed_text, grant, item, setup, succeeded};
 
 #[tokio::test]
 async fn create_records_one_pending_status_per_identity_and_item() {
@@ -23,15 +23,8 @@ async fn create_records_one_pending_status_per_identity_and_item() {
     );
     request.client_metadata = HashMap::from([("ticket".to_owned(), "T-1".to_owned())]);
     let before = sailpoint_access_api::Timestamp::now();
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let response = response.into_inner();
+    // A 202, checked by the helper.
+    let response = accepted(s.client.create_access_request().body(request).send()).await;
     assert!(response.existing_requests.is_empty());
     assert_eq!(response.new_requests.len(), 2);
     let ids: Vec<&String> = response
