@@ -30,6 +30,11 @@ impl Setup {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// The status of a GET with the bearer token.
+    pub async fn get_status(&self, path: &str) -> reqwest::StatusCode {
+        self.get(path).send().await.unwrap().status()
+    }
+
     /// A reqwest POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&self.token)

@@ -19,14 +19,7 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     let s =
         setup(Sandbox::builder().rate_limit(RateLimitFault::new(3, Duration::from_secs(30)))).await;
     for _ in 0..3 {
-        assert_eq!(
-            s.get("/v3/access-request-config")
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(s.get_status("/v3/access-request-config").await, 200);
     }
     let response = s.get("/v3/access-request-status").send().await.unwrap();
     assert_eq!(response.status(), 429);
@@ -82,14 +75,7 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
 async fn config_codes(s: &crate::common::Setup, n: usize) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(
-            s.get("/v3/access-request-config")
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+        out.push(s.get_status("/v3/access-request-config").await.as_u16());
     }
     out
 }
@@ -239,14 +225,7 @@ async fn stalled_requests_hang_or_answer_late() {
 
     s.sandbox.set_faults(FaultConfig::default());
     let started = Instant::now();
-    assert_eq!(
-        s.get("/v3/access-request-config")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.get_status("/v3/access-request-config").await, 200);
     assert!(started.elapsed() < Duration::from_millis(250));
 }
 
