@@ -538,7 +538,7 @@ mod tests {
             profile.id,
             stable_id("ACCESS_PROFILE:Source 0:Access Profile 0")
         );
-        assert_eq!(role.contains, [profile.id.clone()]);
+        assert_eq!(role.contains, std::slice::from_ref(&profile.id));
         let group = stable_id("ENTITLEMENT:Source 0:Shared Group 0");
         assert_eq!(profile.contains, [group]);
     }
