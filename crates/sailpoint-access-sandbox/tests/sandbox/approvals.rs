@@ -255,88 +255,46 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
 async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
     let setup = setup(Sandbox::builder()).await;
     let approvals = submitted(&setup, &["i1", "i2"]).await;
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", sailpoint_access_sandbox::APPROVER_CLIENT_ID),
-        (
-            "client_secret",
-            sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
-        ),
-    ];
-    let answer: serde_json::Value = setup
-        .http
-        .post(setup.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = token_answer(
+        &setup.http,
+        setup.sandbox.base_url(),
+        sailpoint_access_sandbox::APPROVER_CLIENT_ID,
+        sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
+    )
+    .await;
     let token = answer["access_token"].as_str().unwrap().to_owned();
-    let as_approver = |r: reqwest::RequestBuilder| r.bearer_auth(&token);
+    // A call as the ordinary approver, and its status.
+    let as_approver = |method, path: &str| {
+        let request = setup.http.request(method, setup.url(path));
+        request.bearer_auth(&token)
+    };
+    let status =
+        |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status() };
+    let (get, post) = (reqwest::Method::GET, reqwest::Method::POST);
+    let (first, second) = (approvals[0].id.as_deref(), approvals[1].id.as_deref());
     // `me` and no owner are the approver's own approvals.
     for query in ["", "?owner-id=me"] {
-        let mine: Vec<PendingApproval> =
-            as_approver(setup.http.get(setup.url(&format!("{BASE}/pending{query}"))))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+        let mine = as_approver(get.clone(), &format!("{BASE}/pending{query}"));
+        let mine: Vec<PendingApproval> = mine.send().await.unwrap().json().await.unwrap();
         assert_eq!(mine.len(), 2, "{query}");
     }
-    let others = as_approver(
-        setup
-            .http
-            .get(setup.url(&format!("{BASE}/pending?owner-id=someone"))),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(others.status(), 403);
-    let bulk = as_approver(setup.http.post(setup.url(&format!("{BASE}/bulk-approve"))))
-        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bulk.status(), 403);
-    let approvers = as_approver(setup.http.get(setup.url(&format!(
-        "{BASE}/{}/approvers",
-        approvals[0].access_request_id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(approvers.status(), 403);
-    let own = as_approver(setup.http.post(setup.url(&format!(
-        "{BASE}/{}/approve",
-        approvals[0].id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(own.status(), 202);
+    let others = as_approver(get.clone(), &format!("{BASE}/pending?owner-id=someone"));
+    assert_eq!(status(others).await, 403);
+    let bulk = as_approver(post.clone(), &format!("{BASE}/bulk-approve"))
+        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}));
+    assert_eq!(status(bulk).await, 403);
+    let request = approvals[0].access_request_id.as_deref().unwrap();
+    let approvers = as_approver(get, &format!("{BASE}/{request}/approvers"));
+    assert_eq!(status(approvers).await, 403);
+    let own = as_approver(post.clone(), &format!("{BASE}/{}/approve", first.unwrap()));
+    assert_eq!(status(own).await, 202);
     // Forwarded away, it is no longer theirs to decide.
     let away = setup
-        .post(&format!(
-            "{BASE}/{}/forward",
-            approvals[1].id.as_deref().unwrap()
-        ))
-        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(away.status(), 202);
-    let not_theirs = as_approver(setup.http.post(setup.url(&format!(
-        "{BASE}/{}/approve",
-        approvals[1].id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(not_theirs.status(), 403);
+        .post(&format!("{BASE}/{}/forward", second.unwrap()))
+        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}));
+    assert_eq!(status(away).await, 202);
+    let not_theirs = as_approver(post, &format!("{BASE}/{}/approve", second.unwrap()));
+    assert_eq!(status(not_theirs).await, 403);
 }
 
 #[tokio::test]
