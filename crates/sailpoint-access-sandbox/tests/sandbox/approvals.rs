@@ -66,29 +66,20 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
     assert_eq!(ok.status(), 202, "approve takes no body");
     // No longer pending: approving again is refused.
     let again = setup
-        .post(&format!("{BASE}/{a}/approve"))
-        .json(&json!({"comment": "again"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{a}/approve"), &json!({"comment": "again"}))
+        .await;
     assert!(raw_error(again, 400).await.contains("not pending"));
 
     let no_comment = setup
-        .post(&format!("{BASE}/{b}/reject"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{b}/reject"), &json!({}))
+        .await;
     assert_eq!(
         raw_rule_error(no_comment, 400).await.1,
         Some(Rule::ApprovalRejectComment)
     );
     let rejected = setup
-        .post(&format!("{BASE}/{b}/reject"))
-        .json(&json!({"comment": "no"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{b}/reject"), &json!({"comment": "no"}))
+        .await;
     assert_eq!(rejected.status(), 202);
     assert_eq!(
         state_of(&setup, &approvals[1]),
@@ -96,11 +87,11 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
     );
 
     let forwarded = setup
-        .post(&format!("{BASE}/{c}/forward"))
-        .json(&json!({"newOwnerId": "new-owner", "comment": "on leave"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/{c}/forward"),
+            &json!({"newOwnerId": "new-owner", "comment": "on leave"}),
+        )
+        .await;
     assert_eq!(forwarded.status(), 202);
     let theirs = pending(&setup, "?owner-id=new-owner").await;
     assert_eq!(theirs.len(), 1);
@@ -111,14 +102,7 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
             .is_empty()
     );
 
-    let completed: Vec<CompletedApproval> = setup
-        .get(&format!("{BASE}/completed"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let completed: Vec<CompletedApproval> = setup.get_json(&format!("{BASE}/completed")).await;
     let mut states: Vec<String> = completed
         .iter()
         .map(|c| c.state.as_ref().unwrap().to_string())
@@ -140,22 +124,22 @@ async fn bulk_approve_answers_202_for_unknown_ids_and_approves_the_known() {
     let approvals = submitted(&setup, &["i1", "i2"]).await;
     let known = approvals[0].id.clone().unwrap();
     let answer = setup
-        .post(&format!("{BASE}/bulk-approve"))
-        .json(&json!({"approvalIds": [known, "unknown-1"], "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/bulk-approve"),
+            &json!({"approvalIds": [known, "unknown-1"], "comment": "ok"}),
+        )
+        .await;
     assert_eq!(answer.status(), 202);
     let left = pending(&setup, "").await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, approvals[1].id);
     let too_many: Vec<String> = (0..51).map(|i| format!("a{i}")).collect();
     let refused = setup
-        .post(&format!("{BASE}/bulk-approve"))
-        .json(&json!({"approvalIds": too_many, "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/bulk-approve"),
+            &json!({"approvalIds": too_many, "comment": "ok"}),
+        )
+        .await;
     assert_eq!(
         raw_rule_error(refused, 400).await.1,
         Some(Rule::BulkApproveIdsCount)
@@ -186,24 +170,10 @@ async fn pending_filters_on_access_request_id_and_the_approvers_and_summary_agre
         .unwrap();
     assert!(raw_error(refused, 400).await.contains("created"));
 
-    let approvers: serde_json::Value = setup
-        .get(&format!("{BASE}/{r0}/approvers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let approvers: serde_json::Value = setup.get_json(&format!("{BASE}/{r0}/approvers")).await;
     assert_eq!(approvers[0]["approvalId"], json!(approvals[0].id));
     assert_eq!(approvers[0]["id"], json!(APPROVER_IDENTITY_ID));
-    let summary: serde_json::Value = setup
-        .get(&format!("{BASE}/approval-summary"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: serde_json::Value = setup.get_json(&format!("{BASE}/approval-summary")).await;
     assert_eq!(summary, json!({"pending": 3, "approved": 0, "rejected": 0}));
 }
 
@@ -232,11 +202,8 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
     let body =
         json!({"requestedFor": ["i1"], "requestedItems": [{"type": "ROLE", "id": "role-1"}]});
     let bare = setup
-        .post("/access-requests/v1/accounts-selection")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json("/access-requests/v1/accounts-selection", &body)
+        .await;
     assert_eq!(bare.status(), 400);
     let with: serde_json::Value = setup
         .post("/access-requests/v1/accounts-selection")
@@ -416,11 +383,8 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
 
     // Rejecting i2's first step ends its request: no second step opens.
     let rejected = setup
-        .post(&format!("{BASE}/{two}/reject"))
-        .json(&json!({"comment": "no"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{two}/reject"), &json!({"comment": "no"}))
+        .await;
     assert_eq!(rejected.status(), 202);
     let i2 = setup
         .sandbox

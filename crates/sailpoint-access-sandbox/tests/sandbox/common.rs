@@ -11,6 +11,8 @@ use sailpoint_access_api::types::{
 };
 use sailpoint_access_api::{Client, Context, Rule};
 use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub struct Setup {
@@ -38,6 +40,16 @@ impl Setup {
     /// A reqwest POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// The answer to a bearer POST of `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
+        self.post(path).json(body).send().await.unwrap()
+    }
+
+    /// The body of a bearer GET, decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        self.get(path).send().await.unwrap().json().await.unwrap()
     }
 
     /// A reqwest PUT with the bearer token.

@@ -113,13 +113,8 @@ async fn create_records_one_pending_status_per_identity_and_item() {
 
     // The wire form of requestedFor is a single object (the 2026 shape).
     let raw: serde_json::Value = s
-        .get("/v3/access-request-status?requested-for=id-alice&limit=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/access-request-status?requested-for=id-alice&limit=1")
+        .await;
     assert!(raw[0]["requestedFor"].is_object(), "{raw}");
     assert_eq!(raw[0]["requestedFor"]["type"], "IDENTITY");
 }
@@ -282,14 +277,7 @@ async fn unknown_config_properties_survive_get_modify_put() {
     assert_eq!(s.sandbox.config_json(), planted);
 
     // Served as stored, on the wire...
-    let raw: serde_json::Value = s
-        .get("/v3/access-request-config")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: serde_json::Value = s.get_json("/v3/access-request-config").await;
     assert_eq!(raw["futureSetting"], serde_json::json!({"x": 1}));
     assert_eq!(raw["entitlementRequestConfig"]["futureFlag"], true);
 

@@ -393,15 +393,15 @@ async fn duplicate_and_per_identity_rules_name_their_codes() {
 async fn the_rule_code_is_in_causes_on_the_wire() {
     let s = setup(Sandbox::builder()).await;
     let response = s
-        .post("/v3/access-requests")
-        .json(&serde_json::json!({
-            "requestType": "REVOKE_ACCESS",
-            "requestedFor": ["a", "b"],
-            "requestedItems": [{"type": "ROLE", "id": "r", "comment": "gone"}]
-        }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/v3/access-requests",
+            &serde_json::json!({
+                "requestType": "REVOKE_ACCESS",
+                "requestedFor": ["a", "b"],
+                "requestedItems": [{"type": "ROLE", "id": "r", "comment": "gone"}]
+            }),
+        )
+        .await;
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["detailCode"], "400.1 Bad Request Content");

@@ -82,9 +82,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     assert_eq!(v3_view[0].state, Some(RequestedItemState::Cancelled));
 
     // Versioned create (a machine identity, with a form), v3 list and cancel.
-    let response = s
-        .post(operations::CREATE_ACCESS_REQUEST_V1.path)
-        .json(&json!({
+    let response = s.post_json(operations::CREATE_ACCESS_REQUEST_V1.path, &json!({
             "requestType": "GRANT_ACCESS",
             "requestedForWithRequestedItems": [{
                 "identityId": "machine-1",
@@ -95,10 +93,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
                     "accountSelection": [{"sourceId": "src-1", "accounts": [{"nativeIdentity": "svc-1"}]}]
                 }]
             }]
-        }))
-        .send()
-        .await
-        .unwrap();
+        })).await;
     assert_eq!(response.status(), 202);
     assert_eq!(
         s.sandbox.access_requests_accepted(),
@@ -235,11 +230,11 @@ async fn close_ends_open_items_and_accepts_unknown_ids() {
     assert_eq!(accepted.status(), 202);
     // The defaults: Terminated, Failure and the vendor's message.
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": [terminated]}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": [terminated]}),
+        )
+        .await;
     assert_eq!(response.status(), 202);
 
     let state_of = |request: &str| {
@@ -297,28 +292,28 @@ async fn close_refuses_empty_and_oversized_id_lists() {
     assert_eq!(max, 500);
     for n in [0, max + 1] {
         let response = s
-            .post(operations::CLOSE_ACCESS_REQUESTS.path)
-            .json(&json!({"accessRequestIds": ids(n)}))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                operations::CLOSE_ACCESS_REQUESTS.path,
+                &json!({"accessRequestIds": ids(n)}),
+            )
+            .await;
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, Some(Rule::CloseIdsCount), "{n} ids: {text}");
     }
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": ids(max)}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": ids(max)}),
+        )
+        .await;
     assert_eq!(response.status(), 202, "the maximum itself is accepted");
     // A value outside the enum is a schema matter: a 400 without a rule.
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": ["x"], "executionStatus": "Paused"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": ["x"], "executionStatus": "Paused"}),
+        )
+        .await;
     let (text, rule) = raw_rule_error(response, 400).await;
     assert_eq!(rule, None, "{text}");
     assert!(text.contains("Paused"), "{text}");
@@ -359,11 +354,11 @@ async fn bulk_cancel_cancels_the_cancelable_items_and_accepts_unknown_ids() {
     }
     // A replay is accepted and changes nothing.
     let again = s
-        .post(operations::BULK_CANCEL_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": [first], "comment": "again"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::BULK_CANCEL_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": [first], "comment": "again"}),
+        )
+        .await;
     assert_eq!(again.status(), 202);
     let comments: Vec<String> = s
         .sandbox
@@ -398,24 +393,16 @@ async fn bulk_cancel_refuses_bad_id_lists_and_a_missing_comment() {
             Rule::BulkCancelComment,
         ),
     ] {
-        let response = s.post(path).json(&body).send().await.unwrap();
+        let response = s.post_json(path, &body).await;
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, Some(want), "{body}: {text}");
     }
     let response = s
-        .post(path)
-        .json(&json!({"accessRequestIds": ids(max), "comment": "c"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(path, &json!({"accessRequestIds": ids(max), "comment": "c"}))
+        .await;
     assert_eq!(response.status(), 202, "the maximum itself is accepted");
     // Without the comment at all, the body does not decode: a plain 400.
-    let response = s
-        .post(path)
-        .json(&json!({"accessRequestIds": ["a"]}))
-        .send()
-        .await
-        .unwrap();
+    let response = s.post_json(path, &json!({"accessRequestIds": ["a"]})).await;
     let (_, rule) = raw_rule_error(response, 400).await;
     assert_eq!(rule, None);
 }
@@ -424,7 +411,7 @@ async fn bulk_cancel_refuses_bad_id_lists_and_a_missing_comment() {
 async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     let s = setup(Sandbox::builder()).await;
     let path = operations::SET_ACCESS_REQUEST_CONFIG_V2.path;
-    let mut document: Value = s.get(path).send().await.unwrap().json().await.unwrap();
+    let mut document: Value = s.get_json(path).await;
     assert_eq!(document["machineIdentityAccessRequestEnabled"], true);
     assert!(
         document.get("autoApprovalEnabled").is_none(),
@@ -438,7 +425,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     assert_eq!(put.status(), 200);
     let stored: Value = put.json().await.unwrap();
     assert_eq!(stored, document);
-    let read: Value = s.get(path).send().await.unwrap().json().await.unwrap();
+    let read: Value = s.get_json(path).await;
     assert_eq!(read, document, "served back whole");
     assert_eq!(s.sandbox.config_v2_json(), document);
 
