@@ -15,11 +15,7 @@ use crate::common::*;
 const BASE: &str = "/access-request-approvals/v1";
 
 async fn pending(setup: &Setup, query: &str) -> Vec<PendingApproval> {
-    let response = setup
-        .get(&format!("{BASE}/pending{query}"))
-        .send()
-        .await
-        .unwrap();
+    let response = setup.get_response(&format!("{BASE}/pending{query}")).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -37,6 +33,14 @@ async fn submitted(setup: &Setup, identities: &[&str]) -> Vec<PendingApproval> {
         .await
         .unwrap();
     pending(setup, "").await
+}
+
+/// The first status requested for `identity`.
+fn status_for(setup: &Setup, identity: &str) -> RequestedItemStatus {
+    let mut statuses = setup.sandbox.statuses().into_iter();
+    statuses
+        .find(|s| s.requested_for_ids().any(|id| id == identity))
+        .unwrap()
 }
 
 fn state_of(setup: &Setup, approval: &PendingApproval) -> Option<RequestedItemState> {
@@ -164,10 +168,8 @@ async fn pending_filters_on_access_request_id_and_the_approvers_and_summary_agre
     want.sort();
     assert_eq!(got, want);
     let refused = setup
-        .get(&format!("{BASE}/pending?filters=created%20sw%20%222026%22"))
-        .send()
-        .await
-        .unwrap();
+        .get_response(&format!("{BASE}/pending?filters=created%20sw%20%222026%22"))
+        .await;
     assert!(raw_error(refused, 400).await.contains("created"));
 
     let approvers: serde_json::Value = setup.get_json(&format!("{BASE}/{r0}/approvers")).await;
@@ -182,10 +184,8 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
     let setup = setup(Sandbox::builder()).await;
     submitted(&setup, &["i1"]).await;
     let bare = setup
-        .get("/access-request-administration/v1")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/access-request-administration/v1")
+        .await;
     assert!(raw_error(bare, 400)
         .await
         .contains("X-SailPoint-Experimental"));
@@ -368,12 +368,7 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
     let of_group = pending(&setup, "?owner-id=gg-1").await;
     assert_eq!(of_group.len(), 1);
     assert_ne!(of_group[0].id.as_deref(), Some(one.as_str()));
-    let i1 = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.requested_for_ids().any(|id| id == "i1"))
-        .unwrap();
+    let i1 = status_for(&setup, "i1");
     assert_eq!(i1.state, Some(RequestedItemState::Executing));
     assert_eq!(i1.approval_details.len(), 2);
     assert_eq!(
@@ -386,12 +381,7 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
         .post_json(&format!("{BASE}/{two}/reject"), &json!({"comment": "no"}))
         .await;
     assert_eq!(rejected.status(), 202);
-    let i2 = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.requested_for_ids().any(|id| id == "i2"))
-        .unwrap();
+    let i2 = status_for(&setup, "i2");
     assert_eq!(i2.state, Some(RequestedItemState::Rejected));
     assert_eq!(i2.approval_details.len(), 1);
     assert_eq!(pending(&setup, "?owner-id=gg-1").await.len(), 1);

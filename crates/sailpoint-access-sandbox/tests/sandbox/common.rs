@@ -32,9 +32,14 @@ impl Setup {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
-    /// The status of a GET with the bearer token.
+    /// The answer to a bearer GET.
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.get(path).send().await.unwrap()
+    }
+
+    /// The status of a bearer GET.
     pub async fn get_status(&self, path: &str) -> reqwest::StatusCode {
-        self.get(path).send().await.unwrap().status()
+        self.get_response(path).await.status()
     }
 
     /// A reqwest POST with the bearer token.
@@ -49,7 +54,7 @@ impl Setup {
 
     /// The body of a bearer GET, decoded.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
-        self.get(path).send().await.unwrap().json().await.unwrap()
+        self.get_response(path).await.json().await.unwrap()
     }
 
     /// A reqwest PUT with the bearer token.

@@ -21,7 +21,7 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     for _ in 0..3 {
         assert_eq!(s.get_status("/v3/access-request-config").await, 200);
     }
-    let response = s.get("/v3/access-request-status").send().await.unwrap();
+    let response = s.get_response("/v3/access-request-status").await;
     assert_eq!(response.status(), 429);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -89,7 +89,7 @@ async fn codes(seed: u64, ratio: f64, n: usize) -> Vec<u16> {
     .await;
     let mut codes = Vec::new();
     for _ in 0..n {
-        let response = s.get("/v3/access-request-config").send().await.unwrap();
+        let response = s.get_response("/v3/access-request-config").await;
         let code = response.status().as_u16();
         if code != 200 {
             let body: ErrorResponse = response.json().await.unwrap();
@@ -119,10 +119,8 @@ async fn server_errors_answer_the_chosen_status() {
     let s = setup(Sandbox::builder().server_errors(ServerErrors::new(1.0).only(503))).await;
     for _ in 0..10 {
         let response = s
-            .get(sailpoint_access_api::operations::GET_ACCESS_REQUEST_CONFIG.path)
-            .send()
-            .await
-            .unwrap();
+            .get_response(sailpoint_access_api::operations::GET_ACCESS_REQUEST_CONFIG.path)
+            .await;
         assert_eq!(response.status(), 503);
         let body: ErrorResponse = response.json().await.unwrap();
         assert_eq!(body.detail_code.as_deref(), Some("503 Service Unavailable"));
@@ -135,10 +133,8 @@ async fn server_errors_answer_the_chosen_status() {
     let mut seen = Vec::new();
     for _ in 0..30 {
         let response = s
-            .get(sailpoint_access_api::operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
-            .send()
-            .await
-            .unwrap();
+            .get_response(sailpoint_access_api::operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
+            .await;
         seen.push(response.status().as_u16());
     }
     assert!(seen.iter().all(|c| *c == 502 || *c == 504), "{seen:?}");
@@ -219,7 +215,7 @@ async fn stalled_requests_hang_or_answer_late() {
         ..FaultConfig::default()
     });
     let started = Instant::now();
-    let response = s.get("/v3/access-request-config").send().await.unwrap();
+    let response = s.get_response("/v3/access-request-config").await;
     assert_eq!(response.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(250));
 

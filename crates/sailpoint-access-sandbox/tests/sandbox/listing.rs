@@ -64,10 +64,8 @@ async fn known() -> Setup {
 
 async fn ids_for(s: &Setup, query: &str) -> Vec<String> {
     let response = s
-        .get(&format!("/v3/access-request-status?{query}"))
-        .send()
-        .await
-        .unwrap();
+        .get_response(&format!("/v3/access-request-status?{query}"))
+        .await;
     assert_eq!(response.status(), 200, "{query}");
     let page: Vec<RequestedItemStatus> = response.json().await.unwrap();
     page.into_iter()
@@ -255,10 +253,8 @@ async fn paging_with_counts() {
 
     // limit=0: an empty page, still counted.
     let response = s
-        .get("/v3/access-request-status?limit=0&count=true")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/v3/access-request-status?limit=0&count=true")
+        .await;
     assert_eq!(response.headers()["x-total-count"], "12");
     assert_eq!(
         response
@@ -404,10 +400,8 @@ async fn bad_query_parameters_are_400() {
     ];
     for (query, needle, rule) in cases {
         let response = s
-            .get(&format!("/v3/access-request-status?{query}"))
-            .send()
-            .await
-            .unwrap();
+            .get_response(&format!("/v3/access-request-status?{query}"))
+            .await;
         let (text, named) = raw_rule_error(response, 400).await;
         assert!(text.contains(needle), "{query}: {text}");
         assert_eq!(named, rule, "{query}: {text}");
@@ -466,18 +460,16 @@ async fn requestable_objects_name_a_bad_type_or_status() {
     ];
     for (query, expected) in cases {
         let response = s
-            .get(&format!("/requestable-objects/v1?{query}"))
-            .send()
-            .await
-            .unwrap();
+            .get_response(&format!("/requestable-objects/v1?{query}"))
+            .await;
         let text = raw_error(response, 400).await;
         assert!(text.contains(expected), "{query}: {text}");
     }
     let ok = s
-        .get("/requestable-objects/v1?types=%20ACCESS_PROFILE&identity-id=me&statuses=AVAILABLE")
-        .send()
-        .await
-        .unwrap();
+        .get_response(
+            "/requestable-objects/v1?types=%20ACCESS_PROFILE&identity-id=me&statuses=AVAILABLE",
+        )
+        .await;
     assert_eq!(ok.status(), 200);
     let listed: Vec<serde_json::Value> = ok.json().await.unwrap();
     assert!(!listed.is_empty());

@@ -310,7 +310,7 @@ async fn malformed_bodies_and_content_types() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let s = setup(Sandbox::builder()).await;
-    let response = s.get("/v3/nothing-here").send().await.unwrap();
+    let response = s.get_response("/v3/nothing-here").await;
     raw_error(response, 404).await;
     let response = s
         .http

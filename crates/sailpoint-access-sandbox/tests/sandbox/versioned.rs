@@ -24,7 +24,7 @@ async fn raw_list(s: &Setup, family: Family, query: &str) -> Vec<Value> {
         Family::V3 => &operations::LIST_ACCESS_REQUEST_STATUS,
         _ => &operations::LIST_ACCESS_REQUEST_STATUS_V1,
     };
-    let response = s.get(&format!("{}{query}", op.path)).send().await.unwrap();
+    let response = s.get_response(&format!("{}{query}", op.path)).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -529,14 +529,10 @@ async fn deprecation_headers_mark_the_v3_and_v1_configuration_only() {
     }
     // A per-resource version ends two years after its deprecation; v3 at its switch-off.
     let v1 = s
-        .get(operations::GET_ACCESS_REQUEST_CONFIG_V1.path)
-        .send()
-        .await
-        .unwrap();
+        .get_response(operations::GET_ACCESS_REQUEST_CONFIG_V1.path)
+        .await;
     let v3 = s
-        .get(operations::GET_ACCESS_REQUEST_CONFIG.path)
-        .send()
-        .await
-        .unwrap();
+        .get_response(operations::GET_ACCESS_REQUEST_CONFIG.path)
+        .await;
     assert_ne!(v1.headers()["sunset"], v3.headers()["sunset"]);
 }
