@@ -62,11 +62,7 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
         .all(|a| a.owner.as_ref().and_then(|o| o.id.as_deref()) == Some(APPROVER_IDENTITY_ID)));
     let [a, b, c] = [0, 1, 2].map(|i| approvals[i].id.clone().unwrap());
 
-    let ok = setup
-        .post(&format!("{BASE}/{a}/approve"))
-        .send()
-        .await
-        .unwrap();
+    let ok = setup.post_response(&format!("{BASE}/{a}/approve")).await;
     assert_eq!(ok.status(), 202, "approve takes no body");
     // No longer pending: approving again is refused.
     let again = setup
@@ -115,10 +111,8 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
     assert_eq!(states, ["APPROVED", "REJECTED"]);
 
     let unknown = setup
-        .post(&format!("{BASE}/no-such/approve"))
-        .send()
-        .await
-        .unwrap();
+        .post_response(&format!("{BASE}/no-such/approve"))
+        .await;
     assert_eq!(unknown.status(), 404);
 }
 
@@ -358,11 +352,7 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
             })
             .unwrap(),
     );
-    let approved = setup
-        .post(&format!("{BASE}/{one}/approve"))
-        .send()
-        .await
-        .unwrap();
+    let approved = setup.post_response(&format!("{BASE}/{one}/approve")).await;
     assert_eq!(approved.status(), 202);
     // i1's item now waits on the governance group, a new approval.
     let of_group = pending(&setup, "?owner-id=gg-1").await;

@@ -47,6 +47,11 @@ impl Setup {
         self.http.post(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// The answer to a bearer POST without a body.
+    pub async fn post_response(&self, path: &str) -> reqwest::Response {
+        self.post(path).send().await.unwrap()
+    }
+
     /// The answer to a bearer POST of `body` as JSON.
     pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
         self.post(path).json(body).send().await.unwrap()

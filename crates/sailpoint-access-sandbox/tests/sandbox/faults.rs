@@ -2,8 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use sailpoint_access_api::progenitor_client::Error;
-use sailpoint_access_api::types::{AccessItemType, ErrorResponse, RequestedItemState};
+use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
+use sailpoint_access_api::types::{
+    AccessItemType, AccessRequestResponse, ErrorResponse, RequestedItemState,
+};
 use sailpoint_access_api::{Client, Context};
 use sailpoint_access_sandbox::{
     DropConnections, FaultConfig, Latency, Operation, Operations, RateLimitFault, Sandbox,
@@ -70,6 +72,14 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
             .requests_received(Operation::ListAccessRequestStatus),
         1
     );
+}
+
+/// A GRANT of role `r` for `a` through `client`.
+async fn submit_one(
+    client: &Client,
+) -> Result<ResponseValue<AccessRequestResponse>, Error<ErrorResponse>> {
+    let request = grant(&["a"], vec![item(AccessItemType::Role, "r")]);
+    client.create_access_request().body(request).send().await
 }
 
 async fn config_codes(s: &crate::common::Setup, n: usize) -> Vec<u16> {
@@ -149,12 +159,7 @@ async fn faults_apply_only_to_their_operations() {
     ))
     .await;
     assert!(s.client.list_access_request_status().send().await.is_ok());
-    let result = s
-        .client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await;
+    let result = submit_one(&s.client).await;
     let status = match result {
         Err(Error::ErrorResponse(r)) => r.status().as_u16(),
         Err(Error::UnexpectedResponse(r)) => r.status().as_u16(),
@@ -239,12 +244,7 @@ async fn dropped_connections_are_connection_errors() {
     assert!(started.elapsed() < Duration::from_secs(5));
 
     // Through the generated client: a communication error, nothing recorded.
-    let result = s
-        .client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await;
+    let result = submit_one(&s.client).await;
     assert!(
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
@@ -309,13 +309,7 @@ async fn dropped_after_processing_loses_only_the_response() {
         ),
     )
     .await;
-    let submit = || {
-        s.client
-            .create_access_request()
-            .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-            .send()
-    };
-    let result = submit().await;
+    let result = submit_one(&s.client).await;
     assert!(
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
@@ -323,7 +317,7 @@ async fn dropped_after_processing_loses_only_the_response() {
     // The service did its work: a blind retry would now create a duplicate.
     assert_eq!(s.sandbox.access_requests_accepted(), 1);
     assert_eq!(s.sandbox.status_count(), 1);
-    assert!(submit().await.is_err());
+    assert!(submit_one(&s.client).await.is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
     assert_eq!(
         s.sandbox.requests_received(Operation::CreateAccessRequest),
@@ -331,24 +325,14 @@ async fn dropped_after_processing_loses_only_the_response() {
     );
     // Without a valid token nothing is processed, even so.
     let anonymous = Client::new(s.sandbox.base_url(), Context::default());
-    assert!(anonymous
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await
-        .is_err());
+    assert!(submit_one(&anonymous).await.is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
 }
 
 #[tokio::test]
 async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused() {
     let s = setup(Sandbox::builder()).await;
-    s.client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await
-        .unwrap();
+    submit_one(&s.client).await.unwrap();
     let id = s.sandbox.statuses()[0]
         .account_activity_item_id
         .clone()
