@@ -10,7 +10,7 @@ use sailpoint_access_api::types::{
     ErrorResponse, RequestedItemStatus,
 };
 use sailpoint_access_api::{Client, Context, Rule};
-use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
+use sailpoint_access_sandbox::{Operation, SandboxBuilder, SandboxHandle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -25,6 +25,11 @@ pub struct Setup {
 impl Setup {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.sandbox.base_url())
+    }
+
+    /// How many requests of `operation` the sandbox has received.
+    pub fn received(&self, operation: Operation) -> u64 {
+        self.sandbox.requests_received(operation)
     }
 
     /// A reqwest GET with the bearer token.

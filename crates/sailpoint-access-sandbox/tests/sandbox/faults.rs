@@ -62,16 +62,8 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     assert_eq!(config_codes(&s, 3).await, [200, 200, 429]);
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(config_codes(&s, 1).await, [200]);
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::GetAccessRequestConfig),
-        9
-    );
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::ListAccessRequestStatus),
-        1
-    );
+    assert_eq!(s.received(Operation::GetAccessRequestConfig), 9);
+    assert_eq!(s.received(Operation::ListAccessRequestStatus), 1);
 }
 
 /// A GRANT of role `r` for `a` through `client`.
@@ -172,10 +164,7 @@ async fn faults_apply_only_to_their_operations() {
         "a failed create records nothing"
     );
     assert_eq!(s.sandbox.status_count(), 0);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
     assert_eq!(s.sandbox.faults().server_errors.unwrap().ratio, 1.0);
 }
 
@@ -249,10 +238,7 @@ async fn dropped_connections_are_connection_errors() {
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
     );
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 
     // Half the requests with a seed: both outcomes occur; clearing the knob heals.
@@ -319,10 +305,7 @@ async fn dropped_after_processing_loses_only_the_response() {
     assert_eq!(s.sandbox.status_count(), 1);
     assert!(submit_one(&s.client).await.is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        2
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 2);
     // Without a valid token nothing is processed, even so.
     let anonymous = Client::new(s.sandbox.base_url(), Context::default());
     assert!(submit_one(&anonymous).await.is_err());
@@ -374,10 +357,7 @@ async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused
         "{text}"
     );
     assert_eq!(rule_of(&error), None);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CancelAccessRequest),
-        2
-    );
+    assert_eq!(s.received(Operation::CancelAccessRequest), 2);
 
     // Without `times`, every cancel is processed and then loses its answer.
     s.sandbox.set_faults(FaultConfig {

@@ -42,10 +42,7 @@ async fn create_records_one_pending_status_per_identity_and_item() {
     assert_eq!(alice.requested_items_details.len(), 3);
     assert!(alice.attributes_hash.is_some());
     assert_eq!(s.sandbox.access_requests_accepted(), 1);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
 
     // The statuses as the list operation returns them.
     let statuses = succeeded(
@@ -216,16 +213,8 @@ async fn config_round_trips_and_is_validated() {
         .await
         .unwrap();
     assert_eq!(stored.into_inner(), reset);
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::SetAccessRequestConfig),
-        7
-    );
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::GetAccessRequestConfig),
-        2
-    );
+    assert_eq!(s.received(Operation::SetAccessRequestConfig), 7);
+    assert_eq!(s.received(Operation::GetAccessRequestConfig), 2);
 
     // Through the generated client, an invalid scheme is a typed 400.
     let mut bad = updated.clone();

@@ -333,8 +333,5 @@ async fn bulk_controls_approve_and_provision_everything_waiting() {
     );
     // The lists see the change (cached query results are dropped).
     assert_eq!(executing(&s).await, "0");
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
 }

@@ -122,11 +122,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     cancel_v3(&s, &listed_activity, "not needed").await;
     let after = raw_list(&s, Family::Versioned, "?requested-for=machine-1").await;
     assert_eq!(after[0]["state"], "CANCELLED");
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::CreateAccessRequestV1),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequestV1), 1);
 }
 
 #[tokio::test]
