@@ -35,6 +35,12 @@ async fn submitted(setup: &Setup, identities: &[&str]) -> Vec<PendingApproval> {
     pending(setup, "").await
 }
 
+/// The decoded answer to `request` sent with the experimental header.
+async fn experimental<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    let request = request.header("X-SailPoint-Experimental", "true");
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// The first status requested for `identity`.
 fn status_for(setup: &Setup, identity: &str) -> RequestedItemStatus {
     let mut statuses = setup.sandbox.statuses().into_iter();
@@ -183,15 +189,8 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
     assert!(raw_error(bare, 400)
         .await
         .contains("X-SailPoint-Experimental"));
-    let with: Vec<RequestedItemStatus> = setup
-        .get("/access-request-administration/v1")
-        .header("X-SailPoint-Experimental", "true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let with: Vec<RequestedItemStatus> =
+        experimental(setup.get("/access-request-administration/v1")).await;
     assert_eq!(with.len(), 1);
     let body =
         json!({"requestedFor": ["i1"], "requestedItems": [{"type": "ROLE", "id": "role-1"}]});
@@ -199,16 +198,12 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
         .post_json("/access-requests/v1/accounts-selection", &body)
         .await;
     assert_eq!(bare.status(), 400);
-    let with: serde_json::Value = setup
-        .post("/access-requests/v1/accounts-selection")
-        .header("X-SailPoint-Experimental", "true")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let with: serde_json::Value = experimental(
+        setup
+            .post("/access-requests/v1/accounts-selection")
+            .json(&body),
+    )
+    .await;
     assert_eq!(with["identities"][0]["id"], json!("i1"));
 }
 
