@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use sailpoint_access_api::types::{
     AccessRequest, AccessRequestApprover, AccessRequestType, AccountsSelection, ApprovalComment,
@@ -32,7 +32,7 @@ use sailpoint_access_api::types::{
 use sailpoint_access_api::{limits, operations, Family, Rule};
 
 use crate::auth::Caller;
-use crate::error::{json_response, ApiError};
+use crate::error::{json_response, with_total, ApiError};
 use crate::handlers::{list_as, read_json, respond, Body};
 use crate::shared::Shared;
 use crate::state::{identity, Decision, DecisionError};
@@ -307,17 +307,21 @@ fn requested_for(status: &RequestedItemStatus) -> Option<&IdentityReference> {
     }
 }
 
-/// Every approval step of every item whose state `wanted` admits.
+/// Every approval step whose state `wanted` admits on its item.
 fn steps<'a>(
     records: &'a [RequestedItemStatus],
-    wanted: fn(&ManualWorkItemState) -> bool,
+    wanted: fn(&RequestedItemStatus, &ManualWorkItemState) -> bool,
 ) -> impl Iterator<Item = Seen<'a>> + 'a {
     records.iter().flat_map(move |status| {
         status
             .approval_details
             .iter()
             .filter(move |step| {
-                step.approval_id.is_some() && step.status.as_ref().is_some_and(wanted)
+                step.approval_id.is_some()
+                    && step
+                        .status
+                        .as_ref()
+                        .is_some_and(|state| wanted(status, state))
             })
             .map(move |step| Seen { status, step })
     })
@@ -331,60 +335,58 @@ fn requested_object(status: &RequestedItemStatus) -> RequestedObjectReference {
     }
 }
 
+/// One step as an approval of type `$wire`: the fields pending and completed
+/// approvals share, then the type's own.
+macro_rules! approval_view {
+    ($wire:ident, $seen:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let seen: &Seen<'_> = $seen;
+        let s = seen.status;
+        $wire {
+            id: seen.step.approval_id.clone(),
+            name: s.name.clone(),
+            created: s.created,
+            modified: seen.step.modified,
+            request_created: s.created,
+            request_type: s.request_type.clone(),
+            identity_type: s.identity_type.clone(),
+            requester: s.requester.clone(),
+            requested_for: requested_for(s).cloned(),
+            owner: seen.owner().cloned(),
+            requested_object: Some(requested_object(s)),
+            requester_comment: s.requester_comment.clone(),
+            client_metadata: s.client_metadata.clone(),
+            $($field: $value,)*
+            ..$wire::default()
+        }
+    }};
+}
+
 fn pending_view(seen: &Seen<'_>) -> PendingApproval {
-    let s = seen.status;
-    PendingApproval {
-        id: seen.step.approval_id.clone(),
-        access_request_id: s.access_request_id.clone(),
-        name: s.name.clone(),
-        created: s.created,
-        modified: seen.step.modified,
-        request_created: s.created,
-        request_type: s.request_type.clone(),
-        identity_type: s.identity_type.clone(),
-        requester: s.requester.clone(),
-        requested_for: requested_for(s).cloned(),
-        owner: seen.owner().cloned(),
-        requested_object: Some(requested_object(s)),
-        requester_comment: s.requester_comment.clone(),
-        remove_date: s.remove_date,
-        start_date: s.start_date,
-        client_metadata: s.client_metadata.clone(),
-        ..PendingApproval::default()
-    }
+    approval_view!(PendingApproval, seen, {
+        access_request_id: seen.status.access_request_id.clone(),
+        remove_date: seen.status.remove_date,
+        start_date: seen.status.start_date,
+    })
 }
 
 fn completed_view(seen: &Seen<'_>) -> CompletedApproval {
-    let s = seen.status;
     let state = match seen.step.status {
         Some(ManualWorkItemState::Rejected) => CompletedApprovalState::Rejected,
         _ => CompletedApprovalState::Approved,
     };
-    CompletedApproval {
-        id: seen.step.approval_id.clone(),
-        name: s.name.clone(),
-        created: s.created,
-        modified: seen.step.modified,
-        request_created: s.created,
-        request_type: s.request_type.clone(),
-        identity_type: s.identity_type.clone(),
-        requester: s.requester.clone(),
-        requested_for: requested_for(s).cloned(),
+    approval_view!(CompletedApproval, seen, {
         reviewed_by: seen.owner().cloned(),
-        owner: seen.owner().cloned(),
-        requested_object: Some(requested_object(s)),
-        requester_comment: s.requester_comment.clone(),
         state: Some(state),
-        client_metadata: s.client_metadata.clone(),
-        ..CompletedApproval::default()
-    }
+    })
 }
 
-fn is_pending(state: &ManualWorkItemState) -> bool {
-    *state == ManualWorkItemState::Pending
+/// A step awaiting its decision; one of an item no longer open (cancelled,
+/// closed) is no one's to decide.
+fn is_pending(status: &RequestedItemStatus, state: &ManualWorkItemState) -> bool {
+    crate::state::is_open(status) && *state == ManualWorkItemState::Pending
 }
 
-fn is_completed(state: &ManualWorkItemState) -> bool {
+fn is_completed(_: &RequestedItemStatus, state: &ManualWorkItemState) -> bool {
     matches!(
         state,
         ManualWorkItemState::Approved | ManualWorkItemState::Rejected
@@ -392,7 +394,8 @@ fn is_completed(state: &ManualWorkItemState) -> bool {
 }
 
 /// One page of `items`, with `X-Total-Count` when asked.
-fn page<T: serde::Serialize>(mut items: Vec<T>, query: &ApprovalQuery) -> Response {
+fn page<T: serde::Serialize>(items: impl Iterator<Item = T>, query: &ApprovalQuery) -> Response {
+    let mut items: Vec<T> = items.collect();
     let total = items.len();
     if query.newest_first {
         items.reverse();
@@ -402,13 +405,27 @@ fn page<T: serde::Serialize>(mut items: Vec<T>, query: &ApprovalQuery) -> Respon
         .skip(query.offset)
         .take(query.limit)
         .collect();
-    let mut response = json_response(StatusCode::OK, &shown);
-    if query.count {
-        response
-            .headers_mut()
-            .insert("X-Total-Count", HeaderValue::from(total));
-    }
-    response
+    with_total(
+        json_response(StatusCode::OK, &shown),
+        query.count.then_some(total),
+    )
+}
+
+/// An owner's list: the query, the owner the caller may read, then a page
+/// of the `wanted` steps the query admits, each shown as `view` makes it.
+fn owner_list<T: serde::Serialize>(
+    (shared, uri, headers): (&Shared, &Uri, &HeaderMap),
+    op: &sailpoint_access_api::Operation,
+    wanted: fn(&RequestedItemStatus, &ManualWorkItemState) -> bool,
+    view: fn(&Seen<'_>) -> T,
+) -> Response {
+    respond((|| {
+        let mut query = parse_query(uri.query(), op)?;
+        query.owner = owner_for(caller(shared, headers), query.owner)?;
+        let store = shared.store();
+        let admitted = steps(store.all(), wanted).filter(|seen| seen.admitted(&query));
+        Ok(page(admitted.map(|seen| view(&seen)), &query))
+    })())
 }
 
 pub(crate) async fn list_pending(
@@ -416,16 +433,8 @@ pub(crate) async fn list_pending(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        let mut query = parse_query(uri.query(), &operations::LIST_PENDING_APPROVALS)?;
-        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
-        let store = shared.store();
-        let items: Vec<PendingApproval> = steps(store.all(), is_pending)
-            .filter(|seen| crate::state::is_open(seen.status) && seen.admitted(&query))
-            .map(|seen| pending_view(&seen))
-            .collect();
-        Ok(page(items, &query))
-    })())
+    let op = &operations::LIST_PENDING_APPROVALS;
+    owner_list((&shared, &uri, &headers), op, is_pending, pending_view)
 }
 
 pub(crate) async fn list_completed(
@@ -433,16 +442,8 @@ pub(crate) async fn list_completed(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    respond((|| {
-        let mut query = parse_query(uri.query(), &operations::LIST_COMPLETED_APPROVALS)?;
-        query.owner = owner_for(caller(&shared, &headers), query.owner)?;
-        let store = shared.store();
-        let items: Vec<CompletedApproval> = steps(store.all(), is_completed)
-            .filter(|seen| seen.admitted(&query))
-            .map(|seen| completed_view(&seen))
-            .collect();
-        Ok(page(items, &query))
-    })())
+    let op = &operations::LIST_COMPLETED_APPROVALS;
+    owner_list((&shared, &uri, &headers), op, is_completed, completed_view)
 }
 
 /// Applies one decision, answering as the service does.
@@ -468,14 +469,24 @@ fn decide(
     }
 }
 
+/// The frame of approve, reject and forward: the approval's id from the
+/// path, then the decision `read` makes of the body, applied.
+fn decide_on(
+    shared: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+    read: impl FnOnce() -> Result<Decision, ApiError>,
+) -> Response {
+    respond(path_segment(uri, 2).and_then(|id| decide(shared, headers, &id, &read()?)))
+}
+
 pub(crate) async fn approve(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         // The comment is optional, and so is the body.
         let empty = body
             .as_ref()
@@ -483,8 +494,8 @@ pub(crate) async fn approve(
         if !empty {
             let _: ApprovalComment = read_json(&headers, body)?;
         }
-        decide(&shared, &headers, &id, &Decision::Approve)
-    })())
+        Ok(Decision::Approve)
+    })
 }
 
 pub(crate) async fn reject(
@@ -493,8 +504,7 @@ pub(crate) async fn reject(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         let comment: ApprovalComment = read_json(&headers, body)?;
         if comment
             .comment
@@ -506,13 +516,23 @@ pub(crate) async fn reject(
                 "A comment is required to reject an approval.",
             ));
         }
-        decide(&shared, &headers, &id, &Decision::Reject)
-    })())
+        Ok(Decision::Reject)
+    })
 }
 
-/// Whether `text` has 1 to 255 characters (the forward's documented bounds).
-fn within_forward_bounds(text: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&text.chars().count())
+/// A forward's `field` must have `min` to `max` characters (its documented
+/// bounds), not all blank; else a 400 naming `rule`.
+fn check_forward_text(
+    (field, text): (&str, &str),
+    (min, max): (usize, usize),
+    rule: Rule,
+) -> Result<(), ApiError> {
+    if (min..=max).contains(&text.chars().count()) && !text.trim().is_empty() {
+        Ok(())
+    } else {
+        let why = format!("{field} must have {min} to {max} characters.");
+        Err(ApiError::rule(rule, why))
+    }
 }
 
 pub(crate) async fn forward(
@@ -521,39 +541,31 @@ pub(crate) async fn forward(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    respond((|| {
-        let id = path_segment(&uri, 2)?;
+    decide_on(&shared, &uri, &headers, || {
         let forward: ForwardApproval = read_json(&headers, body)?;
-        if !within_forward_bounds(
-            &forward.new_owner_id,
-            limits::FORWARD_APPROVAL_NEW_OWNER_ID_MIN_LENGTH,
-            limits::FORWARD_APPROVAL_NEW_OWNER_ID_MAX_LENGTH,
-        ) || forward.new_owner_id.trim().is_empty()
-        {
-            return Err(ApiError::rule(
-                Rule::ApprovalForwardOwner,
-                "newOwnerId must have 1 to 255 characters.",
-            ));
-        }
-        if !within_forward_bounds(
-            &forward.comment,
-            limits::FORWARD_APPROVAL_COMMENT_MIN_LENGTH,
-            limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH,
-        ) || forward.comment.trim().is_empty()
-        {
-            return Err(ApiError::rule(
-                Rule::ApprovalForwardComment,
-                "comment must have 1 to 255 characters.",
-            ));
-        }
+        check_forward_text(
+            ("newOwnerId", &forward.new_owner_id),
+            (
+                limits::FORWARD_APPROVAL_NEW_OWNER_ID_MIN_LENGTH,
+                limits::FORWARD_APPROVAL_NEW_OWNER_ID_MAX_LENGTH,
+            ),
+            Rule::ApprovalForwardOwner,
+        )?;
+        check_forward_text(
+            ("comment", &forward.comment),
+            (
+                limits::FORWARD_APPROVAL_COMMENT_MIN_LENGTH,
+                limits::FORWARD_APPROVAL_COMMENT_MAX_LENGTH,
+            ),
+            Rule::ApprovalForwardComment,
+        )?;
         let name = shared
             .store()
             .name_of(&forward.new_owner_id)
             .unwrap_or(&forward.new_owner_id)
             .to_owned();
-        let owner = identity(&forward.new_owner_id, &name);
-        decide(&shared, &headers, &id, &Decision::Forward(owner))
-    })())
+        Ok(Decision::Forward(identity(&forward.new_owner_id, &name)))
+    })
 }
 
 pub(crate) async fn bulk_approve(
@@ -621,7 +633,7 @@ pub(crate) async fn summary(
         )?;
         let store = shared.store();
         let (mut pending, mut approved, mut rejected) = (0, 0, 0);
-        for seen in steps(store.all(), |_| true) {
+        for seen in steps(store.all(), |_, _| true) {
             let owned = owner
                 .as_deref()
                 .is_none_or(|o| seen.owner().and_then(|r| r.id.as_deref()) == Some(o));
@@ -669,11 +681,8 @@ pub(crate) async fn approvers(
                 "No access request has the id '{request_id}'."
             )));
         }
-        let items: Vec<AccessRequestApprover> = steps(store.all(), is_pending)
-            .filter(|seen| {
-                crate::state::is_open(seen.status)
-                    && seen.status.access_request_id.as_deref() == Some(request_id.as_str())
-            })
+        let approvers = steps(store.all(), is_pending)
+            .filter(|seen| seen.status.access_request_id.as_deref() == Some(request_id.as_str()))
             .map(|seen| {
                 let owner = seen.owner();
                 AccessRequestApprover {
@@ -683,9 +692,8 @@ pub(crate) async fn approvers(
                     approval_id: seen.step.approval_id.clone(),
                     type_: Some("IDENTITY".to_owned()),
                 }
-            })
-            .collect();
-        Ok(page(items, &query))
+            });
+        Ok(page(approvers, &query))
     })())
 }
 

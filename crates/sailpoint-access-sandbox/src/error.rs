@@ -159,6 +159,16 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Resp
     }
 }
 
+/// A list's page with `X-Total-Count` (every row the query matched) added
+/// when the caller asked for the count.
+pub(crate) fn with_total(mut page: Response, total: Option<usize>) -> Response {
+    if let Some(total) = total {
+        page.headers_mut()
+            .insert("X-Total-Count", HeaderValue::from(total));
+    }
+    page
+}
+
 /// A response whose body is already-encoded JSON.
 pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();

@@ -47,10 +47,9 @@ impl RateLimitFault {
         )
     }
 
-    /// The same limit on other operations.
-    pub fn on(mut self, operations: Operations) -> Self {
-        self.operations = operations;
-        self
+    setters! {
+        /// The same limit on other operations.
+        on(operations: Operations) => operations = operations;
     }
 }
 
@@ -108,10 +107,9 @@ impl ServerErrors {
         self.statuses(&[status])
     }
 
-    /// The same ratio on other operations.
-    pub fn on(mut self, operations: Operations) -> Self {
-        self.operations = operations;
-        self
+    setters! {
+        /// The same ratio on other operations.
+        on(operations: Operations) => operations = operations;
     }
 }
 
@@ -133,10 +131,9 @@ impl Latency {
         }
     }
 
-    /// The same delay on other operations.
-    pub fn on(mut self, operations: Operations) -> Self {
-        self.operations = operations;
-        self
+    setters! {
+        /// The same delay on other operations.
+        on(operations: Operations) => operations = operations;
     }
 }
 
@@ -171,10 +168,9 @@ impl Stall {
         }
     }
 
-    /// The same stall on other operations.
-    pub fn on(mut self, operations: Operations) -> Self {
-        self.operations = operations;
-        self
+    setters! {
+        /// The same stall on other operations.
+        on(operations: Operations) => operations = operations;
     }
 }
 
@@ -241,16 +237,11 @@ impl DropConnections {
         self
     }
 
-    /// The same ratio on other operations.
-    pub fn on(mut self, operations: Operations) -> Self {
-        self.operations = operations;
-        self
-    }
-
-    /// Drops at most `n` connections, then lets every request through.
-    pub fn times(mut self, n: u32) -> Self {
-        self.times = Some(n);
-        self
+    setters! {
+        /// The same ratio on other operations.
+        on(operations: Operations) => operations = operations;
+        /// Drops at most `n` connections, then lets every request through.
+        times(n: u32) => times = Some(n);
     }
 }
 

@@ -83,19 +83,12 @@ enum Condition {
 impl ParsedFilter {
     /// Parses a filter expression; the error is a message for a 400 response.
     pub fn parse(input: &str) -> Result<Self, String> {
-        let tokens = tokenize(input)?;
         let mut parser = Parser {
-            tokens,
-            pos: 0,
+            tokens: Tokens::new(input)?,
             conditions: Vec::new(),
         };
         parser.expression(0)?;
-        if let Some(token) = parser.peek() {
-            return Err(format!(
-                "Invalid filter {input:?}: unexpected {} after the end of the expression.",
-                token.describe()
-            ));
-        }
+        parser.tokens.end(input)?;
         Ok(ParsedFilter {
             conditions: parser.conditions,
         })
@@ -175,7 +168,7 @@ impl Token {
     }
 }
 
-pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, String> {
+fn tokenize(input: &str) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = input.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -241,33 +234,94 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, String> {
 }
 
 struct Parser {
-    tokens: Vec<Token>,
-    pos: usize,
+    tokens: Tokens,
     conditions: Vec<Condition>,
 }
 
 // Deep nesting is pointless with `and` only; a cap keeps recursion bounded.
 const MAX_DEPTH: usize = 32;
 
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
+/// A filter's tokens and where reading stands: what both filter parsers
+/// (the status list's and the look-ups') read from.
+pub(crate) struct Tokens {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Tokens {
+    pub(crate) fn new(input: &str) -> Result<Self, String> {
+        Ok(Self {
+            tokens: tokenize(input)?,
+            pos: 0,
+        })
+    }
+
+    pub(crate) fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
 
-    fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.pos).cloned();
+    pub(crate) fn next(&mut self) -> Option<Token> {
+        let token = self.peek().cloned();
         self.pos += 1;
         token
     }
 
+    /// Whether the next token is the keyword `word` (any case); it is
+    /// consumed when it is.
+    pub(crate) fn take_keyword(&mut self, word: &str) -> bool {
+        let found = matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word));
+        if found {
+            self.pos += 1;
+        }
+        found
+    }
+
+    /// `( value , value ... )` after `in` on `field`, each value read by `value`.
+    pub(crate) fn list<T>(
+        &mut self,
+        field: &str,
+        value: impl Fn(&mut Self, &str) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        if self.next() != Some(Token::Open) {
+            return Err(format!(
+                "Invalid filter: 'in' for '{field}' expects a list such as (\"a\",\"b\")."
+            ));
+        }
+        let mut values = vec![value(self, field)?];
+        loop {
+            match self.next() {
+                Some(Token::Comma) => values.push(value(self, field)?),
+                Some(Token::Close) => return Ok(values),
+                _ => {
+                    return Err(format!(
+                        "Invalid filter: the 'in' list for '{field}' is not closed with ')'."
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Refuses what follows a whole expression of `input`.
+    pub(crate) fn end(&self, input: &str) -> Result<(), String> {
+        match self.peek() {
+            Some(token) => Err(format!(
+                "Invalid filter {input:?}: unexpected {} after the end of the expression.",
+                token.describe()
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Parser {
     fn expression(&mut self, depth: usize) -> Result<(), String> {
         self.term(depth)?;
         loop {
-            match self.peek() {
-                Some(Token::Word(w)) if w.eq_ignore_ascii_case("and") => {
-                    self.pos += 1;
-                    self.term(depth)?;
-                }
+            if self.tokens.take_keyword("and") {
+                self.term(depth)?;
+                continue;
+            }
+            match self.tokens.peek() {
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("or") => return Err(
                     "Invalid filter: 'or' is not supported here; only 'and' combines conditions."
                         .to_owned(),
@@ -278,13 +332,13 @@ impl Parser {
     }
 
     fn term(&mut self, depth: usize) -> Result<(), String> {
-        match self.next() {
+        match self.tokens.next() {
             Some(Token::Open) => {
                 if depth >= MAX_DEPTH {
                     return Err("Invalid filter: parentheses are nested too deeply.".to_owned());
                 }
                 self.expression(depth + 1)?;
-                match self.next() {
+                match self.tokens.next() {
                     Some(Token::Close) => Ok(()),
                     Some(t) => Err(format!(
                         "Invalid filter: expected ')' but found {}.",
@@ -310,7 +364,7 @@ impl Parser {
     }
 
     fn comparison(&mut self, field: &str) -> Result<Condition, String> {
-        let op = match self.next() {
+        let op = match self.tokens.next() {
             Some(Token::Word(op)) => op,
             Some(t) => {
                 return Err(format!(
@@ -349,9 +403,9 @@ impl Parser {
                     StrField::AccountActivityItemId
                 };
                 match (cmp, op_lower.as_str()) {
-                    (Some(cmp), _) => Ok(Condition::Str(sf, cmp, self.string(field)?)),
-                    (None, "sw") => Ok(Condition::StartsWith(sf, self.string(field)?)),
-                    (None, "in") => Ok(Condition::In(sf, self.list(field)?)),
+                    (Some(cmp), _) => Ok(Condition::Str(sf, cmp, string(&mut self.tokens, field)?)),
+                    (None, "sw") => Ok(Condition::StartsWith(sf, string(&mut self.tokens, field)?)),
+                    (None, "in") => Ok(Condition::In(sf, self.tokens.list(field, string)?)),
                     (None, "isnull") if sf == StrField::AccountActivityItemId => {
                         Ok(Condition::IsNull(sf))
                     }
@@ -360,7 +414,7 @@ impl Parser {
             }
             "created" => match cmp {
                 Some(cmp) => {
-                    let raw = match self.next() {
+                    let raw = match self.tokens.next() {
                         Some(Token::Quoted(v) | Token::Word(v)) => v,
                         _ => {
                             return Err(
@@ -380,36 +434,17 @@ impl Parser {
             )),
         }
     }
+}
 
-    fn string(&mut self, field: &str) -> Result<String, String> {
-        match self.next() {
-            Some(Token::Quoted(v)) => Ok(v),
-            Some(t) => Err(format!(
-                "Invalid filter: the value for '{field}' must be a double-quoted string, found {}.",
-                t.describe()
-            )),
-            None => Err(format!("Invalid filter: missing a value for '{field}'.")),
-        }
-    }
-
-    fn list(&mut self, field: &str) -> Result<Vec<String>, String> {
-        if self.next() != Some(Token::Open) {
-            return Err(format!(
-                "Invalid filter: 'in' for '{field}' expects a list such as (\"a\",\"b\")."
-            ));
-        }
-        let mut values = vec![self.string(field)?];
-        loop {
-            match self.next() {
-                Some(Token::Comma) => values.push(self.string(field)?),
-                Some(Token::Close) => return Ok(values),
-                _ => {
-                    return Err(format!(
-                        "Invalid filter: the 'in' list for '{field}' is not closed with ')'."
-                    ))
-                }
-            }
-        }
+/// The status list's values are double-quoted strings only.
+fn string(tokens: &mut Tokens, field: &str) -> Result<String, String> {
+    match tokens.next() {
+        Some(Token::Quoted(v)) => Ok(v),
+        Some(t) => Err(format!(
+            "Invalid filter: the value for '{field}' must be a double-quoted string, found {}.",
+            t.describe()
+        )),
+        None => Err(format!("Invalid filter: missing a value for '{field}'.")),
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use sailpoint_access_api::types::{
     AccessRequest, AccessRequestConfig, AccessRequestConfigV2, AccessRequestItemForm,
@@ -23,7 +23,7 @@ use sailpoint_access_api::{Family, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::auth::token_endpoint;
-use crate::error::{json_bytes, json_response, ApiError};
+use crate::error::{json_bytes, json_response, with_total, ApiError};
 use crate::filter::ParsedFilter;
 use crate::shared::Shared;
 use crate::sort::parse_sorters;
@@ -556,12 +556,9 @@ pub(crate) fn list_as(
         {
             return Err(ApiError::bad_request("Specified offset is invalid."));
         }
-        let mut response = json_bytes(StatusCode::OK, page.body);
-        if query.count {
-            response
-                .headers_mut()
-                .insert("X-Total-Count", HeaderValue::from(page.total));
-        }
-        Ok(response)
+        Ok(with_total(
+            json_bytes(StatusCode::OK, page.body),
+            query.count.then_some(page.total),
+        ))
     })())
 }

@@ -1,5 +1,17 @@
 #![doc = include_str!("../README.md")]
 
+/// Builder methods that each set one field from their argument and return
+/// the builder: `name(arg: Type) => field = value;`.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) => $($field:ident).+ = $value:expr;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.$($field).+ = $value;
+            self
+        }
+    )*};
+}
+
 mod app;
 mod approvals;
 #[cfg(feature = "cli")]
@@ -125,129 +137,60 @@ impl SandboxBuilder {
         self
     }
 
-    /// Listens on this address instead of 127.0.0.1.
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.addr = addr;
-        self
-    }
-
-    /// The client id the token endpoint accepts.
-    pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.client_id = id.into();
-        self
-    }
-
-    /// The client secret the token endpoint accepts.
-    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
-        self.client_secret = secret.into();
-        self
-    }
-
-    /// How long issued tokens stay valid (`expires_in` is its whole seconds).
-    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.token_lifetime = lifetime;
-        self
-    }
-
-    /// The seed of every id, seeded status and fault decision.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Seeds the directory and catalogue the look-ups serve
-    /// ([`Directory::demo`], [`Directory::generated`]). With one, a create
-    /// naming an identity or item the directory does not have is refused
-    /// with 400 (without one, any id is accepted, as before).
-    pub fn directory(mut self, directory: Directory) -> Self {
-        self.directory = directory;
-        self
-    }
-
-    /// Starts with `n` generated statuses over the past year, in every state.
-    pub fn seed_statuses(mut self, n: usize) -> Self {
-        self.seed_statuses = n;
-        self
-    }
-
-    /// Whether an offset equal to a non-zero total that is a multiple of the
-    /// limit answers `400 "Specified offset is invalid."` (default true, as
-    /// some tenants do) instead of an empty page.
-    pub fn offset_quirk(mut self, enabled: bool) -> Self {
-        self.offset_quirk = enabled;
-        self
-    }
-
-    /// The access request configuration the tenant starts with (the document
-    /// of the v3 and the v1 configuration operations).
-    pub fn config(mut self, config: AccessRequestConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// The second configuration document the tenant starts with
-    /// (`/access-request-config/v2`).
-    pub fn config_v2(mut self, config: AccessRequestConfigV2) -> Self {
-        self.config_v2 = config;
-        self
-    }
-
-    /// Keeps a new status out of both families' status lists until `delay`
-    /// after its creation, as a tenant's search index lags behind its
-    /// writes (default zero: listed at once). The status exists meanwhile:
-    /// it is cancelled by id, counted in
-    /// [`SandboxHandle::access_requests_accepted`], returned by
-    /// [`SandboxHandle::status`] and [`SandboxHandle::statuses`], and blocks
-    /// a duplicate submission; only the lists (and their `X-Total-Count`)
-    /// leave it out.
-    pub fn visibility_delay(mut self, delay: Duration) -> Self {
-        self.visibility_delay = delay;
-        self
-    }
-
-    /// Moves items through approval and provisioning by themselves, on the
-    /// schedule of `auto` (see [`AutoLifecycle`]); default off, items stay
-    /// pending until a test moves them.
-    pub fn auto_lifecycle(mut self, auto: AutoLifecycle) -> Self {
-        self.auto_lifecycle = Some(auto);
-        self
-    }
-
-    /// Replaces every fault knob at once.
-    pub fn faults(mut self, faults: FaultConfig) -> Self {
-        self.faults = faults;
-        self
-    }
-
-    /// 429 after `limit.max_requests` per window per caller.
-    pub fn rate_limit(mut self, limit: RateLimitFault) -> Self {
-        self.faults.rate_limit = Some(limit);
-        self
-    }
-
-    /// Answers a share of requests with 500, 502 or 503, or the statuses
-    /// [`ServerErrors::statuses`] names.
-    pub fn server_errors(mut self, errors: ServerErrors) -> Self {
-        self.faults.server_errors = Some(errors);
-        self
-    }
-
-    /// Delays every response.
-    pub fn latency(mut self, latency: Latency) -> Self {
-        self.faults.latency = Some(latency);
-        self
-    }
-
-    /// Holds a share of requests without answering (or answers late).
-    pub fn stall(mut self, stall: Stall) -> Self {
-        self.faults.stall = Some(stall);
-        self
-    }
-
-    /// Closes the connection of a share of requests without answering.
-    pub fn drop_connections(mut self, drops: DropConnections) -> Self {
-        self.faults.drop_connections = Some(drops);
-        self
+    setters! {
+        /// Listens on this address instead of 127.0.0.1.
+        bind(addr: SocketAddr) => addr = addr;
+        /// The client id the token endpoint accepts.
+        client_id(id: impl Into<String>) => client_id = id.into();
+        /// The client secret the token endpoint accepts.
+        client_secret(secret: impl Into<String>) => client_secret = secret.into();
+        /// How long issued tokens stay valid (`expires_in` is its whole seconds).
+        token_lifetime(lifetime: Duration) => token_lifetime = lifetime;
+        /// The seed of every id, seeded status and fault decision.
+        seed(seed: u64) => seed = seed;
+        /// Seeds the directory and catalogue the look-ups serve
+        /// ([`Directory::demo`], [`Directory::generated`]). With one, a create
+        /// naming an identity or item the directory does not have is refused
+        /// with 400 (without one, any id is accepted, as before).
+        directory(directory: Directory) => directory = directory;
+        /// Starts with `n` generated statuses over the past year, in every state.
+        seed_statuses(n: usize) => seed_statuses = n;
+        /// Whether an offset equal to a non-zero total that is a multiple of the
+        /// limit answers `400 "Specified offset is invalid."` (default true, as
+        /// some tenants do) instead of an empty page.
+        offset_quirk(enabled: bool) => offset_quirk = enabled;
+        /// The access request configuration the tenant starts with (the document
+        /// of the v3 and the v1 configuration operations).
+        config(config: AccessRequestConfig) => config = config;
+        /// The second configuration document the tenant starts with
+        /// (`/access-request-config/v2`).
+        config_v2(config: AccessRequestConfigV2) => config_v2 = config;
+        /// Keeps a new status out of both families' status lists until `delay`
+        /// after its creation, as a tenant's search index lags behind its
+        /// writes (default zero: listed at once). The status exists meanwhile:
+        /// it is cancelled by id, counted in
+        /// [`SandboxHandle::access_requests_accepted`], returned by
+        /// [`SandboxHandle::status`] and [`SandboxHandle::statuses`], and blocks
+        /// a duplicate submission; only the lists (and their `X-Total-Count`)
+        /// leave it out.
+        visibility_delay(delay: Duration) => visibility_delay = delay;
+        /// Moves items through approval and provisioning by themselves, on the
+        /// schedule of `auto` (see [`AutoLifecycle`]); default off, items stay
+        /// pending until a test moves them.
+        auto_lifecycle(auto: AutoLifecycle) => auto_lifecycle = Some(auto);
+        /// Replaces every fault knob at once.
+        faults(faults: FaultConfig) => faults = faults;
+        /// 429 after `limit.max_requests` per window per caller.
+        rate_limit(limit: RateLimitFault) => faults.rate_limit = Some(limit);
+        /// Answers a share of requests with 500, 502 or 503, or the statuses
+        /// [`ServerErrors::statuses`] names.
+        server_errors(errors: ServerErrors) => faults.server_errors = Some(errors);
+        /// Delays every response.
+        latency(latency: Latency) => faults.latency = Some(latency);
+        /// Holds a share of requests without answering (or answers late).
+        stall(stall: Stall) => faults.stall = Some(stall);
+        /// Closes the connection of a share of requests without answering.
+        drop_connections(drops: DropConnections) => faults.drop_connections = Some(drops);
     }
 
     /// Binds, seeds and starts serving on the current tokio runtime.

@@ -66,28 +66,15 @@ impl AutoLifecycle {
         Self::new(Duration::ZERO, Duration::ZERO)
     }
 
-    /// The same schedule with a new approval delay.
-    pub fn approve_after(mut self, delay: Duration) -> Self {
-        self.approve_after = delay;
-        self
-    }
-
-    /// The same schedule with a new provisioning delay.
-    pub fn provision_after(mut self, delay: Duration) -> Self {
-        self.provision_after = delay;
-        self
-    }
-
-    /// Rejects this share of pending items instead of approving them.
-    pub fn reject_ratio(mut self, ratio: f64) -> Self {
-        self.reject_ratio = ratio;
-        self
-    }
-
-    /// Fails provisioning of this share of approved items.
-    pub fn fail_ratio(mut self, ratio: f64) -> Self {
-        self.fail_ratio = ratio;
-        self
+    setters! {
+        /// The same schedule with a new approval delay.
+        approve_after(delay: Duration) => approve_after = delay;
+        /// The same schedule with a new provisioning delay.
+        provision_after(delay: Duration) => provision_after = delay;
+        /// Rejects this share of pending items instead of approving them.
+        reject_ratio(ratio: f64) => reject_ratio = ratio;
+        /// Fails provisioning of this share of approved items.
+        fail_ratio(ratio: f64) => fail_ratio = ratio;
     }
 }
 

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use sailpoint_access_api::types::{
     AccessItemType, AccessProfile, AccessRequestType, DtoType, Entitlement, Identity,
     IdentityEntitlement, IdentityReference, IdentityReferenceType, LifecycleState, PublicIdentity,
@@ -22,8 +22,10 @@ use serde::Serialize;
 
 use crate::directory::expr::{Expression, Value};
 use crate::directory::{CatalogueItem, Directory, DirectoryIdentity};
-use crate::error::{json_response, ApiError};
+use crate::error::{json_response, with_total, ApiError};
+use crate::handlers::respond;
 use crate::shared::Shared;
+use crate::state::Store;
 use crate::tenant::CALLER_IDENTITY_ID;
 
 /// The parsed query of one look-up.
@@ -130,18 +132,11 @@ impl Query {
                 break;
             }
         }
-        let mut response = json_response(StatusCode::OK, &items);
-        if self.count {
-            response
-                .headers_mut()
-                .insert("X-Total-Count", HeaderValue::from(total));
-        }
-        response
+        with_total(
+            json_response(StatusCode::OK, &items),
+            self.count.then_some(total),
+        )
     }
-}
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 fn identity_field<'a>(i: &'a DirectoryIdentity, field: &str) -> Option<Value<'a>> {
@@ -198,19 +193,28 @@ fn source_ref(dir: &Directory, name: &str) -> Option<SourceReference> {
     })
 }
 
+/// The frame of every look-up: the query read against what the operation
+/// accepts (its parameters and page limit) before the store is locked, then
+/// `answer` over the store.
+fn lookup(
+    shared: &Shared,
+    uri: &Uri,
+    (op, allowed, max_limit): (&'static Operation, &[&str], i64),
+    answer: impl FnOnce(&Query, &Store) -> Result<Response, ApiError>,
+) -> Response {
+    respond(
+        Query::parse(uri.query(), op, allowed, max_limit)
+            .and_then(|query| answer(&query, &shared.store())),
+    )
+}
+
 pub(crate) async fn list_identities(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    respond((|| {
-        let op = &operations::LIST_IDENTITIES;
-        let max = limits::LIST_IDENTITIES_LIMIT_MAXIMUM;
-        let query = Query::parse(
-            uri.query(),
-            op,
-            &["filters", "sorters", "defaultFilter"],
-            max,
-        )?;
-        let store = shared.store();
+    let op = &operations::LIST_IDENTITIES;
+    let max = limits::LIST_IDENTITIES_LIMIT_MAXIMUM;
+    let accepts = (op, &["filters", "sorters", "defaultFilter"][..], max);
+    lookup(&shared, &uri, accepts, |query, store| {
         let dir = &store.directory;
-        Ok(query.page(identities(dir, &query).map(|i| {
+        Ok(query.page(identities(dir, query).map(|i| {
             Identity {
                 id: Some(i.id.clone()),
                 name: Some(i.name.clone()),
@@ -231,25 +235,19 @@ pub(crate) async fn list_identities(State(shared): State<Arc<Shared>>, uri: Uri)
                 }),
             }
         })))
-    })())
+    })
 }
 
 pub(crate) async fn list_public_identities(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
 ) -> Response {
-    respond((|| {
-        let op = &operations::LIST_PUBLIC_IDENTITIES;
-        let max = limits::LIST_PUBLIC_IDENTITIES_LIMIT_MAXIMUM;
-        let query = Query::parse(
-            uri.query(),
-            op,
-            &["filters", "sorters", "add-core-filters"],
-            max,
-        )?;
-        let store = shared.store();
+    let op = &operations::LIST_PUBLIC_IDENTITIES;
+    let max = limits::LIST_PUBLIC_IDENTITIES_LIMIT_MAXIMUM;
+    let accepts = (op, &["filters", "sorters", "add-core-filters"][..], max);
+    lookup(&shared, &uri, accepts, |query, store| {
         let dir = &store.directory;
-        Ok(query.page(identities(dir, &query).map(|i| PublicIdentity {
+        Ok(query.page(identities(dir, query).map(|i| PublicIdentity {
             id: Some(i.id.clone()),
             name: Some(i.name.clone()),
             alias: Some(i.alias.clone()),
@@ -257,7 +255,7 @@ pub(crate) async fn list_public_identities(
             status: Some(i.lifecycle.clone()),
             manager: manager_ref(dir, i),
         })))
-    })())
+    })
 }
 
 fn items_of<'a>(
@@ -271,76 +269,74 @@ fn items_of<'a>(
         .filter(move |i| query.keeps(&|f| item_field(dir, i, f)))
 }
 
-pub(crate) async fn list_entitlements(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    respond((|| {
-        let op = &operations::LIST_ENTITLEMENTS;
-        let max = limits::LIST_ENTITLEMENTS_LIMIT_MAXIMUM;
-        let allowed = ["filters", "sorters", "segmented-for-identity"];
-        let query = Query::parse(uri.query(), op, &allowed, max)?;
-        let store = shared.store();
+/// The catalogue look-ups (roles, access profiles, entitlements): the items
+/// of `kind` that the filter keeps, each answered as `wire` makes it; each
+/// takes one parameter of its own beside `filters` and `sorters`.
+fn list_catalogue<T: Serialize>(
+    shared: &Shared,
+    uri: &Uri,
+    (op, own_param, max_limit): (&'static Operation, &str, i64),
+    kind: AccessItemType,
+    wire: impl Fn(&Directory, &CatalogueItem) -> T,
+) -> Response {
+    let allowed = ["filters", "sorters", own_param];
+    lookup(shared, uri, (op, &allowed, max_limit), |query, store| {
         let dir = &store.directory;
-        let kinds = [AccessItemType::Entitlement];
-        Ok(
-            query.page(items_of(dir, &query, &kinds).map(|i| Entitlement {
-                id: Some(i.id.clone()),
-                name: Some(i.name.clone()),
-                attribute: Some("memberOf".to_owned()),
-                value: Some(format!("CN={},OU={}", i.name, i.source)),
-                description: None,
-                requestable: Some(i.requestable),
-                source: source_ref(dir, &i.source),
-            })),
-        )
-    })())
+        let kinds = [kind];
+        Ok(query.page(items_of(dir, query, &kinds).map(|i| wire(dir, i))))
+    })
+}
+
+pub(crate) async fn list_entitlements(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let op = &operations::LIST_ENTITLEMENTS;
+    let max = limits::LIST_ENTITLEMENTS_LIMIT_MAXIMUM;
+    let kind = AccessItemType::Entitlement;
+    list_catalogue(
+        &shared,
+        &uri,
+        (op, "segmented-for-identity", max),
+        kind,
+        |dir, i| Entitlement {
+            id: Some(i.id.clone()),
+            name: Some(i.name.clone()),
+            attribute: Some("memberOf".to_owned()),
+            value: Some(format!("CN={},OU={}", i.name, i.source)),
+            description: None,
+            requestable: Some(i.requestable),
+            source: source_ref(dir, &i.source),
+        },
+    )
 }
 
 pub(crate) async fn list_roles(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    respond((|| {
-        let op = &operations::LIST_ROLES;
-        let max = limits::LIST_ROLES_LIMIT_MAXIMUM;
-        let query = Query::parse(
-            uri.query(),
-            op,
-            &["filters", "sorters", "for-subadmin"],
-            max,
-        )?;
-        let store = shared.store();
-        let dir = &store.directory;
-        let kinds = [AccessItemType::Role];
-        Ok(query.page(items_of(dir, &query, &kinds).map(|i| Role {
+    let op = &operations::LIST_ROLES;
+    let max = limits::LIST_ROLES_LIMIT_MAXIMUM;
+    let kind = AccessItemType::Role;
+    list_catalogue(&shared, &uri, (op, "for-subadmin", max), kind, |_, i| {
+        Role {
             id: Some(i.id.clone()),
             name: Some(i.name.clone()),
             description: None,
             enabled: Some(true),
             requestable: Some(i.requestable),
-        })))
-    })())
+        }
+    })
 }
 
 pub(crate) async fn list_access_profiles(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
-    respond((|| {
-        let op = &operations::LIST_ACCESS_PROFILES;
-        let max = limits::LIST_ACCESS_PROFILES_LIMIT_MAXIMUM;
-        let query = Query::parse(
-            uri.query(),
-            op,
-            &["filters", "sorters", "for-subadmin"],
-            max,
-        )?;
-        let store = shared.store();
-        let dir = &store.directory;
-        let kinds = [AccessItemType::AccessProfile];
-        Ok(
-            query.page(items_of(dir, &query, &kinds).map(|i| AccessProfile {
-                id: Some(i.id.clone()),
-                name: Some(i.name.clone()),
-                description: None,
-                enabled: Some(true),
-                requestable: Some(i.requestable),
-                source: source_ref(dir, &i.source),
-            })),
-        )
-    })())
+    let op = &operations::LIST_ACCESS_PROFILES;
+    let max = limits::LIST_ACCESS_PROFILES_LIMIT_MAXIMUM;
+    let kind = AccessItemType::AccessProfile;
+    list_catalogue(&shared, &uri, (op, "for-subadmin", max), kind, |dir, i| {
+        AccessProfile {
+            id: Some(i.id.clone()),
+            name: Some(i.name.clone()),
+            description: None,
+            enabled: Some(true),
+            requestable: Some(i.requestable),
+            source: source_ref(dir, &i.source),
+        }
+    })
 }
 
 /// `me` is the caller; any other value is taken as an identity id.
@@ -352,38 +348,48 @@ fn identity_param(value: &str) -> &str {
     }
 }
 
+/// A comma list given for `param`, each entry one of `known`'s wire names
+/// (two or more); anything else is a 400 naming the value and the choices.
+fn parse_list<T: Clone>(raw: &str, param: &str, known: &[(&str, T)]) -> Result<Vec<T>, ApiError> {
+    let names: Vec<&str> = known.iter().map(|(name, _)| *name).collect();
+    let (last, rest) = names.split_last().expect("a list takes some values");
+    raw.split(',')
+        .map(|entry| {
+            let entry = entry.trim();
+            let found = known.iter().find(|(name, _)| *name == entry);
+            found.map(|(_, value)| value.clone()).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Invalid value '{entry}' for {param}: expected {} or {last}.",
+                    rest.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
 pub(crate) async fn list_requestable_objects(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
 ) -> Response {
-    respond((|| {
-        let op = &operations::LIST_REQUESTABLE_OBJECTS;
-        let max = limits::LIST_REQUESTABLE_OBJECTS_LIMIT_MAXIMUM;
-        let allowed = [
-            "identity-id",
+    let op = &operations::LIST_REQUESTABLE_OBJECTS;
+    let max = limits::LIST_REQUESTABLE_OBJECTS_LIMIT_MAXIMUM;
+    let allowed = [
+        "identity-id",
+        "types",
+        "term",
+        "statuses",
+        "filters",
+        "sorters",
+    ];
+    lookup(&shared, &uri, (op, &allowed, max), |query, store| {
+        let kinds = parse_list(
+            query.get("types").unwrap_or("ROLE,ACCESS_PROFILE"),
             "types",
-            "term",
-            "statuses",
-            "filters",
-            "sorters",
-        ];
-        let query = Query::parse(uri.query(), op, &allowed, max)?;
-        let mut kinds = Vec::new();
-        for t in query
-            .get("types")
-            .unwrap_or("ROLE,ACCESS_PROFILE")
-            .split(',')
-        {
-            kinds.push(match t.trim() {
-                "ROLE" => AccessItemType::Role,
-                "ACCESS_PROFILE" => AccessItemType::AccessProfile,
-                other => {
-                    return Err(ApiError::bad_request(format!(
-                        "Invalid value '{other}' for types: expected ROLE or ACCESS_PROFILE."
-                    )))
-                }
-            });
-        }
+            &[
+                ("ROLE", AccessItemType::Role),
+                ("ACCESS_PROFILE", AccessItemType::AccessProfile),
+            ],
+        )?;
         let identity = query.get("identity-id").map(identity_param);
         let mut statuses = Vec::new();
         if let Some(raw) = query.get("statuses") {
@@ -392,20 +398,16 @@ pub(crate) async fn list_requestable_objects(
                     "statuses can only be given with identity-id.",
                 ));
             }
-            for s in raw.split(',') {
-                statuses.push(match s.trim() {
-                    "AVAILABLE" => RequestableObjectStatus::Available,
-                    "ASSIGNED" => RequestableObjectStatus::Assigned,
-                    "PENDING" => RequestableObjectStatus::Pending,
-                    other => {
-                        return Err(ApiError::bad_request(format!(
-                            "Invalid value '{other}' for statuses: expected AVAILABLE, ASSIGNED or PENDING."
-                        )))
-                    }
-                });
-            }
+            statuses = parse_list(
+                raw,
+                "statuses",
+                &[
+                    ("AVAILABLE", RequestableObjectStatus::Available),
+                    ("ASSIGNED", RequestableObjectStatus::Assigned),
+                    ("PENDING", RequestableObjectStatus::Pending),
+                ],
+            )?;
         }
-        let store = shared.store();
         let dir = &store.directory;
         let held = identity
             .map(|who| dir.held_by(store.all(), who))
@@ -449,7 +451,7 @@ pub(crate) async fn list_requestable_objects(
                 request_comments_required: Some(false),
             })),
         )
-    })())
+    })
 }
 
 pub(crate) async fn list_identity_entitlements(
@@ -457,11 +459,9 @@ pub(crate) async fn list_identity_entitlements(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Response {
-    respond((|| {
-        let op = &operations::LIST_IDENTITY_ENTITLEMENTS;
-        let max = limits::LIST_IDENTITY_ENTITLEMENTS_LIMIT_MAXIMUM;
-        let query = Query::parse(uri.query(), op, &[], max)?;
-        let store = shared.store();
+    let op = &operations::LIST_IDENTITY_ENTITLEMENTS;
+    let max = limits::LIST_IDENTITY_ENTITLEMENTS_LIMIT_MAXIMUM;
+    lookup(&shared, &uri, (op, &[], max), |query, store| {
         let dir = &store.directory;
         if dir.identity(&id).is_none() {
             return Err(ApiError::not_found(format!(
@@ -478,5 +478,5 @@ pub(crate) async fn list_identity_entitlements(
             tags: Vec::new(),
             ..IdentityEntitlement::default()
         })))
-    })())
+    })
 }

@@ -709,19 +709,28 @@ impl Store {
         Ok(())
     }
 
-    /// The indices of the records of these access requests.
-    fn of_requests(&self, access_request_ids: &[String]) -> Vec<usize> {
+    /// Offers each record of these access requests to `change`, which says
+    /// whether it changed it; returns how many it changed.
+    fn change_requests(
+        &mut self,
+        access_request_ids: &[String],
+        mut change: impl FnMut(&mut RequestedItemStatus) -> bool,
+    ) -> usize {
         let wanted: HashSet<&str> = access_request_ids.iter().map(String::as_str).collect();
-        self.records
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.access_request_id
-                    .as_deref()
-                    .is_some_and(|id| wanted.contains(id))
-            })
-            .map(|(i, _)| i)
-            .collect()
+        let mut changed = 0;
+        for status in self.records.iter_mut() {
+            let wanted_one = status
+                .access_request_id
+                .as_deref()
+                .is_some_and(|id| wanted.contains(id));
+            if wanted_one && change(status) {
+                changed += 1;
+            }
+        }
+        if changed > 0 {
+            self.changed();
+        }
+        changed
     }
 
     /// Cancels every cancelable item of these access requests; the others,
@@ -734,18 +743,13 @@ impl Store {
         by: &IdentityReference,
     ) -> usize {
         let now = Timestamp::now();
-        let mut cancelled = 0;
-        for i in self.of_requests(access_request_ids) {
-            let status = &mut self.records[i];
-            if status.cancelable {
+        self.change_requests(access_request_ids, |status| {
+            let cancelable = status.cancelable;
+            if cancelable {
                 cancel_status(status, comment, by.clone(), now);
-                cancelled += 1;
             }
-        }
-        if cancelled > 0 {
-            self.changed();
-        }
-        cancelled
+            cancelable
+        })
     }
 
     /// Ends every still-open item of these access requests in `outcome`,
@@ -759,11 +763,9 @@ impl Store {
         message: &str,
     ) -> usize {
         let now = Timestamp::now();
-        let mut closed = 0;
-        for i in self.of_requests(access_request_ids) {
-            let status = &mut self.records[i];
+        self.change_requests(access_request_ids, |status| {
             if !is_open(status) {
-                continue;
+                return false;
             }
             status.state = Some(outcome.clone());
             status.cancelable = false;
@@ -783,12 +785,8 @@ impl Store {
                 AccessRequestPhaseResult::Failed
             };
             finish_phase(status, now, result);
-            closed += 1;
-        }
-        if closed > 0 {
-            self.changed();
-        }
-        closed
+            true
+        })
     }
 }
 

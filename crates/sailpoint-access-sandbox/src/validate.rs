@@ -38,33 +38,43 @@ pub(crate) struct Item {
     pub(crate) form_instance_id: Option<String>,
 }
 
-impl From<AccessRequestItem> for Item {
-    fn from(i: AccessRequestItem) -> Self {
-        Item {
-            kind: i.type_,
-            id: i.id,
-            comment: i.comment,
-            client_metadata: i.client_metadata,
-            start_date: i.start_date,
-            remove_date: i.remove_date,
-            form_instance_id: i.form_instance_id,
+/// `Item` and `ItemView` from both item forms (a submission's items and
+/// the per-identity form's), which share these fields; only the
+/// per-identity form has an account selection.
+macro_rules! from_item_form {
+    ($form:ty, |$i:ident| $account_selection:expr) => {
+        impl From<$form> for Item {
+            fn from(i: $form) -> Self {
+                Item {
+                    kind: i.type_,
+                    id: i.id,
+                    comment: i.comment,
+                    client_metadata: i.client_metadata,
+                    start_date: i.start_date,
+                    remove_date: i.remove_date,
+                    form_instance_id: i.form_instance_id,
+                }
+            }
         }
-    }
+
+        impl<'a> From<&'a $form> for ItemView<'a> {
+            fn from($i: &'a $form) -> Self {
+                ItemView {
+                    kind: &$i.type_,
+                    id: &$i.id,
+                    comment: $i.comment.as_deref(),
+                    start_date: $i.start_date,
+                    remove_date: $i.remove_date,
+                    form_instance_id: $i.form_instance_id.as_deref(),
+                    account_selection: $account_selection,
+                }
+            }
+        }
+    };
 }
 
-impl From<RequestedItemDtoRef> for Item {
-    fn from(i: RequestedItemDtoRef) -> Self {
-        Item {
-            kind: i.type_,
-            id: i.id,
-            comment: i.comment,
-            client_metadata: i.client_metadata,
-            start_date: i.start_date,
-            remove_date: i.remove_date,
-            form_instance_id: i.form_instance_id,
-        }
-    }
-}
+from_item_form!(AccessRequestItem, |_i| None);
+from_item_form!(RequestedItemDtoRef, |i| i.account_selection.as_ref());
 
 /// A request that passed validation: the items for each identity.
 #[derive(Debug)]
@@ -84,34 +94,6 @@ struct ItemView<'a> {
     remove_date: Option<Timestamp>,
     form_instance_id: Option<&'a str>,
     account_selection: Option<&'a Vec<SourceItemRef>>,
-}
-
-impl<'a> From<&'a AccessRequestItem> for ItemView<'a> {
-    fn from(i: &'a AccessRequestItem) -> Self {
-        ItemView {
-            kind: &i.type_,
-            id: &i.id,
-            comment: i.comment.as_deref(),
-            start_date: i.start_date,
-            remove_date: i.remove_date,
-            form_instance_id: i.form_instance_id.as_deref(),
-            account_selection: None,
-        }
-    }
-}
-
-impl<'a> From<&'a RequestedItemDtoRef> for ItemView<'a> {
-    fn from(i: &'a RequestedItemDtoRef) -> Self {
-        ItemView {
-            kind: &i.type_,
-            id: &i.id,
-            comment: i.comment.as_deref(),
-            start_date: i.start_date,
-            remove_date: i.remove_date,
-            form_instance_id: i.form_instance_id.as_deref(),
-            account_selection: i.account_selection.as_ref(),
-        }
-    }
 }
 
 /// Checks a decoded `POST /v3/access-requests` body against every
@@ -1187,21 +1169,16 @@ mod tests {
     }
 
     #[test]
-    fn per_identity_identity_id() {
+    fn per_identity_identity_id_and_unique_identity() {
         ok(per_identity(vec![("a", per_roles(1)), ("b", per_roles(1))]));
-        refused(
-            per_identity(vec![("a", per_roles(1)), ("  ", per_roles(1))]),
-            Rule::PerIdentityIdentityId,
-        );
-    }
-
-    #[test]
-    fn per_identity_unique_identity() {
         ok(per_identity(vec![("a", per_roles(2)), ("b", per_roles(2))]));
-        refused(
-            per_identity(vec![("a", per_roles(1)), ("a", per_roles(2))]),
-            Rule::PerIdentityUniqueIdentity,
-        );
+        for (second, rule) in [
+            ("  ", Rule::PerIdentityIdentityId),
+            ("a", Rule::PerIdentityUniqueIdentity),
+        ] {
+            let entries = vec![("a", per_roles(1)), (second, per_roles(2))];
+            refused(per_identity(entries), rule);
+        }
     }
 
     #[test]
@@ -1262,19 +1239,22 @@ mod tests {
     }
 
     #[test]
-    fn cancel_account_activity_id() {
+    fn cancel_account_activity_id_and_comment() {
         assert!(check_cancel(&cancel("act-1", "why")).is_ok());
-        let (rule, text) = check_cancel(&cancel(" ", "why")).unwrap_err();
-        assert_eq!(rule, Rule::CancelAccountActivityId);
-        assert!(text.contains("accountActivityId"));
-    }
-
-    #[test]
-    fn cancel_comment() {
         assert!(check_cancel(&cancel("act-1", "no longer needed")).is_ok());
-        let (rule, text) = check_cancel(&cancel("act-1", "\t")).unwrap_err();
-        assert_eq!(rule, Rule::CancelComment);
-        assert!(text.contains("comment"));
+        for (id, comment, expected, field) in [
+            (
+                " ",
+                "why",
+                Rule::CancelAccountActivityId,
+                "accountActivityId",
+            ),
+            ("act-1", "\t", Rule::CancelComment, "comment"),
+        ] {
+            let (rule, text) = check_cancel(&cancel(id, comment)).unwrap_err();
+            assert_eq!(rule, expected);
+            assert!(text.contains(field), "{text}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! String comparisons ignore ASCII case (a choice: the vendor does not say;
 //! names typed in spreadsheets rarely match the tenant's case exactly).
 
-use crate::filter::{tokenize, Token};
+use crate::filter::{Token, Tokens};
 
 /// A field's value on a record, as the filter sees it.
 #[derive(Clone, Copy, Debug)]
@@ -49,16 +49,10 @@ impl Expression {
         documented: impl Fn(&str) -> &'static [&'static str],
     ) -> Result<Self, String> {
         let mut parser = Parser {
-            tokens: tokenize(input)?,
-            pos: 0,
+            tokens: Tokens::new(input)?,
         };
         let expr = parser.or(0)?;
-        if let Some(token) = parser.tokens.get(parser.pos) {
-            return Err(format!(
-                "Invalid filter {input:?}: unexpected {} after the end of the expression.",
-                token.describe()
-            ));
-        }
+        parser.tokens.end(input)?;
         let expression = Expression(expr);
         if let Some((field, op)) = expression.first_undocumented(&documented) {
             let known = documented(&field);
@@ -163,44 +157,34 @@ fn compare(actual: Value<'_>, op: &str, wanted: &Literal) -> bool {
 }
 
 struct Parser {
-    tokens: Vec<Token>,
-    pos: usize,
+    tokens: Tokens,
 }
 
 impl Parser {
-    fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.pos).cloned();
-        self.pos += 1;
-        token
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(self.tokens.get(self.pos), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
-    }
-
     fn or(&mut self, depth: usize) -> Result<Expr, String> {
-        let mut all = vec![self.and(depth)?];
-        while self.keyword("or") {
-            self.pos += 1;
-            all.push(self.and(depth)?);
-        }
-        Ok(if all.len() == 1 {
-            all.remove(0)
-        } else {
-            Expr::Or(all)
-        })
+        self.joined(depth, "or", Self::and, Expr::Or)
     }
 
     fn and(&mut self, depth: usize) -> Result<Expr, String> {
-        let mut all = vec![self.unary(depth)?];
-        while self.keyword("and") {
-            self.pos += 1;
-            all.push(self.unary(depth)?);
+        self.joined(depth, "and", Self::unary, Expr::And)
+    }
+
+    /// `part (word part)*`: a lone part stands for itself, more are joined.
+    fn joined(
+        &mut self,
+        depth: usize,
+        word: &str,
+        part: fn(&mut Self, usize) -> Result<Expr, String>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, String> {
+        let mut all = vec![part(self, depth)?];
+        while self.tokens.take_keyword(word) {
+            all.push(part(self, depth)?);
         }
         Ok(if all.len() == 1 {
             all.remove(0)
         } else {
-            Expr::And(all)
+            join(all)
         })
     }
 
@@ -208,14 +192,13 @@ impl Parser {
         if depth >= MAX_DEPTH {
             return Err("Invalid filter: the expression is nested too deeply.".to_owned());
         }
-        if self.keyword("not") {
-            self.pos += 1;
+        if self.tokens.take_keyword("not") {
             return Ok(Expr::Not(Box::new(self.unary(depth + 1)?)));
         }
-        match self.next() {
+        match self.tokens.next() {
             Some(Token::Open) => {
                 let inner = self.or(depth + 1)?;
-                match self.next() {
+                match self.tokens.next() {
                     Some(Token::Close) => Ok(inner),
                     _ => Err("Invalid filter: a '(' is not closed.".to_owned()),
                 }
@@ -230,7 +213,7 @@ impl Parser {
     }
 
     fn term(&mut self, field: String) -> Result<Expr, String> {
-        let op = match self.next() {
+        let op = match self.tokens.next() {
             Some(Token::Word(op)) => op.to_ascii_lowercase(),
             _ => {
                 return Err(format!(
@@ -244,41 +227,23 @@ impl Parser {
             ));
         };
         let values = if op == "in" {
-            self.list(&field)?
+            self.tokens.list(&field, literal)?
         } else {
-            vec![self.literal(&field)?]
+            vec![literal(&mut self.tokens, &field)?]
         };
         Ok(Expr::Term { field, op, values })
     }
+}
 
-    fn literal(&mut self, field: &str) -> Result<Literal, String> {
-        match self.next() {
-            Some(Token::Quoted(v)) => Ok(Literal::Str(v)),
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("true") => Ok(Literal::Bool(true)),
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("false") => Ok(Literal::Bool(false)),
-            Some(Token::Word(w)) => Ok(Literal::Str(w)),
-            _ => Err(format!("Invalid filter: missing a value for '{field}'.")),
-        }
-    }
-
-    fn list(&mut self, field: &str) -> Result<Vec<Literal>, String> {
-        if self.next() != Some(Token::Open) {
-            return Err(format!(
-                "Invalid filter: 'in' for '{field}' expects a list such as (\"a\",\"b\")."
-            ));
-        }
-        let mut values = vec![self.literal(field)?];
-        loop {
-            match self.next() {
-                Some(Token::Comma) => values.push(self.literal(field)?),
-                Some(Token::Close) => return Ok(values),
-                _ => {
-                    return Err(format!(
-                        "Invalid filter: the 'in' list for '{field}' is not closed with ')'."
-                    ))
-                }
-            }
-        }
+/// A look-up value: a quoted string, or a bare word (`true`/`false` are
+/// booleans).
+fn literal(tokens: &mut Tokens, field: &str) -> Result<Literal, String> {
+    match tokens.next() {
+        Some(Token::Quoted(v)) => Ok(Literal::Str(v)),
+        Some(Token::Word(w)) if w.eq_ignore_ascii_case("true") => Ok(Literal::Bool(true)),
+        Some(Token::Word(w)) if w.eq_ignore_ascii_case("false") => Ok(Literal::Bool(false)),
+        Some(Token::Word(w)) => Ok(Literal::Str(w)),
+        _ => Err(format!("Invalid filter: missing a value for '{field}'.")),
     }
 }
 

@@ -289,7 +289,7 @@ impl Directory {
         let entitlements = items - roles - profiles;
         let mut entitlement_ids = Vec::with_capacity(entitlements);
         for k in 0..entitlements {
-            let (name, source) = if k < 120 {
+            let named = if k < 120 {
                 (
                     format!("Shared Group {}", k / 3),
                     format!("Source {}", k % 3),
@@ -297,46 +297,20 @@ impl Directory {
             } else {
                 (format!("Group {k}"), format!("Source {}", k % 10))
             };
-            let id = stable_id(&format!("ENTITLEMENT:{source}:{name}"));
-            entitlement_ids.push(id.clone());
-            d.push_item(CatalogueItem {
-                kind: AccessItemType::Entitlement,
-                id,
-                name,
-                source,
-                requestable: true,
-                contains: Vec::new(),
-            });
+            entitlement_ids.push(d.push_generated(AccessItemType::Entitlement, named, true, None));
         }
         let mut profile_ids = Vec::with_capacity(profiles);
         for k in 0..profiles {
-            let (name, source) = (format!("Access Profile {k}"), format!("Source {}", k % 10));
-            let id = stable_id(&format!("ACCESS_PROFILE:{source}:{name}"));
-            profile_ids.push(id.clone());
+            let named = (format!("Access Profile {k}"), format!("Source {}", k % 10));
             let contains = entitlement_ids.get(k % entitlements.max(1)).cloned();
-            d.push_item(CatalogueItem {
-                kind: AccessItemType::AccessProfile,
-                id,
-                name,
-                source,
-                requestable: k % 7 != 6,
-                contains: contains.into_iter().collect(),
-            });
+            let kind = AccessItemType::AccessProfile;
+            profile_ids.push(d.push_generated(kind, named, k % 7 != 6, contains));
         }
         let mut role_ids = Vec::with_capacity(roles);
         for k in 0..roles {
-            let name = format!("Role {k}");
-            let id = stable_id(&format!("ROLE::{name}"));
-            role_ids.push(id.clone());
+            let named = (format!("Role {k}"), String::new());
             let contains = profile_ids.get(k % profiles.max(1)).cloned();
-            d.push_item(CatalogueItem {
-                kind: AccessItemType::Role,
-                id,
-                name,
-                source: String::new(),
-                requestable: k % 7 != 6,
-                contains: contains.into_iter().collect(),
-            });
+            role_ids.push(d.push_generated(AccessItemType::Role, named, k % 7 != 6, contains));
         }
         if !role_ids.is_empty() {
             for i in (0..identities).step_by(3) {
@@ -380,6 +354,27 @@ impl Directory {
             .or_default()
             .push(at);
         self.identities.push(identity);
+    }
+
+    /// Adds a generated item whose id is stable from its kind, source and
+    /// name; returns the id.
+    fn push_generated(
+        &mut self,
+        kind: AccessItemType,
+        (name, source): (String, String),
+        requestable: bool,
+        contains: Option<String>,
+    ) -> String {
+        let id = stable_id(&format!("{}:{source}:{name}", kind.as_str()));
+        self.push_item(CatalogueItem {
+            kind,
+            id: id.clone(),
+            name,
+            source,
+            requestable,
+            contains: contains.into_iter().collect(),
+        });
+        id
     }
 
     fn push_item(&mut self, item: CatalogueItem) {
@@ -594,6 +589,18 @@ mod tests {
                 .len(),
             3
         );
+        // Ids are stable from kind, source and name (a role has no source);
+        // a role holds a profile, which holds an entitlement.
+        let role = &a.items_named(&AccessItemType::Role, "Role 0")[0];
+        assert_eq!(role.id, stable_id("ROLE::Role 0"));
+        let profile = &a.items_named(&AccessItemType::AccessProfile, "Access Profile 0")[0];
+        assert_eq!(
+            profile.id,
+            stable_id("ACCESS_PROFILE:Source 0:Access Profile 0")
+        );
+        assert_eq!(role.contains, std::slice::from_ref(&profile.id));
+        let group = stable_id("ENTITLEMENT:Source 0:Shared Group 0");
+        assert_eq!(profile.contains, [group]);
     }
 
     #[test]

@@ -15,11 +15,7 @@ use crate::common::*;
 const BASE: &str = "/access-request-approvals/v1";
 
 async fn pending(setup: &Setup, query: &str) -> Vec<PendingApproval> {
-    let response = setup
-        .get(&format!("{BASE}/pending{query}"))
-        .send()
-        .await
-        .unwrap();
+    let response = setup.get_response(&format!("{BASE}/pending{query}")).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -37,6 +33,20 @@ async fn submitted(setup: &Setup, identities: &[&str]) -> Vec<PendingApproval> {
         .await
         .unwrap();
     pending(setup, "").await
+}
+
+/// The decoded answer to `request` sent with the experimental header.
+async fn experimental<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    let request = request.header("X-SailPoint-Experimental", "true");
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// The first status requested for `identity`.
+fn status_for(setup: &Setup, identity: &str) -> RequestedItemStatus {
+    let mut statuses = setup.sandbox.statuses().into_iter();
+    statuses
+        .find(|s| s.requested_for_ids().any(|id| id == identity))
+        .unwrap()
 }
 
 fn state_of(setup: &Setup, approval: &PendingApproval) -> Option<RequestedItemState> {
@@ -58,37 +68,24 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
         .all(|a| a.owner.as_ref().and_then(|o| o.id.as_deref()) == Some(APPROVER_IDENTITY_ID)));
     let [a, b, c] = [0, 1, 2].map(|i| approvals[i].id.clone().unwrap());
 
-    let ok = setup
-        .post(&format!("{BASE}/{a}/approve"))
-        .send()
-        .await
-        .unwrap();
+    let ok = setup.post_response(&format!("{BASE}/{a}/approve")).await;
     assert_eq!(ok.status(), 202, "approve takes no body");
     // No longer pending: approving again is refused.
     let again = setup
-        .post(&format!("{BASE}/{a}/approve"))
-        .json(&json!({"comment": "again"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{a}/approve"), &json!({"comment": "again"}))
+        .await;
     assert!(raw_error(again, 400).await.contains("not pending"));
 
     let no_comment = setup
-        .post(&format!("{BASE}/{b}/reject"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{b}/reject"), &json!({}))
+        .await;
     assert_eq!(
         raw_rule_error(no_comment, 400).await.1,
         Some(Rule::ApprovalRejectComment)
     );
     let rejected = setup
-        .post(&format!("{BASE}/{b}/reject"))
-        .json(&json!({"comment": "no"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{b}/reject"), &json!({"comment": "no"}))
+        .await;
     assert_eq!(rejected.status(), 202);
     assert_eq!(
         state_of(&setup, &approvals[1]),
@@ -96,11 +93,11 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
     );
 
     let forwarded = setup
-        .post(&format!("{BASE}/{c}/forward"))
-        .json(&json!({"newOwnerId": "new-owner", "comment": "on leave"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/{c}/forward"),
+            &json!({"newOwnerId": "new-owner", "comment": "on leave"}),
+        )
+        .await;
     assert_eq!(forwarded.status(), 202);
     let theirs = pending(&setup, "?owner-id=new-owner").await;
     assert_eq!(theirs.len(), 1);
@@ -111,14 +108,7 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
             .is_empty()
     );
 
-    let completed: Vec<CompletedApproval> = setup
-        .get(&format!("{BASE}/completed"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let completed: Vec<CompletedApproval> = setup.get_json(&format!("{BASE}/completed")).await;
     let mut states: Vec<String> = completed
         .iter()
         .map(|c| c.state.as_ref().unwrap().to_string())
@@ -127,10 +117,8 @@ async fn approve_reject_and_forward_move_the_item_and_the_lists() {
     assert_eq!(states, ["APPROVED", "REJECTED"]);
 
     let unknown = setup
-        .post(&format!("{BASE}/no-such/approve"))
-        .send()
-        .await
-        .unwrap();
+        .post_response(&format!("{BASE}/no-such/approve"))
+        .await;
     assert_eq!(unknown.status(), 404);
 }
 
@@ -140,22 +128,22 @@ async fn bulk_approve_answers_202_for_unknown_ids_and_approves_the_known() {
     let approvals = submitted(&setup, &["i1", "i2"]).await;
     let known = approvals[0].id.clone().unwrap();
     let answer = setup
-        .post(&format!("{BASE}/bulk-approve"))
-        .json(&json!({"approvalIds": [known, "unknown-1"], "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/bulk-approve"),
+            &json!({"approvalIds": [known, "unknown-1"], "comment": "ok"}),
+        )
+        .await;
     assert_eq!(answer.status(), 202);
     let left = pending(&setup, "").await;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, approvals[1].id);
     let too_many: Vec<String> = (0..51).map(|i| format!("a{i}")).collect();
     let refused = setup
-        .post(&format!("{BASE}/bulk-approve"))
-        .json(&json!({"approvalIds": too_many, "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            &format!("{BASE}/bulk-approve"),
+            &json!({"approvalIds": too_many, "comment": "ok"}),
+        )
+        .await;
     assert_eq!(
         raw_rule_error(refused, 400).await.1,
         Some(Rule::BulkApproveIdsCount)
@@ -180,30 +168,14 @@ async fn pending_filters_on_access_request_id_and_the_approvers_and_summary_agre
     want.sort();
     assert_eq!(got, want);
     let refused = setup
-        .get(&format!("{BASE}/pending?filters=created%20sw%20%222026%22"))
-        .send()
-        .await
-        .unwrap();
+        .get_response(&format!("{BASE}/pending?filters=created%20sw%20%222026%22"))
+        .await;
     assert!(raw_error(refused, 400).await.contains("created"));
 
-    let approvers: serde_json::Value = setup
-        .get(&format!("{BASE}/{r0}/approvers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let approvers: serde_json::Value = setup.get_json(&format!("{BASE}/{r0}/approvers")).await;
     assert_eq!(approvers[0]["approvalId"], json!(approvals[0].id));
     assert_eq!(approvers[0]["id"], json!(APPROVER_IDENTITY_ID));
-    let summary: serde_json::Value = setup
-        .get(&format!("{BASE}/approval-summary"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: serde_json::Value = setup.get_json(&format!("{BASE}/approval-summary")).await;
     assert_eq!(summary, json!({"pending": 3, "approved": 0, "rejected": 0}));
 }
 
@@ -212,42 +184,26 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
     let setup = setup(Sandbox::builder()).await;
     submitted(&setup, &["i1"]).await;
     let bare = setup
-        .get("/access-request-administration/v1")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/access-request-administration/v1")
+        .await;
     assert!(raw_error(bare, 400)
         .await
         .contains("X-SailPoint-Experimental"));
-    let with: Vec<RequestedItemStatus> = setup
-        .get("/access-request-administration/v1")
-        .header("X-SailPoint-Experimental", "true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let with: Vec<RequestedItemStatus> =
+        experimental(setup.get("/access-request-administration/v1")).await;
     assert_eq!(with.len(), 1);
     let body =
         json!({"requestedFor": ["i1"], "requestedItems": [{"type": "ROLE", "id": "role-1"}]});
     let bare = setup
-        .post("/access-requests/v1/accounts-selection")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .post_json("/access-requests/v1/accounts-selection", &body)
+        .await;
     assert_eq!(bare.status(), 400);
-    let with: serde_json::Value = setup
-        .post("/access-requests/v1/accounts-selection")
-        .header("X-SailPoint-Experimental", "true")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let with: serde_json::Value = experimental(
+        setup
+            .post("/access-requests/v1/accounts-selection")
+            .json(&body),
+    )
+    .await;
     assert_eq!(with["identities"][0]["id"], json!("i1"));
 }
 
@@ -255,88 +211,46 @@ async fn experimental_operations_refuse_a_request_without_the_header() {
 async fn the_ordinary_approver_has_the_rights_the_vendor_documents() {
     let setup = setup(Sandbox::builder()).await;
     let approvals = submitted(&setup, &["i1", "i2"]).await;
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", sailpoint_access_sandbox::APPROVER_CLIENT_ID),
-        (
-            "client_secret",
-            sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
-        ),
-    ];
-    let answer: serde_json::Value = setup
-        .http
-        .post(setup.url("/oauth/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = token_answer(
+        &setup.http,
+        setup.sandbox.base_url(),
+        sailpoint_access_sandbox::APPROVER_CLIENT_ID,
+        sailpoint_access_sandbox::APPROVER_CLIENT_SECRET,
+    )
+    .await;
     let token = answer["access_token"].as_str().unwrap().to_owned();
-    let as_approver = |r: reqwest::RequestBuilder| r.bearer_auth(&token);
+    // A call as the ordinary approver, and its status.
+    let as_approver = |method, path: &str| {
+        let request = setup.http.request(method, setup.url(path));
+        request.bearer_auth(&token)
+    };
+    let status =
+        |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status() };
+    let (get, post) = (reqwest::Method::GET, reqwest::Method::POST);
+    let (first, second) = (approvals[0].id.as_deref(), approvals[1].id.as_deref());
     // `me` and no owner are the approver's own approvals.
     for query in ["", "?owner-id=me"] {
-        let mine: Vec<PendingApproval> =
-            as_approver(setup.http.get(setup.url(&format!("{BASE}/pending{query}"))))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+        let mine = as_approver(get.clone(), &format!("{BASE}/pending{query}"));
+        let mine: Vec<PendingApproval> = mine.send().await.unwrap().json().await.unwrap();
         assert_eq!(mine.len(), 2, "{query}");
     }
-    let others = as_approver(
-        setup
-            .http
-            .get(setup.url(&format!("{BASE}/pending?owner-id=someone"))),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(others.status(), 403);
-    let bulk = as_approver(setup.http.post(setup.url(&format!("{BASE}/bulk-approve"))))
-        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bulk.status(), 403);
-    let approvers = as_approver(setup.http.get(setup.url(&format!(
-        "{BASE}/{}/approvers",
-        approvals[0].access_request_id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(approvers.status(), 403);
-    let own = as_approver(setup.http.post(setup.url(&format!(
-        "{BASE}/{}/approve",
-        approvals[0].id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(own.status(), 202);
+    let others = as_approver(get.clone(), &format!("{BASE}/pending?owner-id=someone"));
+    assert_eq!(status(others).await, 403);
+    let bulk = as_approver(post.clone(), &format!("{BASE}/bulk-approve"))
+        .json(&json!({"approvalIds": [approvals[0].id], "comment": "ok"}));
+    assert_eq!(status(bulk).await, 403);
+    let request = approvals[0].access_request_id.as_deref().unwrap();
+    let approvers = as_approver(get, &format!("{BASE}/{request}/approvers"));
+    assert_eq!(status(approvers).await, 403);
+    let own = as_approver(post.clone(), &format!("{BASE}/{}/approve", first.unwrap()));
+    assert_eq!(status(own).await, 202);
     // Forwarded away, it is no longer theirs to decide.
     let away = setup
-        .post(&format!(
-            "{BASE}/{}/forward",
-            approvals[1].id.as_deref().unwrap()
-        ))
-        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(away.status(), 202);
-    let not_theirs = as_approver(setup.http.post(setup.url(&format!(
-        "{BASE}/{}/approve",
-        approvals[1].id.as_deref().unwrap()
-    ))))
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(not_theirs.status(), 403);
+        .post(&format!("{BASE}/{}/forward", second.unwrap()))
+        .json(&json!({"newOwnerId": "someone", "comment": "reassigned"}));
+    assert_eq!(status(away).await, 202);
+    let not_theirs = as_approver(post, &format!("{BASE}/{}/approve", second.unwrap()));
+    assert_eq!(status(not_theirs).await, 403);
 }
 
 #[tokio::test]
@@ -433,22 +347,13 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
             })
             .unwrap(),
     );
-    let approved = setup
-        .post(&format!("{BASE}/{one}/approve"))
-        .send()
-        .await
-        .unwrap();
+    let approved = setup.post_response(&format!("{BASE}/{one}/approve")).await;
     assert_eq!(approved.status(), 202);
     // i1's item now waits on the governance group, a new approval.
     let of_group = pending(&setup, "?owner-id=gg-1").await;
     assert_eq!(of_group.len(), 1);
     assert_ne!(of_group[0].id.as_deref(), Some(one.as_str()));
-    let i1 = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.requested_for_ids().any(|id| id == "i1"))
-        .unwrap();
+    let i1 = status_for(&setup, "i1");
     assert_eq!(i1.state, Some(RequestedItemState::Executing));
     assert_eq!(i1.approval_details.len(), 2);
     assert_eq!(
@@ -458,18 +363,10 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
 
     // Rejecting i2's first step ends its request: no second step opens.
     let rejected = setup
-        .post(&format!("{BASE}/{two}/reject"))
-        .json(&json!({"comment": "no"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(&format!("{BASE}/{two}/reject"), &json!({"comment": "no"}))
+        .await;
     assert_eq!(rejected.status(), 202);
-    let i2 = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.requested_for_ids().any(|id| id == "i2"))
-        .unwrap();
+    let i2 = status_for(&setup, "i2");
     assert_eq!(i2.state, Some(RequestedItemState::Rejected));
     assert_eq!(i2.approval_details.len(), 1);
     assert_eq!(pending(&setup, "?owner-id=gg-1").await.len(), 1);

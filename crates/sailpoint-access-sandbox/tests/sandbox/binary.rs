@@ -122,7 +122,8 @@ impl Running {
         }
     }
 
-    async fn token(&self, http: &reqwest::Client) -> String {
+    /// A token for the default credentials, and calls that carry it.
+    async fn bearer(&self, http: &reqwest::Client) -> Bearer {
         let token = token_answer(
             http,
             &self.base,
@@ -130,7 +131,36 @@ impl Running {
             sailpoint_access_sandbox::DEFAULT_CLIENT_SECRET,
         )
         .await;
-        token["access_token"].as_str().unwrap().to_owned()
+        Bearer {
+            http: http.clone(),
+            base: self.base.clone(),
+            token: token["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Calls to a running binary with a bearer token.
+struct Bearer {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Bearer {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.http
+            .get(url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST of `body` as JSON.
+    async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        let request = self.http.post(format!("{}{path}", self.base)).json(body);
+        request.bearer_auth(&self.token).send().await.unwrap()
     }
 }
 
@@ -160,43 +190,20 @@ async fn binary_rate_limit_and_lifecycle_flags_take_effect() {
         "{:?}",
         running.banner
     );
-    let http = http();
-    let token = running.token(&http).await;
-    let url = |path: &str| format!("{}{path}", running.base);
-    let created = http
-        .post(url(operations::CREATE_ACCESS_REQUEST.path))
-        .bearer_auth(&token)
-        .json(&grant_body())
-        .send()
-        .await
-        .unwrap();
+    let api = running.bearer(&http()).await;
+    let created = api
+        .post(operations::CREATE_ACCESS_REQUEST.path, &grant_body())
+        .await;
     assert_eq!(created.status(), 202);
     // Provisioned by itself, and listed so.
-    let listed: Vec<serde_json::Value> = http
-        .get(url(operations::LIST_ACCESS_REQUEST_STATUS.path))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = api.get(operations::LIST_ACCESS_REQUEST_STATUS.path).await;
+    let listed: Vec<serde_json::Value> = listed.json().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["state"], "REQUEST_COMPLETED");
     // The third v3 request of the window is the last one allowed.
-    let third = http
-        .get(url(operations::GET_ACCESS_REQUEST_CONFIG.path))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let third = api.get(operations::GET_ACCESS_REQUEST_CONFIG.path).await;
     assert_eq!(third.status(), 200);
-    let fourth = http
-        .get(url(operations::GET_ACCESS_REQUEST_CONFIG.path))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let fourth = api.get(operations::GET_ACCESS_REQUEST_CONFIG.path).await;
     assert_eq!(fourth.status(), 429);
     let retry_after: u64 = fourth.headers()["retry-after"]
         .to_str()
@@ -218,54 +225,29 @@ async fn binary_server_error_latency_and_visibility_flags_take_effect() {
     ])
     .await;
     let http = http();
-    let token = running.token(&http).await;
+    let api = running.bearer(&http).await;
     let started = Instant::now();
-    let response = http
-        .get(format!(
-            "{}{}",
-            running.base,
-            operations::LIST_ACCESS_REQUEST_STATUS_V1.path
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = api
+        .get(operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
+        .await;
     assert_eq!(response.status(), 503);
     assert!(started.elapsed() >= Duration::from_millis(150));
     drop(running);
 
     let running = Running::start(&["--visibility-delay-ms", "3600000"]).await;
-    let token = running.token(&http).await;
-    let url = |path: &str| format!("{}{path}", running.base);
-    let created = http
-        .post(url(operations::CREATE_ACCESS_REQUEST_V1.path))
-        .bearer_auth(&token)
-        .json(&grant_body())
-        .send()
-        .await
-        .unwrap();
+    let api = running.bearer(&http).await;
+    let created = api
+        .post(operations::CREATE_ACCESS_REQUEST_V1.path, &grant_body())
+        .await;
     assert_eq!(created.status(), 202);
-    let listed = http
-        .get(format!(
-            "{}?count=true",
-            url(operations::LIST_ACCESS_REQUEST_STATUS.path)
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let list = operations::LIST_ACCESS_REQUEST_STATUS.path;
+    let listed = api.get(&format!("{list}?count=true")).await;
     assert_eq!(listed.headers()["x-total-count"], "0");
     // It exists all the same: submitting it again finds it pending.
-    let again: serde_json::Value = http
-        .post(url(operations::CREATE_ACCESS_REQUEST.path))
-        .bearer_auth(&token)
-        .json(&grant_body())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = api
+        .post(operations::CREATE_ACCESS_REQUEST.path, &grant_body())
+        .await;
+    let again: serde_json::Value = again.json().await.unwrap();
     // An empty list is left out of the body, as the generated type does.
     assert!(
         again["newRequests"].as_array().is_none_or(Vec::is_empty),

@@ -2,13 +2,18 @@
 //! generated client and a plain reqwest client on it.
 
 use std::fmt::Debug;
+use std::future::Future;
 
 use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, ErrorResponse,
+    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, CancelAccessRequest,
+    ErrorResponse, RequestedItemStatus,
 };
 use sailpoint_access_api::{Client, Context, Rule};
-use sailpoint_access_sandbox::{SandboxBuilder, SandboxHandle};
+use sailpoint_access_sandbox::{Operation, SandboxBuilder, SandboxHandle};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 pub struct Setup {
     pub sandbox: SandboxHandle,
@@ -22,14 +27,49 @@ impl Setup {
         format!("{}{path}", self.sandbox.base_url())
     }
 
+    /// How many requests of `operation` the sandbox has received.
+    pub fn received(&self, operation: Operation) -> u64 {
+        self.sandbox.requests_received(operation)
+    }
+
     /// A reqwest GET with the bearer token.
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// The answer to a bearer GET.
+    pub async fn get_response(&self, path: &str) -> reqwest::Response {
+        self.get(path).send().await.unwrap()
+    }
+
+    /// The status of a bearer GET.
+    pub async fn get_status(&self, path: &str) -> reqwest::StatusCode {
+        self.get_response(path).await.status()
+    }
+
     /// A reqwest POST with the bearer token.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// The answer to a bearer POST without a body.
+    pub async fn post_response(&self, path: &str) -> reqwest::Response {
+        self.post(path).send().await.unwrap()
+    }
+
+    /// The answer to a bearer POST of `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: &impl Serialize) -> reqwest::Response {
+        self.post(path).json(body).send().await.unwrap()
+    }
+
+    /// The body of a bearer GET, decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        self.get_response(path).await.json().await.unwrap()
+    }
+
+    /// A reqwest PUT with the bearer token.
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.put(self.url(path)).bearer_auth(&self.token)
     }
 }
 
@@ -116,6 +156,80 @@ pub fn grant(identities: &[&str], items: Vec<AccessRequestItem>) -> AccessReques
         requested_items: items,
         ..AccessRequest::default()
     }
+}
+
+/// The body of a call through the generated client that must succeed.
+pub async fn succeeded<T, E: Debug>(
+    call: impl Future<Output = Result<ResponseValue<T>, Error<E>>>,
+) -> T {
+    call.await.unwrap().into_inner()
+}
+
+/// The body of a call through the generated client that must be accepted
+/// (202).
+pub async fn accepted<T, E: Debug>(
+    call: impl Future<Output = Result<ResponseValue<T>, Error<E>>>,
+) -> T {
+    let response = call.await.expect("202");
+    assert_eq!(response.status(), 202);
+    response.into_inner()
+}
+
+/// Submits a GRANT of the roles `role_ids` for `who` through v3; returns
+/// its access request id.
+pub async fn submit_roles(s: &Setup, who: &str, role_ids: &[impl AsRef<str>]) -> String {
+    let roles = role_ids
+        .iter()
+        .map(|id| item(AccessItemType::Role, id.as_ref()));
+    let request = grant(&[who], roles.collect());
+    let response = s.client.create_access_request().body(request).send();
+    let response = response.await.unwrap().into_inner();
+    response.new_requests[0].access_request_ids[0].clone()
+}
+
+/// The statuses of one access request, through the v3 list.
+pub async fn statuses_of_request(s: &Setup, access_request_id: &str) -> Vec<RequestedItemStatus> {
+    succeeded(
+        s.client
+            .list_access_request_status()
+            .filters(format!("accessRequestId eq \"{access_request_id}\""))
+            .send(),
+    )
+    .await
+}
+
+/// The cancel of the item `activity_id`, with `comment`.
+pub fn cancel_of(activity_id: &str, comment: &str) -> CancelAccessRequest {
+    CancelAccessRequest {
+        account_activity_id: activity_id.to_owned(),
+        comment: comment.to_owned(),
+    }
+}
+
+/// Cancels the item `activity_id` through v3, which must answer 202; the
+/// answer's body.
+pub async fn cancel_v3(s: &Setup, activity_id: &str, comment: &str) -> Map<String, Value> {
+    let call = s
+        .client
+        .cancel_access_request()
+        .body(cancel_of(activity_id, comment));
+    accepted(call.send()).await
+}
+
+/// `X-Total-Count` of the v3 list of executing requests.
+pub async fn executing(s: &Setup) -> String {
+    let response = s
+        .client
+        .list_access_request_status()
+        .request_state(sailpoint_access_api::types::RequestStateFilter::Executing)
+        .count(true)
+        .send()
+        .await
+        .unwrap();
+    response.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The status and error body of a failed call through the generated client.

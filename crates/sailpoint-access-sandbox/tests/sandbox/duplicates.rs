@@ -5,34 +5,18 @@ use std::collections::HashMap;
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestTracking, AccessRequestType,
-    CancelAccessRequest, RequestedForIdentities, RequestedItemState,
+    RequestedForIdentities, RequestedItemState,
 };
 use sailpoint_access_sandbox::Sandbox;
 
-use crate::common::{grant, item, setup, Setup};
+use crate::common::{accepted, cancel_v3, grant, item, setup, succeeded, Setup};
 
 async fn create_v3(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .expect("202");
-    assert_eq!(response.status(), 202);
-    response.into_inner()
+    accepted(s.client.create_access_request().body(request).send()).await
 }
 
 async fn create_v1(s: &Setup, request: AccessRequest) -> AccessRequestResponse {
-    let response = s
-        .client
-        .create_access_request_v1()
-        .body(request)
-        .send()
-        .await
-        .expect("202");
-    assert_eq!(response.status(), 202);
-    response.into_inner()
+    accepted(s.client.create_access_request_v1().body(request).send()).await
 }
 
 /// `(identity, [item ids], [access request ids])` of each tracking entry.
@@ -208,15 +192,7 @@ async fn final_items_and_other_request_types_are_not_duplicates() {
         .find(|st| st.access_request_id.as_deref() == Some(first_id.as_str()))
         .and_then(|st| st.account_activity_item_id)
         .unwrap();
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: activity_id.clone(),
-            comment: "wrong role".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    cancel_v3(&s, &activity_id, "wrong role").await;
     let again = create_v3(&s, grant(&["a"], vec![role("r1")])).await;
     assert!(again.existing_requests.is_empty());
     assert_eq!(again.new_requests.len(), 1);
@@ -261,20 +237,8 @@ async fn client_metadata_is_kept_in_every_status_with_item_values_winning() {
 
     let with_item = meta(&[("ticket", "T-9"), ("source", "item"), ("line", "1")]);
     let request_only = meta(&[("ticket", "T-9"), ("source", "request")]);
-    let v3_list = s
-        .client
-        .list_access_request_status()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let v1_list = s
-        .client
-        .list_access_request_status_v1()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_list = succeeded(s.client.list_access_request_status().send()).await;
+    let v1_list = succeeded(s.client.list_access_request_status_v1().send()).await;
     assert_eq!(v3_list.len(), 6);
     assert_eq!(v1_list.len(), 6);
     for status in v3_list.iter().chain(&v1_list) {

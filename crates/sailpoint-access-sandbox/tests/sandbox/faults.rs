@@ -2,9 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use sailpoint_access_api::progenitor_client::Error;
+use sailpoint_access_api::progenitor_client::{Error, ResponseValue};
 use sailpoint_access_api::types::{
-    AccessItemType, CancelAccessRequest, ErrorResponse, RequestedItemState,
+    AccessItemType, AccessRequestResponse, ErrorResponse, RequestedItemState,
 };
 use sailpoint_access_api::{Client, Context};
 use sailpoint_access_sandbox::{
@@ -12,23 +12,18 @@ use sailpoint_access_sandbox::{
     ServerErrors, Stall,
 };
 
-use crate::common::{api_error, detailed_text, fetch_token, grant, item, rule_of, setup};
+use crate::common::{
+    api_error, cancel_of, detailed_text, fetch_token, grant, item, rule_of, setup,
+};
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     let s =
         setup(Sandbox::builder().rate_limit(RateLimitFault::new(3, Duration::from_secs(30)))).await;
     for _ in 0..3 {
-        assert_eq!(
-            s.get("/v3/access-request-config")
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(s.get_status("/v3/access-request-config").await, 200);
     }
-    let response = s.get("/v3/access-request-status").send().await.unwrap();
+    let response = s.get_response("/v3/access-request-status").await;
     assert_eq!(response.status(), 429);
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -67,29 +62,22 @@ async fn rate_limit_answers_429_with_retry_after_per_client_id_and_window() {
     assert_eq!(config_codes(&s, 3).await, [200, 200, 429]);
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(config_codes(&s, 1).await, [200]);
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::GetAccessRequestConfig),
-        9
-    );
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::ListAccessRequestStatus),
-        1
-    );
+    assert_eq!(s.received(Operation::GetAccessRequestConfig), 9);
+    assert_eq!(s.received(Operation::ListAccessRequestStatus), 1);
+}
+
+/// A GRANT of role `r` for `a` through `client`.
+async fn submit_one(
+    client: &Client,
+) -> Result<ResponseValue<AccessRequestResponse>, Error<ErrorResponse>> {
+    let request = grant(&["a"], vec![item(AccessItemType::Role, "r")]);
+    client.create_access_request().body(request).send().await
 }
 
 async fn config_codes(s: &crate::common::Setup, n: usize) -> Vec<u16> {
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(
-            s.get("/v3/access-request-config")
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+        out.push(s.get_status("/v3/access-request-config").await.as_u16());
     }
     out
 }
@@ -103,7 +91,7 @@ async fn codes(seed: u64, ratio: f64, n: usize) -> Vec<u16> {
     .await;
     let mut codes = Vec::new();
     for _ in 0..n {
-        let response = s.get("/v3/access-request-config").send().await.unwrap();
+        let response = s.get_response("/v3/access-request-config").await;
         let code = response.status().as_u16();
         if code != 200 {
             let body: ErrorResponse = response.json().await.unwrap();
@@ -133,10 +121,8 @@ async fn server_errors_answer_the_chosen_status() {
     let s = setup(Sandbox::builder().server_errors(ServerErrors::new(1.0).only(503))).await;
     for _ in 0..10 {
         let response = s
-            .get(sailpoint_access_api::operations::GET_ACCESS_REQUEST_CONFIG.path)
-            .send()
-            .await
-            .unwrap();
+            .get_response(sailpoint_access_api::operations::GET_ACCESS_REQUEST_CONFIG.path)
+            .await;
         assert_eq!(response.status(), 503);
         let body: ErrorResponse = response.json().await.unwrap();
         assert_eq!(body.detail_code.as_deref(), Some("503 Service Unavailable"));
@@ -149,10 +135,8 @@ async fn server_errors_answer_the_chosen_status() {
     let mut seen = Vec::new();
     for _ in 0..30 {
         let response = s
-            .get(sailpoint_access_api::operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
-            .send()
-            .await
-            .unwrap();
+            .get_response(sailpoint_access_api::operations::LIST_ACCESS_REQUEST_STATUS_V1.path)
+            .await;
         seen.push(response.status().as_u16());
     }
     assert!(seen.iter().all(|c| *c == 502 || *c == 504), "{seen:?}");
@@ -167,12 +151,7 @@ async fn faults_apply_only_to_their_operations() {
     ))
     .await;
     assert!(s.client.list_access_request_status().send().await.is_ok());
-    let result = s
-        .client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await;
+    let result = submit_one(&s.client).await;
     let status = match result {
         Err(Error::ErrorResponse(r)) => r.status().as_u16(),
         Err(Error::UnexpectedResponse(r)) => r.status().as_u16(),
@@ -185,10 +164,7 @@ async fn faults_apply_only_to_their_operations() {
         "a failed create records nothing"
     );
     assert_eq!(s.sandbox.status_count(), 0);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
     assert_eq!(s.sandbox.faults().server_errors.unwrap().ratio, 1.0);
 }
 
@@ -233,20 +209,13 @@ async fn stalled_requests_hang_or_answer_late() {
         ..FaultConfig::default()
     });
     let started = Instant::now();
-    let response = s.get("/v3/access-request-config").send().await.unwrap();
+    let response = s.get_response("/v3/access-request-config").await;
     assert_eq!(response.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(250));
 
     s.sandbox.set_faults(FaultConfig::default());
     let started = Instant::now();
-    assert_eq!(
-        s.get("/v3/access-request-config")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.get_status("/v3/access-request-config").await, 200);
     assert!(started.elapsed() < Duration::from_millis(250));
 }
 
@@ -264,20 +233,12 @@ async fn dropped_connections_are_connection_errors() {
     assert!(started.elapsed() < Duration::from_secs(5));
 
     // Through the generated client: a communication error, nothing recorded.
-    let result = s
-        .client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await;
+    let result = submit_one(&s.client).await;
     assert!(
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
     );
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 
     // Half the requests with a seed: both outcomes occur; clearing the knob heals.
@@ -334,13 +295,7 @@ async fn dropped_after_processing_loses_only_the_response() {
         ),
     )
     .await;
-    let submit = || {
-        s.client
-            .create_access_request()
-            .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-            .send()
-    };
-    let result = submit().await;
+    let result = submit_one(&s.client).await;
     assert!(
         matches!(result, Err(Error::CommunicationError(_))),
         "{result:?}"
@@ -348,32 +303,19 @@ async fn dropped_after_processing_loses_only_the_response() {
     // The service did its work: a blind retry would now create a duplicate.
     assert_eq!(s.sandbox.access_requests_accepted(), 1);
     assert_eq!(s.sandbox.status_count(), 1);
-    assert!(submit().await.is_err());
+    assert!(submit_one(&s.client).await.is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        2
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 2);
     // Without a valid token nothing is processed, even so.
     let anonymous = Client::new(s.sandbox.base_url(), Context::default());
-    assert!(anonymous
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await
-        .is_err());
+    assert!(submit_one(&anonymous).await.is_err());
     assert_eq!(s.sandbox.access_requests_accepted(), 2);
 }
 
 #[tokio::test]
 async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused() {
     let s = setup(Sandbox::builder()).await;
-    s.client
-        .create_access_request()
-        .body(grant(&["a"], vec![item(AccessItemType::Role, "r")]))
-        .send()
-        .await
-        .unwrap();
+    submit_one(&s.client).await.unwrap();
     let id = s.sandbox.statuses()[0]
         .account_activity_item_id
         .clone()
@@ -389,10 +331,7 @@ async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused
     let cancel = || {
         s.client
             .cancel_access_request()
-            .body(CancelAccessRequest {
-                account_activity_id: id.clone(),
-                comment: "raised twice".to_owned(),
-            })
+            .body(cancel_of(&id, "raised twice"))
             .send()
     };
 
@@ -418,10 +357,7 @@ async fn a_cancel_dropped_after_processing_took_effect_and_its_replay_is_refused
         "{text}"
     );
     assert_eq!(rule_of(&error), None);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CancelAccessRequest),
-        2
-    );
+    assert_eq!(s.received(Operation::CancelAccessRequest), 2);
 
     // Without `times`, every cancel is processed and then loses its answer.
     s.sandbox.set_faults(FaultConfig {

@@ -2,48 +2,34 @@
 //! and the cancel operation.
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestPhaseState, CancelAccessRequest, ManualWorkItemState,
-    RequestedItemState, RequestedItemStatus,
+    AccessRequestPhaseState, ManualWorkItemState, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_sandbox::{ControlError, Sandbox};
 
-use crate::common::{api_error, detailed_text, grant, item, setup, Setup};
+use crate::common::{
+    api_error, cancel_of, detailed_text, executing, setup, statuses_of_request, submit_roles,
+    succeeded, Setup,
+};
 
 async fn submit(s: &Setup, items: usize) -> Vec<String> {
-    let roles = (0..items)
-        .map(|i| item(AccessItemType::Role, &format!("role-{i}")))
-        .collect();
-    let response = s
-        .client
-        .create_access_request()
-        .body(grant(&["id-dana"], roles))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let access_request_id = response.new_requests[0].access_request_ids[0].clone();
+    let roles: Vec<String> = (0..items).map(|i| format!("role-{i}")).collect();
+    let access_request_id = submit_roles(s, "id-dana", &roles).await;
     // Find the new items through the API, by the returned id.
-    s.client
-        .list_access_request_status()
-        .filters(format!("accessRequestId eq \"{access_request_id}\""))
-        .send()
+    statuses_of_request(s, &access_request_id)
         .await
-        .unwrap()
-        .into_inner()
         .into_iter()
         .map(|st| st.account_activity_item_id.unwrap())
         .collect()
 }
 
 async fn fetch(s: &Setup, activity_id: &str) -> RequestedItemStatus {
-    let mut page = s
-        .client
-        .list_access_request_status()
-        .filters(format!("accountActivityItemId eq \"{activity_id}\""))
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut page = succeeded(
+        s.client
+            .list_access_request_status()
+            .filters(format!("accountActivityItemId eq \"{activity_id}\""))
+            .send(),
+    )
+    .await;
     assert_eq!(page.len(), 1);
     page.remove(0)
 }
@@ -52,10 +38,7 @@ async fn cancel(s: &Setup, activity_id: &str) -> (u16, String) {
     let result = s
         .client
         .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: activity_id.to_owned(),
-            comment: "not needed".to_owned(),
-        })
+        .body(cancel_of(activity_id, "not needed"))
         .send()
         .await;
     match result {
@@ -66,21 +49,6 @@ async fn cancel(s: &Setup, activity_id: &str) -> (u16, String) {
             (status, detailed_text(&body))
         }
     }
-}
-
-async fn executing(s: &Setup) -> String {
-    let response = s
-        .client
-        .list_access_request_status()
-        .request_state(sailpoint_access_api::types::RequestStateFilter::Executing)
-        .count(true)
-        .send()
-        .await
-        .unwrap();
-    response.headers()["x-total-count"]
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -204,13 +172,7 @@ async fn inserted_statuses_are_served_as_given() {
     ]);
     assert_eq!(ids.len(), 2);
     assert_eq!(ids[1], "fixed-id");
-    let page = s
-        .client
-        .list_access_request_status()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let page = succeeded(s.client.list_access_request_status().send()).await;
     assert_eq!(page.len(), 2);
     assert_eq!(
         page[0].state,

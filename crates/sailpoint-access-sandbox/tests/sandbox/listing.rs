@@ -6,9 +6,11 @@ use sailpoint_access_api::types::{
     RequestedForIdentities, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_api::Rule;
-use sailpoint_access_sandbox::{Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
+use sailpoint_access_sandbox::{Directory, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, Setup};
+use crate::common::{
+    api_error, detailed_text, raw_error, raw_rule_error, rule_of, setup, succeeded, Setup,
+};
 
 fn person(id: &str) -> IdentityReference {
     IdentityReference {
@@ -62,10 +64,8 @@ async fn known() -> Setup {
 
 async fn ids_for(s: &Setup, query: &str) -> Vec<String> {
     let response = s
-        .get(&format!("/v3/access-request-status?{query}"))
-        .send()
-        .await
-        .unwrap();
+        .get_response(&format!("/v3/access-request-status?{query}"))
+        .await;
     assert_eq!(response.status(), 200, "{query}");
     let page: Vec<RequestedItemStatus> = response.json().await.unwrap();
     page.into_iter()
@@ -253,10 +253,8 @@ async fn paging_with_counts() {
 
     // limit=0: an empty page, still counted.
     let response = s
-        .get("/v3/access-request-status?limit=0&count=true")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/v3/access-request-status?limit=0&count=true")
+        .await;
     assert_eq!(response.headers()["x-total-count"], "12");
     assert_eq!(
         response
@@ -362,14 +360,13 @@ async fn identity_parameters_and_request_state() {
     );
 
     // Through the generated client too.
-    let page = s
-        .client
-        .list_access_request_status()
-        .regarding_identity("id-3")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let page = succeeded(
+        s.client
+            .list_access_request_status()
+            .regarding_identity("id-3")
+            .send(),
+    )
+    .await;
     assert_eq!(page.len(), 3);
 }
 
@@ -403,10 +400,8 @@ async fn bad_query_parameters_are_400() {
     ];
     for (query, needle, rule) in cases {
         let response = s
-            .get(&format!("/v3/access-request-status?{query}"))
-            .send()
-            .await
-            .unwrap();
+            .get_response(&format!("/v3/access-request-status?{query}"))
+            .await;
         let (text, named) = raw_rule_error(response, 400).await;
         assert!(text.contains(needle), "{query}: {text}");
         assert_eq!(named, rule, "{query}: {text}");
@@ -442,4 +437,41 @@ async fn bad_query_parameters_are_400() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(rule_of(&error), Some(Rule::StatusesLimit));
+}
+
+/// The look-ups read their comma lists strictly: a value outside the list
+/// is a 400 naming the value, the parameter and what it takes.
+#[tokio::test]
+async fn requestable_objects_name_a_bad_type_or_status() {
+    let s = setup(Sandbox::builder().directory(Directory::demo())).await;
+    let cases = [
+        (
+            "types=ROLE,GROUP",
+            "Invalid value 'GROUP' for types: expected ROLE or ACCESS_PROFILE.",
+        ),
+        (
+            "identity-id=me&statuses=AVAILABLE,%20GONE",
+            "Invalid value 'GONE' for statuses: expected AVAILABLE, ASSIGNED or PENDING.",
+        ),
+        (
+            "statuses=GONE",
+            "statuses can only be given with identity-id.",
+        ),
+    ];
+    for (query, expected) in cases {
+        let response = s
+            .get_response(&format!("/requestable-objects/v1?{query}"))
+            .await;
+        let text = raw_error(response, 400).await;
+        assert!(text.contains(expected), "{query}: {text}");
+    }
+    let ok = s
+        .get_response(
+            "/requestable-objects/v1?types=%20ACCESS_PROFILE&identity-id=me&statuses=AVAILABLE",
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let listed: Vec<serde_json::Value> = ok.json().await.unwrap();
+    assert!(!listed.is_empty());
+    assert!(listed.iter().all(|o| o["type"] == "ACCESS_PROFILE"));
 }

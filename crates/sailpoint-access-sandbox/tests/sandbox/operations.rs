@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use sailpoint_access_api::types::{
     AccessItemType, AccessRequestConfig, AccessRequestType, ApprovalReminderAndEscalationConfig,
-    CancelAccessRequest, ManualWorkItemState, RequestedForIdentities, RequestedItemState,
+    ManualWorkItemState, RequestedForIdentities, RequestedItemState,
 };
 use sailpoint_access_sandbox::{Operation, Sandbox, APPROVER_IDENTITY_ID, CALLER_IDENTITY_ID};
 
-use crate::common::{api_error, detailed_text, grant, item, setup};
+use crate::common::{accepted, api_error, cancel_v3, detailed_text, grant, item, setup, succeeded};
 
 #[tokio::test]
 async fn create_records_one_pending_status_per_identity_and_item() {
@@ -23,15 +23,8 @@ async fn create_records_one_pending_status_per_identity_and_item() {
     );
     request.client_metadata = HashMap::from([("ticket".to_owned(), "T-1".to_owned())]);
     let before = sailpoint_access_api::Timestamp::now();
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    let response = response.into_inner();
+    // A 202, checked by the helper.
+    let response = accepted(s.client.create_access_request().body(request).send()).await;
     assert!(response.existing_requests.is_empty());
     assert_eq!(response.new_requests.len(), 2);
     let ids: Vec<&String> = response
@@ -49,20 +42,16 @@ async fn create_records_one_pending_status_per_identity_and_item() {
     assert_eq!(alice.requested_items_details.len(), 3);
     assert!(alice.attributes_hash.is_some());
     assert_eq!(s.sandbox.access_requests_accepted(), 1);
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
 
     // The statuses as the list operation returns them.
-    let statuses = s
-        .client
-        .list_access_request_status()
-        .requested_for("id-bob")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let statuses = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("id-bob")
+            .send(),
+    )
+    .await;
     assert_eq!(statuses.len(), 3);
     let all = s.sandbox.statuses();
     assert_eq!(all.len(), 6);
@@ -121,13 +110,8 @@ async fn create_records_one_pending_status_per_identity_and_item() {
 
     // The wire form of requestedFor is a single object (the 2026 shape).
     let raw: serde_json::Value = s
-        .get("/v3/access-request-status?requested-for=id-alice&limit=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v3/access-request-status?requested-for=id-alice&limit=1")
+        .await;
     assert!(raw[0]["requestedFor"].is_object(), "{raw}");
     assert_eq!(raw[0]["requestedFor"]["type"], "IDENTITY");
 }
@@ -148,18 +132,9 @@ async fn cancel_marks_the_item_cancelled_with_details() {
         .account_activity_item_id
         .clone()
         .unwrap();
-    let response = s
-        .client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: activity_id.clone(),
-            comment: "raised by mistake".to_owned(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-    assert!(response.into_inner().is_empty());
+    // A 202 (checked by the helper) with an empty body.
+    let answer = cancel_v3(&s, &activity_id, "raised by mistake").await;
+    assert!(answer.is_empty());
     let status = s.sandbox.status(&activity_id).unwrap();
     assert_eq!(status.state, Some(RequestedItemState::Cancelled));
     assert!(!status.cancelable);
@@ -179,13 +154,7 @@ async fn cancel_marks_the_item_cancelled_with_details() {
 #[tokio::test]
 async fn config_round_trips_and_is_validated() {
     let s = setup(Sandbox::builder()).await;
-    let config = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let config = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(config, s.sandbox.config());
     assert!(config.entitlement_request_config.is_some());
 
@@ -201,22 +170,15 @@ async fn config_round_trips_and_is_validated() {
         }),
         ..config.clone()
     };
-    let stored = s
-        .client
-        .set_access_request_config()
-        .body(updated.clone())
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = succeeded(
+        s.client
+            .set_access_request_config()
+            .body(updated.clone())
+            .send(),
+    )
+    .await;
     assert_eq!(stored, updated);
-    let read = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let read = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(read, updated);
     assert_eq!(s.sandbox.config(), updated);
 
@@ -230,9 +192,7 @@ async fn config_round_trips_and_is_validated() {
         r#"{"autoApprovalEnabled":"#,
     ] {
         let response = s
-            .http
-            .put(s.url(url))
-            .bearer_auth(&s.token)
+            .put(url)
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -253,16 +213,8 @@ async fn config_round_trips_and_is_validated() {
         .await
         .unwrap();
     assert_eq!(stored.into_inner(), reset);
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::SetAccessRequestConfig),
-        7
-    );
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::GetAccessRequestConfig),
-        2
-    );
+    assert_eq!(s.received(Operation::SetAccessRequestConfig), 7);
+    assert_eq!(s.received(Operation::GetAccessRequestConfig), 2);
 
     // Through the generated client, an invalid scheme is a typed 400.
     let mut bad = updated.clone();
@@ -314,35 +266,15 @@ async fn unknown_config_properties_survive_get_modify_put() {
     assert_eq!(s.sandbox.config_json(), planted);
 
     // Served as stored, on the wire...
-    let raw: serde_json::Value = s
-        .get("/v3/access-request-config")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: serde_json::Value = s.get_json("/v3/access-request-config").await;
     assert_eq!(raw["futureSetting"], serde_json::json!({"x": 1}));
     assert_eq!(raw["entitlementRequestConfig"]["futureFlag"], true);
 
     // ...and through the typed client: get, modify, put.
-    let mut config = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut config = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(config.extra["futureSetting"], serde_json::json!({"x": 1}));
     config.auto_approval_enabled = true;
-    let stored = s
-        .client
-        .set_access_request_config()
-        .body(config)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = succeeded(s.client.set_access_request_config().body(config).send()).await;
     assert!(stored.auto_approval_enabled);
     let after = s.sandbox.config_json();
     assert_eq!(after["futureSetting"], serde_json::json!({"x": 1}));
@@ -351,9 +283,7 @@ async fn unknown_config_properties_survive_get_modify_put() {
 
     // A raw PUT with an unknown property keeps it too.
     let response = s
-        .http
-        .put(s.url("/v3/access-request-config"))
-        .bearer_auth(&s.token)
+        .put("/v3/access-request-config")
         .json(&serde_json::json!({"otherSetting": [1, 2]}))
         .send()
         .await

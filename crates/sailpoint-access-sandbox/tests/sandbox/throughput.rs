@@ -24,12 +24,10 @@ async fn run(s: &crate::common::Setup, query: &str, pages: usize) -> Duration {
             p * stride
         };
         let response = s
-            .get(&format!(
+            .get_response(&format!(
                 "/v3/access-request-status?limit={PAGE}&offset={offset}{query}"
             ))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(response.status(), 200);
         let body = response.bytes().await.unwrap();
         assert!(body.len() > 1000);

@@ -4,30 +4,18 @@
 use std::time::{Duration, Instant};
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequestPhaseState, CancelAccessRequest, ManualWorkItemState,
-    RequestedItemState, RequestedItemStatus,
+    AccessRequestPhaseState, ManualWorkItemState, RequestedItemState, RequestedItemStatus,
 };
 use sailpoint_access_sandbox::{AutoLifecycle, Operation, Sandbox};
 
-use crate::common::{grant, item, setup, Setup};
+use crate::common::{cancel_v3, executing, setup, statuses_of_request, submit_roles, Setup};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Submits `n` roles for `who` through v3; returns the access request id.
 async fn submit(s: &Setup, who: &str, n: usize) -> String {
-    let roles = (0..n)
-        .map(|i| item(AccessItemType::Role, &format!("role-{who}-{i}")))
-        .collect();
-    s.client
-        .create_access_request()
-        .body(grant(&[who], roles))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-        .new_requests[0]
-        .access_request_ids[0]
-        .clone()
+    let roles: Vec<String> = (0..n).map(|i| format!("role-{who}-{i}")).collect();
+    submit_roles(s, who, &roles).await
 }
 
 /// `X-Total-Count` of both families' lists.
@@ -52,17 +40,6 @@ async fn listed(s: &Setup) -> (u64, u64) {
     (total(v3.headers()), total(v1.headers()))
 }
 
-/// The statuses of one access request, through the v3 list.
-async fn of_request(s: &Setup, access_request_id: &str) -> Vec<RequestedItemStatus> {
-    s.client
-        .list_access_request_status()
-        .filters(format!("accessRequestId eq \"{access_request_id}\""))
-        .send()
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 fn elapsed(from: &RequestedItemStatus, to: Option<sailpoint_access_api::Timestamp>) -> Duration {
     let from = *from.created.unwrap().as_datetime();
     let to = *to.unwrap().as_datetime();
@@ -82,7 +59,7 @@ async fn new_statuses_are_listed_only_after_the_visibility_delay() {
     let started = Instant::now();
     let request = submit(&s, "id-vic", 2).await;
     assert_eq!(listed(&s).await, (10, 10));
-    assert!(of_request(&s, &request).await.is_empty());
+    assert!(statuses_of_request(&s, &request).await.is_empty());
 
     // The items exist: the handle sees them, they count, and one is
     // cancelled by id while still unlisted.
@@ -96,17 +73,8 @@ async fn new_statuses_are_listed_only_after_the_visibility_delay() {
         .map(|st| st.account_activity_item_id.unwrap())
         .collect();
     assert_eq!(hidden.len(), 2);
-    let cancel = s
-        .client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: hidden[0].clone(),
-            comment: "not needed".into(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cancel.status(), 202);
+    // A 202, checked by the helper.
+    cancel_v3(&s, &hidden[0], "not needed").await;
     assert!(
         started.elapsed() < Duration::from_millis(1000),
         "too slow to check the delay"
@@ -119,7 +87,7 @@ async fn new_statuses_are_listed_only_after_the_visibility_delay() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(started.elapsed() >= Duration::from_millis(1000));
-    let seen = of_request(&s, &request).await;
+    let seen = statuses_of_request(&s, &request).await;
     assert_eq!(seen.len(), 2);
     let cancelled = seen
         .iter()
@@ -135,7 +103,7 @@ async fn new_statuses_are_listed_only_after_the_visibility_delay() {
     assert_eq!(listed(&s).await, (10, 10));
     s.sandbox.set_visibility_delay(Duration::ZERO);
     assert_eq!(listed(&s).await, (13, 13));
-    assert_eq!(of_request(&s, &later).await.len(), 1);
+    assert_eq!(statuses_of_request(&s, &later).await.len(), 1);
 }
 
 #[tokio::test]
@@ -152,10 +120,8 @@ async fn the_visibility_delay_applies_to_filtered_and_sorted_lists() {
         .unwrap();
     assert_eq!(filtered.headers()["x-total-count"], "0");
     let sorted = s
-        .get("/v3/access-request-status?sorters=-created&count=true")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/v3/access-request-status?sorters=-created&count=true")
+        .await;
     assert_eq!(sorted.status(), 200);
     assert_eq!(sorted.headers()["x-total-count"], "0");
     // Offset 0 of an empty list is never the offset quirk.
@@ -165,10 +131,8 @@ async fn the_visibility_delay_applies_to_filtered_and_sorted_lists() {
     );
     s.sandbox.set_visibility_delay(Duration::ZERO);
     let sorted = s
-        .get("/v3/access-request-status?sorters=-created&count=true")
-        .send()
-        .await
-        .unwrap();
+        .get_response("/v3/access-request-status?sorters=-created&count=true")
+        .await;
     assert_eq!(sorted.headers()["x-total-count"], "3");
 }
 
@@ -176,7 +140,7 @@ async fn the_visibility_delay_applies_to_filtered_and_sorted_lists() {
 async fn immediate_lifecycle_provisions_on_the_next_read() {
     let s = setup(Sandbox::builder().auto_lifecycle(AutoLifecycle::immediate())).await;
     let request = submit(&s, "id-ida", 2).await;
-    let seen = of_request(&s, &request).await;
+    let seen = statuses_of_request(&s, &request).await;
     assert_eq!(seen.len(), 2);
     for status in &seen {
         assert_eq!(status.state, Some(RequestedItemState::RequestCompleted));
@@ -201,7 +165,7 @@ async fn the_lifecycle_follows_its_schedule_and_stamps_due_times() {
     let request = submit(&s, "id-sam", 1).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     let done = loop {
-        let status = of_request(&s, &request).await.remove(0);
+        let status = statuses_of_request(&s, &request).await.remove(0);
         if status.state == Some(RequestedItemState::RequestCompleted) {
             break status;
         }
@@ -217,27 +181,19 @@ async fn the_lifecycle_follows_its_schedule_and_stamps_due_times() {
 async fn the_lifecycle_moves_stage_by_stage_as_it_is_changed() {
     let s = setup(Sandbox::builder().auto_lifecycle(AutoLifecycle::new(HOUR, HOUR))).await;
     let request = submit(&s, "id-pat", 2).await;
-    let seen = of_request(&s, &request).await;
+    let seen = statuses_of_request(&s, &request).await;
     assert!(seen
         .iter()
         .all(|st| st.cancelable && st.state == Some(RequestedItemState::Executing)));
     // A cancelled item is left alone by the lifecycle.
     let cancelled = seen[1].account_activity_item_id.clone().unwrap();
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: cancelled.clone(),
-            comment: "no".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    cancel_v3(&s, &cancelled, "no").await;
 
     // Approval now, provisioning in an hour.
     s.sandbox.set_auto_lifecycle(Some(
         AutoLifecycle::new(HOUR, HOUR).approve_after(Duration::ZERO),
     ));
-    let approved = &of_request(&s, &request).await;
+    let approved = &statuses_of_request(&s, &request).await;
     let first = approved
         .iter()
         .find(|st| st.account_activity_item_id.as_ref() != Some(&cancelled))
@@ -267,7 +223,7 @@ async fn the_lifecycle_moves_stage_by_stage_as_it_is_changed() {
     assert_eq!(s.sandbox.auto_lifecycle(), None);
     let later = submit(&s, "id-pat", 1).await;
     assert_eq!(
-        of_request(&s, &later).await[0].state,
+        statuses_of_request(&s, &later).await[0].state,
         Some(RequestedItemState::Executing)
     );
 }
@@ -284,7 +240,7 @@ async fn auto_approval_in_the_tenant_config_skips_the_wait() {
     .await;
     let request = submit(&s, "id-ada", 1).await;
     assert_eq!(
-        of_request(&s, &request).await[0].state,
+        statuses_of_request(&s, &request).await[0].state,
         Some(RequestedItemState::RequestCompleted)
     );
     // Without it, the hour applies.
@@ -293,7 +249,7 @@ async fn auto_approval_in_the_tenant_config_skips_the_wait() {
     s.sandbox.set_config(config);
     let request = submit(&s, "id-ben", 1).await;
     assert_eq!(
-        of_request(&s, &request).await[0].state,
+        statuses_of_request(&s, &request).await[0].state,
         Some(RequestedItemState::Executing)
     );
 }
@@ -333,7 +289,7 @@ async fn rejections_and_failures_are_a_seeded_share() {
     let s = setup(Sandbox::builder().auto_lifecycle(AutoLifecycle::immediate().reject_ratio(1.0)))
         .await;
     let request = submit(&s, "id-rex", 3).await;
-    assert!(of_request(&s, &request)
+    assert!(statuses_of_request(&s, &request)
         .await
         .iter()
         .all(|st| st.state == Some(RequestedItemState::Rejected)
@@ -341,7 +297,7 @@ async fn rejections_and_failures_are_a_seeded_share() {
     s.sandbox
         .set_auto_lifecycle(Some(AutoLifecycle::immediate().fail_ratio(1.0)));
     let request = submit(&s, "id-fay", 3).await;
-    let failed = of_request(&s, &request).await;
+    let failed = statuses_of_request(&s, &request).await;
     assert!(failed.iter().all(
         |st| st.state == Some(RequestedItemState::ProvisioningFailed)
             && st.error_messages.is_some()
@@ -352,7 +308,7 @@ async fn rejections_and_failures_are_a_seeded_share() {
 async fn bulk_controls_approve_and_provision_everything_waiting() {
     let s = setup(Sandbox::builder()).await;
     let request = submit(&s, "id-bo", 3).await;
-    let ids: Vec<String> = of_request(&s, &request)
+    let ids: Vec<String> = statuses_of_request(&s, &request)
         .await
         .into_iter()
         .map(|st| st.account_activity_item_id.unwrap())
@@ -376,17 +332,6 @@ async fn bulk_controls_approve_and_provision_everything_waiting() {
         ]
     );
     // The lists see the change (cached query results are dropped).
-    let executing = s
-        .client
-        .list_access_request_status()
-        .request_state(sailpoint_access_api::types::RequestStateFilter::Executing)
-        .count(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(executing.headers()["x-total-count"], "0");
-    assert_eq!(
-        s.sandbox.requests_received(Operation::CreateAccessRequest),
-        1
-    );
+    assert_eq!(executing(&s).await, "0");
+    assert_eq!(s.received(Operation::CreateAccessRequest), 1);
 }

@@ -3,7 +3,8 @@
 //! and nothing recorded.
 
 use sailpoint_access_api::types::{
-    AccessItemType, AccessRequest, AccessRequestType, RequestedForDtoRef, RequestedItemDtoRef,
+    AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedForDtoRef,
+    RequestedItemDtoRef,
 };
 use sailpoint_access_api::{Family, Rule, Timestamp};
 use sailpoint_access_sandbox::{validate_access_request, Sandbox};
@@ -15,24 +16,26 @@ use crate::common::{
 /// Submits `request` and expects a 400 whose message contains `needle` and
 /// whose `causes` name `rule` (`None`: a schema error, no `causes`). The
 /// direct validator agrees on the rule.
-async fn refused(s: &Setup, request: AccessRequest, needle: &str, rule: Option<Rule>) {
-    let direct = validate_access_request(Family::V3, &request, Timestamp::now()).err();
-    let (status, error) =
-        api_error(s.client.create_access_request().body(request).send().await).await;
-    assert_eq!(status, 400);
-    let text = detailed_text(&error);
-    assert!(text.contains(needle), "expected {needle:?} in {text:?}");
-    assert_eq!(
-        error.detail_code.as_deref(),
-        Some("400.1 Bad Request Content")
-    );
-    assert_eq!(rule_of(&error), rule, "{text}");
-    if let Some(rule) = rule {
-        assert_eq!(direct, Some((rule, text)));
+async fn refused(s: &Setup, cases: Vec<(AccessRequest, &str, Option<Rule>)>) {
+    for (request, needle, rule) in cases {
+        let direct = validate_access_request(Family::V3, &request, Timestamp::now()).err();
+        let (status, error) =
+            api_error(s.client.create_access_request().body(request).send().await).await;
+        assert_eq!(status, 400);
+        let text = detailed_text(&error);
+        assert!(text.contains(needle), "expected {needle:?} in {text:?}");
+        assert_eq!(
+            error.detail_code.as_deref(),
+            Some("400.1 Bad Request Content")
+        );
+        assert_eq!(rule_of(&error), rule, "{text}");
+        if let Some(rule) = rule {
+            assert_eq!(direct, Some((rule, text)));
+        }
     }
 }
 
-fn entitlements(n: usize) -> Vec<sailpoint_access_api::types::AccessRequestItem> {
+fn entitlements(n: usize) -> Vec<AccessRequestItem> {
     (0..n)
         .map(|i| item(AccessItemType::Entitlement, &format!("ent-{i}")))
         .collect()
@@ -40,6 +43,45 @@ fn entitlements(n: usize) -> Vec<sailpoint_access_api::types::AccessRequestItem>
 
 fn future(days: i64) -> Timestamp {
     (chrono::Utc::now() + chrono::Duration::days(days)).into()
+}
+
+/// A role item `r` as `change` leaves it.
+fn role_with(change: impl FnOnce(&mut AccessRequestItem)) -> AccessRequestItem {
+    let mut role = role();
+    change(&mut role);
+    role
+}
+
+/// A per-identity role item.
+fn per_role(id: &str) -> RequestedItemDtoRef {
+    RequestedItemDtoRef {
+        type_: AccessItemType::Role,
+        id: id.to_owned(),
+        comment: None,
+        client_metadata: Default::default(),
+        start_date: None,
+        remove_date: None,
+        account_selection: None,
+        native_identity: None,
+        form_instance_id: None,
+    }
+}
+
+/// A request in the per-identity form: (identity, its items) entries.
+fn per_identity(entries: Vec<(&str, Vec<RequestedItemDtoRef>)>) -> AccessRequest {
+    let entries = entries.into_iter().map(|(id, items)| RequestedForDtoRef {
+        identity_id: id.to_owned(),
+        identity_type: None,
+        requested_items: items,
+    });
+    AccessRequest {
+        requested_for_with_requested_items: Some(entries.collect()),
+        ..AccessRequest::default()
+    }
+}
+
+fn role() -> AccessRequestItem {
+    item(AccessItemType::Role, "r")
 }
 
 #[tokio::test]
@@ -56,22 +98,47 @@ async fn limits_on_entitlements_identities_and_revokes() {
         .expect("25 entitlements for 10 identities is allowed");
     assert_eq!(s.sandbox.status_count(), 250);
 
-    refused(
-        &s,
-        grant(&["a"], entitlements(26)),
-        "at most 25",
-        Some(Rule::RequestedItemsCount),
-    )
-    .await;
     let eleven: Vec<String> = (0..11).map(|i| format!("id-{i}")).collect();
     let eleven: Vec<&str> = eleven.iter().map(String::as_str).collect();
-    refused(
-        &s,
-        grant(&eleven, entitlements(1)),
-        "at most 10",
-        Some(Rule::GrantEntitlementLimits),
-    )
-    .await;
+    let revoke = |ids: &[&str], items| AccessRequest {
+        request_type: Some(AccessRequestType::RevokeAccess),
+        ..grant(ids, items)
+    };
+    let dated = role_with(|r| r.start_date = Some(future(3)));
+    let silent = role_with(|r| r.comment = None);
+    let cases = vec![
+        (
+            grant(&["a"], entitlements(26)),
+            "at most 25",
+            Some(Rule::RequestedItemsCount),
+        ),
+        (
+            grant(&eleven, entitlements(1)),
+            "at most 10",
+            Some(Rule::GrantEntitlementLimits),
+        ),
+        (
+            revoke(&["a", "b"], vec![role()]),
+            "single identity",
+            Some(Rule::RevokeSingleIdentity),
+        ),
+        (
+            revoke(&["a"], entitlements(2)),
+            "1 entitlement",
+            Some(Rule::RevokeSingleEntitlement),
+        ),
+        (
+            revoke(&["a"], vec![dated]),
+            "startDate is not allowed",
+            Some(Rule::RevokeNoStartDate),
+        ),
+        (
+            revoke(&["a"], vec![silent]),
+            "comment is required",
+            Some(Rule::RevokeCommentRequired),
+        ),
+    ];
+    refused(&s, cases).await;
     // Roles only: more than 10 identities is fine.
     s.client
         .create_access_request()
@@ -80,42 +147,6 @@ async fn limits_on_entitlements_identities_and_revokes() {
         .await
         .expect("roles for 11 identities");
 
-    let revoke = |ids: &[&str], items| AccessRequest {
-        request_type: Some(AccessRequestType::RevokeAccess),
-        ..grant(ids, items)
-    };
-    refused(
-        &s,
-        revoke(&["a", "b"], vec![item(AccessItemType::Role, "r")]),
-        "single identity",
-        Some(Rule::RevokeSingleIdentity),
-    )
-    .await;
-    refused(
-        &s,
-        revoke(&["a"], entitlements(2)),
-        "1 entitlement",
-        Some(Rule::RevokeSingleEntitlement),
-    )
-    .await;
-    let mut dated = item(AccessItemType::Role, "r");
-    dated.start_date = Some(future(3));
-    refused(
-        &s,
-        revoke(&["a"], vec![dated]),
-        "startDate is not allowed",
-        Some(Rule::RevokeNoStartDate),
-    )
-    .await;
-    let mut silent = item(AccessItemType::Role, "r");
-    silent.comment = None;
-    refused(
-        &s,
-        revoke(&["a"], vec![silent]),
-        "comment is required",
-        Some(Rule::RevokeCommentRequired),
-    )
-    .await;
     // Valid revokes: a sunset on a role, and (as tenants accept since 2026) on an entitlement.
     let mut sunset_role = item(AccessItemType::Role, "r");
     sunset_role.remove_date = Some(future(3));
@@ -139,111 +170,70 @@ async fn limits_on_entitlements_identities_and_revokes() {
 #[tokio::test]
 async fn missing_fields_bad_enums_and_dates() {
     let s = setup(Sandbox::builder()).await;
-    refused(
-        &s,
-        grant(&[], vec![item(AccessItemType::Role, "r")]),
-        "requestedFor is required",
-        Some(Rule::RequestedForNonEmpty),
-    )
-    .await;
-    refused(
-        &s,
-        grant(&["a"], vec![]),
-        "requestedItems is required",
-        Some(Rule::RequestedItemsCount),
-    )
-    .await;
-    refused(
-        &s,
-        grant(
-            &["a"],
-            vec![item(AccessItemType::Unknown("GROUP".into()), "r")],
-        ),
-        "Invalid type 'GROUP'",
-        None,
-    )
-    .await;
-    refused(
-        &s,
-        AccessRequest {
-            request_type: Some(AccessRequestType::Unknown("BORROW_ACCESS".into())),
-            ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
-        },
-        "Invalid requestType 'BORROW_ACCESS'",
-        Some(Rule::RequestType),
-    )
-    .await;
-    refused(
-        &s,
-        grant(&["a"], vec![item(AccessItemType::Role, " ")]),
-        "empty id",
-        Some(Rule::ItemId),
-    )
-    .await;
-    let mut past = item(AccessItemType::Role, "r");
-    past.remove_date = Some(Timestamp::parse("2020-01-01T00:00:00Z").unwrap());
-    refused(
-        &s,
-        grant(&["a"], vec![past]),
-        "must be in the future",
-        Some(Rule::DatesRemoveInFuture),
-    )
-    .await;
-    let mut backwards = item(AccessItemType::Role, "r");
-    backwards.start_date = Some(future(5));
-    backwards.remove_date = Some(future(2));
-    refused(
-        &s,
-        grant(&["a"], vec![backwards]),
-        "after its startDate",
-        Some(Rule::DatesStartBeforeRemove),
-    )
-    .await;
-
+    let group = item(AccessItemType::Unknown("GROUP".into()), "r");
+    let borrow = AccessRequest {
+        request_type: Some(AccessRequestType::Unknown("BORROW_ACCESS".into())),
+        ..grant(&["a"], vec![role()])
+    };
+    let past = role_with(|r| r.remove_date = Some("2020-01-01T00:00:00Z".parse().unwrap()));
+    let backwards = role_with(|r| {
+        r.start_date = Some(future(5));
+        r.remove_date = Some(future(2));
+    });
     // Both request forms at once, and the per-identity form outside GRANT.
-    let per_identity = vec![RequestedForDtoRef {
-        identity_id: "a".to_owned(),
-        identity_type: None,
-        requested_items: vec![RequestedItemDtoRef {
-            type_: AccessItemType::Role,
-            id: "r".to_owned(),
-            comment: None,
-            client_metadata: Default::default(),
-            start_date: None,
-            remove_date: None,
-            account_selection: None,
-            native_identity: None,
-            form_instance_id: None,
-        }],
-    }];
-    refused(
-        &s,
-        AccessRequest {
-            requested_for_with_requested_items: Some(per_identity.clone()),
-            ..grant(&["a"], vec![item(AccessItemType::Role, "r")])
-        },
-        "not both",
-        Some(Rule::RequestForm),
-    )
-    .await;
-    refused(
-        &s,
-        AccessRequest {
-            request_type: Some(AccessRequestType::RevokeAccess),
-            requested_for_with_requested_items: Some(per_identity.clone()),
-            ..AccessRequest::default()
-        },
-        "only supported for GRANT_ACCESS",
-        Some(Rule::PerIdentityGrantOnly),
-    )
-    .await;
+    let one_entry = per_identity(vec![("a", vec![per_role("r")])]);
+    let both = AccessRequest {
+        requested_for_with_requested_items: one_entry.requested_for_with_requested_items.clone(),
+        ..grant(&["a"], vec![role()])
+    };
+    let revoke_per_identity = AccessRequest {
+        request_type: Some(AccessRequestType::RevokeAccess),
+        ..one_entry.clone()
+    };
+    let cases = vec![
+        (
+            grant(&[], vec![role()]),
+            "requestedFor is required",
+            Some(Rule::RequestedForNonEmpty),
+        ),
+        (
+            grant(&["a"], vec![]),
+            "requestedItems is required",
+            Some(Rule::RequestedItemsCount),
+        ),
+        (grant(&["a"], vec![group]), "Invalid type 'GROUP'", None),
+        (
+            borrow,
+            "Invalid requestType 'BORROW_ACCESS'",
+            Some(Rule::RequestType),
+        ),
+        (
+            grant(&["a"], vec![item(AccessItemType::Role, " ")]),
+            "empty id",
+            Some(Rule::ItemId),
+        ),
+        (
+            grant(&["a"], vec![past]),
+            "must be in the future",
+            Some(Rule::DatesRemoveInFuture),
+        ),
+        (
+            grant(&["a"], vec![backwards]),
+            "after its startDate",
+            Some(Rule::DatesStartBeforeRemove),
+        ),
+        (both, "not both", Some(Rule::RequestForm)),
+        (
+            revoke_per_identity,
+            "only supported for GRANT_ACCESS",
+            Some(Rule::PerIdentityGrantOnly),
+        ),
+    ];
+    refused(&s, cases).await;
     // The per-identity form on its own is accepted.
     s.client
         .create_access_request()
-        .body(AccessRequest {
-            requested_for_with_requested_items: Some(per_identity),
-            ..AccessRequest::default()
-        })
+        .body(one_entry)
         .send()
         .await
         .expect("requestedForWithRequestedItems alone");
@@ -299,47 +289,20 @@ async fn malformed_bodies_and_content_types() {
             assert!(text.contains("Content-Type"), "{text}");
         }
     }
-    // Empty strings where ids are required.
-    let text = raw_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "", "comment": "c"}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert!(text.contains("accountActivityId"));
-    let (_, rule) = raw_rule_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": " ", "comment": "c"}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert_eq!(rule, Some(Rule::CancelAccountActivityId));
-    let text = raw_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "x", "comment": " "}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert!(text.contains("comment"));
-    let (_, rule) = raw_rule_error(
-        s.post("/v3/access-requests/cancel")
-            .json(&serde_json::json!({"accountActivityId": "x", "comment": ""}))
-            .send()
-            .await
-            .unwrap(),
-        400,
-    )
-    .await;
-    assert_eq!(rule, Some(Rule::CancelComment));
+    // Empty or blank strings where ids and the comment are required.
+    let cases = [
+        ("", "c", "accountActivityId", Rule::CancelAccountActivityId),
+        (" ", "c", "accountActivityId", Rule::CancelAccountActivityId),
+        ("x", " ", "comment", Rule::CancelComment),
+        ("x", "", "comment", Rule::CancelComment),
+    ];
+    for (activity, comment, needle, expected) in cases {
+        let body = serde_json::json!({"accountActivityId": activity, "comment": comment});
+        let response = s.post("/v3/access-requests/cancel").json(&body).send();
+        let (text, rule) = raw_rule_error(response.await.unwrap(), 400).await;
+        assert!(text.contains(needle), "{body}: {text}");
+        assert_eq!(rule, Some(expected), "{body}");
+    }
     assert_eq!(s.sandbox.status_count(), 0);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 }
@@ -347,7 +310,7 @@ async fn malformed_bodies_and_content_types() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let s = setup(Sandbox::builder()).await;
-    let response = s.get("/v3/nothing-here").send().await.unwrap();
+    let response = s.get_response("/v3/nothing-here").await;
     raw_error(response, 404).await;
     let response = s
         .http
@@ -362,91 +325,53 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
 #[tokio::test]
 async fn duplicate_and_per_identity_rules_name_their_codes() {
     let s = setup(Sandbox::builder()).await;
-    // A duplicate identity in requestedFor is refused.
-    refused(
-        &s,
-        grant(&["a", "b", "a"], vec![item(AccessItemType::Role, "r")]),
-        "more than once",
-        Some(Rule::RequestedForUnique),
-    )
-    .await;
-    let mut early = item(AccessItemType::Role, "r");
-    early.start_date = Some(Timestamp::parse("2020-01-01T00:00:00Z").unwrap());
-    refused(
-        &s,
-        grant(&["a"], vec![early]),
-        "must be in the future",
-        Some(Rule::DatesStartInFuture),
-    )
-    .await;
-    refused(
-        &s,
-        grant(&[" "], vec![item(AccessItemType::Role, "r")]),
-        "empty identity",
-        Some(Rule::RequestedForId),
-    )
-    .await;
-
-    let role = |id: &str| RequestedItemDtoRef {
-        type_: AccessItemType::Role,
-        id: id.to_owned(),
-        comment: None,
-        client_metadata: Default::default(),
-        start_date: None,
-        remove_date: None,
-        account_selection: None,
-        native_identity: None,
-        form_instance_id: None,
-    };
-    let per_identity = |entries: Vec<(&str, Vec<RequestedItemDtoRef>)>| AccessRequest {
-        requested_for_with_requested_items: Some(
-            entries
-                .into_iter()
-                .map(|(id, items)| RequestedForDtoRef {
-                    identity_id: id.to_owned(),
-                    identity_type: None,
-                    requested_items: items,
-                })
-                .collect(),
+    let early = role_with(|r| r.start_date = Some("2020-01-01T00:00:00Z".parse().unwrap()));
+    let many: Vec<RequestedItemDtoRef> = (0..26).map(|i| per_role(&format!("r{i}"))).collect();
+    let twice = per_identity(vec![("a", vec![per_role("r")]), ("a", vec![per_role("q")])]);
+    let cases = vec![
+        // A duplicate identity in requestedFor is refused.
+        (
+            grant(&["a", "b", "a"], vec![role()]),
+            "more than once",
+            Some(Rule::RequestedForUnique),
         ),
-        ..AccessRequest::default()
-    };
-    refused(
-        &s,
-        per_identity(vec![("a", vec![role("r")]), ("a", vec![role("q")])]),
-        "more than once",
-        Some(Rule::PerIdentityUniqueIdentity),
-    )
-    .await;
-    refused(
-        &s,
-        per_identity(vec![("", vec![role("r")])]),
-        "empty identityId",
-        Some(Rule::PerIdentityIdentityId),
-    )
-    .await;
-    refused(
-        &s,
-        per_identity(vec![("a", vec![])]),
-        "No items are requested for identity a",
-        Some(Rule::PerIdentityItemsCount),
-    )
-    .await;
-    let many: Vec<RequestedItemDtoRef> = (0..26).map(|i| role(&format!("r{i}"))).collect();
-    refused(
-        &s,
-        per_identity(vec![("a", many)]),
-        "at most 25",
-        Some(Rule::PerIdentityItemsCount),
-    )
-    .await;
-    refused(
-        &s,
-        per_identity(vec![]),
-        "at least one identity",
-        Some(Rule::RequestedForNonEmpty),
-    )
-    .await;
+        (
+            grant(&["a"], vec![early]),
+            "must be in the future",
+            Some(Rule::DatesStartInFuture),
+        ),
+        (
+            grant(&[" "], vec![role()]),
+            "empty identity",
+            Some(Rule::RequestedForId),
+        ),
+        (
+            twice,
+            "more than once",
+            Some(Rule::PerIdentityUniqueIdentity),
+        ),
+        (
+            per_identity(vec![("", vec![per_role("r")])]),
+            "empty identityId",
+            Some(Rule::PerIdentityIdentityId),
+        ),
+        (
+            per_identity(vec![("a", vec![])]),
+            "No items are requested for identity a",
+            Some(Rule::PerIdentityItemsCount),
+        ),
+        (
+            per_identity(vec![("a", many)]),
+            "at most 25",
+            Some(Rule::PerIdentityItemsCount),
+        ),
+        (
+            per_identity(vec![]),
+            "at least one identity",
+            Some(Rule::RequestedForNonEmpty),
+        ),
+    ];
+    refused(&s, cases).await;
     assert_eq!(s.sandbox.status_count(), 0);
     assert_eq!(s.sandbox.access_requests_accepted(), 0);
 
@@ -468,15 +393,15 @@ async fn duplicate_and_per_identity_rules_name_their_codes() {
 async fn the_rule_code_is_in_causes_on_the_wire() {
     let s = setup(Sandbox::builder()).await;
     let response = s
-        .post("/v3/access-requests")
-        .json(&serde_json::json!({
-            "requestType": "REVOKE_ACCESS",
-            "requestedFor": ["a", "b"],
-            "requestedItems": [{"type": "ROLE", "id": "r", "comment": "gone"}]
-        }))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/v3/access-requests",
+            &serde_json::json!({
+                "requestType": "REVOKE_ACCESS",
+                "requestedFor": ["a", "b"],
+                "requestedItems": [{"type": "ROLE", "id": "r", "comment": "gone"}]
+            }),
+        )
+        .await;
     assert_eq!(response.status(), 400);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["detailCode"], "400.1 Bad Request Content");

@@ -6,35 +6,17 @@ use std::time::Duration;
 
 use sailpoint_access_api::operations;
 use sailpoint_access_api::types::{
-    AccessItemType, BulkCancelAccessRequests, CancelAccessRequest, CloseAccessRequests,
-    CloseCompletionStatus, CloseExecutionStatus, IdentityReferenceType, IdentityType,
-    RequestedForIdentities, RequestedItemState,
+    BulkCancelAccessRequests, CloseAccessRequests, CloseCompletionStatus, CloseExecutionStatus,
+    IdentityReferenceType, IdentityType, RequestedForIdentities, RequestedItemState,
+    RequestedItemStatus,
 };
 use sailpoint_access_api::{Family, Rule};
 use sailpoint_access_sandbox::{Operation, RateLimitFault, Sandbox};
 use serde_json::{json, Value};
 
-use crate::common::{api_error, grant, item, raw_rule_error, rule_of, setup, Setup};
-
-/// Submits a GRANT through v3 and returns its access request id.
-async fn create_v3(s: &Setup, identity: &str, items: &[&str]) -> String {
-    let request = grant(
-        &[identity],
-        items
-            .iter()
-            .map(|id| item(AccessItemType::Role, id))
-            .collect(),
-    );
-    let response = s
-        .client
-        .create_access_request()
-        .body(request)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    response.new_requests[0].access_request_ids[0].clone()
-}
+use crate::common::{
+    api_error, cancel_of, cancel_v3, raw_rule_error, rule_of, setup, submit_roles, succeeded, Setup,
+};
 
 /// The status list of `family` as raw JSON.
 async fn raw_list(s: &Setup, family: Family, query: &str) -> Vec<Value> {
@@ -42,7 +24,7 @@ async fn raw_list(s: &Setup, family: Family, query: &str) -> Vec<Value> {
         Family::V3 => &operations::LIST_ACCESS_REQUEST_STATUS,
         _ => &operations::LIST_ACCESS_REQUEST_STATUS_V1,
     };
-    let response = s.get(&format!("{}{query}", op.path)).send().await.unwrap();
+    let response = s.get_response(&format!("{}{query}", op.path)).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
@@ -52,15 +34,14 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     let s = setup(Sandbox::builder()).await;
 
     // v3 create, versioned list and cancel.
-    let v3_request = create_v3(&s, "id-alice", &["role-1"]).await;
-    let listed = s
-        .client
-        .list_access_request_status_v1()
-        .requested_for("id-alice")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_request = submit_roles(&s, "id-alice", &["role-1"]).await;
+    let listed = succeeded(
+        s.client
+            .list_access_request_status_v1()
+            .requested_for("id-alice")
+            .send(),
+    )
+    .await;
     assert_eq!(listed.len(), 1);
     let status = &listed[0];
     assert_eq!(
@@ -86,28 +67,22 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     let cancelled = s
         .client
         .cancel_access_request_v1()
-        .body(CancelAccessRequest {
-            account_activity_id: activity.clone(),
-            comment: "wrong role".into(),
-        })
+        .body(cancel_of(&activity, "wrong role"))
         .send()
         .await
         .unwrap();
     assert_eq!(cancelled.status(), 202);
-    let v3_view = s
-        .client
-        .list_access_request_status()
-        .requested_for("id-alice")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_view = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("id-alice")
+            .send(),
+    )
+    .await;
     assert_eq!(v3_view[0].state, Some(RequestedItemState::Cancelled));
 
     // Versioned create (a machine identity, with a form), v3 list and cancel.
-    let response = s
-        .post(operations::CREATE_ACCESS_REQUEST_V1.path)
-        .json(&json!({
+    let response = s.post_json(operations::CREATE_ACCESS_REQUEST_V1.path, &json!({
             "requestType": "GRANT_ACCESS",
             "requestedForWithRequestedItems": [{
                 "identityId": "machine-1",
@@ -118,10 +93,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
                     "accountSelection": [{"sourceId": "src-1", "accounts": [{"nativeIdentity": "svc-1"}]}]
                 }]
             }]
-        }))
-        .send()
-        .await
-        .unwrap();
+        })).await;
     assert_eq!(response.status(), 202);
     assert_eq!(
         s.sandbox.access_requests_accepted(),
@@ -132,14 +104,13 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     assert_eq!(v1_listed[0]["identityType"], "MACHINE");
     assert_eq!(v1_listed[0]["requestedFor"]["type"], "MACHINE_IDENTITY");
     assert_eq!(v1_listed[0]["form"]["formInstanceId"], "form-9");
-    let v3_listed = s
-        .client
-        .list_access_request_status()
-        .requested_for("machine-1")
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let v3_listed = succeeded(
+        s.client
+            .list_access_request_status()
+            .requested_for("machine-1")
+            .send(),
+    )
+    .await;
     assert_eq!(v3_listed.len(), 1);
     assert_eq!(v3_listed[0].identity_type, None, "not part of v3 answers");
     assert_eq!(v3_listed[0].form, None);
@@ -147,28 +118,17 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
         &v3_listed[0].requested_for,
         Some(RequestedForIdentities::One(r)) if r.type_ == Some(IdentityReferenceType::MachineIdentity)
     ));
-    s.client
-        .cancel_access_request()
-        .body(CancelAccessRequest {
-            account_activity_id: v3_listed[0].account_activity_item_id.clone().unwrap(),
-            comment: "not needed".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let listed_activity = v3_listed[0].account_activity_item_id.clone().unwrap();
+    cancel_v3(&s, &listed_activity, "not needed").await;
     let after = raw_list(&s, Family::Versioned, "?requested-for=machine-1").await;
     assert_eq!(after[0]["state"], "CANCELLED");
-    assert_eq!(
-        s.sandbox
-            .requests_received(Operation::CreateAccessRequestV1),
-        1
-    );
+    assert_eq!(s.received(Operation::CreateAccessRequestV1), 1);
 }
 
 #[tokio::test]
 async fn the_versioned_list_refuses_in_on_access_request_id() {
     let s = setup(Sandbox::builder()).await;
-    let id = create_v3(&s, "id-a", &["r"]).await;
+    let id = submit_roles(&s, "id-a", &["r"]).await;
     let filter = format!("accessRequestId in (\"{id}\")");
     let v3 = s
         .client
@@ -223,6 +183,25 @@ async fn rate_limits_are_counted_per_family() {
     assert_eq!(status, 429, "v3 is still exhausted");
 }
 
+/// Three GRANTs through v3: two roles for `id-a`, one each for `id-b` and
+/// `id-c`; their access request ids.
+async fn three_requests(s: &Setup) -> (String, String, String) {
+    (
+        submit_roles(s, "id-a", &["r1", "r2"]).await,
+        submit_roles(s, "id-b", &["r3"]).await,
+        submit_roles(s, "id-c", &["r4"]).await,
+    )
+}
+
+/// The first status the sandbox holds for `request`.
+fn first_status(s: &Setup, request: &str) -> RequestedItemStatus {
+    s.sandbox
+        .statuses()
+        .into_iter()
+        .find(|st| st.access_request_id.as_deref() == Some(request))
+        .unwrap()
+}
+
 fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("ar-{i}")).collect()
 }
@@ -230,9 +209,7 @@ fn ids(n: usize) -> Vec<String> {
 #[tokio::test]
 async fn close_ends_open_items_and_accepts_unknown_ids() {
     let s = setup(Sandbox::builder()).await;
-    let completed = create_v3(&s, "id-a", &["r1", "r2"]).await;
-    let terminated = create_v3(&s, "id-b", &["r3"]).await;
-    let untouched = create_v3(&s, "id-c", &["r4"]).await;
+    let (completed, terminated, untouched) = three_requests(&s).await;
 
     let accepted = s
         .client
@@ -249,11 +226,11 @@ async fn close_ends_open_items_and_accepts_unknown_ids() {
     assert_eq!(accepted.status(), 202);
     // The defaults: Terminated, Failure and the vendor's message.
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": [terminated]}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": [terminated]}),
+        )
+        .await;
     assert_eq!(response.status(), 202);
 
     let state_of = |request: &str| {
@@ -276,12 +253,7 @@ async fn close_ends_open_items_and_accepts_unknown_ids() {
         state_of(&untouched),
         vec![(Some(RequestedItemState::Executing), true)]
     );
-    let closed = s
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|st| st.access_request_id.as_deref() == Some(terminated.as_str()))
-        .unwrap();
+    let closed = first_status(&s, &terminated);
     let warning = closed.error_messages.unwrap()[0][0].text.clone().unwrap();
     assert!(warning.contains("manually closed"), "{warning}");
 
@@ -316,28 +288,28 @@ async fn close_refuses_empty_and_oversized_id_lists() {
     assert_eq!(max, 500);
     for n in [0, max + 1] {
         let response = s
-            .post(operations::CLOSE_ACCESS_REQUESTS.path)
-            .json(&json!({"accessRequestIds": ids(n)}))
-            .send()
-            .await
-            .unwrap();
+            .post_json(
+                operations::CLOSE_ACCESS_REQUESTS.path,
+                &json!({"accessRequestIds": ids(n)}),
+            )
+            .await;
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, Some(Rule::CloseIdsCount), "{n} ids: {text}");
     }
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": ids(max)}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": ids(max)}),
+        )
+        .await;
     assert_eq!(response.status(), 202, "the maximum itself is accepted");
     // A value outside the enum is a schema matter: a 400 without a rule.
     let response = s
-        .post(operations::CLOSE_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": ["x"], "executionStatus": "Paused"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::CLOSE_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": ["x"], "executionStatus": "Paused"}),
+        )
+        .await;
     let (text, rule) = raw_rule_error(response, 400).await;
     assert_eq!(rule, None, "{text}");
     assert!(text.contains("Paused"), "{text}");
@@ -346,17 +318,9 @@ async fn close_refuses_empty_and_oversized_id_lists() {
 #[tokio::test]
 async fn bulk_cancel_cancels_the_cancelable_items_and_accepts_unknown_ids() {
     let s = setup(Sandbox::builder()).await;
-    let first = create_v3(&s, "id-a", &["r1", "r2"]).await;
-    let second = create_v3(&s, "id-b", &["r3"]).await;
-    let kept = create_v3(&s, "id-c", &["r4"]).await;
+    let (first, second, kept) = three_requests(&s).await;
     // One item of the first request is past approval: no longer cancelable.
-    let approved = s
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|st| st.access_request_id.as_deref() == Some(first.as_str()))
-        .and_then(|st| st.account_activity_item_id)
-        .unwrap();
+    let approved = first_status(&s, &first).account_activity_item_id.unwrap();
     s.sandbox.approve(&approved).unwrap();
 
     let response = s
@@ -386,11 +350,11 @@ async fn bulk_cancel_cancels_the_cancelable_items_and_accepts_unknown_ids() {
     }
     // A replay is accepted and changes nothing.
     let again = s
-        .post(operations::BULK_CANCEL_ACCESS_REQUESTS.path)
-        .json(&json!({"accessRequestIds": [first], "comment": "again"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            operations::BULK_CANCEL_ACCESS_REQUESTS.path,
+            &json!({"accessRequestIds": [first], "comment": "again"}),
+        )
+        .await;
     assert_eq!(again.status(), 202);
     let comments: Vec<String> = s
         .sandbox
@@ -425,24 +389,16 @@ async fn bulk_cancel_refuses_bad_id_lists_and_a_missing_comment() {
             Rule::BulkCancelComment,
         ),
     ] {
-        let response = s.post(path).json(&body).send().await.unwrap();
+        let response = s.post_json(path, &body).await;
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, Some(want), "{body}: {text}");
     }
     let response = s
-        .post(path)
-        .json(&json!({"accessRequestIds": ids(max), "comment": "c"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(path, &json!({"accessRequestIds": ids(max), "comment": "c"}))
+        .await;
     assert_eq!(response.status(), 202, "the maximum itself is accepted");
     // Without the comment at all, the body does not decode: a plain 400.
-    let response = s
-        .post(path)
-        .json(&json!({"accessRequestIds": ["a"]}))
-        .send()
-        .await
-        .unwrap();
+    let response = s.post_json(path, &json!({"accessRequestIds": ["a"]})).await;
     let (_, rule) = raw_rule_error(response, 400).await;
     assert_eq!(rule, None);
 }
@@ -451,7 +407,7 @@ async fn bulk_cancel_refuses_bad_id_lists_and_a_missing_comment() {
 async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     let s = setup(Sandbox::builder()).await;
     let path = operations::SET_ACCESS_REQUEST_CONFIG_V2.path;
-    let mut document: Value = s.get(path).send().await.unwrap().json().await.unwrap();
+    let mut document: Value = s.get_json(path).await;
     assert_eq!(document["machineIdentityAccessRequestEnabled"], true);
     assert!(
         document.get("autoApprovalEnabled").is_none(),
@@ -461,38 +417,18 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     document["entitlementRequestConfig"]["accessRequestConfig"]["futureLimit"] = json!(7);
     document["entitlementRequestConfig"]["accessRequestConfig"]["maxPermittedAccessDuration"] =
         json!({"value": 2, "timeUnit": "WEEKS", "futureUnitHint": "iso"});
-    let put = s
-        .http
-        .put(s.url(path))
-        .bearer_auth(&s.token)
-        .json(&document)
-        .send()
-        .await
-        .unwrap();
+    let put = s.put(path).json(&document).send().await.unwrap();
     assert_eq!(put.status(), 200);
     let stored: Value = put.json().await.unwrap();
     assert_eq!(stored, document);
-    let read: Value = s.get(path).send().await.unwrap().json().await.unwrap();
+    let read: Value = s.get_json(path).await;
     assert_eq!(read, document, "served back whole");
     assert_eq!(s.sandbox.config_v2_json(), document);
 
     // Through the generated client too: the unknown properties survive its types.
-    let typed = s
-        .client
-        .get_access_request_config_v2()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let typed = succeeded(s.client.get_access_request_config_v2().send()).await;
     assert_eq!(typed.extra["futureSwitch"], json!({"on": true}));
-    let written = s
-        .client
-        .set_access_request_config_v2()
-        .body(typed)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let written = succeeded(s.client.set_access_request_config_v2().body(typed).send()).await;
     assert_eq!(serde_json::to_value(&written).unwrap(), document);
 
     // The v3/v1 document is untouched.
@@ -502,14 +438,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
         let mut bad = document.clone();
         bad["entitlementRequestConfig"]["accessRequestConfig"]["maxPermittedAccessDuration"]
             ["value"] = value.clone();
-        let response = s
-            .http
-            .put(s.url(path))
-            .bearer_auth(&s.token)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let response = s.put(path).json(&bad).send().await.unwrap();
         let (text, rule) = raw_rule_error(response, 400).await;
         assert_eq!(rule, None);
         assert!(text.contains("Malformed request body"), "{value}: {text}");
@@ -517,14 +446,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
     let mut bad = document.clone();
     bad["entitlementRequestConfig"]["accessRequestConfig"]["approvalSchemes"] =
         json!([{"approverType": "GOVERNANCE_GROUP"}]);
-    let response = s
-        .http
-        .put(s.url(path))
-        .bearer_auth(&s.token)
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
+    let response = s.put(path).json(&bad).send().await.unwrap();
     let (text, _) = raw_rule_error(response, 400).await;
     assert!(text.contains("approverId"), "{text}");
     assert_eq!(
@@ -537,13 +459,7 @@ async fn config_v2_round_trips_unknown_properties_and_is_validated() {
 #[tokio::test]
 async fn config_v1_and_v3_are_one_document() {
     let s = setup(Sandbox::builder()).await;
-    let mut config = s
-        .client
-        .get_access_request_config_v1()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let mut config = succeeded(s.client.get_access_request_config_v1().send()).await;
     assert_eq!(config, s.sandbox.config());
     config.auto_approval_enabled = true;
     config
@@ -555,13 +471,7 @@ async fn config_v1_and_v3_are_one_document() {
         .send()
         .await
         .unwrap();
-    let through_v3 = s
-        .client
-        .get_access_request_config()
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let through_v3 = succeeded(s.client.get_access_request_config().send()).await;
     assert_eq!(through_v3, config);
     assert_eq!(s.sandbox.config_json()["fromV1"]["kept"], json!([1, 2]));
 }
@@ -580,16 +490,10 @@ async fn deprecation_headers_mark_the_v3_and_v1_configuration_only() {
     for op in operations::ALL {
         let request = match op.method {
             "GET" => s.get(op.path),
-            "PUT" if op.path == operations::SET_ACCESS_REQUEST_CONFIG_V2.path => s
-                .http
-                .put(s.url(op.path))
-                .bearer_auth(&s.token)
-                .json(&config_v2),
-            "PUT" => s
-                .http
-                .put(s.url(op.path))
-                .bearer_auth(&s.token)
-                .json(&config),
+            "PUT" if op.path == operations::SET_ACCESS_REQUEST_CONFIG_V2.path => {
+                s.put(op.path).json(&config_v2)
+            }
+            "PUT" => s.put(op.path).json(&config),
             // The POSTs are answered 400 (no body): the headers do not depend on it.
             _ => s.post(op.path).json(&json!({})),
         };
@@ -621,14 +525,10 @@ async fn deprecation_headers_mark_the_v3_and_v1_configuration_only() {
     }
     // A per-resource version ends two years after its deprecation; v3 at its switch-off.
     let v1 = s
-        .get(operations::GET_ACCESS_REQUEST_CONFIG_V1.path)
-        .send()
-        .await
-        .unwrap();
+        .get_response(operations::GET_ACCESS_REQUEST_CONFIG_V1.path)
+        .await;
     let v3 = s
-        .get(operations::GET_ACCESS_REQUEST_CONFIG.path)
-        .send()
-        .await
-        .unwrap();
+        .get_response(operations::GET_ACCESS_REQUEST_CONFIG.path)
+        .await;
     assert_ne!(v1.headers()["sunset"], v3.headers()["sunset"]);
 }
