@@ -5,8 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use crate::common::*;
+use chrono::Utc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 use sailpoint_access::bulk::{plan, BulkRow, MemoryJournal, PlanLimits, RowOutcome};

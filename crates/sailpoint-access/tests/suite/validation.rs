@@ -1,7 +1,7 @@
 //! Every validation rule: one accepted and one rejected case, and nothing sent when rejected.
 
-use chrono::{Duration, Utc};
 use crate::common::*;
+use chrono::{Duration, Utc};
 use httpmock::{Mock, MockServer};
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestResponse, AccessRequestType, RequestedForDtoRef,
