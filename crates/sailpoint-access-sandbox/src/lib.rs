@@ -62,7 +62,9 @@ pub use faults::{
 };
 pub use lifecycle::AutoLifecycle;
 pub use operation::{Operation, Operations};
-pub use state::{default_config, default_config_v2, ControlError};
+pub use state::{
+    config_v2_with_entitlement_approvers, default_config, default_config_v2, ControlError,
+};
 pub use tenant::{
     APPROVER_CLIENT_ID, APPROVER_CLIENT_SECRET, APPROVER_IDENTITY_ID, APPROVER_IDENTITY_NAME,
     CALLER_IDENTITY_ID, CALLER_IDENTITY_NAME, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,

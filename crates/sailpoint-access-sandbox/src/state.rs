@@ -976,6 +976,14 @@ pub fn default_config() -> AccessRequestConfig {
 
 /// The second configuration document a fresh tenant has.
 pub fn default_config_v2() -> AccessRequestConfigV2 {
+    config_v2_with_entitlement_approvers([EntitlementApproverType::SourceOwner])
+}
+
+/// [`default_config_v2`] with grants of entitlements going through
+/// `approvers`, in order (an empty list: the v3 document's schemes decide).
+pub fn config_v2_with_entitlement_approvers(
+    approvers: impl IntoIterator<Item = EntitlementApproverType>,
+) -> AccessRequestConfigV2 {
     let step = |approver_type| EntitlementApprovalScheme {
         approver_type: Some(approver_type),
         approver_id: None,
@@ -995,7 +1003,7 @@ pub fn default_config_v2() -> AccessRequestConfigV2 {
         }),
         entitlement_request_config: Some(EntitlementRequestConfigV2 {
             access_request_config: Some(EntitlementAccessRequestConfig {
-                approval_schemes: Some(vec![step(EntitlementApproverType::SourceOwner)]),
+                approval_schemes: Some(approvers.into_iter().map(step).collect()),
                 request_comment_required: false,
                 denial_comment_required: false,
                 reauthorization_required: false,

@@ -33,13 +33,7 @@ async fn run() -> Outcome<()> {
         let ids: Vec<String> = (0..12).map(|i| format!("contractor-{i:02}")).collect();
         (ids, "ap-contractors".to_owned())
     } else {
-        let file = std::env::var("TEAM_IDENTITIES")?;
-        let ids = std::fs::read_to_string(file)?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let ids = support::identities_from("TEAM_IDENTITIES")?;
         (ids, std::env::var("TEAM_AP")?)
     };
     let client = target.builder.app_name("approve-team").build()?;

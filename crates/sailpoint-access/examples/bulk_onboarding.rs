@@ -40,13 +40,7 @@ async fn run() -> Outcome<()> {
             .collect();
         (ids, "role-new-hire".to_owned(), "ap-department".to_owned())
     } else {
-        let file = std::env::var("ONBOARDING_IDENTITIES")?;
-        let ids = std::fs::read_to_string(file)?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let ids = support::identities_from("ONBOARDING_IDENTITIES")?;
         (
             ids,
             std::env::var("ONBOARDING_ROLE")?,

@@ -303,14 +303,7 @@ async fn the_administrators_list_says_which_items_need_reauthorization() {
 
 #[tokio::test]
 async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_reject_ends_them() {
-    let mut v2 = sailpoint_access_sandbox::default_config_v2();
-    v2.entitlement_request_config
-        .as_mut()
-        .unwrap()
-        .access_request_config
-        .as_mut()
-        .unwrap()
-        .approval_schemes = Some(Vec::new());
+    let v2 = sailpoint_access_sandbox::config_v2_with_entitlement_approvers([]);
     let mut v3 = sailpoint_access_sandbox::default_config();
     v3.entitlement_request_config
         .as_mut()
@@ -372,9 +365,57 @@ async fn the_v3_schemes_give_the_steps_when_the_v2_document_names_none_and_rejec
     assert_eq!(pending(&setup, "?owner-id=gg-1").await.len(), 1);
 }
 
+/// Submits `items` for `who`; returns the approvals `owner` holds and how
+/// many the sandbox's stand-in approver holds.
+async fn submitted_for(
+    setup: &Setup,
+    who: &str,
+    items: Vec<sailpoint_access_api::types::AccessRequestItem>,
+    owner: &str,
+) -> (Vec<PendingApproval>, usize) {
+    setup
+        .client
+        .create_access_request()
+        .body(grant(&[who], items))
+        .send()
+        .await
+        .unwrap();
+    let of_owner = pending(setup, &format!("?owner-id={owner}")).await;
+    let stand_in = pending(setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
+    (of_owner, stand_in.len())
+}
+
+/// Approves `approval` and returns the schemes of the steps its item has
+/// gone through so far, in order.
+async fn approve_and_read_schemes(
+    setup: &Setup,
+    approval: &PendingApproval,
+    item_id: &str,
+) -> Vec<String> {
+    let id = approval.id.clone().unwrap();
+    let approved = setup
+        .post(&format!("{BASE}/{id}/approve"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 202);
+    let status = setup
+        .sandbox
+        .statuses()
+        .into_iter()
+        .find(|s| s.id.as_deref() == Some(item_id))
+        .unwrap();
+    assert_eq!(status.state, Some(RequestedItemState::Executing));
+    status
+        .approval_details
+        .iter()
+        .filter_map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
+        .collect()
+}
+
 #[tokio::test]
 async fn owner_steps_go_to_the_owners_the_directory_records() {
-    use sailpoint_access_api::types::{EntitlementApprovalScheme, EntitlementApproverType};
+    use sailpoint_access_api::types::EntitlementApproverType;
     use sailpoint_access_sandbox::Directory;
     let demo = Directory::demo();
     let entitlement = |name: &str, source: &str| {
@@ -390,82 +431,34 @@ async fn owner_steps_go_to_the_owners_the_directory_records() {
         entitlement("Read", "GitHub"),
         entitlement("Admin", "Active Directory"),
     );
-    let (grace, katherine, ada) = (
-        id_of("grace.hopper"),
-        id_of("katherine.johnson"),
-        id_of("ada.lovelace"),
-    );
+    let (grace, katherine) = (id_of("grace.hopper"), id_of("katherine.johnson"));
     let directory = demo
         .clone()
         .item_owner(&read, "grace.hopper")
         .source_owner("GitHub", "katherine.johnson");
-    let mut v2 = sailpoint_access_sandbox::default_config_v2();
-    let step = |kind| EntitlementApprovalScheme {
-        approver_type: Some(kind),
-        ..EntitlementApprovalScheme::default()
-    };
-    v2.entitlement_request_config
-        .as_mut()
-        .unwrap()
-        .access_request_config
-        .as_mut()
-        .unwrap()
-        .approval_schemes = Some(vec![
-        step(EntitlementApproverType::EntitlementOwner),
-        step(EntitlementApproverType::SourceOwner),
+    let v2 = sailpoint_access_sandbox::config_v2_with_entitlement_approvers([
+        EntitlementApproverType::EntitlementOwner,
+        EntitlementApproverType::SourceOwner,
     ]);
     let setup = setup(Sandbox::builder().directory(directory).config_v2(v2)).await;
-    setup
-        .client
-        .create_access_request()
-        .body(grant(
-            &[ada.as_str()],
-            vec![
-                item(AccessItemType::Entitlement, &read),
-                item(AccessItemType::Entitlement, &ad_admin),
-            ],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let items = vec![
+        item(AccessItemType::Entitlement, &read),
+        item(AccessItemType::Entitlement, &ad_admin),
+    ];
     // The recorded entitlement owner decides the first step of "Read"; the
     // Active Directory entitlement has no recorded owner: the stand-in.
-    let of_grace = pending(&setup, &format!("?owner-id={grace}")).await;
+    let (of_grace, stand_in) = submitted_for(&setup, &id_of("ada.lovelace"), items, &grace).await;
     assert_eq!(of_grace.len(), 1, "{of_grace:?}");
-    let stand_in = pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
-    assert_eq!(stand_in.len(), 1, "{stand_in:?}");
+    assert_eq!(stand_in, 1);
     assert!(pending(&setup, &format!("?owner-id={katherine}"))
         .await
         .is_empty());
-    let first = of_grace[0].id.clone().unwrap();
-    let approved = setup
-        .post(&format!("{BASE}/{first}/approve"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(approved.status(), 202);
+    let schemes = approve_and_read_schemes(&setup, &of_grace[0], &read).await;
+    assert_eq!(schemes, ["ENTITLEMENT_OWNER", "SOURCE_OWNER"]);
     // The next step belongs to the owner of the item's source.
     let of_katherine = pending(&setup, &format!("?owner-id={katherine}")).await;
     assert_eq!(of_katherine.len(), 1, "{of_katherine:?}");
-    assert_ne!(of_katherine[0].id.as_deref(), Some(first.as_str()));
-    let status = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.id.as_deref() == Some(read.as_str()))
-        .unwrap();
-    let schemes: Vec<_> = status
-        .approval_details
-        .iter()
-        .map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
-        .collect();
-    assert_eq!(
-        schemes,
-        [
-            Some("ENTITLEMENT_OWNER".to_owned()),
-            Some("SOURCE_OWNER".to_owned())
-        ]
-    );
+    assert_ne!(of_katherine[0].id, of_grace[0].id);
 }
 
 #[tokio::test]
@@ -473,12 +466,8 @@ async fn a_role_goes_through_the_schemes_it_carries() {
     use sailpoint_access_api::types::ApprovalScheme;
     use sailpoint_access_sandbox::Directory;
     let demo = Directory::demo();
-    let finance = demo.items_named(&AccessItemType::Role, "Finance")[0]
-        .id
-        .clone();
-    let engineering = demo.items_named(&AccessItemType::Role, "Engineering")[0]
-        .id
-        .clone();
+    let role = |name: &str| demo.items_named(&AccessItemType::Role, name)[0].id.clone();
+    let (finance, engineering) = (role("Finance"), role("Engineering"));
     let grace = demo.identity_by_alias("grace.hopper").unwrap().id.clone();
     let alan = demo.identity_by_alias("alan.turing").unwrap().id.clone();
     let directory = demo
@@ -492,44 +481,16 @@ async fn a_role_goes_through_the_schemes_it_carries() {
             ],
         );
     let setup = setup(Sandbox::builder().directory(directory)).await;
-    setup
-        .client
-        .create_access_request()
-        .body(grant(
-            &[alan.as_str()],
-            vec![
-                item(AccessItemType::Role, &finance),
-                item(AccessItemType::Role, &engineering),
-            ],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let items = vec![
+        item(AccessItemType::Role, &finance),
+        item(AccessItemType::Role, &engineering),
+    ];
     // Finance: its owner first; Engineering carries no schemes: the stand-in.
-    let of_grace = pending(&setup, &format!("?owner-id={grace}")).await;
+    let (of_grace, stand_in) = submitted_for(&setup, &alan, items, &grace).await;
     assert_eq!(of_grace.len(), 1, "{of_grace:?}");
-    let stand_in = pending(&setup, &format!("?owner-id={APPROVER_IDENTITY_ID}")).await;
-    assert_eq!(stand_in.len(), 1, "{stand_in:?}");
-    let first = of_grace[0].id.clone().unwrap();
-    let approved = setup
-        .post(&format!("{BASE}/{first}/approve"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(approved.status(), 202);
+    assert_eq!(stand_in, 1);
+    let schemes = approve_and_read_schemes(&setup, &of_grace[0], &finance).await;
+    assert_eq!(schemes, ["ROLE_OWNER", "GOVERNANCE_GROUP"]);
     // Then the governance group the role names.
     assert_eq!(pending(&setup, "?owner-id=gg-9").await.len(), 1);
-    let status = setup
-        .sandbox
-        .statuses()
-        .into_iter()
-        .find(|s| s.id.as_deref() == Some(finance.as_str()))
-        .unwrap();
-    assert_eq!(status.state, Some(RequestedItemState::Executing));
-    let schemes: Vec<_> = status
-        .approval_details
-        .iter()
-        .filter_map(|d| d.scheme.as_ref().map(|s| s.as_str().to_owned()))
-        .collect();
-    assert_eq!(schemes, ["ROLE_OWNER", "GOVERNANCE_GROUP"]);
 }

@@ -78,3 +78,15 @@ where
         std::process::exit(1);
     }
 }
+
+/// The identity ids listed one per line in the file the variable `var`
+/// names (blank lines skipped), for the examples run against a tenant.
+pub fn identities_from(var: &str) -> Outcome<Vec<String>> {
+    let file = std::env::var(var)?;
+    Ok(std::fs::read_to_string(file)?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}

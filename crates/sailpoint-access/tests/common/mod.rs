@@ -157,3 +157,44 @@ impl Capture {
             .collect()
     }
 }
+
+/// A grant of one role for one identity, the submission most tests send.
+pub async fn grant_role(
+    client: &Client,
+    identity: impl Into<String>,
+    role: &str,
+) -> sailpoint_access::Result<sailpoint_access::types::AccessRequestResponse> {
+    client
+        .access_requests()
+        .grant()
+        .for_identity(identity)
+        .role(role)
+        .send()
+        .await
+}
+
+/// Every status the token can see, in pages of 250.
+pub async fn all_statuses(client: &Client) -> sailpoint_access::Result<Vec<RequestedItemStatus>> {
+    use futures::TryStreamExt;
+    client.statuses().limit(250).items().try_collect().await
+}
+
+/// A bulk grant of `rows`, planned within the vendor's limits and journaled
+/// in `journal`.
+pub async fn grant_journaled(
+    client: &Client,
+    rows: Vec<sailpoint_access::bulk::BulkRow>,
+    journal: &std::path::Path,
+) -> Result<sailpoint_access::bulk::BulkReport, sailpoint_access::bulk::BulkFailure> {
+    use sailpoint_access::bulk::{plan, JsonlJournal, PlanLimits};
+    use sailpoint_access::types::AccessRequestType;
+    client
+        .bulk_submit(plan(
+            AccessRequestType::GrantAccess,
+            rows,
+            PlanLimits::default(),
+        ))
+        .journal(JsonlJournal::open(journal).unwrap())
+        .send()
+        .await
+}

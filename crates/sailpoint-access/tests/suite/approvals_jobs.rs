@@ -23,16 +23,7 @@ async fn submit_run(client: &Client, n: usize, name: &str) -> std::path::PathBuf
         .collect();
     let journal = std::env::temp_dir().join(format!("{name}-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&journal);
-    let report = client
-        .bulk_submit(plan(
-            AccessRequestType::GrantAccess,
-            rows,
-            PlanLimits::default(),
-        ))
-        .journal(JsonlJournal::open(&journal).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let report = grant_journaled(&client, rows, &journal).await.unwrap();
     assert_eq!(report.count(RowOutcome::Submitted), n);
     journal
 }
@@ -533,7 +524,7 @@ async fn two_step_sandbox() -> (
     String,
     String,
 ) {
-    use sailpoint_access::types::{EntitlementApprovalScheme, EntitlementApproverType};
+    use sailpoint_access::types::EntitlementApproverType;
     use sailpoint_access_sandbox::Directory;
     let directory = Directory::empty()
         .person("Manon Lead", "manon.lead", "manon@example.test", None)
@@ -557,21 +548,9 @@ async fn two_step_sandbox() -> (
     let entitlement = directory.items_named(&AccessItemType::Entitlement, "Reader")[0]
         .id
         .clone();
-    let mut config = sailpoint_access_sandbox::default_config_v2();
-    let step = |kind| EntitlementApprovalScheme {
-        approver_type: Some(kind),
-        ..EntitlementApprovalScheme::default()
-    };
-    config
-        .entitlement_request_config
-        .as_mut()
-        .unwrap()
-        .access_request_config
-        .as_mut()
-        .unwrap()
-        .approval_schemes = Some(vec![
-        step(EntitlementApproverType::SourceOwner),
-        step(EntitlementApproverType::Manager),
+    let config = sailpoint_access_sandbox::config_v2_with_entitlement_approvers([
+        EntitlementApproverType::SourceOwner,
+        EntitlementApproverType::Manager,
     ]);
     let sandbox = Sandbox::builder()
         .directory(directory)

@@ -84,14 +84,7 @@ async fn a_second_401_is_returned_without_looping() {
             ..Default::default()
         });
     });
-    let err = client(&server)
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
-        .await
-        .unwrap_err();
+    let err = grant_role(&client(&server), "a", "r").await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Unauthorized), "{err:?}");
     // The submission was replayed exactly once after the refresh: a 401 means it was not acted on.
     rejected.assert_calls(2);
@@ -212,14 +205,7 @@ async fn a_transient_token_failure_is_retried_even_for_submissions() {
             .header("authorization", format!("Bearer {TOKEN}"));
         then.accepted(&Default::default());
     });
-    client(&server)
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
-        .await
-        .unwrap();
+    grant_role(&client(&server), "a", "r").await.unwrap();
     failing.assert_calls(1);
     token.assert_calls(1);
     create.assert_calls(1);

@@ -371,12 +371,7 @@ async fn cancel_and_close_by_filter_with_a_dry_run_first() {
     let client = unpaced(&sandbox);
     let mut ids = Vec::new();
     for i in 0..70 {
-        let sent = client
-            .access_requests()
-            .grant()
-            .for_identity(format!("identity-{i}"))
-            .role("role-1")
-            .send()
+        let sent = grant_role(&client, format!("identity-{i}"), "role-1")
             .await
             .unwrap();
         ids.extend(
@@ -444,14 +439,7 @@ async fn a_change_report_says_changed_unchanged_not_found_or_selected() {
     let submit = |who: &'static str| {
         let client = client.clone();
         async move {
-            let sent = client
-                .access_requests()
-                .grant()
-                .for_identity(who)
-                .role("role-1")
-                .send()
-                .await
-                .unwrap();
+            let sent = grant_role(&client, who, "role-1").await.unwrap();
             sent.new_requests[0].access_request_ids[0].clone()
         }
     };
@@ -893,7 +881,6 @@ async fn a_mass_cancel_stays_inside_its_selection() {
 /// is sent there; the first tenant still resumes it.
 #[tokio::test]
 async fn a_journal_of_another_tenant_is_refused() {
-    use sailpoint_access::bulk::JsonlJournal;
     let staging = Sandbox::builder().start().await.unwrap();
     let production = Sandbox::builder().start().await.unwrap();
     let rows = onboarding(12);
@@ -902,17 +889,7 @@ async fn a_journal_of_another_tenant_is_refused() {
     let run = |client: Client| {
         let rows = rows.clone();
         let journal = journal.clone();
-        async move {
-            client
-                .bulk_submit(plan(
-                    AccessRequestType::GrantAccess,
-                    rows,
-                    PlanLimits::default(),
-                ))
-                .journal(JsonlJournal::open(&journal).unwrap())
-                .send()
-                .await
-        }
+        async move { grant_journaled(&client, rows, &journal).await }
     };
     let first = run(unpaced(&staging)).await.unwrap();
     assert_eq!(first.count(RowOutcome::Submitted), rows.len());

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::{quick_retry, sandbox_client};
+use crate::common::{all_statuses, grant_role, quick_retry, sandbox_client};
 use futures::TryStreamExt;
 use sailpoint_access::types::{
     AccessItemType, AccessRequest, AccessRequestItem, AccessRequestType, RequestedItemState,
@@ -351,13 +351,7 @@ async fn paging_past_a_full_last_page_ends_cleanly_on_the_offset_quirk() {
         .await
         .expect("start");
     let client = sandbox_client(&sandbox, quick_retry(4));
-    let items: Vec<_> = client
-        .statuses()
-        .limit(250)
-        .items()
-        .try_collect()
-        .await
-        .expect("walk");
+    let items: Vec<_> = all_statuses(&client).await.expect("walk");
     assert_eq!(items.len(), 500);
     let ids: HashSet<_> = items
         .iter()
@@ -507,12 +501,7 @@ async fn dropped_connections_are_retried_for_reads_but_never_for_a_submission() 
         ),
         ..Default::default()
     });
-    let err = client
-        .access_requests()
-        .grant()
-        .for_identity(ALICE)
-        .role("role-1")
-        .send()
+    let err = grant_role(&client, ALICE, "role-1")
         .await
         .expect_err("response lost");
     assert!(matches!(err.kind(), ErrorKind::Transport(_)), "{err:?}");

@@ -231,12 +231,7 @@ async fn create_is_not_replayed_after_a_500_or_a_503() {
         let mock = server.create_access_request(|_, then| {
             then.into_inner().status(status).body("{}");
         });
-        let err = static_client(&server, fast_retry())
-            .access_requests()
-            .grant()
-            .for_identity("a")
-            .role("r")
-            .send()
+        let err = grant_role(&static_client(&server, fast_retry()), "a", "r")
             .await
             .unwrap_err();
         assert_eq!(err.status(), Some(status));
@@ -257,12 +252,7 @@ async fn create_is_retried_after_a_429() {
     let ok = server.create_access_request(|_, then| {
         then.accepted(&Default::default());
     });
-    static_client(&server, fast_retry())
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
+    grant_role(&static_client(&server, fast_retry()), "a", "r")
         .await
         .unwrap();
     limited.assert_calls(1);
@@ -284,14 +274,7 @@ async fn create_is_retried_when_the_connection_is_refused() {
         .retry(fast_retry())
         .build()
         .unwrap();
-    let err = client
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
-        .await
-        .unwrap_err();
+    let err = grant_role(&client, "a", "r").await.unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Transport(TransportKind::Connect)) && err.before_send(),
         "{err:?}"

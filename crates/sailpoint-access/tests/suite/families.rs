@@ -332,12 +332,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
         .family(Family::Versioned)
         .build()
         .unwrap();
-    let sent = v3
-        .access_requests()
-        .grant()
-        .for_identity("2c9180857182305e0171993735622948")
-        .role("role-1")
-        .send()
+    let sent = grant_role(&v3, "2c9180857182305e0171993735622948", "role-1")
         .await
         .unwrap();
     let ids: Vec<String> = sent
@@ -361,12 +356,7 @@ async fn a_request_created_in_one_family_is_listed_and_cancelled_in_the_other() 
     assert_eq!(sandbox.requests_received(Operation::CancelAccessRequest), 0);
 
     // Created in the versioned family, cancelled through v3.
-    let sent = versioned
-        .access_requests()
-        .grant()
-        .for_identity("2c9180857182305e0171993735622949")
-        .role("role-2")
-        .send()
+    let sent = grant_role(&versioned, "2c9180857182305e0171993735622949", "role-2")
         .await
         .unwrap();
     assert_eq!(sent.new_requests.len(), 1);
@@ -400,12 +390,7 @@ async fn cancel_many_splits_by_fifty_and_reports_what_really_changed() {
             .unwrap();
         let mut ids = Vec::new();
         for i in 0..60 {
-            let sent = client
-                .access_requests()
-                .grant()
-                .for_identity(format!("identity-{family:?}-{i}"))
-                .role("role-1")
-                .send()
+            let sent = grant_role(&client, format!("identity-{family:?}-{i}"), "role-1")
                 .await
                 .unwrap();
             ids.extend(

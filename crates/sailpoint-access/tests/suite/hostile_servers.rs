@@ -86,19 +86,12 @@ async fn call(client: &Client, op: Op) -> Result<usize, Error> {
                 .and_then(|s| s.name.as_ref())
                 .map_or(0, String::len)
         }),
-        Op::Create => client
-            .access_requests()
-            .grant()
-            .for_identity("a")
-            .role("r")
-            .send()
-            .await
-            .map(|r| {
-                r.new_requests
-                    .first()
-                    .and_then(|n| n.requested_for.as_ref())
-                    .map_or(0, String::len)
-            }),
+        Op::Create => grant_role(client, "a", "r").await.map(|r| {
+            r.new_requests
+                .first()
+                .and_then(|n| n.requested_for.as_ref())
+                .map_or(0, String::len)
+        }),
         Op::Cancel => client
             .access_requests()
             .cancel("act", "why")

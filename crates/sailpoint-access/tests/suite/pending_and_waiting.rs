@@ -160,14 +160,7 @@ async fn wait_until_done_gives_up_at_the_deadline() {
 async fn the_waiter_counts_existing_requests_and_reports_what_is_pending() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     let client = sandbox_client(&sandbox, quick_retry(2));
-    let sent = client
-        .access_requests()
-        .grant()
-        .for_identity(ALICE)
-        .role("r-1")
-        .send()
-        .await
-        .unwrap();
+    let sent = grant_role(&client, ALICE, "r-1").await.unwrap();
     // A response that lists the request only as already existing.
     let existing = AccessRequestResponse {
         new_requests: vec![],

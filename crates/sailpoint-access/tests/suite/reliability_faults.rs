@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::{quick_retry, sandbox_client, Capture};
+use crate::common::{all_statuses, grant_role, quick_retry, sandbox_client, Capture};
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use sailpoint_access::types::AccessRequestConfig;
@@ -238,12 +238,7 @@ async fn random_5xx_and_drops_on_get_put_and_cancel_are_survived_or_reported() {
     let sandbox = Sandbox::builder().seed(7).start().await.unwrap();
     let client = sandbox_client(&sandbox, quick_retry(4));
     for i in 0..PER_OP {
-        client
-            .access_requests()
-            .grant()
-            .for_identity(format!("identity-{i}"))
-            .role("role-1")
-            .send()
+        grant_role(&client, format!("identity-{i}"), "role-1")
             .await
             .unwrap();
     }
@@ -333,13 +328,7 @@ async fn submissions_are_never_replayed_under_5xx_or_dropped_connections() {
     for i in 0..CALLS {
         let before = sandbox.requests_received(Operation::CreateAccessRequest);
         let accepted_before = sandbox.access_requests_accepted();
-        let result = client
-            .access_requests()
-            .grant()
-            .for_identity(format!("identity-{i}"))
-            .role("role-1")
-            .send()
-            .await;
+        let result = grant_role(&client, format!("identity-{i}"), "role-1").await;
         let received = sandbox.requests_received(Operation::CreateAccessRequest) - before;
         let accepted = sandbox.access_requests_accepted() - accepted_before;
         assert_eq!(received, 1, "call {i} sent {received} requests: {result:?}");
@@ -452,13 +441,7 @@ async fn a_short_lived_token_is_renewed_during_a_walk_without_a_401() {
         .unwrap();
     // No retries and no 401 replay budget needed: a 401 would fail the walk.
     let client = sandbox_client(&sandbox, RetryPolicy::disabled());
-    let items: Vec<_> = client
-        .statuses()
-        .limit(250)
-        .items()
-        .try_collect()
-        .await
-        .unwrap();
+    let items: Vec<_> = all_statuses(&client).await.unwrap();
     let unique: HashSet<_> = items
         .iter()
         .map(|s| s.account_activity_item_id.clone())
@@ -523,12 +506,7 @@ async fn stalled_responses_time_out_within_the_bound() {
     // A stalled submission times out once and is not replayed.
     sandbox.reset_counters();
     let started = Instant::now();
-    let err = client(quick_retry(3))
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
+    let err = grant_role(&client(quick_retry(3)), "a", "r")
         .await
         .unwrap_err();
     assert!(

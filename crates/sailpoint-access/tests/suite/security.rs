@@ -93,16 +93,7 @@ async fn failures_never_show_the_secret_or_the_token() {
     });
     let client = oauth_client(&server);
     errors.push(client.access_request_config().get().await.unwrap_err());
-    errors.push(
-        client
-            .access_requests()
-            .grant()
-            .for_identity("a")
-            .role("r")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    errors.push(grant_role(&client, "a", "r").await.unwrap_err());
     errors.push(client.statuses().page().await.unwrap_err());
 
     // Transport failures: nobody listening, and a stalled token endpoint.
@@ -190,12 +181,7 @@ async fn the_token_request_goes_only_to_the_configured_host() {
         then.status(307)
             .header("location", elsewhere.url("/v3/access-requests"));
     });
-    let err = oauth_client(&server)
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
+    let err = grant_role(&oauth_client(&server), "a", "r")
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(307), "{err:?}");
@@ -480,14 +466,7 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
             ..Default::default()
         });
     });
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = Capture::install();
 
     let client = client_with(&server, RetryPolicy::disabled());
     assert_clean(&format!("{client:?}"), "Client debug");
@@ -498,14 +477,7 @@ async fn nothing_secret_in_logs_at_any_level_nor_in_debug_or_errors() {
         .await
         .unwrap_err();
     assert_clean(&format!("{err} {err:?}"), "401 error");
-    let err = client
-        .access_requests()
-        .grant()
-        .for_identity("a")
-        .role("r")
-        .send()
-        .await
-        .unwrap_err();
+    let err = grant_role(&client, "a", "r").await.unwrap_err();
     assert_clean(&format!("{err} {err:?}"), "400 error");
 
     // A failing token endpoint that echoes the form must not leak through the error either.
