@@ -23,7 +23,7 @@ async fn submit_run(client: &Client, n: usize, name: &str) -> std::path::PathBuf
         .collect();
     let journal = std::env::temp_dir().join(format!("{name}-{}.jsonl", std::process::id()));
     let _ = std::fs::remove_file(&journal);
-    let report = grant_journaled(&client, rows, &journal).await.unwrap();
+    let report = grant_journaled(client, rows, &journal).await.unwrap();
     assert_eq!(report.count(RowOutcome::Submitted), n);
     journal
 }
