@@ -1,8 +1,10 @@
 //! The facade's integration tests, in one binary: each module tests one
 //! behaviour against httpmock or the in-process sandbox. One binary links
 //! the crate and its dependencies once instead of once per file (see the
-//! figures in the crate README); `memory_bound` stays alone in its own, so
-//! that no other test moves the peak it measures.
+//! figures in the crate README). Three stay alone in their own:
+//! `memory_bound` and `rate_budget`, so that no other test moves the peak
+//! memory or the rates they measure, and `bulk_resume`, whose many child
+//! processes would load the timed tests here.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -12,7 +14,6 @@ mod approvals_wire;
 mod auth;
 mod bulk;
 mod bulk_journal;
-mod bulk_resume;
 mod client_surface;
 mod configuration;
 mod e2e_sandbox;
@@ -23,7 +24,6 @@ mod lookups;
 mod lookups_bench;
 mod pagination;
 mod pending_and_waiting;
-mod rate_budget;
 mod reliability_faults;
 mod reliability_props;
 mod security;

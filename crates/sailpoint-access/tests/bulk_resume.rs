@@ -5,6 +5,9 @@
 //! once (0 duplicates, 0 lost) and the last run exits 0 with no row unknown,
 //! without `resend_unknown`: an intent whose key stayed absent from the
 //! listing for the grace period is sent again on that evidence.
+//!
+//! Alone in its binary: its children are that binary, and the load of 80
+//! of them should not slow the timed tests of the suite.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -133,7 +136,7 @@ fn killed_at_random_instants_and_resumed_it_sends_every_row_exactly_once() {
         command
             .args([
                 "--exact",
-                "bulk_resume::child_process",
+                "child_process",
                 "--nocapture",
                 "--test-threads",
                 "1",

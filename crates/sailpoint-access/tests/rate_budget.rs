@@ -5,6 +5,9 @@
 //! Without `redis-server` on PATH the Redis tests say so and return, unless
 //! `CI` or `SAIL_TEST_REQUIRE_REDIS` is set (`.ci/run` sets the latter),
 //! where they fail.
+//!
+//! Alone in its binary: its rates and its "no 429" are measured against
+//! the clock, so no other test's load should slow its clients.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
