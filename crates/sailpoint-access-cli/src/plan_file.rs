@@ -365,7 +365,12 @@ fn jsonl_names(value: &mut serde_json::Value) -> Result<Option<RowNames>, String
         _ => None,
     };
     let (alias, email, name, source) = (take("alias"), take("email"), take("name"), take("source"));
-    let has = |key: &str| object.get(key).is_some_and(|v| !v.is_null());
+    // An empty value is no value, as an empty CSV cell is.
+    let has = |key: &str| {
+        object
+            .get(key)
+            .is_some_and(|v| !v.is_null() && v.as_str() != Some(""))
+    };
     let who =
         usize::from(has("identity")) + usize::from(alias.is_some()) + usize::from(email.is_some());
     let what = usize::from(has("item_id")) + usize::from(name.is_some());
@@ -526,9 +531,11 @@ mod tests {
             "\n",
             r#"{"identity":"i2","item_type":"ROLE","item_id":"r2"}"#,
             "\n",
+            r#"{"identity":"","alias":"grace.hopper","item_type":"ROLE","item_id":"r3"}"#,
+            "\n",
         );
         let plan = read(text.as_bytes(), PlanFormat::Jsonl).unwrap();
-        assert_eq!(plan.rows.len(), 3);
+        assert_eq!(plan.rows.len(), 4);
         assert_eq!(plan.rows[0].1.identity, "ada@example.com");
         assert_eq!(plan.rows[0].1.item.id(), "Admin");
         assert_eq!(
@@ -554,6 +561,12 @@ mod tests {
             }
         );
         assert!(!plan.names.contains_key(&4));
+        // An empty identity beside an alias is no identity: the alias counts.
+        assert_eq!(plan.rows[3].1.identity, "grace.hopper");
+        assert_eq!(
+            plan.names[&5].identity,
+            Some(IdentityRef::Alias("grace.hopper".to_owned()))
+        );
         assert_eq!(plan.bad.len(), 1);
         assert_eq!((plan.bad[0].line, plan.bad[0].rule), (3, CliRule::Required));
     }
